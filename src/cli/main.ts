@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+// orrery: thin commands over the core. Parse flags, load files, call the core, print.
+
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { dump } from 'js-yaml';
+import { capacityReport } from '../core/capacity.js';
+import type { Decision, ScheduleResult } from '../core/model.js';
+import { formatBytes, formatMilli, humanBytes, humanMilli } from '../core/quantity.js';
+import { schedule } from '../core/schedule.js';
+import { loadFleet, loadPlacements } from '../fleet/snapshotFile.js';
+import { table } from './table.js';
+
+const USAGE = `Usage: orrery <command> [flags]
+
+Commands:
+  plan       Decide where every Placement's replicas go on a fleet snapshot file
+             --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy]
+             [--output table|json|yaml]
+  capacity   Free cpu, memory, pods and devices per cluster, region and device class
+             --fleet FILE [--output table|json|yaml]
+
+Without --placements, plan schedules the placements listed in the fleet file.
+--previous takes the JSON output of an earlier plan: replicas stay where they were
+unless something changed.
+`;
+
+class UsageError extends Error {}
+
+type Output = 'table' | 'json' | 'yaml';
+
+function outputOf(v: string | undefined): Output {
+  const o = v ?? 'table';
+  if (o !== 'table' && o !== 'json' && o !== 'yaml') throw new UsageError(`--output must be table, json or yaml, not "${o}"`);
+  return o;
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function render(value: unknown, output: Output, asTable: () => string): string {
+  if (output === 'json') return JSON.stringify(value, null, 2);
+  if (output === 'yaml') return dump(value, { noRefs: true, lineWidth: 120 });
+  return asTable();
+}
+
+async function plan(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      fleet: { type: 'string' },
+      placements: { type: 'string' },
+      previous: { type: 'string' },
+      solver: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+    },
+    strict: true,
+  });
+  if (values.fleet === undefined) throw new UsageError('plan needs --fleet FILE');
+  const output = outputOf(values.output);
+  const solver = values.solver ?? 'auto';
+  if (solver !== 'auto' && solver !== 'greedy') throw new UsageError(`--solver must be auto or greedy, not "${solver}"`);
+  const fleet = await loadFleet(values.fleet);
+  if (!fleet.ok) return fail(fleet.error);
+  let placements = fleet.value.placements;
+  if (values.placements !== undefined) {
+    const loaded = await loadPlacements(values.placements);
+    if (!loaded.ok) return fail(loaded.error);
+    placements = loaded.value;
+  }
+  let previous: Decision[] | undefined;
+  if (values.previous !== undefined) {
+    const p = readPrevious(values.previous);
+    if (typeof p === 'string') return fail(p);
+    previous = p;
+  }
+  const result = schedule(fleet.value.snapshot, placements, {
+    solver,
+    clock: () => performance.now(),
+    ...(previous !== undefined ? { previous } : {}),
+  });
+  print(render(result, output, () => planTable(result)));
+  return 0;
+}
+
+function readPrevious(file: string): Decision[] | string {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { decisions?: unknown };
+    if (!Array.isArray(parsed.decisions)) return `${file}: expected the JSON output of orrery plan, with a decisions list`;
+    return parsed.decisions as Decision[];
+  } catch (e) {
+    return `${file}: ${(e as Error).message}`;
+  }
+}
+
+function planTable(result: ScheduleResult): string {
+  const rows = result.decisions.map((d) => {
+    const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
+    return [
+      d.placement,
+      String(placed + d.unscheduledReplicas),
+      String(placed),
+      String(d.unscheduledReplicas),
+      d.clusters.length === 0 ? '<none>' : d.clusters.map((c) => `${c.name}=${c.replicas}`).join(','),
+      d.reason,
+    ];
+  });
+  let out = table(['PLACEMENT', 'REPLICAS', 'SCHEDULED', 'UNSCHEDULED', 'CLUSTERS', 'REASON'], rows);
+  const notes = result.decisions.filter((d) => d.unscheduledReplicas > 0);
+  if (notes.length > 0) out += '\n' + notes.map((d) => `${d.placement}: ${d.message}`).join('\n') + '\n';
+  const s = result.stats;
+  out += `\n${s.placedReplicas} replicas placed, ${s.unscheduledReplicas} unscheduled; ${s.placements} placements on ${s.clusters} clusters in ${s.solveMs.toFixed(1)} ms (${s.solver})\n`;
+  return out;
+}
+
+async function capacity(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { fleet: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    strict: true,
+  });
+  if (values.fleet === undefined) throw new UsageError('capacity needs --fleet FILE');
+  const output = outputOf(values.output);
+  const fleet = await loadFleet(values.fleet);
+  if (!fleet.ok) return fail(fleet.error);
+  const report = capacityReport(fleet.value.snapshot);
+  if (output !== 'table') {
+    // Machine output in Kubernetes quantities, the way the snapshot file writes them.
+    const q = (a: { cpu: number; memory: number; pods: number }) => ({ cpu: formatMilli(a.cpu), memory: formatBytes(a.memory), pods: a.pods });
+    const row = <T extends { allocatable: { cpu: number; memory: number; pods: number }; free: { cpu: number; memory: number; pods: number } }>(r: T) => ({
+      ...r,
+      allocatable: q(r.allocatable),
+      free: q(r.free),
+    });
+    const value = { clusters: report.clusters.map(row), regions: report.regions.map(row), deviceClasses: report.deviceClasses, total: row(report.total) };
+    print(render(value, output, () => ''));
+    return 0;
+  }
+  const devices = (d: Record<string, { total: number; free: number }>) =>
+    Object.keys(d).length === 0
+      ? '<none>'
+      : Object.entries(d)
+          .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+          .map(([k, v]) => `${k}=${v.free}/${v.total}`)
+          .join(',');
+  const freeOf = (r: { free: { cpu: number; memory: number; pods: number }; allocatable: { cpu: number; memory: number; pods: number } }) => [
+    `${humanMilli(r.free.cpu)}/${humanMilli(r.allocatable.cpu)}`,
+    `${humanBytes(r.free.memory)}/${humanBytes(r.allocatable.memory)}`,
+    `${r.free.pods}/${r.allocatable.pods}`,
+  ];
+  let out = table(
+    ['CLUSTER', 'REGION', 'HEALTHY', 'CPU', 'MEMORY', 'PODS', 'DEVICES (FREE/TOTAL)'],
+    report.clusters.map((c) => [c.name, c.region, c.healthy ? 'True' : 'False', ...freeOf(c), devices(c.devices)]),
+  );
+  out += '\n' + table(
+    ['REGION', 'CLUSTERS', 'CPU', 'MEMORY', 'PODS', 'DEVICES (FREE/TOTAL)'],
+    [...report.regions, report.total].map((r) => [r.name, String(r.clusters), ...freeOf(r), devices(r.devices)]),
+  );
+  if (report.deviceClasses.length > 0) {
+    out += '\n' + table(
+      ['DEVICE CLASS', 'CLUSTERS', 'FREE', 'TOTAL'],
+      report.deviceClasses.map((d) => [d.deviceClassName, String(d.clusters), String(d.free), String(d.total)]),
+    );
+  }
+  out += '\nFree/allocatable; unhealthy clusters are left out of the sums.\n';
+  print(out);
+  return 0;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`error: ${message}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'plan':
+        return await plan(rest);
+      case 'capacity':
+        return await capacity(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        print(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    // Flag errors from parseArgs carry a code; both they and ours are the caller's to fix.
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (usage) {
+      process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

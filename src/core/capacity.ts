@@ -1,0 +1,86 @@
+// Free and allocatable capacity of a fleet, per cluster, per region and per device class.
+
+import type { FleetSnapshot } from './model.js';
+import { compareNames } from './model.js';
+
+export interface Amounts {
+  cpu: number;
+  memory: number;
+  pods: number;
+}
+
+export interface DeviceAmounts {
+  total: number;
+  free: number;
+}
+
+export interface CapacityRow {
+  readonly name: string;
+  readonly clusters: number;
+  readonly allocatable: Amounts;
+  readonly free: Amounts;
+  readonly devices: Record<string, DeviceAmounts>;
+}
+
+export interface CapacityReport {
+  readonly clusters: readonly (CapacityRow & { readonly region: string; readonly healthy: boolean })[];
+  readonly regions: readonly CapacityRow[];
+  readonly deviceClasses: readonly { readonly deviceClassName: string; readonly clusters: number; readonly total: number; readonly free: number }[];
+  readonly total: CapacityRow;
+}
+
+function emptyRow(name: string): { name: string; clusters: number; allocatable: Amounts; free: Amounts; devices: Record<string, DeviceAmounts> } {
+  return { name, clusters: 0, allocatable: { cpu: 0, memory: 0, pods: 0 }, free: { cpu: 0, memory: 0, pods: 0 }, devices: {} };
+}
+
+/** Unhealthy clusters are listed but count for nothing in the sums: nothing can go there. */
+export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
+  const clusters = [];
+  const regions = new Map<string, ReturnType<typeof emptyRow>>();
+  const classes = new Map<string, { deviceClassName: string; clusters: number; total: number; free: number }>();
+  const total = emptyRow('total');
+  for (const c of snapshot.clusters) {
+    const row = emptyRow(c.name);
+    row.clusters = 1;
+    row.allocatable = { ...c.allocatable };
+    row.free = {
+      cpu: Math.max(0, c.allocatable.cpu - c.allocated.cpu),
+      memory: Math.max(0, c.allocatable.memory - c.allocated.memory),
+      pods: Math.max(0, c.allocatable.pods - c.allocated.pods),
+    };
+    for (const d of c.devices) row.devices[d.deviceClassName] = { total: d.total, free: Math.max(0, d.total - d.allocated) };
+    const region = c.location.region ?? '(none)';
+    clusters.push({ ...row, region, healthy: c.healthy });
+    if (!c.healthy) continue;
+    let r = regions.get(region);
+    if (r === undefined) {
+      r = emptyRow(region);
+      regions.set(region, r);
+    }
+    for (const sum of [r, total]) {
+      sum.clusters++;
+      for (const k of ['cpu', 'memory', 'pods'] as const) {
+        sum.allocatable[k] += row.allocatable[k];
+        sum.free[k] += row.free[k];
+      }
+      for (const [cls, d] of Object.entries(row.devices)) {
+        const s = (sum.devices[cls] ??= { total: 0, free: 0 });
+        s.total += d.total;
+        s.free += d.free;
+      }
+    }
+    for (const [cls, d] of Object.entries(row.devices)) {
+      const s = classes.get(cls) ?? { deviceClassName: cls, clusters: 0, total: 0, free: 0 };
+      s.clusters++;
+      s.total += d.total;
+      s.free += d.free;
+      classes.set(cls, s);
+    }
+  }
+  return {
+    clusters,
+    regions: [...regions.values()].sort((a, b) => compareNames(a.name, b.name)),
+    deviceClasses: [...classes.values()].sort((a, b) => compareNames(a.deviceClassName, b.deviceClassName)),
+    total,
+  };
+}

@@ -1,0 +1,109 @@
+// Why a placement went where it did, and why not elsewhere: per cluster, the filter that
+// refused it or the scores it got; for unscheduled replicas, a histogram of reasons.
+
+import { type CycleContext, type Profile, type Reason, explainScore, runFilters } from './framework.js';
+import type { FleetSnapshot, Placement } from './model.js';
+import { placementKey } from './model.js';
+import { fitCount } from './prepare.js';
+import { formatAmount } from './quantity.js';
+import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './schedule.js';
+
+export interface ClusterExplanation {
+  readonly name: string;
+  readonly eligible: boolean;
+  /** the first filter that refused the cluster */
+  readonly reason?: Reason;
+  /** 0..100, weighted over every score plugin */
+  readonly score?: number;
+  readonly scores?: Readonly<Record<string, number>>;
+}
+
+export interface PlacementExplanation {
+  readonly placement: string;
+  readonly clusters: readonly ClusterExplanation[];
+  /** filter reasons by count, e.g. {"ClusterSelector/SelectorMismatch": 12} */
+  readonly filtered: Readonly<Record<string, number>>;
+}
+
+export function explainPlacement(
+  snapshot: FleetSnapshot,
+  placement: Placement,
+  opts: ScheduleOptions = {},
+): PlacementExplanation | { readonly placement: string; readonly invalid: string } {
+  const cycle = prepareCycle(snapshot, [placement], opts);
+  const key = placementKey(placement);
+  const invalid = cycle.invalid.get(key);
+  if (invalid !== undefined) return { placement: key, invalid };
+  const job = cycle.jobs[0] as Job;
+  const { fleet } = cycle.ctx;
+  const clusters: ClusterExplanation[] = [];
+  const filtered: Record<string, number> = {};
+  fleet.clusters.forEach((c, row) => {
+    const r = runFilters(cycle.profile, cycle.ctx, job.p, c, row);
+    if (!r.ok) {
+      const k = `${r.reason.plugin}/${r.reason.code}`;
+      filtered[k] = (filtered[k] ?? 0) + 1;
+      clusters.push({ name: c.name, eligible: false, reason: r.reason });
+      return;
+    }
+    const s = explainScore(cycle.profile, cycle.ctx, job.p, c, row);
+    clusters.push({ name: c.name, eligible: true, score: round2(job.pref[row] as number), scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])) });
+  });
+  return { placement: key, clusters, filtered };
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+/** Which filters refused how many clusters, for one placement. */
+export function filterHistogram(profile: Profile, ctx: CycleContext, job: Job): Map<string, number> {
+  const counts = new Map<string, number>();
+  ctx.fleet.clusters.forEach((c, row) => {
+    if (job.eligible[row] === 1) return;
+    const r = runFilters(profile, ctx, job.p, c, row);
+    const k = r.ok ? 'Unknown' : r.reason.plugin === 'Fit' ? `Insufficient ${r.reason.resource}` : r.reason.plugin;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  });
+  return counts;
+}
+
+const WHY: Record<string, string> = {
+  GangUnsatisfiable: 'gang placement: not all replicas fit at once',
+  MinClustersUnsatisfiable: 'fewer clusters than spread.minClusters can take a replica',
+};
+
+/** "7 of 10 replicas unscheduled: ..." with the reasons that left each cluster out. */
+export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, placed: number, failure: string | undefined): string {
+  const { fleet } = cycle.ctx;
+  const dims = fleet.dims.length;
+  const counts = filterHistogram(cycle.profile, cycle.ctx, job);
+  // Eligible clusters that are now full: say which resource ran out.
+  for (const row of job.order) {
+    if (fitCount(free, row * dims, job.p.demand) > 0) continue;
+    let short = 'capacity';
+    for (let d = 0; d < dims; d++) {
+      if ((job.p.demand[d] as number) > (free[row * dims + d] as number)) {
+        short = fleet.dims[d] as string;
+        break;
+      }
+    }
+    const k = `Insufficient ${short}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const parts = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${n} ${k}`);
+  const unscheduled = job.p.replicas - placed;
+  const head = `${unscheduled} of ${job.p.replicas} replicas unscheduled`;
+  const why = failure !== undefined ? `; ${WHY[failure] ?? failure}` : '';
+  const missing = job.p.unknownDevices.length > 0 ? `; no cluster offers ${job.p.unknownDevices.join(', ')}` : '';
+  const demand = describeDemand(job, fleet.dims);
+  return `${head}${why}${missing}; one replica needs ${demand}; clusters: ${parts.length > 0 ? parts.join(', ') : 'none'}`;
+}
+
+function describeDemand(job: Job, dims: readonly string[]): string {
+  const parts: string[] = [];
+  job.p.demand.forEach((v, d) => {
+    if (v > 0 && dims[d] !== 'pods') parts.push(`${formatAmount(dims[d] as string, v)} ${dims[d]}`);
+  });
+  return parts.length > 0 ? parts.join(', ') : 'a pod slot';
+}

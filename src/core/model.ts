@@ -1,0 +1,239 @@
+// The one snapshot type and the one decision type that flow through Orrery.
+//
+// Capacity is held in integers: milli-CPU, bytes of memory, pod and device counts.
+// `allocated` is what the cluster's other workloads use: replicas of the Placements being
+// scheduled are not part of it, so scheduling twice on the same snapshot gives the same answer.
+
+export const API_VERSION = 'placement.orrery.dev/v1alpha1';
+
+export interface Resources {
+  /** milli-CPU */
+  readonly cpu: number;
+  /** bytes */
+  readonly memory: number;
+  readonly pods: number;
+}
+
+export interface DeviceInventory {
+  readonly deviceClassName: string;
+  readonly total: number;
+  readonly allocated: number;
+}
+
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: TaintEffect;
+}
+
+export interface Location {
+  readonly region?: string;
+  readonly zone?: string;
+}
+
+export interface Cluster {
+  /** The ClusterProfile name. */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly location: Location;
+  readonly healthy: boolean;
+  readonly taints: readonly Taint[];
+  readonly allocatable: Resources;
+  readonly allocated: Resources;
+  readonly devices: readonly DeviceInventory[];
+}
+
+export interface FleetSnapshot {
+  readonly clusters: readonly Cluster[];
+  readonly byName: ReadonlyMap<string, Cluster>;
+  /** Changes whenever anything that matters to scheduling changes. */
+  readonly generation: number;
+}
+
+export function makeSnapshot(clusters: readonly Cluster[], generation = 0): FleetSnapshot {
+  const sorted = [...clusters].sort((a, b) => compareNames(a.name, b.name));
+  return { clusters: sorted, byName: new Map(sorted.map((c) => [c.name, c])), generation };
+}
+
+export function freeResources(c: Cluster): Resources {
+  return {
+    cpu: c.allocatable.cpu - c.allocated.cpu,
+    memory: c.allocatable.memory - c.allocated.memory,
+    pods: c.allocatable.pods - c.allocated.pods,
+  };
+}
+
+/** Code-point order, so ordering never depends on the locale. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---- Placement (placement.orrery.dev/v1alpha1), as applied to the hub ----
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  readonly values?: readonly string[];
+}
+
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+export interface Toleration {
+  readonly key?: string;
+  readonly operator?: 'Exists' | 'Equal';
+  readonly value?: string;
+  readonly effect?: TaintEffect;
+}
+
+export interface AcceleratorRequest {
+  readonly deviceClassName: string;
+  /** devices per replica */
+  readonly count: number;
+}
+
+export interface RegionPreference {
+  readonly region: string;
+  /** 1..100 */
+  readonly weight: number;
+}
+
+export interface Locality {
+  readonly requiredRegions?: readonly string[];
+  readonly preferred?: readonly RegionPreference[];
+}
+
+export type TopologyKey = 'region' | 'zone' | 'cluster';
+
+export interface Spread {
+  readonly minClusters?: number;
+  readonly maxClusters?: number;
+  readonly maxSkew?: number;
+  /** region, zone, cluster, or a ClusterProfile label key; default region */
+  readonly topologyKey?: string;
+}
+
+export type Strategy = 'Spread' | 'Pack';
+
+export interface ResourceList {
+  readonly cpu?: string | number;
+  readonly memory?: string | number;
+  readonly [name: string]: string | number | undefined;
+}
+
+export interface Container {
+  readonly name: string;
+  readonly image?: string;
+  readonly resources?: { readonly requests?: ResourceList; readonly limits?: ResourceList };
+  readonly [field: string]: unknown;
+}
+
+export interface PodSpec {
+  readonly containers: readonly Container[];
+  readonly initContainers?: readonly (Container & { readonly restartPolicy?: string })[];
+  readonly overhead?: ResourceList;
+  readonly [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly generation?: number;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly creationTimestamp?: string;
+  readonly [field: string]: unknown;
+}
+
+/** A Deployment's metadata and spec, without replicas. */
+export interface WorkloadTemplate {
+  readonly metadata?: ObjectMeta;
+  readonly spec: {
+    readonly selector?: LabelSelector;
+    readonly template: { readonly metadata?: ObjectMeta; readonly spec: PodSpec };
+    readonly [field: string]: unknown;
+  };
+}
+
+export interface ServicePort {
+  readonly name?: string;
+  readonly port: number;
+  readonly targetPort?: number | string;
+  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
+}
+
+export interface PlacementSpec {
+  readonly replicas: number;
+  readonly template: WorkloadTemplate;
+  readonly accelerators?: readonly AcceleratorRequest[];
+  readonly clusterSelector?: LabelSelector;
+  readonly tolerations?: readonly Toleration[];
+  readonly locality?: Locality;
+  readonly spread?: Spread;
+  readonly strategy?: Strategy;
+  /** All replicas or none. */
+  readonly gang?: boolean;
+  readonly priority?: number;
+  readonly service?: { readonly ports: readonly ServicePort[]; readonly export?: boolean };
+}
+
+export interface Placement {
+  readonly apiVersion: typeof API_VERSION;
+  readonly kind: 'Placement';
+  readonly metadata: ObjectMeta & { readonly name: string; readonly namespace: string };
+  readonly spec: PlacementSpec;
+  readonly status?: unknown;
+}
+
+export function placementKey(p: Placement): string {
+  return `${p.metadata.namespace}/${p.metadata.name}`;
+}
+
+// ---- Decision ----
+
+export interface ClusterAssignment {
+  readonly name: string;
+  readonly replicas: number;
+}
+
+/**
+ * Scheduled: every replica has a cluster. PartiallyScheduled: some do. Unschedulable: none do
+ * (for a gang placement, anything short of all). Reasons follow Kubernetes condition style.
+ */
+export type DecisionReason = 'Scheduled' | 'PartiallyScheduled' | 'Unschedulable';
+
+export interface Decision {
+  /** namespace/name */
+  readonly placement: string;
+  /** sorted by cluster name; clusters with zero replicas are left out */
+  readonly clusters: readonly ClusterAssignment[];
+  readonly unscheduledReplicas: number;
+  readonly reason: DecisionReason;
+  /** Why replicas are unscheduled, as a histogram of filter and capacity reasons. */
+  readonly message: string;
+}
+
+export interface SolveStats {
+  readonly solveMs: number;
+  readonly solver: 'optimal' | 'steered' | 'greedy';
+  readonly placements: number;
+  readonly clusters: number;
+  /** replicas placed, each weighted by its placement's priority + 1 */
+  readonly weightedPlaced: number;
+  readonly placedReplicas: number;
+  readonly unscheduledReplicas: number;
+  /** replicas of placements that existed in the previous decision and changed cluster */
+  readonly moves: number;
+  readonly lpSolves: number;
+  readonly lpMs: number;
+}
+
+export interface ScheduleResult {
+  readonly decisions: readonly Decision[];
+  readonly stats: SolveStats;
+}

@@ -1,0 +1,23 @@
+import type { Score } from '../framework.js';
+
+/**
+ * For placements that ask for devices: the share of the requested classes still free.
+ * Placements without accelerators score every cluster alike here.
+ */
+export const acceleratorScore: Score = {
+  name: 'FreeAccelerators',
+  score(ctx, p, _cluster, row) {
+    const accelerators = p.placement.spec.accelerators ?? [];
+    if (accelerators.length === 0) return 0;
+    const { dims, dimOf, free, allocatable } = ctx.fleet;
+    const base = row * dims.length;
+    let share = 0;
+    for (const a of accelerators) {
+      const d = dimOf.get(a.deviceClassName);
+      if (d === undefined) continue;
+      const cap = allocatable[base + d] as number;
+      share += cap > 0 ? (free[base + d] as number) / cap : 0;
+    }
+    return (share / accelerators.length) * 100;
+  },
+};

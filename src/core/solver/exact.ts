@@ -1,0 +1,142 @@
+// A whole priority tier as one integer program, for tiers small enough to solve exactly:
+// x[j,r] replicas of placement j on cluster r; capacity per cluster and resource; gang as
+// all-or-nothing; min/max clusters through binary "uses cluster" variables; maxSkew through
+// a per-placement floor that every domain stays within maxSkew of.
+
+import type { FleetIndex } from '../prepare.js';
+import { domainOf, fitCount } from '../prepare.js';
+import type { Job } from '../schedule.js';
+import { type LinearModel, solveLinear } from './lp.js';
+
+type Assignment = Map<number, number>;
+
+export function solveExactTier(
+  tier: readonly Job[],
+  free: Float64Array,
+  fleet: FleetIndex,
+  maxPairs: number,
+  stats: { lpSolves: number; lpMs: number },
+  clock: () => number,
+): { assign: Map<Job, Assignment>; free: Float64Array } | undefined {
+  const dims = fleet.dims.length;
+  const pairs: { j: number; row: number; cap: number }[] = [];
+  tier.forEach((job, j) => {
+    for (const row of job.order) {
+      const cap = Math.min(fitCount(free, row * dims, job.p.demand), job.p.replicas);
+      if (cap > 0) pairs.push({ j, row, cap });
+    }
+  });
+  if (pairs.length === 0 || pairs.length > maxPairs) return undefined;
+
+  const totalReplicas = tier.reduce((s, job) => s + job.p.replicas * job.weight, 0);
+  // Large enough that one more placed replica outweighs any preference.
+  const place = 100 * totalReplicas + 1;
+  const objective = new Map<string, number>();
+  const columns = new Map<string, Map<string, number>>();
+  const rows = new Map<string, { min?: number; max?: number }>();
+  const integers = new Set<string>();
+  const binaries = new Set<string>();
+  const column = (name: string) => {
+    let c = columns.get(name);
+    if (c === undefined) {
+      c = new Map();
+      columns.set(name, c);
+    }
+    return c;
+  };
+
+  for (const { j, row, cap } of pairs) {
+    const job = tier[j] as Job;
+    const x = `x${j}_${row}`;
+    integers.add(x);
+    objective.set(x, place * job.weight + (job.pref[row] as number));
+    const cx = column(x);
+    cx.set(`u${j}_${row}`, 1);
+    rows.set(`u${j}_${row}`, { max: cap });
+    for (let d = 0; d < dims; d++) {
+      const need = job.p.demand[d] as number;
+      if (need > 0) {
+        cx.set(`c${row}_${d}`, need);
+        rows.set(`c${row}_${d}`, { max: free[row * dims + d] as number });
+      }
+    }
+    cx.set(`n${j}`, 1);
+    const { minClusters, maxClusters } = job.p.spread;
+    if (minClusters > 0 || Number.isFinite(maxClusters)) {
+      const y = `y${j}_${row}`;
+      binaries.add(y);
+      cx.set(`ly${j}_${row}`, 1).set(`uy${j}_${row}`, 1);
+      column(y).set(`ly${j}_${row}`, -1).set(`uy${j}_${row}`, -cap).set(`m${j}`, 1);
+      rows.set(`ly${j}_${row}`, { min: 0 });
+      rows.set(`uy${j}_${row}`, { max: 0 });
+    }
+    if (Number.isFinite(job.p.spread.maxSkew)) {
+      const domain = domainOf(fleet.clusters[row]!, job.p.spread.topologyKey) ?? '';
+      cx.set(`dl${j}_${domain}`, 1).set(`dh${j}_${domain}`, 1);
+    }
+  }
+
+  tier.forEach((job, j) => {
+    if (!pairs.some((p) => p.j === j)) return;
+    const R = job.p.replicas;
+    const { minClusters, maxClusters, maxSkew } = job.p.spread;
+    if (job.p.gang) {
+      binaries.add(`z${j}`);
+      column(`z${j}`).set(`n${j}`, -R);
+      rows.set(`n${j}`, { min: 0, max: 0 });
+    } else {
+      rows.set(`n${j}`, { max: R });
+    }
+    if (minClusters > 0 || Number.isFinite(maxClusters)) {
+      rows.set(`m${j}`, { max: Number.isFinite(maxClusters) ? maxClusters : pairs.length });
+      if (minClusters > 0) {
+        // Anything placed at all (w = 1) needs minClusters clusters.
+        binaries.add(`w${j}`);
+        column(`w${j}`).set(`nw${j}`, -R).set(`mn${j}`, -minClusters);
+        for (const p of pairs) if (p.j === j) column(`x${j}_${p.row}`).set(`nw${j}`, 1);
+        for (const p of pairs) if (p.j === j) column(`y${j}_${p.row}`).set(`mn${j}`, 1);
+        rows.set(`nw${j}`, { max: 0 });
+        rows.set(`mn${j}`, { min: 0 });
+      }
+    }
+    if (Number.isFinite(maxSkew)) {
+      const domains = new Set<string>();
+      for (const p of pairs) if (p.j === j) domains.add(domainOf(fleet.clusters[p.row]!, job.p.spread.topologyKey) ?? '');
+      const floor = column(`s${j}`);
+      for (const d of domains) {
+        floor.set(`dl${j}_${d}`, -1).set(`dh${j}_${d}`, -1);
+        rows.set(`dl${j}_${d}`, { min: 0 });
+        rows.set(`dh${j}_${d}`, { max: maxSkew });
+      }
+    }
+  });
+
+  const model: LinearModel = { objective, columns, rows, integers, binaries };
+  const t0 = clock();
+  const solution = solveLinear(model, { timeoutMs: 2000 });
+  stats.lpSolves++;
+  stats.lpMs += clock() - t0;
+  if (!solution.feasible) return undefined;
+
+  const left = Float64Array.from(free);
+  const assign = new Map<Job, Assignment>();
+  for (const { j, row } of pairs) {
+    const n = Math.round(solution.values.get(`x${j}_${row}`) ?? 0);
+    if (n <= 0) continue;
+    const job = tier[j] as Job;
+    for (let d = 0; d < dims; d++) left[row * dims + d] = (left[row * dims + d] as number) - n * (job.p.demand[d] as number);
+    let a = assign.get(job);
+    if (a === undefined) {
+      a = new Map();
+      assign.set(job, a);
+    }
+    a.set(row, n);
+  }
+  // Rounding must not have broken a capacity row; if it did, the heuristics answer instead.
+  for (const v of left) if (v < -1e-6) return undefined;
+  for (const job of tier) {
+    const placed = [...(assign.get(job)?.values() ?? [])].reduce((s, n) => s + n, 0);
+    if (placed > job.p.replicas || (job.p.gang && placed > 0 && placed < job.p.replicas)) return undefined;
+  }
+  return { assign, free: left };
+}

@@ -1,0 +1,440 @@
+// Structural validation of Placements and fleet snapshots read from files or HTTP bodies.
+// Every problem is reported with the path of the field and what was expected, the way
+// the API server reports a CRD schema violation; nothing throws.
+
+import { API_VERSION, type Cluster, type DeviceInventory, type Placement, type Resources, type Taint } from './model.js';
+import { parseMilli, parseUnits } from './quantity.js';
+
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatIssues(issues: readonly Issue[]): string {
+  return issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('\n');
+}
+
+type Obj = Record<string, unknown>;
+
+class Checker {
+  readonly issues: Issue[] = [];
+  add(path: string, message: string): void {
+    this.issues.push({ path, message });
+  }
+  object(v: unknown, path: string): Obj | undefined {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Obj;
+    this.add(path, `expected an object, got ${describe(v)}`);
+    return undefined;
+  }
+  array(v: unknown, path: string): unknown[] | undefined {
+    if (Array.isArray(v)) return v;
+    this.add(path, `expected a list, got ${describe(v)}`);
+    return undefined;
+  }
+  string(v: unknown, path: string): string | undefined {
+    if (typeof v === 'string') return v;
+    this.add(path, `expected a string, got ${describe(v)}`);
+    return undefined;
+  }
+  boolean(v: unknown, path: string): boolean | undefined {
+    if (typeof v === 'boolean') return v;
+    this.add(path, `expected true or false, got ${describe(v)}`);
+    return undefined;
+  }
+  integer(v: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      this.add(path, `expected an integer, got ${describe(v)}`);
+      return undefined;
+    }
+    if (v < min || v > max) {
+      this.add(path, max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}, got ${v}` : `must be between ${min} and ${max}, got ${v}`);
+      return undefined;
+    }
+    return v;
+  }
+  oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[]): T | undefined {
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    this.add(path, `expected one of ${allowed.join(', ')}, got ${describe(v)}`);
+    return undefined;
+  }
+  known(o: Obj, path: string, fields: readonly string[]): void {
+    for (const k of Object.keys(o)) {
+      if (!fields.includes(k)) this.add(join(path, k), `unknown field (expected one of ${fields.join(', ')})`);
+    }
+  }
+  stringMap(v: unknown, path: string): Record<string, string> {
+    if (v === undefined || v === null) return {};
+    const o = this.object(v, path);
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(o ?? {})) {
+      const s = this.string(val, join(path, k));
+      if (s !== undefined) out[k] = s;
+    }
+    return out;
+  }
+}
+
+function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  const safe = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key);
+  return path === '' ? safe : /^[A-Za-z_]/.test(safe) ? `${path}.${safe}` : `${path}[${safe}]`;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return `${typeof v} ${String(v)}`;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function checkName(c: Checker, v: unknown, path: string, maxLength = 253): string | undefined {
+  const s = c.string(v, path);
+  if (s === undefined) return undefined;
+  if (s.length === 0 || s.length > maxLength || !NAME.test(s)) {
+    c.add(path, `${JSON.stringify(s)} is not a valid name (lowercase letters, digits, '-' and '.', at most ${maxLength} characters)`);
+    return undefined;
+  }
+  return s;
+}
+
+// ---- Snapshot clusters ----
+
+const RESOURCE_FIELDS = ['cpu', 'memory', 'pods'] as const;
+
+function checkResources(c: Checker, v: unknown, path: string, required: boolean): Resources | undefined {
+  if (v === undefined && !required) return { cpu: 0, memory: 0, pods: 0 };
+  const o = c.object(v, path);
+  if (o === undefined) return undefined;
+  c.known(o, path, RESOURCE_FIELDS);
+  const out = { cpu: 0, memory: 0, pods: 0 };
+  let good = true;
+  for (const field of RESOURCE_FIELDS) {
+    const raw = o[field];
+    const p = join(path, field);
+    if (raw === undefined) {
+      if (required) {
+        c.add(p, 'is required');
+        good = false;
+      }
+      continue;
+    }
+    if (typeof raw !== 'string' && typeof raw !== 'number') {
+      c.add(p, `expected a quantity such as "8", "500m" or "64Gi", got ${describe(raw)}`);
+      good = false;
+      continue;
+    }
+    const parsed = field === 'cpu' ? parseMilli(raw) : parseUnits(raw);
+    if (!parsed.ok) {
+      c.add(p, parsed.error);
+      good = false;
+      continue;
+    }
+    out[field] = parsed.value;
+  }
+  return good ? out : undefined;
+}
+
+const CLUSTER_FIELDS = ['name', 'labels', 'location', 'healthy', 'taints', 'allocatable', 'allocated', 'devices'] as const;
+const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+
+export function checkCluster(c: Checker, v: unknown, path: string): Cluster | undefined {
+  const o = c.object(v, path);
+  if (o === undefined) return undefined;
+  const before = c.issues.length;
+  c.known(o, path, CLUSTER_FIELDS);
+  const name = checkName(c, o.name, join(path, 'name'));
+  const labels = c.stringMap(o.labels, join(path, 'labels'));
+  let location: { region?: string; zone?: string } = {};
+  if (o.location !== undefined) {
+    const l = c.object(o.location, join(path, 'location'));
+    if (l !== undefined) {
+      c.known(l, join(path, 'location'), ['region', 'zone']);
+      const region = l.region === undefined ? undefined : c.string(l.region, join(path, 'location.region'));
+      const zone = l.zone === undefined ? undefined : c.string(l.zone, join(path, 'location.zone'));
+      location = { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) };
+    }
+  }
+  const healthy = o.healthy === undefined ? true : c.boolean(o.healthy, join(path, 'healthy'));
+  const taints: Taint[] = [];
+  if (o.taints !== undefined) {
+    (c.array(o.taints, join(path, 'taints')) ?? []).forEach((t, i) => {
+      const tp = join(join(path, 'taints'), i);
+      const to = c.object(t, tp);
+      if (to === undefined) return;
+      c.known(to, tp, ['key', 'value', 'effect']);
+      const key = c.string(to.key, join(tp, 'key'));
+      const value = to.value === undefined ? undefined : c.string(to.value, join(tp, 'value'));
+      const effect = c.oneOf(to.effect, join(tp, 'effect'), EFFECTS);
+      if (key !== undefined && effect !== undefined) taints.push({ key, effect, ...(value !== undefined ? { value } : {}) });
+    });
+  }
+  const allocatable = checkResources(c, o.allocatable, join(path, 'allocatable'), true);
+  const allocated = checkResources(c, o.allocated, join(path, 'allocated'), false);
+  const devices: DeviceInventory[] = [];
+  const seenClasses = new Set<string>();
+  if (o.devices !== undefined) {
+    (c.array(o.devices, join(path, 'devices')) ?? []).forEach((d, i) => {
+      const dp = join(join(path, 'devices'), i);
+      const dobj = c.object(d, dp);
+      if (dobj === undefined) return;
+      c.known(dobj, dp, ['deviceClassName', 'total', 'allocated']);
+      const cls = checkName(c, dobj.deviceClassName, join(dp, 'deviceClassName'));
+      const total = c.integer(dobj.total, join(dp, 'total'), 0);
+      const used = dobj.allocated === undefined ? 0 : c.integer(dobj.allocated, join(dp, 'allocated'), 0);
+      if (cls !== undefined && seenClasses.has(cls)) c.add(join(dp, 'deviceClassName'), `device class ${cls} is listed twice`);
+      if (cls !== undefined) seenClasses.add(cls);
+      if (total !== undefined && used !== undefined && used > total) {
+        c.add(join(dp, 'allocated'), `${used} allocated is more than the ${total} devices in total`);
+      }
+      if (cls !== undefined && total !== undefined && used !== undefined) devices.push({ deviceClassName: cls, total, allocated: used });
+    });
+  }
+  if (c.issues.length > before || name === undefined || healthy === undefined || !allocatable || !allocated) return undefined;
+  return { name, labels, location, healthy, taints, allocatable, allocated, devices };
+}
+
+// ---- Placements ----
+
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+
+function checkSelector(c: Checker, v: unknown, path: string): void {
+  const o = c.object(v, path);
+  if (o === undefined) return;
+  c.known(o, path, ['matchLabels', 'matchExpressions']);
+  const labels = c.stringMap(o.matchLabels, join(path, 'matchLabels'));
+  for (const [k, val] of Object.entries(labels)) {
+    if (!LABEL_VALUE.test(val) || val.length > 63) c.add(join(join(path, 'matchLabels'), k), `${JSON.stringify(val)} is not a valid label value`);
+  }
+  if (o.matchExpressions === undefined) return;
+  (c.array(o.matchExpressions, join(path, 'matchExpressions')) ?? []).forEach((e, i) => {
+    const ep = join(join(path, 'matchExpressions'), i);
+    const eo = c.object(e, ep);
+    if (eo === undefined) return;
+    c.known(eo, ep, ['key', 'operator', 'values']);
+    c.string(eo.key, join(ep, 'key'));
+    const op = c.oneOf(eo.operator, join(ep, 'operator'), SELECTOR_OPERATORS);
+    const values = eo.values === undefined ? [] : (c.array(eo.values, join(ep, 'values')) ?? []);
+    values.forEach((x, j) => c.string(x, join(join(ep, 'values'), j)));
+    if ((op === 'In' || op === 'NotIn') && values.length === 0) c.add(join(ep, 'values'), `must not be empty for operator ${op}`);
+    if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) c.add(join(ep, 'values'), `must be empty for operator ${op}`);
+  });
+}
+
+function checkRequests(c: Checker, v: unknown, path: string): void {
+  if (v === undefined) return;
+  const o = c.object(v, path);
+  for (const [k, val] of Object.entries(o ?? {})) {
+    const p = join(path, k);
+    if (typeof val !== 'string' && typeof val !== 'number') {
+      c.add(p, `expected a quantity, got ${describe(val)}`);
+      continue;
+    }
+    const r = k === 'cpu' ? parseMilli(val) : parseUnits(val);
+    if (!r.ok) c.add(p, r.error);
+  }
+}
+
+function checkContainers(c: Checker, v: unknown, path: string, required: boolean): void {
+  if (v === undefined && !required) return;
+  const list = c.array(v, path);
+  if (list === undefined) return;
+  if (required && list.length === 0) c.add(path, 'must have at least one container');
+  list.forEach((x, i) => {
+    const p = join(path, i);
+    const o = c.object(x, p);
+    if (o === undefined) return;
+    c.string(o.name, join(p, 'name'));
+    if (o.resources !== undefined) {
+      const r = c.object(o.resources, join(p, 'resources'));
+      if (r !== undefined) {
+        checkRequests(c, r.requests, join(p, 'resources.requests'));
+        checkRequests(c, r.limits, join(p, 'resources.limits'));
+      }
+    }
+  });
+}
+
+const SPEC_FIELDS = [
+  'replicas', 'template', 'accelerators', 'clusterSelector', 'tolerations', 'locality',
+  'spread', 'strategy', 'gang', 'priority', 'service',
+] as const;
+
+export const MAX_PRIORITY = 1000;
+
+function checkSpec(c: Checker, v: unknown, path: string): void {
+  const s = c.object(v, path);
+  if (s === undefined) return;
+  c.known(s, path, SPEC_FIELDS);
+  c.integer(s.replicas, join(path, 'replicas'), 0, 100_000);
+  const tp = join(path, 'template');
+  const t = c.object(s.template, tp);
+  if (t !== undefined) {
+    const ts = c.object(t.spec, join(tp, 'spec'));
+    if (ts !== undefined) {
+      if (ts.replicas !== undefined) c.add(join(tp, 'spec.replicas'), 'must not be set: spec.replicas of the Placement decides');
+      const pt = c.object(ts.template, join(tp, 'spec.template'));
+      const ps = pt === undefined ? undefined : c.object(pt.spec, join(tp, 'spec.template.spec'));
+      if (ps !== undefined) {
+        const pp = join(tp, 'spec.template.spec');
+        checkContainers(c, ps.containers, join(pp, 'containers'), true);
+        checkContainers(c, ps.initContainers, join(pp, 'initContainers'), false);
+        checkRequests(c, ps.overhead, join(pp, 'overhead'));
+      }
+    }
+  }
+  if (s.accelerators !== undefined) {
+    const seen = new Set<string>();
+    (c.array(s.accelerators, join(path, 'accelerators')) ?? []).forEach((a, i) => {
+      const ap = join(join(path, 'accelerators'), i);
+      const ao = c.object(a, ap);
+      if (ao === undefined) return;
+      c.known(ao, ap, ['deviceClassName', 'count']);
+      const cls = checkName(c, ao.deviceClassName, join(ap, 'deviceClassName'));
+      c.integer(ao.count, join(ap, 'count'), 1, 1024);
+      if (cls !== undefined && seen.has(cls)) c.add(join(ap, 'deviceClassName'), `device class ${cls} is requested twice`);
+      if (cls !== undefined) seen.add(cls);
+    });
+  }
+  if (s.clusterSelector !== undefined) checkSelector(c, s.clusterSelector, join(path, 'clusterSelector'));
+  if (s.tolerations !== undefined) {
+    (c.array(s.tolerations, join(path, 'tolerations')) ?? []).forEach((t, i) => {
+      const tp2 = join(join(path, 'tolerations'), i);
+      const to = c.object(t, tp2);
+      if (to === undefined) return;
+      c.known(to, tp2, ['key', 'operator', 'value', 'effect']);
+      if (to.key !== undefined) c.string(to.key, join(tp2, 'key'));
+      const op = to.operator === undefined ? 'Equal' : c.oneOf(to.operator, join(tp2, 'operator'), ['Exists', 'Equal'] as const);
+      if (to.value !== undefined) c.string(to.value, join(tp2, 'value'));
+      if (to.effect !== undefined) c.oneOf(to.effect, join(tp2, 'effect'), EFFECTS);
+      if (op === 'Exists' && to.value !== undefined && to.value !== '') c.add(join(tp2, 'value'), 'must be empty when operator is Exists');
+      if ((to.key === undefined || to.key === '') && op !== 'Exists') c.add(join(tp2, 'operator'), 'must be Exists when key is empty');
+    });
+  }
+  if (s.locality !== undefined) {
+    const lp = join(path, 'locality');
+    const l = c.object(s.locality, lp);
+    if (l !== undefined) {
+      c.known(l, lp, ['requiredRegions', 'preferred']);
+      if (l.requiredRegions !== undefined) {
+        (c.array(l.requiredRegions, join(lp, 'requiredRegions')) ?? []).forEach((r, i) => c.string(r, join(join(lp, 'requiredRegions'), i)));
+      }
+      if (l.preferred !== undefined) {
+        (c.array(l.preferred, join(lp, 'preferred')) ?? []).forEach((p, i) => {
+          const pp = join(join(lp, 'preferred'), i);
+          const po = c.object(p, pp);
+          if (po === undefined) return;
+          c.known(po, pp, ['region', 'weight']);
+          c.string(po.region, join(pp, 'region'));
+          c.integer(po.weight, join(pp, 'weight'), 1, 100);
+        });
+      }
+    }
+  }
+  if (s.spread !== undefined) {
+    const sp = join(path, 'spread');
+    const so = c.object(s.spread, sp);
+    if (so !== undefined) {
+      c.known(so, sp, ['minClusters', 'maxClusters', 'maxSkew', 'topologyKey']);
+      const min = so.minClusters === undefined ? undefined : c.integer(so.minClusters, join(sp, 'minClusters'), 0);
+      const max = so.maxClusters === undefined ? undefined : c.integer(so.maxClusters, join(sp, 'maxClusters'), 1);
+      if (so.maxSkew !== undefined) c.integer(so.maxSkew, join(sp, 'maxSkew'), 1);
+      if (so.topologyKey !== undefined) c.string(so.topologyKey, join(sp, 'topologyKey'));
+      if (min !== undefined && max !== undefined && max < min) c.add(join(sp, 'maxClusters'), `must be at least minClusters (${min}), got ${max}`);
+    }
+  }
+  if (s.strategy !== undefined) c.oneOf(s.strategy, join(path, 'strategy'), ['Spread', 'Pack'] as const);
+  if (s.gang !== undefined) c.boolean(s.gang, join(path, 'gang'));
+  if (s.priority !== undefined) c.integer(s.priority, join(path, 'priority'), 0, MAX_PRIORITY);
+  if (s.service !== undefined) {
+    const svp = join(path, 'service');
+    const sv = c.object(s.service, svp);
+    if (sv !== undefined) {
+      c.known(sv, svp, ['ports', 'export']);
+      const ports = c.array(sv.ports, join(svp, 'ports')) ?? [];
+      if (Array.isArray(sv.ports) && ports.length === 0) c.add(join(svp, 'ports'), 'must have at least one port');
+      ports.forEach((p, i) => {
+        const pp = join(join(svp, 'ports'), i);
+        const po = c.object(p, pp);
+        if (po === undefined) return;
+        c.integer(po.port, join(pp, 'port'), 1, 65535);
+        if (po.protocol !== undefined) c.oneOf(po.protocol, join(pp, 'protocol'), ['TCP', 'UDP', 'SCTP'] as const);
+      });
+      if (sv.export !== undefined) c.boolean(sv.export, join(svp, 'export'));
+    }
+  }
+}
+
+/** Checks a Placement as it would be applied; fills in the default namespace. */
+export function checkPlacement(v: unknown, path = '', defaultNamespace = 'default'): { placement?: Placement; issues: Issue[] } {
+  const c = new Checker();
+  const o = c.object(v, path);
+  if (o === undefined) return { issues: c.issues };
+  if (o.apiVersion !== API_VERSION) c.add(join(path, 'apiVersion'), `expected ${API_VERSION}, got ${describe(o.apiVersion)}`);
+  if (o.kind !== 'Placement') c.add(join(path, 'kind'), `expected Placement, got ${describe(o.kind)}`);
+  const m = c.object(o.metadata, join(path, 'metadata'));
+  let namespace = defaultNamespace;
+  if (m !== undefined) {
+    checkName(c, m.name, join(path, 'metadata.name'));
+    if (m.namespace !== undefined) namespace = checkName(c, m.namespace, join(path, 'metadata.namespace'), 63) ?? namespace;
+  }
+  checkSpec(c, o.spec, join(path, 'spec'));
+  if (c.issues.length > 0 || m === undefined) return { issues: c.issues };
+  const placement = { ...(o as unknown as Placement), metadata: { ...(m as Placement['metadata']), namespace } };
+  return { placement, issues: [] };
+}
+
+export interface SnapshotDocument {
+  readonly clusters: readonly Cluster[];
+  readonly placements: readonly Placement[];
+}
+
+/** Checks a FleetSnapshot document (see the snapshot-file contract). */
+export function checkSnapshotDocument(v: unknown): { document?: SnapshotDocument; issues: Issue[] } {
+  const c = new Checker();
+  const o = c.object(v, '');
+  if (o === undefined) return { issues: [{ path: '', message: `expected a FleetSnapshot document, got ${describe(v)}` }] };
+  c.known(o, '', ['apiVersion', 'kind', 'clusters', 'placements', 'metadata']);
+  if (o.apiVersion !== API_VERSION) c.add('apiVersion', `expected ${API_VERSION}, got ${describe(o.apiVersion)}`);
+  if (o.kind !== 'FleetSnapshot') c.add('kind', `expected FleetSnapshot, got ${describe(o.kind)}`);
+  const clusters: Cluster[] = [];
+  const names = new Map<string, number>();
+  (c.array(o.clusters, 'clusters') ?? []).forEach((x, i) => {
+    const cl = checkCluster(c, x, `clusters[${i}]`);
+    if (cl === undefined) return;
+    const first = names.get(cl.name);
+    if (first !== undefined) c.add(`clusters[${i}].name`, `duplicate cluster name ${cl.name} (also clusters[${first}])`);
+    else names.set(cl.name, i);
+    clusters.push(cl);
+  });
+  const placements = o.placements === undefined || o.placements === null ? [] : checkPlacementList(c, o.placements, 'placements');
+  if (c.issues.length > 0) return { issues: c.issues };
+  return { document: { clusters, placements }, issues: [] };
+}
+
+function checkPlacementList(c: Checker, v: unknown, path: string): Placement[] {
+  const out: Placement[] = [];
+  const keys = new Map<string, number>();
+  (c.array(v, path) ?? []).forEach((x, i) => {
+    const r = checkPlacement(x, join(path, i));
+    c.issues.push(...r.issues);
+    if (r.placement === undefined) return;
+    const key = `${r.placement.metadata.namespace}/${r.placement.metadata.name}`;
+    const first = keys.get(key);
+    if (first !== undefined) c.add(join(path, i), `duplicate placement ${key} (also ${join(path, first)})`);
+    else keys.set(key, i);
+    out.push(r.placement);
+  });
+  return out;
+}
+
+/** Checks a list of Placement documents (a List's items or a multi-document YAML stream). */
+export function checkPlacements(docs: readonly unknown[], path = ''): { placements: Placement[]; issues: Issue[] } {
+  const c = new Checker();
+  const placements = checkPlacementList(c, docs, path);
+  return { placements, issues: c.issues };
+}

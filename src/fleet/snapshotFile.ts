@@ -1,0 +1,79 @@
+// The snapshot file: a FleetSnapshot document (and, separately, Placement documents) read
+// from YAML or JSON and checked field by field. A bad file gives every problem with its path.
+
+import { readFile } from 'node:fs/promises';
+import { YAMLException, loadAll } from 'js-yaml';
+import { type FleetSnapshot, type Placement, makeSnapshot } from '../core/model.js';
+import { type Result, err, ok } from '../core/result.js';
+import { checkPlacements, checkSnapshotDocument, formatIssues } from '../core/validation.js';
+
+export interface LoadedFleet {
+  readonly snapshot: FleetSnapshot;
+  readonly placements: readonly Placement[];
+}
+
+function parseYaml(text: string, file: string): Result<unknown[], string> {
+  try {
+    return ok(loadAll(text).filter((d) => d !== null && d !== undefined));
+  } catch (e) {
+    if (e instanceof YAMLException) {
+      const where = e.mark ? `line ${e.mark.line + 1}, column ${e.mark.column + 1}: ` : '';
+      return err(`${file}: ${where}${e.reason}`);
+    }
+    return err(`${file}: ${(e as Error).message}`);
+  }
+}
+
+async function readText(file: string): Promise<Result<string, string>> {
+  try {
+    return ok(await readFile(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return err(code === 'ENOENT' ? `${file}: no such file` : `${file}: ${(e as Error).message}`);
+  }
+}
+
+export function parseFleet(text: string, file: string, generation = 0): Result<LoadedFleet, string> {
+  const docs = parseYaml(text, file);
+  if (!docs.ok) return docs;
+  if (docs.value.length !== 1) return err(`${file}: expected one FleetSnapshot document, found ${docs.value.length}`);
+  const r = checkSnapshotDocument(docs.value[0]);
+  if (r.document === undefined) return err(prefixed(file, formatIssues(r.issues)));
+  return ok({ snapshot: makeSnapshot(r.document.clusters, generation), placements: r.document.placements });
+}
+
+/** Placements: one or more YAML documents, each a Placement or a List of them. */
+export function parsePlacements(text: string, file: string): Result<Placement[], string> {
+  const docs = parseYaml(text, file);
+  if (!docs.ok) return docs;
+  const items: unknown[] = [];
+  for (const d of docs.value) {
+    const o = d as { kind?: unknown; items?: unknown };
+    if (typeof d === 'object' && d !== null && o.kind === 'List' && Array.isArray(o.items)) items.push(...o.items);
+    else if (typeof d === 'object' && d !== null && o.kind === 'FleetSnapshot') {
+      const r = checkSnapshotDocument(d);
+      if (r.document === undefined) return err(prefixed(file, formatIssues(r.issues)));
+      items.push(...r.document.placements);
+    } else items.push(d);
+  }
+  const r = checkPlacements(items, 'placements');
+  if (r.issues.length > 0) return err(prefixed(file, formatIssues(r.issues)));
+  return ok(r.placements);
+}
+
+function prefixed(file: string, text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `${file}: ${l}`)
+    .join('\n');
+}
+
+export async function loadFleet(file: string): Promise<Result<LoadedFleet, string>> {
+  const text = await readText(file);
+  return text.ok ? parseFleet(text.value, file) : text;
+}
+
+export async function loadPlacements(file: string): Promise<Result<Placement[], string>> {
+  const text = await readText(file);
+  return text.ok ? parsePlacements(text.value, file) : text;
+}
