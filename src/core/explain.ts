@@ -6,7 +6,7 @@ import type { FleetSnapshot, Placement } from './model.js';
 import { placementKey } from './model.js';
 import { fitCount } from './prepare.js';
 import { formatAmount } from './quantity.js';
-import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './schedule.js';
+import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 
 export interface ClusterExplanation {
   readonly name: string;
@@ -47,7 +47,7 @@ export function explainPlacement(
       return;
     }
     const s = explainScore(cycle.profile, cycle.ctx, job.p, c, row);
-    clusters.push({ name: c.name, eligible: true, score: round2(job.pref[row] as number), scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])) });
+    clusters.push({ name: c.name, eligible: true, score: round2(job.pref(row)), scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])) });
   });
   return { placement: key, clusters, filtered };
 }
@@ -56,8 +56,18 @@ function round2(v: number): number {
   return Math.round(v * 100) / 100;
 }
 
+// Placements with the same eligibility key are refused by the same filters everywhere.
+const histograms = new WeakMap<CycleContext, Map<string, ReadonlyMap<string, number>>>();
+
 /** Which filters refused how many clusters, for one placement. */
-export function filterHistogram(profile: Profile, ctx: CycleContext, job: Job): Map<string, number> {
+export function filterHistogram(profile: Profile, ctx: CycleContext, job: Job): ReadonlyMap<string, number> {
+  let byKey = histograms.get(ctx);
+  if (byKey === undefined) {
+    byKey = new Map();
+    histograms.set(ctx, byKey);
+  }
+  const known = byKey.get(job.p.eligibilityKey);
+  if (known !== undefined) return known;
   const counts = new Map<string, number>();
   ctx.fleet.clusters.forEach((c, row) => {
     if (job.eligible[row] === 1) return;
@@ -65,6 +75,7 @@ export function filterHistogram(profile: Profile, ctx: CycleContext, job: Job): 
     const k = r.ok ? 'Unknown' : r.reason.plugin === 'Fit' ? `Insufficient ${r.reason.resource}` : r.reason.plugin;
     counts.set(k, (counts.get(k) ?? 0) + 1);
   });
+  byKey.set(job.p.eligibilityKey, counts);
   return counts;
 }
 
@@ -77,7 +88,7 @@ const WHY: Record<string, string> = {
 export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, placed: number, failure: string | undefined): string {
   const { fleet } = cycle.ctx;
   const dims = fleet.dims.length;
-  const counts = filterHistogram(cycle.profile, cycle.ctx, job);
+  const counts = new Map(filterHistogram(cycle.profile, cycle.ctx, job));
   // Eligible clusters that are now full: say which resource ran out.
   for (const row of job.order) {
     if (fitCount(free, row * dims, job.p.demand) > 0) continue;

@@ -5,7 +5,7 @@
 
 import type { FleetIndex } from '../prepare.js';
 import { domainOf, fitCount } from '../prepare.js';
-import type { Job } from '../schedule.js';
+import type { Job } from '../cycle.js';
 import { type LinearModel, solveLinear } from './lp.js';
 
 type Assignment = Map<number, number>;
@@ -20,17 +20,23 @@ export function solveExactTier(
 ): { assign: Map<Job, Assignment>; free: Float64Array } | undefined {
   const dims = fleet.dims.length;
   const pairs: { j: number; row: number; cap: number }[] = [];
-  tier.forEach((job, j) => {
+  for (let j = 0; j < tier.length; j++) {
+    const job = tier[j] as Job;
+    // Eligible clusters bound the pairs from above: most tiers are refused right here.
+    if (pairs.length + job.eligibleCount > 4 * maxPairs) return undefined;
     for (const row of job.order) {
       const cap = Math.min(fitCount(free, row * dims, job.p.demand), job.p.replicas);
       if (cap > 0) pairs.push({ j, row, cap });
     }
-  });
-  if (pairs.length === 0 || pairs.length > maxPairs) return undefined;
+    if (pairs.length > maxPairs) return undefined;
+  }
+  if (pairs.length === 0) return undefined;
 
   const totalReplicas = tier.reduce((s, job) => s + job.p.replicas * job.weight, 0);
   // Large enough that one more placed replica outweighs any preference.
   const place = 100 * totalReplicas + 1;
+  const unit = new Float64Array(dims);
+  for (const job of tier) for (let d = 0; d < dims; d++) unit[d] = Math.max(unit[d] as number, job.p.demand[d] as number);
   const objective = new Map<string, number>();
   const columns = new Map<string, Map<string, number>>();
   const rows = new Map<string, { min?: number; max?: number }>();
@@ -49,15 +55,16 @@ export function solveExactTier(
     const job = tier[j] as Job;
     const x = `x${j}_${row}`;
     integers.add(x);
-    objective.set(x, place * job.weight + (job.pref[row] as number));
+    objective.set(x, place * job.weight + job.pref(row));
     const cx = column(x);
     cx.set(`u${j}_${row}`, 1);
     rows.set(`u${j}_${row}`, { max: cap });
     for (let d = 0; d < dims; d++) {
       const need = job.p.demand[d] as number;
       if (need > 0) {
-        cx.set(`c${row}_${d}`, need);
-        rows.set(`c${row}_${d}`, { max: free[row * dims + d] as number });
+        // in units of the largest demand, for the simplex's tolerances
+        cx.set(`c${row}_${d}`, need / (unit[d] as number));
+        rows.set(`c${row}_${d}`, { max: (free[row * dims + d] as number) / (unit[d] as number) });
       }
     }
     cx.set(`n${j}`, 1);
@@ -113,7 +120,7 @@ export function solveExactTier(
 
   const model: LinearModel = { objective, columns, rows, integers, binaries };
   const t0 = clock();
-  const solution = solveLinear(model, { timeoutMs: 2000 });
+  const solution = solveLinear(model, { timeoutMs: 500 });
   stats.lpSolves++;
   stats.lpMs += clock() - t0;
   if (!solution.feasible) return undefined;

@@ -70,20 +70,24 @@ export function buildSteeringModel(
   const objective = new Map<string, number>();
   const columns = new Map<string, Map<string, number>>();
   const rows = new Map<string, { max: number }>();
-  const usedDims = new Set<number>();
-  for (const c of classes) for (let d = 0; d < dims; d++) if ((c.demand[d] as number) > 0) usedDims.add(d);
+  // Each resource row is expressed in units of its largest per-replica demand: bytes and
+  // milli-cores next to device counts would otherwise strain the simplex's tolerances.
+  const unit = new Float64Array(dims);
+  for (const c of classes) for (let d = 0; d < dims; d++) unit[d] = Math.max(unit[d] as number, c.demand[d] as number);
+  const usedDims: number[] = [];
+  for (let d = 0; d < dims; d++) if ((unit[d] as number) > 0) usedDims.push(d);
   grouping.groups.forEach((members, g) => {
     for (const d of usedDims) {
       let cap = 0;
       for (const row of members) cap += free[row * dims + d] as number;
-      rows.set(`g${g}d${d}`, { max: cap });
+      rows.set(`g${g}d${d}`, { max: cap / (unit[d] as number) });
     }
     for (const k of grouping.classesOf[g] as number[]) {
       const c = classes[k] as SteeringClass;
       const column = new Map<string, number>([[`k${k}`, 1]]);
       for (const d of usedDims) {
         const need = c.demand[d] as number;
-        if (need > 0) column.set(`g${g}d${d}`, need);
+        if (need > 0) column.set(`g${g}d${d}`, need / (unit[d] as number));
       }
       const name = `x${k}_${g}`;
       columns.set(name, column);

@@ -1,0 +1,207 @@
+// Seeded fleets and placements for the benchmarks: the same seed gives the same scenario.
+//
+// Workloads come in a limited set of shapes (t-shirt sizes, whole accelerators), as they do
+// in real fleets; that is also what lets the solver aggregate look-alike placements.
+
+import { API_VERSION, type Cluster, type FleetSnapshot, type Placement, type Toleration, makeSnapshot } from '../src/core/model.js';
+
+const GI = 2 ** 30;
+
+export type Variant = 'balanced' | 'scarce-accelerator' | 'region-skewed';
+
+export interface ScenarioSpec {
+  readonly name: string;
+  readonly clusters: number;
+  readonly placements: number;
+  readonly variant: Variant;
+  readonly seed: number;
+}
+
+export interface Scenario {
+  readonly spec: ScenarioSpec;
+  readonly snapshot: FleetSnapshot;
+  readonly placements: readonly Placement[];
+}
+
+/** mulberry32: small, fast, and the same on every machine. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const GEOS: Record<string, readonly string[]> = {
+  us: ['us-east1', 'us-west1', 'us-central1'],
+  europe: ['europe-west4', 'europe-west1', 'europe-north1'],
+  asia: ['asia-east1', 'asia-northeast1'],
+};
+const REGIONS = Object.values(GEOS).flat();
+const DEVICE_CLASSES = ['gpu.nvidia.com', 'gpu.amd.com', 'tpu.google.com'];
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)] as T;
+}
+
+function weighted<T>(r: () => number, xs: readonly (readonly [T, number])[]): T {
+  const total = xs.reduce((s, [, w]) => s + w, 0);
+  let x = r() * total;
+  for (const [v, w] of xs) {
+    x -= w;
+    if (x < 0) return v;
+  }
+  return (xs[xs.length - 1] as readonly [T, number])[0];
+}
+
+function regionFor(r: () => number, variant: Variant): string {
+  // Region-skewed fleets put most clusters in a few US regions.
+  if (variant === 'region-skewed') return weighted(r, REGIONS.map((x, i) => [x, i < 2 ? 8 : 1] as const));
+  return pick(r, REGIONS);
+}
+
+function makeCluster(r: () => number, i: number, variant: Variant): Cluster {
+  const region = regionFor(r, variant);
+  const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
+  // In the scarce variant the accelerator clusters are also the largest CPU pools, the
+  // layout in which placing each workload where it fits most strands the accelerators.
+  const accel = r() < (variant === 'scarce-accelerator' ? 0.3 : 0.25);
+  const kind = accel ? 'gpu' : weighted(r, [['small', 3], ['large', 2]] as const);
+  const size = {
+    small: { cpu: 64, mem: 256, pods: 500 },
+    large: { cpu: 192, mem: 768, pods: 1500 },
+    gpu: variant === 'scarce-accelerator' ? { cpu: 384, mem: 1536, pods: 2000 } : { cpu: 128, mem: 1024, pods: 1000 },
+  }[kind];
+  const used = 0.1 + r() * 0.4;
+  const devices = [];
+  if (accel) {
+    const cls = weighted(r, [[DEVICE_CLASSES[0]!, 6], [DEVICE_CLASSES[1]!, 2], [DEVICE_CLASSES[2]!, 2]] as const);
+    const total = pick(r, [8, 16, 32, 64]);
+    devices.push({ deviceClassName: cls, total, allocated: Math.floor(total * used * (variant === 'scarce-accelerator' ? 1.2 : 1)) });
+  }
+  const taints = [];
+  const t = r();
+  if (t < 0.05) taints.push({ key: 'maintenance', value: 'true', effect: 'NoSchedule' as const });
+  else if (t < 0.1) taints.push({ key: 'spot', effect: 'PreferNoSchedule' as const });
+  return {
+    name: `${kind}-${region}-${String(i).padStart(4, '0')}`,
+    labels: { environment: r() < 0.8 ? 'production' : 'staging', provider: pick(r, ['gke', 'eks', 'aks', 'onprem']) },
+    location: { region, zone },
+    healthy: r() >= 0.02,
+    taints,
+    allocatable: { cpu: size.cpu * 1000, memory: size.mem * GI, pods: size.pods },
+    allocated: { cpu: Math.floor(size.cpu * used) * 1000, memory: Math.floor(size.mem * used) * GI, pods: Math.floor(size.pods * used) },
+    devices,
+  };
+}
+
+const CPU_SHAPES = [
+  { cpu: '500m', memory: '1Gi' },
+  { cpu: '1', memory: '2Gi' },
+  { cpu: '2', memory: '8Gi' },
+  { cpu: '4', memory: '16Gi' },
+] as const;
+
+function makePlacement(r: () => number, i: number, variant: Variant): Placement {
+  const accelShare = variant === 'scarce-accelerator' ? 0.35 : 0.25;
+  const accel = r() < accelShare;
+  const name = `app-${String(i).padStart(5, '0')}`;
+  const namespace = `team-${i % 20}`;
+  let cpu: string;
+  let memory: string;
+  let replicas: number;
+  let accelerators: Placement['spec']['accelerators'];
+  if (accel) {
+    const count = pick(r, [1, 2, 4, 8]);
+    const cls = weighted(r, [[DEVICE_CLASSES[0]!, 6], [DEVICE_CLASSES[1]!, 2], [DEVICE_CLASSES[2]!, 2]] as const);
+    accelerators = [{ deviceClassName: cls, count }];
+    cpu = String(4 * count);
+    memory = `${32 * count}Gi`;
+    replicas = 1 + Math.floor(r() * 4);
+  } else {
+    const shape = pick(r, CPU_SHAPES);
+    cpu = shape.cpu;
+    memory = shape.memory;
+    replicas = 1 + Math.floor(r() * 20);
+  }
+  const spec: Record<string, unknown> = { replicas };
+  if (accelerators) spec.accelerators = accelerators;
+  if (accel && r() < 0.35) spec.gang = true;
+  const sp = r();
+  if (sp < 0.1) spec.spread = { minClusters: 2, maxSkew: 1, topologyKey: 'region' };
+  else if (sp < 0.2) spec.spread = { maxClusters: pick(r, [1, 2, 3]) };
+  else if (sp < 0.25) spec.spread = { minClusters: 2, maxClusters: 4, maxSkew: 2, topologyKey: 'zone' };
+  if (r() < 0.3) spec.strategy = 'Pack';
+  if (r() < 0.3) {
+    const geo = pick(r, Object.keys(GEOS));
+    spec.locality = { preferred: (GEOS[geo] as string[]).slice(0, 2).map((region, k) => ({ region, weight: k === 0 ? 80 : 40 })) };
+  } else if (r() < 0.1) {
+    spec.locality = { requiredRegions: [...(GEOS[pick(r, ['us', 'europe'])] as string[])] };
+  }
+  if (r() < 0.3) spec.clusterSelector = { matchLabels: { environment: 'production' } };
+  if (r() < 0.1) spec.tolerations = [{ key: 'maintenance', operator: 'Exists' } satisfies Toleration];
+  if (r() < 0.1) spec.priority = 100;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Placement',
+    metadata: { name, namespace },
+    spec: {
+      ...(spec as Omit<Placement['spec'], 'template'>),
+      template: {
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'main', image: 'registry.example.com/app:1', resources: { requests: { cpu, memory } } }] },
+          },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Replicas are scaled so that demand is the same share of free capacity at every fleet size:
+ * about 75% of free CPU for CPU-only work and 80% of the free devices for accelerator work;
+ * where accelerators are scarce, 90% of free CPU and 130% of the free devices.
+ */
+export function generate(spec: ScenarioSpec): Scenario {
+  const r = rng(spec.seed);
+  const clusters = Array.from({ length: spec.clusters }, (_, i) => makeCluster(r, i, spec.variant));
+  const base = Array.from({ length: spec.placements }, (_, i) => makePlacement(r, i, spec.variant));
+  const usable = clusters.filter((c) => c.healthy);
+  const freeCpu = usable.reduce((s, c) => s + c.allocatable.cpu - c.allocated.cpu, 0);
+  const freeDevices = usable.reduce((s, c) => s + c.devices.reduce((t, d) => t + d.total - d.allocated, 0), 0);
+  let cpuDemand = 0;
+  let deviceDemand = 0;
+  for (const p of base) {
+    const devices = (p.spec.accelerators ?? []).reduce((t, a) => t + a.count, 0);
+    if (devices > 0) deviceDemand += devices * p.spec.replicas;
+    else cpuDemand += cpuOf(p) * p.spec.replicas;
+  }
+  const cpuFactor = ((spec.variant === 'scarce-accelerator' ? 0.9 : 0.75) * freeCpu) / Math.max(1, cpuDemand);
+  const deviceFactor = ((spec.variant === 'scarce-accelerator' ? 1.3 : 0.8) * freeDevices) / Math.max(1, deviceDemand);
+  const placements = base.map((p) => {
+    const factor = (p.spec.accelerators ?? []).length > 0 ? deviceFactor : cpuFactor;
+    return { ...p, spec: { ...p.spec, replicas: Math.max(1, Math.round(p.spec.replicas * factor)) } };
+  });
+  return { spec, snapshot: makeSnapshot(clusters), placements };
+}
+
+function cpuOf(p: Placement): number {
+  const cpu = String(p.spec.template.spec.template.spec.containers[0]?.resources?.requests?.cpu ?? '0');
+  return cpu.endsWith('m') ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000;
+}
+
+export const SCENARIOS: readonly ScenarioSpec[] = [
+  { name: 'small', clusters: 10, placements: 100, variant: 'balanced', seed: 1 },
+  { name: 'medium', clusters: 100, placements: 1000, variant: 'balanced', seed: 2 },
+  { name: 'medium-scarce', clusters: 100, placements: 1000, variant: 'scarce-accelerator', seed: 3 },
+  { name: 'medium-skewed', clusters: 100, placements: 1000, variant: 'region-skewed', seed: 4 },
+  { name: 'large', clusters: 1000, placements: 10000, variant: 'balanced', seed: 5 },
+  { name: 'large-scarce', clusters: 1000, placements: 10000, variant: 'scarce-accelerator', seed: 6 },
+  { name: 'xlarge-skewed', clusters: 2000, placements: 10000, variant: 'region-skewed', seed: 7 },
+];

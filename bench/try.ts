@@ -1,0 +1,18 @@
+import { performance } from 'node:perf_hooks';
+import { generate, SCENARIOS } from './scenarios.js';
+import { schedule } from '../src/core/schedule.js';
+import { relaxationBound } from '../src/core/solver/bound.js';
+const name = process.argv[2] ?? 'medium';
+const spec = SCENARIOS.find((s) => s.name === name)!;
+const t0 = performance.now();
+const sc = generate(spec);
+console.log('gen', (performance.now() - t0).toFixed(0));
+const clock = () => performance.now();
+const g = schedule(sc.snapshot, sc.placements, { solver: 'greedy', clock });
+console.log('greedy', g.stats);
+const s = schedule(sc.snapshot, sc.placements, { clock });
+console.log('solver', s.stats);
+const t1 = performance.now();
+const b = relaxationBound(sc.snapshot, sc.placements);
+console.log('bound', b, (performance.now() - t1).toFixed(0), 'ms');
+console.log('rss MiB', process.resourceUsage().maxRSS / 1024);

@@ -1,0 +1,217 @@
+// One scheduling cycle's view of the placements: each prepared once, filtered and scored
+// against every cluster, with the work shared between look-alike placements and memoised per
+// snapshot, so that a cycle on an unchanged snapshot only pays for what is new.
+
+import type { Decision, FleetSnapshot, Placement } from './model.js';
+import { compareNames, placementKey } from './model.js';
+import { type CycleContext, type Profile, runFilters } from './framework.js';
+import { defaultProfile } from './profile.js';
+import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
+
+export interface ScheduleOptions {
+  /** The decision in force; with it, scheduling is Steady unless mode says Fresh. */
+  readonly previous?: readonly Decision[];
+  readonly mode?: 'Steady' | 'Fresh';
+  /** greedy: the baseline only, as other multi-cluster schedulers place. */
+  readonly solver?: 'auto' | 'greedy';
+  readonly profile?: Profile;
+  /** Milliseconds, for stats only: the core keeps no clock of its own. */
+  readonly clock?: () => number;
+  /** Largest tier (in placement × cluster pairs) solved as one exact integer program. */
+  readonly exactMaxPairs?: number;
+  /** Largest steering relaxation, in variables. */
+  readonly steerMaxVariables?: number;
+}
+
+/** A placement made ready for this cycle. */
+export interface Job {
+  readonly p: PreparedPlacement;
+  readonly weight: number;
+  readonly eligible: Uint8Array;
+  readonly eligibleCount: number;
+  /** preference per cluster row shared by look-alike placements (stability left out) */
+  readonly basePref: Float64Array;
+  /** preference of a cluster for this placement, stability included */
+  pref(row: number): number;
+  /** eligible cluster rows, best first (worked out on first use) */
+  readonly order: Int32Array;
+  readonly previous: ReadonlyMap<number, number> | undefined;
+}
+
+export interface Cycle {
+  readonly ctx: CycleContext;
+  readonly profile: Profile;
+  readonly jobs: readonly Job[];
+  readonly invalid: ReadonlyMap<string, string>;
+}
+
+interface Scored {
+  readonly pref: Float64Array;
+  readonly order: Int32Array;
+}
+
+/** What one snapshot and profile give every cycle that uses them: worked out once. */
+interface FleetCache {
+  readonly fleet: FleetIndex;
+  readonly rowOf: ReadonlyMap<string, number>;
+  readonly eligible: Map<string, { readonly mask: Uint8Array; readonly count: number }>;
+  readonly scored: Map<string, Scored>;
+  readonly prepared: WeakMap<Placement, ReturnType<typeof preparePlacement>>;
+}
+
+// Memoised by snapshot identity: a snapshot never changes, so neither does anything derived
+// from it, and an incremental cycle on the same snapshot reuses all of it.
+const caches = new WeakMap<FleetSnapshot, Map<Profile, FleetCache>>();
+
+function fleetCache(snapshot: FleetSnapshot, profile: Profile): FleetCache {
+  let byProfile = caches.get(snapshot);
+  if (byProfile === undefined) {
+    byProfile = new Map();
+    caches.set(snapshot, byProfile);
+  }
+  let cache = byProfile.get(profile);
+  if (cache === undefined) {
+    const fleet = byProfile.values().next().value?.fleet ?? indexFleet(snapshot);
+    cache = {
+      fleet,
+      rowOf: new Map(fleet.clusters.map((c, i) => [c.name, i])),
+      eligible: new Map(),
+      scored: new Map(),
+      prepared: new WeakMap(),
+    };
+    byProfile.set(profile, cache);
+  }
+  return cache;
+}
+
+const NO_PREVIOUS: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map();
+
+/** Filters and scores every placement against every cluster, sharing work between look-alikes. */
+export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Placement[], opts: ScheduleOptions = {}): Cycle {
+  const profile = opts.profile ?? defaultProfile;
+  const cache = fleetCache(snapshot, profile);
+  const { fleet } = cache;
+  const previous = new Map<string, Map<string, number>>();
+  if (opts.mode !== 'Fresh') {
+    for (const d of opts.previous ?? []) previous.set(d.placement, new Map(d.clusters.map((c) => [c.name, c.replicas])));
+  }
+  const ctx: CycleContext = { fleet, previous };
+  // Shared work must not depend on this cycle's previous decision.
+  const sharedCtx: CycleContext = { fleet, previous: NO_PREVIOUS };
+  const nClusters = fleet.clusters.length;
+  const shared = profile.scores.filter((s) => s.plugin.name !== 'Stability');
+  const stability = profile.scores.find((s) => s.plugin.name === 'Stability');
+  const totalWeight = profile.scores.reduce((s, w) => s + w.weight, 0) || 1;
+  const bonus = stability === undefined ? 0 : (stability.weight * 100) / totalWeight;
+
+  const jobs: Job[] = [];
+  const invalid = new Map<string, string>();
+  const seen = new Set<string>();
+  const keyed = placements.map((p) => [placementKey(p), p] as const).sort((a, b) => compareNames(a[0], b[0]));
+  for (const [key, placement] of keyed) {
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let prepared = cache.prepared.get(placement);
+    if (prepared === undefined) {
+      prepared = preparePlacement(placement, fleet);
+      cache.prepared.set(placement, prepared);
+    }
+    if (!prepared.ok) {
+      invalid.set(key, prepared.error);
+      continue;
+    }
+    const p = prepared.value;
+    let eligible = cache.eligible.get(p.eligibilityKey);
+    if (eligible === undefined) {
+      const mask = new Uint8Array(nClusters);
+      let count = 0;
+      for (let row = 0; row < nClusters; row++) {
+        if (runFilters(profile, sharedCtx, p, fleet.clusters[row]!, row).ok) {
+          mask[row] = 1;
+          count++;
+        }
+      }
+      eligible = { mask, count };
+      cache.eligible.set(p.eligibilityKey, eligible);
+    }
+    const mask = eligible.mask;
+    let scored = cache.scored.get(p.scoreKey);
+    if (scored === undefined) {
+      const pref = new Float64Array(nClusters);
+      const rows: number[] = [];
+      for (let row = 0; row < nClusters; row++) {
+        if (mask[row] !== 1) continue;
+        let sum = 0;
+        for (const { plugin, weight } of shared) sum += weight * clamp(plugin.score(sharedCtx, p, fleet.clusters[row]!, row));
+        pref[row] = sum / totalWeight;
+        rows.push(row);
+      }
+      scored = { pref, order: orderRows(rows, pref, fleet) };
+      cache.scored.set(p.scoreKey, scored);
+    }
+    let prevRows: Map<number, number> | undefined;
+    for (const [name, n] of previous.get(key) ?? []) {
+      const row = cache.rowOf.get(name);
+      if (row === undefined || n <= 0) continue;
+      (prevRows ??= new Map()).set(row, n);
+    }
+    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, bonus, fleet));
+  }
+  return { ctx, profile, jobs, invalid };
+}
+
+function makeJob(
+  p: PreparedPlacement,
+  eligible: { mask: Uint8Array; count: number },
+  scored: Scored,
+  previous: Map<number, number> | undefined,
+  bonus: number,
+  fleet: FleetIndex,
+): Job {
+  const base = scored.pref;
+  if (previous === undefined || bonus === 0) {
+    return { p, weight: p.priority + 1, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous };
+  }
+  const pref = (row: number) => (base[row] as number) + (previous.has(row) && eligible.mask[row] === 1 ? bonus : 0);
+  let order: Int32Array | undefined;
+  return {
+    p,
+    weight: p.priority + 1,
+    eligible: eligible.mask,
+    eligibleCount: eligible.count,
+    basePref: base,
+    pref,
+    previous,
+    // The clusters it ran on move up by the stability bonus: merge them into the shared order
+    // instead of sorting every cluster again.
+    get order() {
+      if (order === undefined) {
+        const names = fleet.clusters;
+        const cmp = (a: number, b: number) => pref(b) - pref(a) || compareNames(names[a]!.name, names[b]!.name);
+        const boosted = [...previous.keys()].filter((r) => eligible.mask[r] === 1).sort(cmp);
+        const out = new Int32Array(scored.order.length);
+        let i = 0;
+        let k = 0;
+        for (const row of scored.order) {
+          if (previous.has(row)) continue;
+          while (k < boosted.length && cmp(boosted[k] as number, row) < 0) out[i++] = boosted[k++] as number;
+          out[i++] = row;
+        }
+        while (k < boosted.length) out[i++] = boosted[k++] as number;
+        order = out;
+      }
+      return order;
+    },
+  };
+}
+
+function orderRows(rows: number[], pref: Float64Array, fleet: FleetIndex): Int32Array {
+  const names = fleet.clusters;
+  rows.sort((a, b) => (pref[b] as number) - (pref[a] as number) || compareNames(names[a]!.name, names[b]!.name));
+  return Int32Array.from(rows);
+}
+
+function clamp(s: number): number {
+  return Number.isFinite(s) ? Math.min(100, Math.max(0, s)) : 0;
+}
+

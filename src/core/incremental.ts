@@ -1,0 +1,92 @@
+// One placement at a time on top of a scheduled fleet, the way an event-driven controller
+// works between full cycles: the new or changed placement takes only capacity that is free,
+// so nothing else moves. A full cycle (schedule) re-checks everything, with priorities.
+
+import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
+import type { Decision, FleetSnapshot, Placement } from './model.js';
+import { placementKey } from './model.js';
+import { type ScheduledCycle, decide, invalidDecision, scheduleCycle } from './schedule.js';
+import { type Assignment, keepPrevious, placeJob, release } from './solver/place.js';
+
+export interface FleetState {
+  readonly snapshot: FleetSnapshot;
+  readonly opts: ScheduleOptions;
+  /** placement key → cluster row → replicas, with the demand that reserved them */
+  readonly placed: ReadonlyMap<string, { readonly job: Job; readonly assign: Assignment }>;
+  readonly free: Float64Array;
+  readonly decisions: ReadonlyMap<string, Decision>;
+}
+
+export function stateOf(snapshot: FleetSnapshot, s: ScheduledCycle, opts: ScheduleOptions = {}): FleetState {
+  const placed = new Map<string, { job: Job; assign: Assignment }>();
+  for (const [job, assign] of s.assign) placed.set(job.p.key, { job, assign });
+  return { snapshot, opts, placed, free: s.free, decisions: new Map(s.result.decisions.map((d) => [d.placement, d])) };
+}
+
+/** A full cycle, kept as a state to go on from. */
+export function startFleet(snapshot: FleetSnapshot, placements: readonly Placement[], opts: ScheduleOptions = {}): FleetState {
+  return stateOf(snapshot, scheduleCycle(snapshot, placements, opts), opts);
+}
+
+/**
+ * Places a new placement, or re-places a changed one keeping what it had where it can.
+ * Returns the new state and the placement's decision; no other placement's replicas move.
+ */
+export function placeOne(state: FleetState, placement: Placement): { state: FleetState; decision: Decision } {
+  const key = placementKey(placement);
+  const before = state.decisions.get(key);
+  const cycle: Cycle = prepareCycle(state.snapshot, [placement], {
+    ...state.opts,
+    ...(before !== undefined ? { previous: [before] } : { previous: [] }),
+  });
+  const fleet = cycle.ctx.fleet;
+  const dims = fleet.dims.length;
+  const free = Float64Array.from(state.free);
+  const placed = new Map(state.placed);
+  const old = placed.get(key);
+  if (old !== undefined) {
+    release(free, dims, old.job, old.assign);
+    placed.delete(key);
+  }
+  const decisions = new Map(state.decisions);
+  const job = cycle.jobs[0];
+  if (job === undefined) {
+    const decision = invalidDecision([placement], key, cycle.invalid.get(key) ?? 'not schedulable');
+    decisions.set(key, decision);
+    return { state: { ...state, placed, free, decisions }, decision };
+  }
+  const kept = keepPrevious(job, free, dims, fleet);
+  let assign: Assignment = kept;
+  let failure: string | undefined;
+  const r = kept.size > 0 && sum(kept) >= job.p.replicas ? undefined : placeJob(job, kept, free, fleet);
+  if (r !== undefined) {
+    if (r.ok) assign = r.assign;
+    else {
+      release(free, dims, job, kept);
+      assign = new Map();
+      failure = r.code;
+    }
+  }
+  if (assign.size > 0) placed.set(key, { job, assign });
+  const decision = decide(cycle, job, assign, free, failure);
+  decisions.set(key, decision);
+  return { state: { ...state, placed, free, decisions }, decision };
+}
+
+/** Removes a placement and gives its capacity back. */
+export function removeOne(state: FleetState, key: string): FleetState {
+  const old = state.placed.get(key);
+  const placed = new Map(state.placed);
+  const decisions = new Map(state.decisions);
+  placed.delete(key);
+  decisions.delete(key);
+  const free = Float64Array.from(state.free);
+  if (old !== undefined) release(free, old.job.p.demand.length, old.job, old.assign);
+  return { ...state, placed, free, decisions };
+}
+
+function sum(a: Assignment): number {
+  let s = 0;
+  for (const n of a.values()) s += n;
+  return s;
+}

@@ -1,0 +1,201 @@
+// One priority tier: the greedy answer, the answer steered by the LP relaxation, and for
+// small tiers the exact integer program, each from the same starting capacity.
+
+import { compareNames } from '../model.js';
+import type { Job, ScheduleOptions } from '../cycle.js';
+import type { FleetIndex } from '../prepare.js';
+import { solveExactTier } from './exact.js';
+import { solveLinear } from './lp.js';
+import { type Assignment, keepPrevious, placeJob, placedOf, release } from './place.js';
+import { type SteeringClass, buildSteeringModel, groupClusters, readQuotas, steeringVariables } from './steer.js';
+
+export interface TierOutcome {
+  readonly assign: Map<Job, Assignment>;
+  readonly failed: Map<Job, string>;
+  readonly free: Float64Array;
+  readonly placed: number;
+  readonly score: number;
+  readonly solver: 'optimal' | 'steered' | 'greedy';
+}
+
+function placeTier(
+  tier: readonly Job[],
+  kept: ReadonlyMap<Job, Assignment>,
+  startFree: Float64Array,
+  fleet: FleetIndex,
+  mode: 'greedy' | 'steered',
+  stats: { lpSolves: number; lpMs: number },
+  opts: ScheduleOptions,
+  clock: () => number,
+): TierOutcome {
+  const dims = fleet.dims.length;
+  const free = Float64Array.from(startFree);
+  const assign = new Map<Job, Assignment>();
+  const failed = new Map<Job, string>();
+  for (const [job, a] of kept) assign.set(job, new Map(a));
+
+  const commit = (job: Job, r: ReturnType<typeof placeJob>) => {
+    if (r.ok) {
+      assign.set(job, r.assign);
+      failed.delete(job);
+    } else {
+      // All or nothing: a gang (or minClusters) that cannot be met gives back what it kept.
+      const had = assign.get(job);
+      if (had !== undefined) release(free, dims, job, had);
+      assign.delete(job);
+      failed.set(job, r.code);
+    }
+  };
+
+  if (mode === 'greedy') {
+    for (const job of tier) {
+      if (placedOf(assign.get(job)) < job.p.replicas) commit(job, placeJob(job, assign.get(job), free, fleet));
+    }
+    return outcomeOf(tier, assign, free, 'greedy', failed);
+  }
+
+  const open = tier.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
+  const order = [...open].sort(constrainedFirst);
+  const steering = steer(open, (j) => j.p.replicas - placedOf(assign.get(j)), free, fleet, stats, opts, clock);
+  if (steering !== undefined) {
+    const { grouping, quotas, classOf } = steering;
+    const left = new Map(quotas.quota);
+    for (const job of order) {
+      const k = classOf.get(job) as number;
+      const tentative = new Map<number, number>();
+      const limit = (row: number, cap: number) => {
+        const g = grouping.groupOf[row] as number;
+        if (!quotas.contended.has(g)) return cap;
+        const q = tentative.has(g) ? (tentative.get(g) as number) : (left.get(`${k}:${g}`) ?? 0);
+        const n = Math.min(cap, q);
+        tentative.set(g, q - n);
+        return n;
+      };
+      // A gang that does not fit its quotas waits for the second pass: the relaxation
+      // judged its capacity better used by others.
+      const r = placeJob(job, assign.get(job), free, fleet, { limit });
+      if (r.ok) {
+        for (const [row, n] of r.assign) {
+          const g = grouping.groupOf[row] as number;
+          const before = assign.get(job)?.get(row) ?? 0;
+          if (n > before) left.set(`${k}:${g}`, (left.get(`${k}:${g}`) ?? 0) - (n - before));
+        }
+      }
+      commit(job, r);
+    }
+  }
+  // What the quotas did not cover goes wherever it fits.
+  for (const job of order) {
+    if (placedOf(assign.get(job)) >= job.p.replicas) continue;
+    commit(job, placeJob(job, assign.get(job), free, fleet));
+  }
+  return outcomeOf(tier, assign, free, 'steered', failed);
+}
+
+/** Scarce resources first: device users, gangs, then the fewest eligible clusters. */
+function constrainedFirst(a: Job, b: Job): number {
+  const dev = (j: Job) => (j.p.demand.length > 3 ? j.p.demand.subarray(3).reduce((s, x) => s + x, 0) : 0);
+  return (
+    dev(b) - dev(a) ||
+    Number(b.p.gang) - Number(a.p.gang) ||
+    a.eligibleCount - b.eligibleCount ||
+    b.p.replicas * (b.p.demand[0] as number) - a.p.replicas * (a.p.demand[0] as number) ||
+    compareNames(a.p.key, b.p.key)
+  );
+}
+
+function steer(
+  jobs: readonly Job[],
+  remaining: (job: Job) => number,
+  free: Float64Array,
+  fleet: FleetIndex,
+  stats: { lpSolves: number; lpMs: number },
+  opts: ScheduleOptions,
+  clock: () => number,
+) {
+  if (jobs.length < 2) return undefined;
+  const dims = fleet.dims.length;
+  const classIndex = new Map<string, number>();
+  const classes: { replicas: number; demand: Float64Array; eligible: Uint8Array; pref: Float64Array; weight: number }[] = [];
+  const classOf = new Map<Job, number>();
+  for (const job of jobs) {
+    let k = classIndex.get(job.p.eligibilityKey);
+    if (k === undefined) {
+      k = classes.length;
+      classIndex.set(job.p.eligibilityKey, k);
+      classes.push({ replicas: 0, demand: job.p.demand, eligible: job.eligible, pref: job.basePref, weight: job.weight });
+    }
+    classes[k]!.replicas += remaining(job);
+    classOf.set(job, k);
+  }
+  const steeringClasses: SteeringClass[] = classes;
+  const grouping = groupClusters(steeringClasses, fleet.clusters.length);
+  if (steeringVariables(grouping) > (opts.steerMaxVariables ?? 3000)) return undefined;
+  const model = buildSteeringModel(steeringClasses, grouping, free, dims, { withPreference: true });
+  const t0 = clock();
+  const solution = solveLinear(model);
+  stats.lpSolves++;
+  stats.lpMs += clock() - t0;
+  if (!solution.feasible) return undefined;
+  const quotas = readQuotas(steeringClasses, grouping, solution.values, free, dims);
+  return { grouping, quotas, classOf };
+}
+
+export function outcomeOf(
+  tier: readonly Job[],
+  assign: Map<Job, Assignment>,
+  free: Float64Array,
+  solver: TierOutcome['solver'],
+  failed: Map<Job, string> = new Map(),
+): TierOutcome {
+  let placed = 0;
+  let score = 0;
+  for (const job of tier) {
+    for (const [row, n] of assign.get(job) ?? []) {
+      placed += n * job.weight;
+      score += n * job.pref(row);
+    }
+  }
+  return { assign, failed, free, placed, score, solver };
+}
+
+function better(a: TierOutcome, b: TierOutcome): boolean {
+  if (a.placed !== b.placed) return a.placed > b.placed;
+  return a.score > b.score + 1e-9;
+}
+
+export interface TierResult {
+  readonly outcome: TierOutcome;
+  /** whether the exact integer program was solved for this tier */
+  readonly exact: boolean;
+}
+
+/** Keeps what each placement of the tier had, then picks the best way to place the rest. */
+export function solveTier(
+  tier: readonly Job[],
+  startFree: Float64Array,
+  fleet: FleetIndex,
+  stats: { lpSolves: number; lpMs: number },
+  opts: ScheduleOptions,
+  clock: () => number,
+): TierResult {
+  const dims = fleet.dims.length;
+  const kept = new Map<Job, Assignment>();
+  const free = Float64Array.from(startFree);
+  for (const job of tier) {
+    const k = keepPrevious(job, free, dims, fleet);
+    if (k.size > 0) kept.set(job, k);
+  }
+  const greedy = placeTier(tier, kept, free, fleet, 'greedy', stats, opts, clock);
+  if (opts.solver === 'greedy') return { outcome: greedy, exact: false };
+  const steered = placeTier(tier, kept, free, fleet, 'steered', stats, opts, clock);
+  let best = better(steered, greedy) ? steered : greedy;
+  const exact = kept.size === 0 ? solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock) : undefined;
+  if (exact === undefined) return { outcome: best, exact: false };
+  const exactOutcome = outcomeOf(tier, exact.assign, exact.free, 'optimal');
+  // The exact answer replaces a heuristic one only when it places strictly more: the
+  // heuristics keep the Spread/Pack shape that the objective does not see.
+  if (exactOutcome.placed > best.placed + 1e-9) best = exactOutcome;
+  else best = { ...best, solver: 'optimal' };
+  return { outcome: best, exact: true };
+}
