@@ -67,3 +67,24 @@ export function placement(name: string, o: PlacementOpts = {}): Placement {
     },
   };
 }
+
+import type { CycleContext, FilterResult } from '../src/core/framework.js';
+import { type PreparedPlacement, indexFleet, preparePlacement } from '../src/core/prepare.js';
+
+/** A filter or score plugin's view of one placement on a fleet. */
+export function pluginView(snapshot: FleetSnapshot, p: Placement, previous: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map()) {
+  const fleet = indexFleet(snapshot);
+  const ctx: CycleContext = { fleet, previous };
+  const prepared = preparePlacement(p, fleet);
+  if (!prepared.ok) throw new Error(prepared.error);
+  const row = (name: string) => {
+    const i = fleet.clusters.findIndex((c) => c.name === name);
+    if (i < 0) throw new Error(`no cluster ${name}`);
+    return i;
+  };
+  return { ctx, p: prepared.value as PreparedPlacement, cluster: (name: string) => fleet.clusters[row(name)]!, row };
+}
+
+export function code(r: FilterResult): string {
+  return r.ok ? 'ok' : r.reason.code;
+}

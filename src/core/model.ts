@@ -227,6 +227,8 @@ export interface SolveStats {
   readonly weightedPlaced: number;
   readonly placedReplicas: number;
   readonly unscheduledReplicas: number;
+  /** mean preference (0..100) of the clusters that placed replicas landed on */
+  readonly meanScore: number;
   /** replicas of placements that existed in the previous decision and changed cluster */
   readonly moves: number;
   readonly lpSolves: number;

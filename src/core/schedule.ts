@@ -48,8 +48,18 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   const stats = { lpSolves: 0, lpMs: 0 };
   let steeredWon = false;
   let allExact = cycle.jobs.length > 0;
-  for (const tier of tiers(cycle.jobs)) {
-    const { outcome, exact } = solveTier(tier, free, fleet, stats, opts, clock);
+  const byTier = tiers(cycle.jobs);
+  // Everything kept is reserved before anything new is placed, highest priority first: a
+  // new or grown placement, whatever its priority, never moves another's replicas.
+  const kept = new Map<Job, Assignment>();
+  for (const tier of byTier) {
+    for (const job of tier) {
+      const k = keepPrevious(job, free, fleet.dims.length, fleet);
+      if (k.size > 0) kept.set(job, k);
+    }
+  }
+  for (const tier of byTier) {
+    const { outcome, exact } = solveTier(tier, kept, free, fleet, stats, opts, clock);
     if (!exact) allExact = false;
     if (outcome.solver === 'steered') steeredWon = true;
     for (const [job, a] of outcome.assign) assign.set(job, a);
@@ -108,16 +118,21 @@ function summarise(jobs: readonly Job[], assign: ReadonlyMap<Job, Assignment>, d
   let weightedPlaced = 0;
   let placedReplicas = 0;
   let moves = 0;
+  let score = 0;
   for (const job of jobs) {
     const a = assign.get(job);
     let placed = 0;
-    for (const n of a?.values() ?? []) placed += n;
+    for (const [row, n] of a ?? []) {
+      placed += n;
+      score += n * job.pref(row);
+    }
     weightedPlaced += placed * job.weight;
     placedReplicas += placed;
     if (job.previous !== undefined) moves += movedReplicas(job, a ?? new Map());
   }
   const unscheduledReplicas = decisions.reduce((s, d) => s + d.unscheduledReplicas, 0);
-  return { weightedPlaced, placedReplicas, unscheduledReplicas, moves };
+  const meanScore = placedReplicas === 0 ? 0 : Math.round((score / placedReplicas) * 100) / 100;
+  return { weightedPlaced, placedReplicas, unscheduledReplicas, meanScore, moves };
 }
 
 function round(ms: number): number {

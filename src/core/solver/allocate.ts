@@ -1,5 +1,7 @@
 // One placement's replicas over its candidate clusters: the per-placement subproblem.
 //
+// maxSkew follows Kubernetes topology spread: it is counted over every domain the placement
+// could use, empty ones included, or with maxClusters, over the domains of the chosen clusters.
 // Without coupling rules this is a capped knapsack with unit weights, which filling the
 // best-scored clusters first solves exactly. maxSkew is solved at the level of topology
 // domains first (lowest domain first, which maximises what fits under the skew bound), then
@@ -51,8 +53,17 @@ export function allocate(cands: readonly Candidate[], rules: AllocationRules): A
   const want = Math.max(0, rules.replicas - kept);
   const { maxSkew } = rules.spread;
   if (want > 0) {
-    if (Number.isFinite(maxSkew)) distributeOverDomains(cands, adds, want, rules, used);
-    else distribute(cands, allIndexes(n), adds, want, rules, used);
+    if (!Number.isFinite(maxSkew)) distribute(cands, allIndexes(n), adds, want, rules, used);
+    else if (!Number.isFinite(rules.spread.maxClusters)) distributeOverDomains(cands, allIndexes(n), adds, want, rules, used);
+    else {
+      // With a cluster budget the skew is held among the domains of the clusters chosen:
+      // domains the placement cannot reach do not count.
+      const open: number[] = [];
+      const fresh: number[] = [];
+      cands.forEach((c, i) => (c.kept > 0 ? open : c.cap > 0 ? fresh : []).push(i));
+      const chosen = [...open, ...chooseNew(cands, open, fresh, rules.spread.maxClusters - used, want)].sort((a, b) => a - b);
+      distributeOverDomains(cands, chosen, adds, want, rules, used);
+    }
   }
   let placed = 0;
   let clusters = 0;
@@ -196,9 +207,17 @@ interface Domain {
   share: number;
 }
 
-function distributeOverDomains(cands: readonly Candidate[], adds: Int32Array, want: number, rules: AllocationRules, used: number): void {
+function distributeOverDomains(
+  cands: readonly Candidate[],
+  members: readonly number[],
+  adds: Int32Array,
+  want: number,
+  rules: AllocationRules,
+  used: number,
+): void {
   const domains = new Map<string, Domain>();
-  cands.forEach((c, i) => {
+  members.forEach((i) => {
+    const c = cands[i] as Candidate;
     let d = domains.get(c.domain);
     if (d === undefined) {
       d = { name: c.domain, members: [], count: 0, room: 0, share: 0 };

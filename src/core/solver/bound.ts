@@ -1,10 +1,12 @@
 // An upper bound on the priority-weighted replicas any schedule can place: the LP relaxation
-// over every placement at once, without integrality, gang, spread or priority order, with
-// each group of look-alike clusters pooled. Benchmarks measure answers against it.
+// over every placement at once, without integrality or priority order, with each group of
+// look-alike clusters pooled. Gang and spread rules enter only as a cap on each placement:
+// what it could place with the whole fleet to itself. Benchmarks measure answers against it.
 
 import type { FleetSnapshot, Placement } from '../model.js';
 import { type ScheduleOptions, prepareCycle } from '../cycle.js';
 import { solveLinear } from './lp.js';
+import { hasOwnLimits, soloCap } from './solo.js';
 import { type SteeringClass, buildSteeringModel, groupClusters, readQuotas, steeringVariables } from './steer.js';
 
 export interface Bound {
@@ -25,7 +27,7 @@ export function relaxationBound(snapshot: FleetSnapshot, placements: readonly Pl
       byKey.set(key, c);
       classes.push(c);
     }
-    c.replicas += job.p.replicas;
+    c.replicas += hasOwnLimits(job) ? soloCap(job, fleet.free, fleet) : job.p.replicas;
   }
   const grouping = groupClusters(classes, fleet.clusters.length);
   const model = buildSteeringModel(classes, grouping, fleet.free, fleet.dims.length, { withPreference: false });

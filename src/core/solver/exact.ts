@@ -22,6 +22,8 @@ export function solveExactTier(
   const pairs: { j: number; row: number; cap: number }[] = [];
   for (let j = 0; j < tier.length; j++) {
     const job = tier[j] as Job;
+    // Skew among the domains of whichever clusters get chosen is not modelled here.
+    if (Number.isFinite(job.p.spread.maxSkew) && Number.isFinite(job.p.spread.maxClusters)) return undefined;
     // Eligible clusters bound the pairs from above: most tiers are refused right here.
     if (pairs.length + job.eligibleCount > 4 * maxPairs) return undefined;
     for (const row of job.order) {

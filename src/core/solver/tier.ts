@@ -6,7 +6,8 @@ import type { Job, ScheduleOptions } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
 import { solveExactTier } from './exact.js';
 import { solveLinear } from './lp.js';
-import { type Assignment, keepPrevious, placeJob, placedOf, release } from './place.js';
+import { type Assignment, placeJob, placedOf, release } from './place.js';
+import { hasOwnLimits, soloCap } from './solo.js';
 import { type SteeringClass, buildSteeringModel, groupClusters, readQuotas, steeringVariables } from './steer.js';
 
 export interface TierOutcome {
@@ -32,7 +33,10 @@ function placeTier(
   const free = Float64Array.from(startFree);
   const assign = new Map<Job, Assignment>();
   const failed = new Map<Job, string>();
-  for (const [job, a] of kept) assign.set(job, new Map(a));
+  for (const job of tier) {
+    const a = kept.get(job);
+    if (a !== undefined) assign.set(job, new Map(a));
+  }
 
   const commit = (job: Job, r: ReturnType<typeof placeJob>) => {
     if (r.ok) {
@@ -92,12 +96,12 @@ function placeTier(
   return outcomeOf(tier, assign, free, 'steered', failed);
 }
 
-/** Scarce resources first: device users, gangs, then the fewest eligible clusters. */
+/** Scarce resources first: device users, then placements with rules of their own (gang, spread), then the fewest eligible clusters. */
 function constrainedFirst(a: Job, b: Job): number {
   const dev = (j: Job) => (j.p.demand.length > 3 ? j.p.demand.subarray(3).reduce((s, x) => s + x, 0) : 0);
   return (
     dev(b) - dev(a) ||
-    Number(b.p.gang) - Number(a.p.gang) ||
+    Number(hasOwnLimits(b)) - Number(hasOwnLimits(a)) ||
     a.eligibleCount - b.eligibleCount ||
     b.p.replicas * (b.p.demand[0] as number) - a.p.replicas * (a.p.demand[0] as number) ||
     compareNames(a.p.key, b.p.key)
@@ -125,7 +129,8 @@ function steer(
       classIndex.set(job.p.eligibilityKey, k);
       classes.push({ replicas: 0, demand: job.p.demand, eligible: job.eligible, pref: job.basePref, weight: job.weight });
     }
-    classes[k]!.replicas += remaining(job);
+    // A placement's own rules may hold it below what capacity allows: tell the relaxation.
+    classes[k]!.replicas += hasOwnLimits(job) ? Math.min(remaining(job), soloCap(job, free, fleet)) : remaining(job);
     classOf.set(job, k);
   }
   const steeringClasses: SteeringClass[] = classes;
@@ -170,27 +175,25 @@ export interface TierResult {
   readonly exact: boolean;
 }
 
-/** Keeps what each placement of the tier had, then picks the best way to place the rest. */
+/**
+ * Places what the tier's placements still need on top of what they keep, the best of the
+ * greedy, steered and (small tiers) exact answers.
+ */
 export function solveTier(
   tier: readonly Job[],
-  startFree: Float64Array,
+  kept: ReadonlyMap<Job, Assignment>,
+  free: Float64Array,
   fleet: FleetIndex,
   stats: { lpSolves: number; lpMs: number },
   opts: ScheduleOptions,
   clock: () => number,
 ): TierResult {
-  const dims = fleet.dims.length;
-  const kept = new Map<Job, Assignment>();
-  const free = Float64Array.from(startFree);
-  for (const job of tier) {
-    const k = keepPrevious(job, free, dims, fleet);
-    if (k.size > 0) kept.set(job, k);
-  }
   const greedy = placeTier(tier, kept, free, fleet, 'greedy', stats, opts, clock);
   if (opts.solver === 'greedy') return { outcome: greedy, exact: false };
   const steered = placeTier(tier, kept, free, fleet, 'steered', stats, opts, clock);
   let best = better(steered, greedy) ? steered : greedy;
-  const exact = kept.size === 0 ? solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock) : undefined;
+  const tierKeeps = tier.some((job) => kept.has(job));
+  const exact = tierKeeps ? undefined : solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock);
   if (exact === undefined) return { outcome: best, exact: false };
   const exactOutcome = outcomeOf(tier, exact.assign, exact.free, 'optimal');
   // The exact answer replaces a heuristic one only when it places strictly more: the

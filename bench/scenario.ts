@@ -1,0 +1,87 @@
+// One measurement in a process of its own, so that its peak RSS is its own:
+//   node dist/bench/scenario.js NAME solver|greedy|bound|incremental RUNS
+// Prints one JSON object.
+
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { placeOne, startFleet } from '../src/core/incremental.js';
+import { schedule } from '../src/core/schedule.js';
+import { relaxationBound } from '../src/core/solver/bound.js';
+import { SCENARIOS, generate } from './scenarios.js';
+
+const [name, mode = 'solver', runsArg = '5'] = process.argv.slice(2);
+const spec = SCENARIOS.find((s) => s.name === name);
+if (spec === undefined) {
+  process.stderr.write(`unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+  process.exit(2);
+}
+const runs = Number(runsArg);
+const scenario = generate(spec);
+const clock = () => performance.now();
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function rssMiB(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+let out: Record<string, unknown>;
+if (mode === 'solver' || mode === 'greedy') {
+  const times: number[] = [];
+  const hashes = new Set<string>();
+  let last;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    last = schedule(scenario.snapshot, scenario.placements, { solver: mode === 'greedy' ? 'greedy' : 'auto', clock });
+    times.push(performance.now() - t0);
+    hashes.add(createHash('sha256').update(JSON.stringify(last.decisions)).digest('hex'));
+  }
+  const s = last!.stats;
+  out = {
+    medianMs: median(times),
+    times,
+    weightedPlaced: s.weightedPlaced,
+    placedReplicas: s.placedReplicas,
+    unscheduledReplicas: s.unscheduledReplicas,
+    meanScore: s.meanScore,
+    solver: s.solver,
+    lpSolves: s.lpSolves,
+    deterministic: hashes.size === 1,
+    maxRssMiB: rssMiB(),
+  };
+} else if (mode === 'bound') {
+  const t0 = performance.now();
+  const b = relaxationBound(scenario.snapshot, scenario.placements);
+  out = { weightedPlaced: b?.weightedPlaced ?? null, variables: b?.variables ?? null, ms: performance.now() - t0, maxRssMiB: rssMiB() };
+} else if (mode === 'incremental') {
+  const state = startFleet(scenario.snapshot, scenario.placements, { clock });
+  const extras = generate({ ...spec, name: `${spec.name}-extra`, placements: runs, seed: spec.seed + 1000 }).placements;
+  const times: number[] = [];
+  let moved = 0;
+  for (const [i, p] of extras.entries()) {
+    const added = { ...p, metadata: { ...p.metadata, name: `added-${i}` }, spec: { ...p.spec, replicas: Math.min(p.spec.replicas, 8) } };
+    const t0 = performance.now();
+    const r = placeOne(state, added);
+    times.push(performance.now() - t0);
+    // Nothing but the new placement may change.
+    for (const [key, d] of r.state.decisions) if (key !== r.decision.placement && d !== state.decisions.get(key)) moved++;
+  }
+  // The full Steady re-check of the same change, for comparison.
+  const previous = [...state.decisions.values()];
+  const steady: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const added = { ...extras[0]!, metadata: { ...extras[0]!.metadata, name: 'added-0' } };
+    const t0 = performance.now();
+    schedule(scenario.snapshot, [...scenario.placements, added], { previous, clock });
+    steady.push(performance.now() - t0);
+  }
+  out = { placed: state.placed.size, addOneMedianMs: median(times), addOneTimes: times, otherPlacementsChanged: moved, steadyRecheckMedianMs: median(steady), maxRssMiB: rssMiB() };
+} else {
+  process.stderr.write(`unknown mode ${mode}\n`);
+  process.exit(2);
+}
+process.stdout.write(JSON.stringify({ scenario: spec, mode, ...out }) + '\n');
