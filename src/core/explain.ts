@@ -79,13 +79,11 @@ export function filterHistogram(profile: Profile, ctx: CycleContext, job: Job): 
   return counts;
 }
 
-const WHY: Record<string, string> = {
-  GangUnsatisfiable: 'gang placement: not all replicas fit at once',
-  MinClustersUnsatisfiable: 'fewer clusters than spread.minClusters can take a replica',
-};
-
-/** "7 of 10 replicas unscheduled: ..." with the reasons that left each cluster out. */
-export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, placed: number, failure: string | undefined): string {
+/**
+ * "7 of 10 replicas unscheduled: ..." read from the final capacity alone, so that the same
+ * outcome always reads the same, however the solver got there.
+ */
+export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, placed: number, clustersUsed: number): string {
   const { fleet } = cycle.ctx;
   const dims = fleet.dims.length;
   const counts = new Map(filterHistogram(cycle.profile, cycle.ctx, job));
@@ -105,10 +103,11 @@ export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, p
   const parts = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${n} ${k}`);
   const unscheduled = job.p.replicas - placed;
   const head = `${unscheduled} of ${job.p.replicas} replicas unscheduled`;
-  const why = failure !== undefined ? `; ${WHY[failure] ?? failure}` : '';
+  const why = ruleNote(job, free, dims, placed);
   const missing = job.p.unknownDevices.length > 0 ? `; no cluster offers ${job.p.unknownDevices.join(', ')}` : '';
+  const rules = spreadNote(job, free, dims, placed, clustersUsed);
   const demand = describeDemand(job, fleet.dims);
-  return `${head}${why}${missing}; one replica needs ${demand}; clusters: ${parts.length > 0 ? parts.join(', ') : 'none'}`;
+  return `${head}${why}${missing}${rules}; one replica needs ${demand}; clusters: ${parts.length > 0 ? parts.join(', ') : 'none'}`;
 }
 
 function describeDemand(job: Job, dims: readonly string[]): string {
@@ -117,4 +116,25 @@ function describeDemand(job: Job, dims: readonly string[]): string {
     if (v > 0 && dims[d] !== 'pods') parts.push(`${formatAmount(dims[d] as string, v)} ${dims[d]}`);
   });
   return parts.length > 0 ? parts.join(', ') : 'a pod slot';
+}
+
+/** Rules that can leave a placement with nothing although some clusters have room. */
+function ruleNote(job: Job, free: Float64Array, dims: number, placed: number): string {
+  if (placed > 0) return '';
+  if (job.p.gang) return '; gang placement: not all replicas fit at once';
+  const withRoom = job.order.filter((row) => fitCount(free, row * dims, job.p.demand) > 0).length;
+  if (withRoom > 0 && withRoom < job.p.spread.minClusters) {
+    return `; only ${withRoom} clusters can take a replica, spread.minClusters is ${job.p.spread.minClusters}`;
+  }
+  return '';
+}
+
+/** When clusters with room remain, the placement's own spread rules held it back: say which. */
+function spreadNote(job: Job, free: Float64Array, dims: number, placed: number, clustersUsed: number): string {
+  const room = job.order.some((row) => fitCount(free, row * dims, job.p.demand) > 0);
+  if (!room || placed === 0) return '';
+  const s = job.p.spread;
+  if (clustersUsed >= s.maxClusters) return `; spread.maxClusters (${s.maxClusters}) reached`;
+  if (Number.isFinite(s.maxSkew)) return `; held to spread.maxSkew ${s.maxSkew} over ${s.topologyKey}`;
+  return '';
 }

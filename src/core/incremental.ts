@@ -57,18 +57,16 @@ export function placeOne(state: FleetState, placement: Placement): { state: Flee
   }
   const kept = keepPrevious(job, free, dims, fleet);
   let assign: Assignment = kept;
-  let failure: string | undefined;
   const r = kept.size > 0 && sum(kept) >= job.p.replicas ? undefined : placeJob(job, kept, free, fleet);
   if (r !== undefined) {
     if (r.ok) assign = r.assign;
     else {
       release(free, dims, job, kept);
       assign = new Map();
-      failure = r.code;
     }
   }
   if (assign.size > 0) placed.set(key, { job, assign });
-  const decision = decide(cycle, job, assign, free, failure);
+  const decision = decide(cycle, job, assign, free);
   decisions.set(key, decision);
   return { state: { ...state, placed, free, decisions }, decision };
 }

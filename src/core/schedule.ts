@@ -44,7 +44,6 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   const { fleet } = cycle.ctx;
   let free: Float64Array = Float64Array.from(fleet.free);
   const assign = new Map<Job, Assignment>();
-  const failed = new Map<Job, string>();
   const stats = { lpSolves: 0, lpMs: 0 };
   let steeredWon = false;
   let allExact = cycle.jobs.length > 0;
@@ -52,6 +51,7 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   // Everything kept is reserved before anything new is placed, highest priority first: a
   // new or grown placement, whatever its priority, never moves another's replicas.
   const kept = new Map<Job, Assignment>();
+  const freeAfterTier: Float64Array[] = [];
   for (const tier of byTier) {
     for (const job of tier) {
       const k = keepPrevious(job, free, fleet.dims.length, fleet);
@@ -63,11 +63,12 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
     if (!exact) allExact = false;
     if (outcome.solver === 'steered') steeredWon = true;
     for (const [job, a] of outcome.assign) assign.set(job, a);
-    for (const [job, why] of outcome.failed) failed.set(job, why);
     free = outcome.free;
+    freeAfterTier.push(free);
   }
   const solver = opts.solver === 'greedy' ? 'greedy' : allExact ? 'optimal' : steeredWon ? 'steered' : 'greedy';
-  const decisions = cycle.jobs.map((job) => decide(cycle, job, assign.get(job), free, failed.get(job)));
+  const views = reasonViews(byTier, freeAfterTier, kept, fleet.dims.length);
+  const decisions = cycle.jobs.map((job) => decide(cycle, job, assign.get(job), views.get(job) ?? free));
   for (const [key, why] of cycle.invalid) decisions.push(invalidDecision(placements, key, why));
   decisions.sort((a, b) => compareNames(a.placement, b.placement));
   const totals = summarise(cycle.jobs, assign, decisions);
@@ -90,8 +91,29 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   };
 }
 
+/**
+ * The capacity a placement's reasons are read from: what was left after its own tier, with
+ * lower tiers' kept replicas given back. What lower priorities hold is not why a higher one
+ * could not be placed, and the reasons read the same whether or not a previous decision was given.
+ */
+function reasonViews(byTier: readonly Job[][], freeAfterTier: readonly Float64Array[], kept: ReadonlyMap<Job, Assignment>, dims: number): Map<Job, Float64Array> {
+  const views = new Map<Job, Float64Array>();
+  const lower = new Float64Array(freeAfterTier[0]?.length ?? 0);
+  for (let t = byTier.length - 1; t >= 0; t--) {
+    const view = Float64Array.from(freeAfterTier[t] as Float64Array);
+    for (let i = 0; i < view.length; i++) view[i] = (view[i] as number) + (lower[i] as number);
+    for (const job of byTier[t] as Job[]) {
+      views.set(job, view);
+      for (const [row, n] of kept.get(job) ?? []) {
+        for (let d = 0; d < dims; d++) lower[row * dims + d] = (lower[row * dims + d] as number) + n * (job.p.demand[d] as number);
+      }
+    }
+  }
+  return views;
+}
+
 /** The decision for one placement from its assignment. */
-export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: Float64Array, failure: string | undefined): Decision {
+export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: Float64Array): Decision {
   const { fleet } = cycle.ctx;
   const clusters: ClusterAssignment[] = [];
   let placed = 0;
@@ -104,7 +126,7 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: 
   const unscheduled = job.p.replicas - placed;
   const reason: DecisionReason = unscheduled === 0 ? 'Scheduled' : placed > 0 ? 'PartiallyScheduled' : 'Unschedulable';
   const message =
-    unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, free, placed, failure);
+    unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, free, placed, clusters.length);
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
 }
 

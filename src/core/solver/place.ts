@@ -11,25 +11,48 @@ import { type Candidate, allocate } from './allocate.js';
 export type Assignment = Map<number, number>;
 
 /**
- * The previous replicas that may stay: on clusters still eligible, as many as still fit, the
- * best-scored clusters first so that a shrink leaves the worst ones. Reserves their capacity.
+ * The previous replicas that may stay: on clusters still eligible, as many as still fit. A
+ * shrink takes replicas from the worst-scored clusters first, from the fullest topology domain
+ * when a skew is set, and keeps minClusters clusters where it can. Reserves their capacity.
  */
 export function keepPrevious(job: Job, free: Float64Array, dims: number, fleet: FleetIndex): Assignment {
   const kept: Assignment = new Map();
   if (job.previous === undefined) return kept;
+  const { spread, demand, replicas } = job.p;
   const rows = [...job.previous.keys()].filter((r) => job.eligible[r] === 1);
   rows.sort((a, b) => job.pref(b) - job.pref(a) || compareNames(fleet.clusters[a]!.name, fleet.clusters[b]!.name));
-  let left = job.p.replicas;
-  let clusters = 0;
   for (const row of rows) {
-    if (left === 0 || clusters >= job.p.spread.maxClusters) break;
-    const n = Math.min(job.previous.get(row) ?? 0, fitCount(free, row * dims, job.p.demand), left);
-    if (n <= 0) continue;
-    take(free, row * dims, job.p.demand, n);
-    kept.set(row, n);
-    left -= n;
-    clusters++;
+    if (kept.size >= spread.maxClusters) break;
+    const n = Math.min(job.previous.get(row) ?? 0, fitCount(free, row * dims, demand));
+    if (n > 0) kept.set(row, n);
   }
+  const skewed = Number.isFinite(spread.maxSkew);
+  const domain = (row: number) => domainOf(fleet.clusters[row]!, spread.topologyKey) ?? '';
+  let total = 0;
+  for (const n of kept.values()) total += n;
+  while (total > replicas) {
+    let fullest = '';
+    if (skewed) {
+      const byDomain = new Map<string, number>();
+      for (const [row, n] of kept) byDomain.set(domain(row), (byDomain.get(domain(row)) ?? 0) + n);
+      let most = -1;
+      for (const [d, n] of byDomain) if (n > most) [most, fullest] = [n, d];
+    }
+    const keepClusters = kept.size <= spread.minClusters;
+    let victim: number | undefined;
+    // kept iterates best first: the last match is the worst-scored
+    for (const [row, n] of kept) {
+      if (skewed && domain(row) !== fullest) continue;
+      if (keepClusters && n === 1) continue;
+      victim = row;
+    }
+    if (victim === undefined) for (const row of kept.keys()) victim = row;
+    const n = (kept.get(victim as number) as number) - 1;
+    if (n === 0) kept.delete(victim as number);
+    else kept.set(victim as number, n);
+    total--;
+  }
+  for (const [row, n] of kept) take(free, row * dims, demand, n);
   return kept;
 }
 

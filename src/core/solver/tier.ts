@@ -12,7 +12,6 @@ import { type SteeringClass, buildSteeringModel, groupClusters, readQuotas, stee
 
 export interface TierOutcome {
   readonly assign: Map<Job, Assignment>;
-  readonly failed: Map<Job, string>;
   readonly free: Float64Array;
   readonly placed: number;
   readonly score: number;
@@ -32,7 +31,6 @@ function placeTier(
   const dims = fleet.dims.length;
   const free = Float64Array.from(startFree);
   const assign = new Map<Job, Assignment>();
-  const failed = new Map<Job, string>();
   for (const job of tier) {
     const a = kept.get(job);
     if (a !== undefined) assign.set(job, new Map(a));
@@ -41,13 +39,11 @@ function placeTier(
   const commit = (job: Job, r: ReturnType<typeof placeJob>) => {
     if (r.ok) {
       assign.set(job, r.assign);
-      failed.delete(job);
     } else {
       // All or nothing: a gang (or minClusters) that cannot be met gives back what it kept.
       const had = assign.get(job);
       if (had !== undefined) release(free, dims, job, had);
       assign.delete(job);
-      failed.set(job, r.code);
     }
   };
 
@@ -55,7 +51,7 @@ function placeTier(
     for (const job of tier) {
       if (placedOf(assign.get(job)) < job.p.replicas) commit(job, placeJob(job, assign.get(job), free, fleet));
     }
-    return outcomeOf(tier, assign, free, 'greedy', failed);
+    return outcomeOf(tier, assign, free, 'greedy');
   }
 
   const open = tier.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
@@ -77,7 +73,8 @@ function placeTier(
       };
       // A gang that does not fit its quotas waits for the second pass: the relaxation
       // judged its capacity better used by others.
-      const r = placeJob(job, assign.get(job), free, fleet, { limit });
+      // A skew is counted over every domain with room: quotas must not hide one.
+      const r = placeJob(job, assign.get(job), free, fleet, Number.isFinite(job.p.spread.maxSkew) ? {} : { limit });
       if (r.ok) {
         for (const [row, n] of r.assign) {
           const g = grouping.groupOf[row] as number;
@@ -93,7 +90,7 @@ function placeTier(
     if (placedOf(assign.get(job)) >= job.p.replicas) continue;
     commit(job, placeJob(job, assign.get(job), free, fleet));
   }
-  return outcomeOf(tier, assign, free, 'steered', failed);
+  return outcomeOf(tier, assign, free, 'steered');
 }
 
 /** Scarce resources first: device users, then placements with rules of their own (gang, spread), then the fewest eligible clusters. */
@@ -151,7 +148,6 @@ export function outcomeOf(
   assign: Map<Job, Assignment>,
   free: Float64Array,
   solver: TierOutcome['solver'],
-  failed: Map<Job, string> = new Map(),
 ): TierOutcome {
   let placed = 0;
   let score = 0;
@@ -161,7 +157,7 @@ export function outcomeOf(
       score += n * job.pref(row);
     }
   }
-  return { assign, failed, free, placed, score, solver };
+  return { assign, free, placed, score, solver };
 }
 
 function better(a: TierOutcome, b: TierOutcome): boolean {

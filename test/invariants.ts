@@ -1,0 +1,90 @@
+// An independent check of a schedule against its snapshot and placements: capacity, eligibility,
+// gang and spread rules. Written from the model alone, not from the solver's internals.
+
+import { matchesSelector } from '../src/core/labels.js';
+import type { FleetSnapshot, Placement, ScheduleResult } from '../src/core/model.js';
+import { placementKey } from '../src/core/model.js';
+import { parseMilli, parseUnits } from '../src/core/quantity.js';
+import { untolerated } from '../src/core/taints.js';
+
+function perReplica(p: Placement): Map<string, number> {
+  const need = new Map<string, number>([['cpu', 0], ['memory', 0], ['pods', 1]]);
+  for (const c of p.spec.template.spec.template.spec.containers) {
+    const r = c.resources?.requests ?? {};
+    const cpu = r.cpu === undefined ? { ok: true as const, value: 0 } : parseMilli(r.cpu);
+    const mem = r.memory === undefined ? { ok: true as const, value: 0 } : parseUnits(r.memory);
+    if (!cpu.ok || !mem.ok) throw new Error('bad quantity in test placement');
+    need.set('cpu', (need.get('cpu') ?? 0) + cpu.value);
+    need.set('memory', (need.get('memory') ?? 0) + mem.value);
+  }
+  for (const a of p.spec.accelerators ?? []) need.set(a.deviceClassName, (need.get(a.deviceClassName) ?? 0) + a.count);
+  return need;
+}
+
+function domain(c: FleetSnapshot['clusters'][number], key: string | undefined): string {
+  const k = key ?? 'region';
+  return (k === 'region' ? c.location.region : k === 'zone' ? c.location.zone : k === 'cluster' ? c.name : c.labels[k]) ?? '';
+}
+
+/** Every rule a schedule must keep; returns what it broke (empty when nothing). */
+export function violations(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult, opts: { skew?: boolean } = {}): string[] {
+  const out: string[] = [];
+  const used = new Map<string, Map<string, number>>();
+  const byKey = new Map(placements.map((p) => [placementKey(p), p]));
+  for (const d of result.decisions) {
+    const p = byKey.get(d.placement);
+    if (p === undefined) {
+      out.push(`${d.placement}: decision for an unknown placement`);
+      continue;
+    }
+    const R = p.spec.replicas;
+    const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
+    if (placed + d.unscheduledReplicas !== R) out.push(`${d.placement}: ${placed} placed + ${d.unscheduledReplicas} unscheduled != ${R}`);
+    if (placed > R) out.push(`${d.placement}: more replicas placed than asked for`);
+    if (p.spec.gang === true && placed !== 0 && placed !== R) out.push(`${d.placement}: gang placed ${placed} of ${R}`);
+    const names = d.clusters.map((c) => c.name);
+    if (names.join() !== [...names].sort().join() || new Set(names).size !== names.length) out.push(`${d.placement}: clusters not sorted and unique`);
+    const s = p.spec.spread ?? {};
+    if (s.maxClusters !== undefined && d.clusters.length > s.maxClusters) out.push(`${d.placement}: ${d.clusters.length} clusters > maxClusters ${s.maxClusters}`);
+    if (placed > 0 && s.minClusters !== undefined && d.clusters.length < Math.min(s.minClusters, R)) out.push(`${d.placement}: ${d.clusters.length} clusters < minClusters`);
+    if (s.maxSkew !== undefined && placed > 0 && opts.skew !== false) {
+      const counts = new Map<string, number>();
+      for (const c of d.clusters) {
+        const cl = snapshot.byName.get(c.name);
+        if (cl) counts.set(domain(cl, s.topologyKey), (counts.get(domain(cl, s.topologyKey)) ?? 0) + c.replicas);
+      }
+      const v = [...counts.values()];
+      if (Math.max(...v) - Math.min(...v) > s.maxSkew) out.push(`${d.placement}: skew ${Math.max(...v) - Math.min(...v)} > ${s.maxSkew}`);
+    }
+    const need = perReplica(p);
+    for (const a of d.clusters) {
+      if (a.replicas <= 0) out.push(`${d.placement}: zero-replica entry for ${a.name}`);
+      const c = snapshot.byName.get(a.name);
+      if (c === undefined) {
+        out.push(`${d.placement}: unknown cluster ${a.name}`);
+        continue;
+      }
+      if (!c.healthy) out.push(`${d.placement}: placed on unhealthy ${c.name}`);
+      if (!matchesSelector(c.labels, p.spec.clusterSelector)) out.push(`${d.placement}: ${c.name} does not match the selector`);
+      if (untolerated(c.taints, p.spec.tolerations, ['NoSchedule', 'NoExecute']).length > 0) out.push(`${d.placement}: ${c.name} has an untolerated taint`);
+      const req = p.spec.locality?.requiredRegions;
+      if (req && req.length > 0 && !req.includes(c.location.region ?? '')) out.push(`${d.placement}: ${c.name} is outside the required regions`);
+      const u = used.get(c.name) ?? new Map<string, number>();
+      for (const [r, n] of need) u.set(r, (u.get(r) ?? 0) + n * a.replicas);
+      used.set(c.name, u);
+    }
+  }
+  for (const [name, u] of used) {
+    const c = snapshot.byName.get(name)!;
+    const free: Record<string, number> = {
+      cpu: c.allocatable.cpu - c.allocated.cpu,
+      memory: c.allocatable.memory - c.allocated.memory,
+      pods: c.allocatable.pods - c.allocated.pods,
+    };
+    for (const d of c.devices) free[d.deviceClassName] = d.total - d.allocated;
+    for (const [r, n] of u) {
+      if (n > 0 && n > (free[r] ?? 0)) out.push(`${name}: ${r} over capacity (${n} > ${free[r] ?? 0})`);
+    }
+  }
+  return out;
+}
