@@ -88,7 +88,8 @@ const placementArb = (i: number): fc.Arbitrary<Placement> =>
 
 const placementsArb = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => placementArb(i))));
 
-const runs = { numRuns: 150 };
+// ORRERY_PROPERTY_RUNS runs a deeper search by hand; the suite runs 150 cases per property.
+const runs = { numRuns: Number(process.env.ORRERY_PROPERTY_RUNS ?? 150) };
 
 test('no cluster over capacity, no ineligible cluster, gang and spread rules held', () => {
   fc.assert(

@@ -76,8 +76,9 @@ class Checker {
 
 function join(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
-  const safe = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key);
-  return path === '' ? safe : /^[A-Za-z_]/.test(safe) ? `${path}.${safe}` : `${path}[${safe}]`;
+  // Plain words and dotted paths of plain words read as a path; anything else is quoted.
+  if (/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key)) return path === '' ? key : `${path}.${key}`;
+  return `${path}[${JSON.stringify(key)}]`;
 }
 
 function describe(v: unknown): string {
@@ -107,7 +108,10 @@ function checkName(c: Checker, v: unknown, path: string, maxLength = 253): strin
 const RESOURCE_FIELDS = ['cpu', 'memory', 'pods'] as const;
 
 function checkResources(c: Checker, v: unknown, path: string, required: boolean): Resources | undefined {
-  if (v === undefined && !required) return { cpu: 0, memory: 0, pods: 0 };
+  if (v === undefined) {
+    if (required) c.add(path, 'is required');
+    return required ? undefined : { cpu: 0, memory: 0, pods: 0 };
+  }
   const o = c.object(v, path);
   if (o === undefined) return undefined;
   c.known(o, path, RESOURCE_FIELDS);

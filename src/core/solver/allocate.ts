@@ -1,7 +1,8 @@
 // One placement's replicas over its candidate clusters: the per-placement subproblem.
 //
-// maxSkew follows Kubernetes topology spread: it is counted over every domain the placement
-// could use, empty ones included, or with maxClusters, over the domains of the chosen clusters.
+// maxSkew follows Kubernetes topology spread: it is counted over the domains of every eligible
+// cluster (the candidates list them all, full ones with no room), or with maxClusters, over the
+// domains of the chosen clusters.
 // Without coupling rules this is a capped knapsack with unit weights, which filling the
 // best-scored clusters first solves exactly. maxSkew is solved at the level of topology
 // domains first (lowest domain first, which maximises what fits under the skew bound), then

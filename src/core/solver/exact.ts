@@ -110,7 +110,8 @@ export function solveExactTier(
     }
     if (Number.isFinite(maxSkew)) {
       const domains = new Set<string>();
-      for (const p of pairs) if (p.j === j) domains.add(domainOf(fleet.clusters[p.row]!, job.p.spread.topologyKey) ?? '');
+      // Every eligible domain counts, also one with no room left: its count stays 0.
+      for (const row of job.order) domains.add(domainOf(fleet.clusters[row]!, job.p.spread.topologyKey) ?? '');
       const floor = column(`s${j}`);
       for (const d of domains) {
         floor.set(`dl${j}_${d}`, -1).set(`dh${j}_${d}`, -1);

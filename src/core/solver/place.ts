@@ -69,11 +69,13 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   const dims = fleet.dims.length;
   const out: Candidate[] = [];
   const key = job.p.spread.topologyKey;
+  // A skew counts every eligible domain, full ones too: their clusters stay in the list.
+  const everyDomain = Number.isFinite(job.p.spread.maxSkew);
   for (const row of job.order) {
     const have = kept?.get(row) ?? 0;
     let cap = fitCount(free, row * dims, job.p.demand);
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
-    if (cap <= 0 && have === 0) continue;
+    if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;
     out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain: domainOf(c, key) ?? '', kept: have });
   }

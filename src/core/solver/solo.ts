@@ -14,13 +14,14 @@ export function soloCap(job: Job, free: Float64Array, fleet: FleetIndex): number
   for (let row = 0; row < fleet.clusters.length; row++) {
     if (job.eligible[row] !== 1) continue;
     const cap = Math.min(fitCount(free, row * dims, job.p.demand), replicas);
+    if (Number.isFinite(spread.maxSkew) && !Number.isFinite(spread.maxClusters)) {
+      // every eligible domain counts, a full one with room 0
+      const d = domainOf(fleet.clusters[row]!, spread.topologyKey) ?? '';
+      byDomain.set(d, (byDomain.get(d) ?? 0) + Math.max(0, cap));
+    }
     if (cap <= 0) continue;
     caps.push(cap);
     total += cap;
-    if (Number.isFinite(spread.maxSkew) && !Number.isFinite(spread.maxClusters)) {
-      const d = domainOf(fleet.clusters[row]!, spread.topologyKey) ?? '';
-      byDomain.set(d, (byDomain.get(d) ?? 0) + cap);
-    }
   }
   if (caps.length < spread.minClusters) return 0;
   let best = Math.min(total, replicas);

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { placement } from '../../test/fixtures.js';
+import { checkPlacement } from './validation.js';
+
+const messages = (v: unknown) => checkPlacement(v).issues.map((i) => `${i.path}: ${i.message}`);
+const base = placement('web') as unknown as Record<string, unknown> & { spec: Record<string, unknown> };
+const withSpec = (spec: Record<string, unknown>) => ({ ...base, spec: { ...base.spec, ...spec } });
+
+test('a valid placement passes and gets the default namespace', () => {
+  const { metadata, ...rest } = base as unknown as { metadata: { name: string } };
+  const r = checkPlacement({ ...rest, metadata: { name: metadata.name } });
+  assert.deepEqual(r.issues, []);
+  assert.equal(r.placement?.metadata.namespace, 'default');
+});
+
+const cases: [string, Record<string, unknown>, string][] = [
+  ['negative replicas', { replicas: -1 }, 'spec.replicas: must be between 0 and 100000, got -1'],
+  ['fractional replicas', { replicas: 1.5 }, 'spec.replicas: expected an integer, got number 1.5'],
+  ['unknown strategy', { strategy: 'Scatter' }, 'spec.strategy: expected one of Spread, Pack, got "Scatter"'],
+  ['device count zero', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 0 }] }, 'spec.accelerators[0].count: must be between 1 and 1024, got 0'],
+  ['device class twice', { accelerators: [{ deviceClassName: 'gpu', count: 1 }, { deviceClassName: 'gpu', count: 1 }] }, 'spec.accelerators[1].deviceClassName: device class gpu is requested twice'],
+  ['bad selector operator', { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'Like', values: ['x'] }] } }, 'spec.clusterSelector.matchExpressions[0].operator: expected one of In, NotIn, Exists, DoesNotExist, got "Like"'],
+  ['In without values', { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }, 'spec.clusterSelector.matchExpressions[0].values: must not be empty for operator In'],
+  ['Exists with values', { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } }, 'spec.clusterSelector.matchExpressions[0].values: must be empty for operator Exists'],
+  ['weight out of range', { locality: { preferred: [{ region: 'eu', weight: 101 }] } }, 'spec.locality.preferred[0].weight: must be between 1 and 100, got 101'],
+  ['maxClusters below minClusters', { spread: { minClusters: 3, maxClusters: 2 } }, 'spec.spread.maxClusters: must be at least minClusters (3), got 2'],
+  ['maxSkew zero', { spread: { maxSkew: 0 } }, 'spec.spread.maxSkew: must be at least 1, got 0'],
+  ['toleration Exists with value', { tolerations: [{ key: 'a', operator: 'Exists', value: 'x' }] }, 'spec.tolerations[0].value: must be empty when operator is Exists'],
+  ['priority too high', { priority: 5000 }, 'spec.priority: must be between 0 and 1000, got 5000'],
+  ['gang not boolean', { gang: 'yes' }, 'spec.gang: expected true or false, got "yes"'],
+  ['service port out of range', { service: { ports: [{ port: 70000 }] } }, 'spec.service.ports[0].port: must be between 1 and 65535, got 70000'],
+  ['unknown spec field', { replica: 3 }, 'spec.replica: unknown field'],
+];
+
+for (const [name, spec, message] of cases) {
+  test(`refused: ${name}`, () => {
+    const found = messages(withSpec(spec));
+    assert.ok(found.some((m) => m.startsWith(message)), `expected "${message}" in ${JSON.stringify(found)}`);
+  });
+}
+
+test('replicas inside the template are refused', () => {
+  const p = placement('web');
+  const bad = { ...p, spec: { ...p.spec, template: { spec: { ...p.spec.template.spec, replicas: 3 } } } };
+  assert.deepEqual(messages(bad), ['spec.template.spec.replicas: must not be set: spec.replicas of the Placement decides']);
+});
+
+test('a template without containers is refused', () => {
+  const p = placement('web');
+  const bad = { ...p, spec: { ...p.spec, template: { spec: { template: { spec: { containers: [] } } } } } };
+  assert.deepEqual(messages(bad), ['spec.template.spec.template.spec.containers: must have at least one container']);
+});
+
+test('wrong kind and apiVersion', () => {
+  const found = messages({ ...base, apiVersion: 'apps/v1', kind: 'Deployment' });
+  assert.deepEqual(found.slice(0, 2), ['apiVersion: expected placement.orrery.dev/v1alpha1, got "apps/v1"', 'kind: expected Placement, got "Deployment"']);
+});
