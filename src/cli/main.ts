@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
 import { capacityReport } from '../core/capacity.js';
+import { explainPlacement } from '../core/explain.js';
+import { placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
 import { formatBytes, formatMilli, humanBytes, humanMilli } from '../core/quantity.js';
 import { schedule } from '../core/schedule.js';
@@ -20,6 +22,8 @@ Commands:
              [--output table|json|yaml]
   capacity   Free cpu, memory, pods and devices per cluster, region and device class
              --fleet FILE [--output table|json|yaml]
+  explain    Why one placement can or cannot go to each cluster, and how each scored
+             NAMESPACE/NAME --fleet FILE [--placements FILE] [--output table|json|yaml]
 
 Without --placements, plan schedules the placements listed in the fleet file.
 --previous takes the JSON output of an earlier plan: replicas stay where they were
@@ -169,6 +173,50 @@ async function capacity(args: string[]): Promise<number> {
   return 0;
 }
 
+async function explain(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { fleet: { type: 'string' }, placements: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.fleet === undefined) throw new UsageError('explain needs --fleet FILE');
+  const [key] = positionals;
+  if (key === undefined || positionals.length !== 1) throw new UsageError('explain needs one placement as NAMESPACE/NAME');
+  const output = outputOf(values.output);
+  const fleet = await loadFleet(values.fleet);
+  if (!fleet.ok) return fail(fleet.error);
+  let placements = fleet.value.placements;
+  if (values.placements !== undefined) {
+    const loaded = await loadPlacements(values.placements);
+    if (!loaded.ok) return fail(loaded.error);
+    placements = loaded.value;
+  }
+  const wanted = key.includes('/') ? key : `default/${key}`;
+  const placement = placements.find((p) => placementKey(p) === wanted);
+  if (placement === undefined) return fail(`no placement ${wanted} (known: ${placements.map(placementKey).join(', ') || 'none'})`);
+  const e = explainPlacement(fleet.value.snapshot, placement);
+  if ('invalid' in e) return fail(`${wanted}: ${e.invalid}`);
+  print(
+    render(e, output, () => {
+      const rows = [...e.clusters]
+        .sort((a, b) => Number(b.eligible) - Number(a.eligible) || (b.score ?? 0) - (a.score ?? 0) || (a.name < b.name ? -1 : 1))
+        .map((c) => [
+          c.name,
+          c.eligible ? 'True' : 'False',
+          c.score === undefined ? '-' : c.score.toFixed(1),
+          c.eligible
+            ? Object.entries(c.scores ?? {})
+                .map(([k, v]) => `${k}=${Math.round(v)}`)
+                .join(' ')
+            : `${c.reason?.plugin}: ${c.reason?.message}`,
+        ]);
+      return table(['CLUSTER', 'ELIGIBLE', 'SCORE', 'SCORES OR REASON'], rows);
+    }),
+  );
+  return 0;
+}
+
 function fail(message: string): number {
   process.stderr.write(`error: ${message}\n`);
   return 1;
@@ -182,6 +230,8 @@ export async function main(argv: string[]): Promise<number> {
         return await plan(rest);
       case 'capacity':
         return await capacity(rest);
+      case 'explain':
+        return await explain(rest);
       case undefined:
       case 'help':
       case '--help':

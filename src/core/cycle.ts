@@ -4,7 +4,7 @@
 
 import type { Decision, FleetSnapshot, Placement } from './model.js';
 import { compareNames, placementKey } from './model.js';
-import { type CycleContext, type Profile, runFilters } from './framework.js';
+import { type CycleContext, type Profile, activeWeight, runFilters } from './framework.js';
 import { defaultProfile } from './profile.js';
 import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
 
@@ -101,8 +101,6 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
   const nClusters = fleet.clusters.length;
   const shared = profile.scores.filter((s) => s.plugin.name !== 'Stability');
   const stability = profile.scores.find((s) => s.plugin.name === 'Stability');
-  const totalWeight = profile.scores.reduce((s, w) => s + w.weight, 0) || 1;
-  const bonus = stability === undefined ? 0 : (stability.weight * 100) / totalWeight;
 
   const jobs: Job[] = [];
   const invalid = new Map<string, string>();
@@ -135,6 +133,10 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       cache.eligible.set(p.eligibilityKey, eligible);
     }
     const mask = eligible.mask;
+    // Plugins that do not apply to a placement (no region preference, no accelerators) do not
+    // water down the ones that do.
+    const totalWeight = activeWeight(profile, p);
+    const bonus = stability === undefined ? 0 : (stability.weight * 100) / totalWeight;
     let scored = cache.scored.get(p.scoreKey);
     if (scored === undefined) {
       const pref = new Float64Array(nClusters);
@@ -142,7 +144,9 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       for (let row = 0; row < nClusters; row++) {
         if (mask[row] !== 1) continue;
         let sum = 0;
-        for (const { plugin, weight } of shared) sum += weight * clamp(plugin.score(sharedCtx, p, fleet.clusters[row]!, row));
+        for (const { plugin, weight } of shared) {
+          if (plugin.appliesTo?.(p) !== false) sum += weight * clamp(plugin.score(sharedCtx, p, fleet.clusters[row]!, row));
+        }
         pref[row] = sum / totalWeight;
         rows.push(row);
       }

@@ -31,6 +31,8 @@ export interface Filter {
 
 export interface Score {
   readonly name: string;
+  /** Whether the score says anything about this placement; a plugin that does not apply is left out of the mean. */
+  appliesTo?(p: PreparedPlacement): boolean;
   /** 0..100, higher is better. */
   score(ctx: CycleContext, p: PreparedPlacement, cluster: Cluster, row: number): number;
 }
@@ -62,20 +64,27 @@ export interface ScoreBreakdown {
   readonly byPlugin: ReadonlyMap<string, number>;
 }
 
-/** The weighted mean of every score plugin: the one place scores are normalised. */
+/** The summed weight of the plugins that apply to a placement. */
+export function activeWeight(profile: Profile, p: PreparedPlacement): number {
+  let weights = 0;
+  for (const { plugin, weight } of profile.scores) if (plugin.appliesTo?.(p) !== false) weights += weight;
+  return weights || 1;
+}
+
+/** The weighted mean of the score plugins that apply: the one place scores are normalised. */
 export function scoreCluster(profile: Profile, ctx: CycleContext, p: PreparedPlacement, c: Cluster, row: number): number {
   let sum = 0;
-  let weights = 0;
   for (const { plugin, weight } of profile.scores) {
-    sum += weight * clampScore(plugin.score(ctx, p, c, row));
-    weights += weight;
+    if (plugin.appliesTo?.(p) !== false) sum += weight * clampScore(plugin.score(ctx, p, c, row));
   }
-  return weights === 0 ? 0 : sum / weights;
+  return sum / activeWeight(profile, p);
 }
 
 export function explainScore(profile: Profile, ctx: CycleContext, p: PreparedPlacement, c: Cluster, row: number): ScoreBreakdown {
   const byPlugin = new Map<string, number>();
-  for (const { plugin } of profile.scores) byPlugin.set(plugin.name, clampScore(plugin.score(ctx, p, c, row)));
+  for (const { plugin } of profile.scores) {
+    if (plugin.appliesTo?.(p) !== false) byPlugin.set(plugin.name, clampScore(plugin.score(ctx, p, c, row)));
+  }
   return { total: scoreCluster(profile, ctx, p, c, row), byPlugin };
 }
 

@@ -2,13 +2,12 @@ import type { Score } from '../framework.js';
 
 /**
  * For placements that ask for devices: the share of the requested classes still free.
- * Placements without accelerators score every cluster alike here.
  */
 export const acceleratorScore: Score = {
   name: 'FreeAccelerators',
+  appliesTo: (p) => (p.placement.spec.accelerators ?? []).length > 0,
   score(ctx, p, _cluster, row) {
     const accelerators = p.placement.spec.accelerators ?? [];
-    if (accelerators.length === 0) return 0;
     const { dims, dimOf, free, allocatable } = ctx.fleet;
     const base = row * dims.length;
     let share = 0;
@@ -18,6 +17,6 @@ export const acceleratorScore: Score = {
       const cap = allocatable[base + d] as number;
       share += cap > 0 ? (free[base + d] as number) / cap : 0;
     }
-    return (share / accelerators.length) * 100;
+    return accelerators.length === 0 ? 0 : (share / accelerators.length) * 100;
   },
 };

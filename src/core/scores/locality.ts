@@ -3,6 +3,7 @@ import type { Score } from '../framework.js';
 /** spec.locality.preferred: the weight (1..100) of the cluster's region, if it is listed. */
 export const localityScore: Score = {
   name: 'PreferredRegion',
+  appliesTo: (p) => (p.placement.spec.locality?.preferred ?? []).length > 0,
   score(_ctx, p, cluster) {
     const region = cluster.location.region;
     let best = 0;

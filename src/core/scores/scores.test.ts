@@ -28,7 +28,8 @@ test('free accelerators of the requested class', () => {
   assert.equal(acceleratorScore.score(v.ctx, v.p, v.cluster('empty'), v.row('empty')), 100);
   assert.equal(acceleratorScore.score(v.ctx, v.p, v.cluster('half'), v.row('half')), 20);
   const cpu = pluginView(f, placement('web'));
-  assert.equal(acceleratorScore.score(cpu.ctx, cpu.p, cpu.cluster('empty'), cpu.row('empty')), 0, 'no preference without accelerators');
+  assert.equal(acceleratorScore.appliesTo?.(cpu.p), false, 'says nothing about placements without accelerators');
+  assert.equal(acceleratorScore.appliesTo?.(v.p), true);
 });
 
 test('locality weights by region', () => {
