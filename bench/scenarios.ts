@@ -118,7 +118,8 @@ function makePlacement(r: () => number, i: number, variant: Variant): Placement 
     const count = pick(r, [1, 2, 4, 8]);
     const cls = weighted(r, [[DEVICE_CLASSES[0]!, 6], [DEVICE_CLASSES[1]!, 2], [DEVICE_CLASSES[2]!, 2]] as const);
     accelerators = [{ deviceClassName: cls, count }];
-    cpu = String(4 * count);
+    // Scarce fleets model hosts where each accelerator comes with a large slice of the CPU.
+    cpu = String((variant === 'scarce-accelerator' ? 10 : 4) * count);
     memory = `${32 * count}Gi`;
     replicas = 1 + Math.floor(r() * 4);
   } else {
@@ -166,7 +167,7 @@ function makePlacement(r: () => number, i: number, variant: Variant): Placement 
 /**
  * Replicas are scaled so that demand is the same share of free capacity at every fleet size:
  * about 75% of free CPU for CPU-only work and 80% of the free devices for accelerator work;
- * where accelerators are scarce, 90% of free CPU and 130% of the free devices.
+ * where accelerators are scarce, 70% of free CPU and 130% of the free devices.
  */
 export function generate(spec: ScenarioSpec): Scenario {
   const r = rng(spec.seed);
@@ -182,7 +183,7 @@ export function generate(spec: ScenarioSpec): Scenario {
     if (devices > 0) deviceDemand += devices * p.spec.replicas;
     else cpuDemand += cpuOf(p) * p.spec.replicas;
   }
-  const cpuFactor = ((spec.variant === 'scarce-accelerator' ? 0.9 : 0.75) * freeCpu) / Math.max(1, cpuDemand);
+  const cpuFactor = ((spec.variant === 'scarce-accelerator' ? 0.7 : 0.75) * freeCpu) / Math.max(1, cpuDemand);
   const deviceFactor = ((spec.variant === 'scarce-accelerator' ? 1.3 : 0.8) * freeDevices) / Math.max(1, deviceDemand);
   const placements = base.map((p) => {
     const factor = (p.spec.accelerators ?? []).length > 0 ? deviceFactor : cpuFactor;
