@@ -41,7 +41,14 @@ if (mode === 'solver' || mode === 'greedy') {
     hashes.add(createHash('sha256').update(JSON.stringify(last.decisions)).digest('hex'));
   }
   const s = last!.stats;
+  const priorityOf = new Map(scenario.placements.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.spec.priority ?? 0]));
+  const placedByPriority: Record<string, number> = {};
+  for (const d of last!.decisions) {
+    const k = String(priorityOf.get(d.placement) ?? 0);
+    placedByPriority[k] = (placedByPriority[k] ?? 0) + d.clusters.reduce((t, c) => t + c.replicas, 0);
+  }
   out = {
+    placedByPriority,
     medianMs: median(times),
     times,
     weightedPlaced: s.weightedPlaced,

@@ -11,7 +11,8 @@ import { placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
 import { formatBytes, formatMilli, humanBytes, humanMilli } from '../core/quantity.js';
 import { schedule } from '../core/schedule.js';
-import { loadFleet, loadPlacements } from '../fleet/snapshotFile.js';
+import { type LoadedFleet, loadFleet, loadPlacements } from '../fleet/snapshotFile.js';
+import { type Result, ok } from '../core/result.js';
 import { table } from './table.js';
 
 const USAGE = `Usage: orrery <command> [flags]
@@ -19,7 +20,7 @@ const USAGE = `Usage: orrery <command> [flags]
 Commands:
   plan       Decide where every Placement's replicas go on a fleet snapshot file
              --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy]
-             [--output table|json|yaml]
+             [--budget-ms N] [--output table|json|yaml]
   capacity   Free cpu, memory, pods and devices per cluster, region and device class
              --fleet FILE [--output table|json|yaml]
   explain    Why one placement can or cannot go to each cluster, and how each scored
@@ -27,7 +28,7 @@ Commands:
 
 Without --placements, plan schedules the placements listed in the fleet file.
 --previous takes the JSON output of an earlier plan: replicas stay where they were
-unless something changed.
+unless something changed. --budget-ms bounds the solve: past it, the greedy answer stands.
 `;
 
 class UsageError extends Error {}
@@ -58,6 +59,7 @@ async function plan(args: string[]): Promise<number> {
       placements: { type: 'string' },
       previous: { type: 'string' },
       solver: { type: 'string' },
+      'budget-ms': { type: 'string' },
       output: { type: 'string', short: 'o' },
     },
     strict: true,
@@ -66,27 +68,33 @@ async function plan(args: string[]): Promise<number> {
   const output = outputOf(values.output);
   const solver = values.solver ?? 'auto';
   if (solver !== 'auto' && solver !== 'greedy') throw new UsageError(`--solver must be auto or greedy, not "${solver}"`);
-  const fleet = await loadFleet(values.fleet);
-  if (!fleet.ok) return fail(fleet.error);
-  let placements = fleet.value.placements;
-  if (values.placements !== undefined) {
-    const loaded = await loadPlacements(values.placements);
-    if (!loaded.ok) return fail(loaded.error);
-    placements = loaded.value;
-  }
+  const budget = values['budget-ms'] === undefined ? undefined : Number(values['budget-ms']);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) throw new UsageError(`--budget-ms must be a positive whole number, not "${values['budget-ms']}"`);
+  const inputs = await loadInputs(values.fleet, values.placements);
+  if (!inputs.ok) return fail(inputs.error);
+  const { snapshot, placements } = inputs.value;
   let previous: Decision[] | undefined;
   if (values.previous !== undefined) {
     const p = readPrevious(values.previous);
     if (typeof p === 'string') return fail(p);
     previous = p;
   }
-  const result = schedule(fleet.value.snapshot, placements, {
+  const result = schedule(snapshot, placements, {
     solver,
     clock: () => performance.now(),
+    ...(budget !== undefined ? { budgetMs: budget } : {}),
     ...(previous !== undefined ? { previous } : {}),
   });
   print(render(result, output, () => planTable(result)));
   return 0;
+}
+
+/** The fleet file and the placements: those of --placements, else the fleet file's own. */
+async function loadInputs(fleetFile: string, placementsFile: string | undefined): Promise<Result<LoadedFleet, string>> {
+  const fleet = await loadFleet(fleetFile);
+  if (!fleet.ok || placementsFile === undefined) return fleet;
+  const placements = await loadPlacements(placementsFile);
+  return placements.ok ? ok({ snapshot: fleet.value.snapshot, placements: placements.value }) : placements;
 }
 
 function readPrevious(file: string): Decision[] | string {
@@ -184,18 +192,13 @@ async function explain(args: string[]): Promise<number> {
   const [key] = positionals;
   if (key === undefined || positionals.length !== 1) throw new UsageError('explain needs one placement as NAMESPACE/NAME');
   const output = outputOf(values.output);
-  const fleet = await loadFleet(values.fleet);
-  if (!fleet.ok) return fail(fleet.error);
-  let placements = fleet.value.placements;
-  if (values.placements !== undefined) {
-    const loaded = await loadPlacements(values.placements);
-    if (!loaded.ok) return fail(loaded.error);
-    placements = loaded.value;
-  }
+  const inputs = await loadInputs(values.fleet, values.placements);
+  if (!inputs.ok) return fail(inputs.error);
+  const { snapshot, placements } = inputs.value;
   const wanted = key.includes('/') ? key : `default/${key}`;
   const placement = placements.find((p) => placementKey(p) === wanted);
   if (placement === undefined) return fail(`no placement ${wanted} (known: ${placements.map(placementKey).join(', ') || 'none'})`);
-  const e = explainPlacement(fleet.value.snapshot, placement);
+  const e = explainPlacement(snapshot, placement);
   if ('invalid' in e) return fail(`${wanted}: ${e.invalid}`);
   print(
     render(e, output, () => {

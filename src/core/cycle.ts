@@ -21,6 +21,12 @@ export interface ScheduleOptions {
   readonly exactMaxPairs?: number;
   /** Largest steering relaxation, in variables. */
   readonly steerMaxVariables?: number;
+  /**
+   * Time allowed for the whole solve, read from `clock`. Past it, every tier not yet solved
+   * takes its greedy answer, and linear programs are cut short. Without it the solve is bounded
+   * by model size alone and fully deterministic.
+   */
+  readonly budgetMs?: number;
 }
 
 /** A placement made ready for this cycle. */

@@ -135,3 +135,19 @@ test('zero replicas is Scheduled with nothing placed', () => {
   const r = schedule(fleet(cluster('a')), [placement('idle', { replicas: 0 })]);
   assert.deepEqual(find(r, 'default/idle'), { placement: 'default/idle', clusters: [], unscheduledReplicas: 0, reason: 'Scheduled', message: '0 replicas on 0 clusters' });
 });
+
+test('past its time budget the solve keeps the greedy answer', () => {
+  const f = fleet(cluster('gpu', { cpu: 40, memoryGi: 400, devices: { 'gpu.nvidia.com': 8 } }), cluster('cpu', { cpu: 32, memoryGi: 400 }));
+  const ps = [
+    placement('a-web', { replicas: 32, cpu: '1' }),
+    placement('b-llm', { replicas: 8, cpu: '4', accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }] }),
+  ];
+  let now = 0;
+  const slow = () => (now += 1000);
+  const late = schedule(f, ps, { budgetMs: 500, clock: slow });
+  const greedy = schedule(f, ps, { solver: 'greedy' });
+  assert.equal(late.stats.solver, 'greedy');
+  assert.deepEqual(late.decisions, greedy.decisions);
+  const inTime = schedule(f, ps, { budgetMs: 60_000, clock: () => 0 });
+  assert.equal(inTime.stats.placedReplicas, 40);
+});

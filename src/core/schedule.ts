@@ -42,42 +42,38 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   const started = clock();
   const cycle = prepareCycle(snapshot, placements, opts);
   const { fleet } = cycle.ctx;
-  let free: Float64Array = Float64Array.from(fleet.free);
-  const assign = new Map<Job, Assignment>();
-  const stats = { lpSolves: 0, lpMs: 0 };
-  let steeredWon = false;
-  let allExact = cycle.jobs.length > 0;
+  const deadline = opts.budgetMs !== undefined ? started + opts.budgetMs : Number.POSITIVE_INFINITY;
   const byTier = tiers(cycle.jobs);
   // Everything kept is reserved before anything new is placed, highest priority first: a
   // new or grown placement, whatever its priority, never moves another's replicas.
+  const free = Float64Array.from(fleet.free);
   const kept = new Map<Job, Assignment>();
-  const freeAfterTier: Float64Array[] = [];
   for (const tier of byTier) {
     for (const job of tier) {
       const k = keepPrevious(job, free, fleet.dims.length, fleet);
       if (k.size > 0) kept.set(job, k);
     }
   }
-  for (const tier of byTier) {
-    const { outcome, exact } = solveTier(tier, kept, free, fleet, stats, opts, clock);
-    if (!exact) allExact = false;
-    if (outcome.solver === 'steered') steeredWon = true;
-    for (const [job, a] of outcome.assign) assign.set(job, a);
-    free = outcome.free;
-    freeAfterTier.push(free);
+  const stats = { lpSolves: 0, lpMs: 0 };
+  let run = runTiers(byTier, kept, free, fleet, stats, opts, clock, deadline);
+  if (opts.solver !== 'greedy') {
+    // Each tier takes its best answer, but an answer that only scores better can leave the
+    // tiers below worse off: the greedy schedule as a whole is the floor, compared tier by
+    // tier from the top, so that no priority gives up replicas for a lower one.
+    const floor = runTiers(byTier, kept, free, fleet, stats, { ...opts, solver: 'greedy' }, clock, deadline);
+    if (placesMore(floor.assign, run.assign, byTier)) run = floor;
   }
-  const solver = opts.solver === 'greedy' ? 'greedy' : allExact ? 'optimal' : steeredWon ? 'steered' : 'greedy';
-  const views = reasonViews(byTier, freeAfterTier, kept, fleet.dims.length);
-  const decisions = cycle.jobs.map((job) => decide(cycle, job, assign.get(job), views.get(job) ?? free));
+  const views = reasonViews(byTier, run.freeAfterTier, kept, fleet.dims.length);
+  const decisions = cycle.jobs.map((job) => decide(cycle, job, run.assign.get(job), views.get(job) ?? run.free));
   for (const [key, why] of cycle.invalid) decisions.push(invalidDecision(placements, key, why));
   decisions.sort((a, b) => compareNames(a.placement, b.placement));
-  const totals = summarise(cycle.jobs, assign, decisions);
+  const totals = summarise(cycle.jobs, run.assign, decisions);
   return {
     result: {
       decisions,
       stats: {
         solveMs: round(clock() - started),
-        solver,
+        solver: run.solver,
         placements: decisions.length,
         clusters: fleet.clusters.length,
         ...totals,
@@ -86,9 +82,57 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
       },
     },
     cycle,
-    assign,
-    free,
+    assign: run.assign,
+    free: run.free,
   };
+}
+
+interface TierRun {
+  readonly assign: Map<Job, Assignment>;
+  readonly free: Float64Array;
+  readonly freeAfterTier: readonly Float64Array[];
+  readonly solver: 'optimal' | 'steered' | 'greedy';
+}
+
+/** Every tier in turn, highest priority first, each from what the ones before it left. */
+function runTiers(
+  byTier: readonly Job[][],
+  kept: ReadonlyMap<Job, Assignment>,
+  startFree: Float64Array,
+  fleet: Cycle['ctx']['fleet'],
+  stats: { lpSolves: number; lpMs: number },
+  opts: ScheduleOptions,
+  clock: () => number,
+  deadline: number,
+): TierRun {
+  let free = startFree;
+  const assign = new Map<Job, Assignment>();
+  const freeAfterTier: Float64Array[] = [];
+  let steeredWon = false;
+  let allExact = byTier.length > 0;
+  for (const tier of byTier) {
+    const { outcome, exact } = solveTier(tier, kept, free, fleet, stats, opts, clock, deadline);
+    if (!exact) allExact = false;
+    if (outcome.solver === 'steered') steeredWon = true;
+    for (const [job, a] of outcome.assign) assign.set(job, a);
+    free = outcome.free;
+    freeAfterTier.push(free);
+  }
+  const solver = opts.solver === 'greedy' ? 'greedy' : allExact ? 'optimal' : steeredWon ? 'steered' : 'greedy';
+  return { assign, free, freeAfterTier, solver };
+}
+
+/** Whether `a` places more than `b` in the first tier, from the top, where they differ. */
+function placesMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>, byTier: readonly Job[][]): boolean {
+  for (const tier of byTier) {
+    let diff = 0;
+    for (const job of tier) {
+      for (const n of a.get(job)?.values() ?? []) diff += n;
+      for (const n of b.get(job)?.values() ?? []) diff -= n;
+    }
+    if (diff !== 0) return diff > 0;
+  }
+  return false;
 }
 
 /**

@@ -33,11 +33,6 @@ export type AllocationOutcome =
   | { readonly ok: true; readonly adds: Int32Array; readonly placed: number }
   | { readonly ok: false; readonly code: 'GangUnsatisfiable' | 'MinClustersUnsatisfiable'; readonly placed: 0 };
 
-/** Candidates sorted best first, ties by name, so every run walks them in the same order. */
-export function sortCandidates<T extends { readonly pref: number; readonly name: string }>(cands: T[]): T[] {
-  return cands.sort((a, b) => b.pref - a.pref || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
 /**
  * Adds replicas to `cands` (sorted best first) so that kept + added reaches `rules.replicas`
  * where capacity and the spread rules allow. Never removes a kept replica.

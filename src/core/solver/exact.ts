@@ -17,6 +17,7 @@ export function solveExactTier(
   maxPairs: number,
   stats: { lpSolves: number; lpMs: number },
   clock: () => number,
+  deadline = Number.POSITIVE_INFINITY,
 ): { assign: Map<Job, Assignment>; free: Float64Array } | undefined {
   const dims = fleet.dims.length;
   const pairs: { j: number; row: number; cap: number }[] = [];
@@ -123,7 +124,8 @@ export function solveExactTier(
 
   const model: LinearModel = { objective, columns, rows, integers, binaries };
   const t0 = clock();
-  const solution = solveLinear(model, { timeoutMs: 500 });
+  // Small as the model is, branch and bound gets a cap of its own, inside the budget.
+  const solution = solveLinear(model, { timeoutMs: Math.max(1, Math.min(500, deadline - t0)) });
   stats.lpSolves++;
   stats.lpMs += clock() - t0;
   if (!solution.feasible) return undefined;

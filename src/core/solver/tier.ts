@@ -27,6 +27,7 @@ function placeTier(
   stats: { lpSolves: number; lpMs: number },
   opts: ScheduleOptions,
   clock: () => number,
+  deadline: number,
 ): TierOutcome {
   const dims = fleet.dims.length;
   const free = Float64Array.from(startFree);
@@ -56,7 +57,7 @@ function placeTier(
 
   const open = tier.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
   const order = [...open].sort(constrainedFirst);
-  const steering = steer(open, (j) => j.p.replicas - placedOf(assign.get(j)), free, fleet, stats, opts, clock);
+  const steering = steer(open, (j) => j.p.replicas - placedOf(assign.get(j)), free, fleet, stats, opts, clock, deadline);
   if (steering !== undefined) {
     const { grouping, quotas, classOf } = steering;
     const left = new Map(quotas.quota);
@@ -113,6 +114,7 @@ function steer(
   stats: { lpSolves: number; lpMs: number },
   opts: ScheduleOptions,
   clock: () => number,
+  deadline: number,
 ) {
   if (jobs.length < 2) return undefined;
   const dims = fleet.dims.length;
@@ -135,7 +137,7 @@ function steer(
   if (steeringVariables(grouping) > (opts.steerMaxVariables ?? 3000)) return undefined;
   const model = buildSteeringModel(steeringClasses, grouping, free, dims, { withPreference: true });
   const t0 = clock();
-  const solution = solveLinear(model);
+  const solution = solveLinear(model, Number.isFinite(deadline) ? { timeoutMs: Math.max(1, deadline - t0) } : {});
   stats.lpSolves++;
   stats.lpMs += clock() - t0;
   if (!solution.feasible) return undefined;
@@ -183,13 +185,15 @@ export function solveTier(
   stats: { lpSolves: number; lpMs: number },
   opts: ScheduleOptions,
   clock: () => number,
+  deadline = Number.POSITIVE_INFINITY,
 ): TierResult {
-  const greedy = placeTier(tier, kept, free, fleet, 'greedy', stats, opts, clock);
-  if (opts.solver === 'greedy') return { outcome: greedy, exact: false };
-  const steered = placeTier(tier, kept, free, fleet, 'steered', stats, opts, clock);
+  const greedy = placeTier(tier, kept, free, fleet, 'greedy', stats, opts, clock, deadline);
+  // The greedy answer is the floor: past the deadline it is the answer.
+  if (opts.solver === 'greedy' || clock() >= deadline) return { outcome: greedy, exact: false };
+  const steered = placeTier(tier, kept, free, fleet, 'steered', stats, opts, clock, deadline);
   let best = better(steered, greedy) ? steered : greedy;
   const tierKeeps = tier.some((job) => kept.has(job));
-  const exact = tierKeeps ? undefined : solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock);
+  const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock, deadline);
   if (exact === undefined) return { outcome: best, exact: false };
   const exactOutcome = outcomeOf(tier, exact.assign, exact.free, 'optimal');
   // The exact answer replaces a heuristic one only when it places strictly more: the
