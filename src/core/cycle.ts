@@ -15,7 +15,7 @@ export interface ScheduleOptions {
   /** greedy: the baseline only, as other multi-cluster schedulers place. */
   readonly solver?: 'auto' | 'greedy';
   readonly profile?: Profile;
-  /** Milliseconds, for stats only: the core keeps no clock of its own. */
+  /** Milliseconds, for stats and the budget: the core keeps no clock of its own. */
   readonly clock?: () => number;
   /** Largest tier (in placement × cluster pairs) solved as one exact integer program. */
   readonly exactMaxPairs?: number;

@@ -110,8 +110,9 @@ function runTiers(
   const freeAfterTier: Float64Array[] = [];
   let steeredWon = false;
   let allExact = byTier.length > 0;
-  for (const tier of byTier) {
-    const { outcome, exact } = solveTier(tier, kept, free, fleet, stats, opts, clock, deadline);
+  for (const [t, tier] of byTier.entries()) {
+    const below = byTier.slice(t + 1).flat();
+    const { outcome, exact } = solveTier(tier, below, kept, free, fleet, stats, opts, clock, deadline);
     if (!exact) allExact = false;
     if (outcome.solver === 'steered') steeredWon = true;
     for (const [job, a] of outcome.assign) assign.set(job, a);

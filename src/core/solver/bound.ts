@@ -18,19 +18,19 @@ export function relaxationBound(snapshot: FleetSnapshot, placements: readonly Pl
   const cycle = prepareCycle(snapshot, placements, { ...opts, mode: 'Fresh' });
   const { fleet } = cycle.ctx;
   const classes: SteeringClass[] = [];
-  const byKey = new Map<string, { replicas: number; demand: Float64Array; eligible: Uint8Array; pref: Float64Array; weight: number }>();
+  const byKey = new Map<string, { replicas: number; demand: Float64Array; eligible: Uint8Array; pref: Float64Array; placeValue: number; prefValue: number; weight: number }>();
   for (const job of cycle.jobs) {
     const key = `${job.p.eligibilityKey}|${job.weight}`;
     let c = byKey.get(key);
     if (c === undefined) {
-      c = { replicas: 0, demand: job.p.demand, eligible: job.eligible, pref: job.basePref, weight: job.weight };
+      c = { replicas: 0, demand: job.p.demand, eligible: job.eligible, pref: job.basePref, placeValue: job.weight, prefValue: 0, weight: job.weight };
       byKey.set(key, c);
       classes.push(c);
     }
     c.replicas += hasOwnLimits(job) ? soloCap(job, fleet.free, fleet) : job.p.replicas;
   }
   const grouping = groupClusters(classes, fleet.clusters.length);
-  const model = buildSteeringModel(classes, grouping, fleet.free, fleet.dims.length, { withPreference: false });
+  const model = buildSteeringModel(classes, grouping, fleet.free, fleet.dims.length);
   const solution = solveLinear(model);
   if (!solution.feasible) return undefined;
   const q = readQuotas(classes, grouping, solution.values, fleet.free, fleet.dims.length);

@@ -13,7 +13,11 @@ export interface SteeringClass {
   readonly eligible: Uint8Array;
   /** per cluster row: preference 0..100 */
   readonly pref: Float64Array;
-  /** weight of one placed replica (priority + 1) */
+  /** what one placed replica of the class is worth in the objective */
+  readonly placeValue: number;
+  /** what a point of mean preference (0..100) of the group is worth per replica */
+  readonly prefValue: number;
+  /** priority weight (priority + 1), for the bound */
   readonly weight: number;
 }
 
@@ -56,16 +60,14 @@ export function steeringVariables(grouping: Grouping): number {
 }
 
 /**
- * The relaxation: x[k,g] replicas of class k in group g. Placed replicas count `placeWeight`
- * each (times the class weight), so placing always comes before preference; the group's
- * mean preference breaks the rest.
+ * The relaxation: x[k,g] replicas of class k in group g, each worth the class's placeValue
+ * plus its prefValue times the group's mean preference.
  */
 export function buildSteeringModel(
   classes: readonly SteeringClass[],
   grouping: Grouping,
   free: Float64Array,
   dims: number,
-  opts: { readonly withPreference: boolean },
 ): LinearModel {
   const objective = new Map<string, number>();
   const columns = new Map<string, Map<string, number>>();
@@ -92,11 +94,11 @@ export function buildSteeringModel(
       const name = `x${k}_${g}`;
       columns.set(name, column);
       let pref = 0;
-      if (opts.withPreference) {
+      if (c.prefValue > 0) {
         for (const row of members) pref += c.pref[row] as number;
         pref /= members.length;
       }
-      objective.set(name, c.weight * (1000 + pref));
+      objective.set(name, c.placeValue + c.prefValue * pref);
     }
   });
   classes.forEach((c, k) => rows.set(`k${k}`, { max: c.replicas }));

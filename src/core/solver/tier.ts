@@ -20,6 +20,7 @@ export interface TierOutcome {
 
 function placeTier(
   tier: readonly Job[],
+  below: readonly Job[],
   kept: ReadonlyMap<Job, Assignment>,
   startFree: Float64Array,
   fleet: FleetIndex,
@@ -57,7 +58,7 @@ function placeTier(
 
   const open = tier.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
   const order = [...open].sort(constrainedFirst);
-  const steering = steer(open, (j) => j.p.replicas - placedOf(assign.get(j)), free, fleet, stats, opts, clock, deadline);
+  const steering = steer(open, below, (j) => j.p.replicas - placedOf(assign.get(j) ?? kept.get(j)), free, fleet, stats, opts, clock, deadline);
   if (steering !== undefined) {
     const { grouping, quotas, classOf } = steering;
     const left = new Map(quotas.quota);
@@ -72,16 +73,15 @@ function placeTier(
         tentative.set(g, q - n);
         return n;
       };
-      // A gang that does not fit its quotas waits for the second pass: the relaxation
-      // judged its capacity better used by others.
-      // A skew is counted over every domain with room: quotas must not hide one.
+      // A skew counts every eligible domain: quotas must not hide one.
       const r = placeJob(job, assign.get(job), free, fleet, Number.isFinite(job.p.spread.maxSkew) ? {} : { limit });
-      if (r.ok) {
-        for (const [row, n] of r.assign) {
-          const g = grouping.groupOf[row] as number;
-          const before = assign.get(job)?.get(row) ?? 0;
-          if (n > before) left.set(`${k}:${g}`, (left.get(`${k}:${g}`) ?? 0) - (n - before));
-        }
+      // A gang (or minClusters) that does not fit its quotas keeps what it had and waits for
+      // the second pass: the relaxation judged that capacity better used by others.
+      if (!r.ok) continue;
+      for (const [row, n] of r.assign) {
+        const g = grouping.groupOf[row] as number;
+        const before = assign.get(job)?.get(row) ?? 0;
+        if (n > before) left.set(`${k}:${g}`, (left.get(`${k}:${g}`) ?? 0) - (n - before));
       }
       commit(job, r);
     }
@@ -106,8 +106,20 @@ function constrainedFirst(a: Job, b: Job): number {
   );
 }
 
+// The relaxation's objective: a replica of this tier outweighs any number of lower-tier
+// replicas it could realistically trade for; lower tiers' capacity outweighs this tier's
+// preferences; preferences break the remaining ties.
+const PLACE = 1e6;
+const PREFER = 5;
+const BELOW = 1000;
+
+/**
+ * Quotas for the tier from the relaxation. The placements of lower tiers take part with a
+ * smaller value, so that this tier leaves them the capacity only they can use.
+ */
 function steer(
   jobs: readonly Job[],
+  below: readonly Job[],
   remaining: (job: Job) => number,
   free: Float64Array,
   fleet: FleetIndex,
@@ -119,23 +131,35 @@ function steer(
   if (jobs.length < 2) return undefined;
   const dims = fleet.dims.length;
   const classIndex = new Map<string, number>();
-  const classes: { replicas: number; demand: Float64Array; eligible: Uint8Array; pref: Float64Array; weight: number }[] = [];
+  const classes: { replicas: number; demand: Float64Array; eligible: Uint8Array; pref: Float64Array; placeValue: number; prefValue: number; weight: number }[] = [];
   const classOf = new Map<Job, number>();
-  for (const job of jobs) {
-    let k = classIndex.get(job.p.eligibilityKey);
+  const maxBelow = Math.max(1, ...below.map((j) => j.weight));
+  const add = (job: Job, replicas: number, lower: boolean) => {
+    const key = lower ? `below|${job.weight}|${job.p.eligibilityKey}` : job.p.eligibilityKey;
+    let k = classIndex.get(key);
     if (k === undefined) {
       k = classes.length;
-      classIndex.set(job.p.eligibilityKey, k);
-      classes.push({ replicas: 0, demand: job.p.demand, eligible: job.eligible, pref: job.basePref, weight: job.weight });
+      classIndex.set(key, k);
+      classes.push({
+        replicas: 0,
+        demand: job.p.demand,
+        eligible: job.eligible,
+        pref: job.basePref,
+        placeValue: lower ? (BELOW * job.weight) / maxBelow : PLACE,
+        prefValue: lower ? 0 : PREFER,
+        weight: job.weight,
+      });
     }
     // A placement's own rules may hold it below what capacity allows: tell the relaxation.
-    classes[k]!.replicas += hasOwnLimits(job) ? Math.min(remaining(job), soloCap(job, free, fleet)) : remaining(job);
-    classOf.set(job, k);
-  }
+    classes[k]!.replicas += hasOwnLimits(job) ? Math.min(replicas, soloCap(job, free, fleet)) : replicas;
+    return k;
+  };
+  for (const job of jobs) classOf.set(job, add(job, remaining(job), false));
+  for (const job of below) add(job, remaining(job), true);
   const steeringClasses: SteeringClass[] = classes;
   const grouping = groupClusters(steeringClasses, fleet.clusters.length);
   if (steeringVariables(grouping) > (opts.steerMaxVariables ?? 3000)) return undefined;
-  const model = buildSteeringModel(steeringClasses, grouping, free, dims, { withPreference: true });
+  const model = buildSteeringModel(steeringClasses, grouping, free, dims);
   const t0 = clock();
   const solution = solveLinear(model, Number.isFinite(deadline) ? { timeoutMs: Math.max(1, deadline - t0) } : {});
   stats.lpSolves++;
@@ -179,6 +203,7 @@ export interface TierResult {
  */
 export function solveTier(
   tier: readonly Job[],
+  below: readonly Job[],
   kept: ReadonlyMap<Job, Assignment>,
   free: Float64Array,
   fleet: FleetIndex,
@@ -187,10 +212,10 @@ export function solveTier(
   clock: () => number,
   deadline = Number.POSITIVE_INFINITY,
 ): TierResult {
-  const greedy = placeTier(tier, kept, free, fleet, 'greedy', stats, opts, clock, deadline);
+  const greedy = placeTier(tier, below, kept, free, fleet, 'greedy', stats, opts, clock, deadline);
   // The greedy answer is the floor: past the deadline it is the answer.
   if (opts.solver === 'greedy' || clock() >= deadline) return { outcome: greedy, exact: false };
-  const steered = placeTier(tier, kept, free, fleet, 'steered', stats, opts, clock, deadline);
+  const steered = placeTier(tier, below, kept, free, fleet, 'steered', stats, opts, clock, deadline);
   let best = better(steered, greedy) ? steered : greedy;
   const tierKeeps = tier.some((job) => kept.has(job));
   const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock, deadline);
