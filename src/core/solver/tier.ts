@@ -106,6 +106,20 @@ function constrainedFirst(a: Job, b: Job): number {
   );
 }
 
+const maskKeys = new WeakMap<Uint8Array, string>();
+
+/** The same set of eligible clusters gives the same key, whatever placement it came from. */
+function maskKey(mask: Uint8Array): string {
+  let key = maskKeys.get(mask);
+  if (key === undefined) {
+    const rows: number[] = [];
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) rows.push(i);
+    key = rows.join(',');
+    maskKeys.set(mask, key);
+  }
+  return key;
+}
+
 // The relaxation's objective: a replica of this tier outweighs any number of lower-tier
 // replicas it could realistically trade for; lower tiers' capacity outweighs this tier's
 // preferences; preferences break the remaining ties.
@@ -135,14 +149,16 @@ function steer(
   const classOf = new Map<Job, number>();
   const maxBelow = Math.max(1, ...below.map((j) => j.weight));
   const add = (job: Job, replicas: number, lower: boolean) => {
-    const key = lower ? `below|${job.weight}|${job.p.eligibilityKey}` : job.p.eligibilityKey;
+    // Lower tiers only need to be roughly right: one class per set of eligible clusters, with
+    // the mean demand of its replicas, keeps the relaxation small.
+    const key = lower ? `below|${job.weight}|${maskKey(job.eligible)}` : job.p.eligibilityKey;
     let k = classIndex.get(key);
     if (k === undefined) {
       k = classes.length;
       classIndex.set(key, k);
       classes.push({
         replicas: 0,
-        demand: job.p.demand,
+        demand: lower ? new Float64Array(dims) : job.p.demand,
         eligible: job.eligible,
         pref: job.basePref,
         placeValue: lower ? (BELOW * job.weight) / maxBelow : PLACE,
@@ -150,8 +166,13 @@ function steer(
         weight: job.weight,
       });
     }
+    const c = classes[k]!;
     // A placement's own rules may hold it below what capacity allows: tell the relaxation.
-    classes[k]!.replicas += hasOwnLimits(job) ? Math.min(replicas, soloCap(job, free, fleet)) : replicas;
+    const n = hasOwnLimits(job) ? Math.min(replicas, soloCap(job, free, fleet)) : replicas;
+    if (lower && n > 0) {
+      for (let d = 0; d < dims; d++) c.demand[d] = ((c.demand[d] as number) * c.replicas + (job.p.demand[d] as number) * n) / (c.replicas + n);
+    }
+    c.replicas += n;
     return k;
   };
   for (const job of jobs) classOf.set(job, add(job, remaining(job), false));
