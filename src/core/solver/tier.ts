@@ -238,6 +238,12 @@ export function solveTier(
   if (opts.solver === 'greedy' || clock() >= deadline) return { outcome: greedy, exact: false };
   const steered = placeTier(tier, below, kept, free, fleet, 'steered', stats, opts, clock, deadline);
   let best = better(steered, greedy) ? steered : greedy;
+  if (below.length > 0 && clock() < deadline) {
+    // Steering for the tiers below must never cost this tier a replica: the answer steered
+    // for this tier alone stands whenever it places more here.
+    const selfish = placeTier(tier, [], kept, free, fleet, 'steered', stats, opts, clock, deadline);
+    if (selfish.placed > best.placed) best = selfish;
+  }
   const tierKeeps = tier.some((job) => kept.has(job));
   const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock, deadline);
   if (exact === undefined) return { outcome: best, exact: false };
