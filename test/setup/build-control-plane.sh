@@ -25,6 +25,22 @@ MSG
 fi
 
 log() { printf '[control plane] %s\n' "$*" >&2; }
+
+# Runs a long step with its output in a log (shown only if it fails) and a line every 30 s.
+step() { # description command...
+  local what="$1"; shift
+  log "$what"
+  local started=$SECONDS
+  ( while sleep 30; do log "  ... still ${what} ($((SECONDS - started)) s)"; done ) &
+  local beat=$!
+  if ! "$@" > "$work/step.log" 2>&1; then
+    kill "$beat" 2>/dev/null || true
+    cat "$work/step.log" >&2
+    log "failed: $what"
+    exit 1
+  fi
+  kill "$beat" 2>/dev/null || true
+}
 log "building Kubernetes ${KUBE_VERSION} and etcd ${ETCD_VERSION} into ${DEST}"
 log "the first build downloads and compiles a few hundred modules: expect 5 minutes or more"
 
@@ -73,11 +89,9 @@ main kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler/app NewSchedulerCommand
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v${KUBE_VERSION} -X k8s.io/component-base/version.gitMajor=${KUBE_VERSION%%.*} -X k8s.io/component-base/version.gitMinor=$(echo "$KUBE_VERSION" | cut -d. -f2)"
 (
   cd "$work/kube"
-  log "resolving modules (go mod tidy)"
-  go mod tidy >&2
+  step "downloading Kubernetes modules" go mod tidy
   for bin in kube-apiserver kube-controller-manager kube-scheduler; do
-    log "compiling ${bin}"
-    go build -trimpath -ldflags "$ldflags" -o "$DEST/$bin" "./$bin"
+    step "compiling ${bin}" go build -trimpath -ldflags "$ldflags" -o "$DEST/$bin" "./$bin"
   done
 )
 
@@ -103,9 +117,8 @@ func main() { etcdmain.Main(os.Args) }
 GO
 (
   cd "$work/etcd"
-  log "compiling etcd"
-  go mod tidy >&2
-  go build -trimpath -ldflags "-s -w" -o "$DEST/etcd" .
+  step "downloading etcd modules" go mod tidy
+  step "compiling etcd" go build -trimpath -ldflags "-s -w" -o "$DEST/etcd" .
 )
 
 # --- the ServiceExport CRD, as the mcs-api module ships it ---
