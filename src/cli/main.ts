@@ -11,7 +11,8 @@ import { placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
 import { formatBytes, formatMilli, humanBytes, humanMilli } from '../core/quantity.js';
 import { schedule } from '../core/schedule.js';
-import { type LoadedFleet, loadFleet, loadPlacements } from '../fleet/snapshotFile.js';
+import type { ProviderFile } from '../fleet/access.js';
+import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from '../fleet/snapshotFile.js';
 import { type Result, ok } from '../core/result.js';
 import { table } from './table.js';
 
@@ -23,6 +24,9 @@ Commands:
              [--budget-ms N] [--output table|json|yaml]
   capacity   Free cpu, memory, pods and devices per cluster, region and device class
              --fleet FILE [--output table|json|yaml]
+  fleet      Read the fleet from a live hub and print it as a snapshot file
+             --kubeconfig HUB [--clusterprofile-provider-file FILE] [--namespace NS]
+             [--output yaml|json]
   explain    Why one placement can or cannot go to each cluster, and how each scored
              NAMESPACE/NAME --fleet FILE [--placements FILE] [--output table|json|yaml]
 
@@ -181,6 +185,56 @@ async function capacity(args: string[]): Promise<number> {
   return 0;
 }
 
+async function fleet(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      kubeconfig: { type: 'string' },
+      'clusterprofile-provider-file': { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      output: { type: 'string', short: 'o' },
+    },
+    strict: true,
+  });
+  const output = values.output ?? 'yaml';
+  if (output !== 'yaml' && output !== 'json') throw new UsageError(`--output must be yaml or json, not "${output}"`);
+  // The Kubernetes client is loaded only by the commands that talk to a cluster.
+  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }, { readFleet }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../fleet/access.js'),
+    import('../fleet/client.js'),
+    import('../fleet/reader.js'),
+  ]);
+  const kc = new KubeConfig();
+  try {
+    if (values.kubeconfig !== undefined) kc.loadFromFile(values.kubeconfig);
+    else kc.loadFromCluster();
+  } catch (e) {
+    return fail(`reading the hub kubeconfig: ${(e as Error).message}`);
+  }
+  let providers: ProviderFile | undefined;
+  if (values['clusterprofile-provider-file'] !== undefined) {
+    const loaded = await loadProviderFile(values['clusterprofile-provider-file']);
+    if (!loaded.ok) return fail(loaded.error);
+    providers = loaded.value;
+  }
+  let read;
+  try {
+    read = await readFleet(new ApiClient(kc), {
+      ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
+      ...(providers !== undefined ? { providers } : {}),
+    });
+  } catch (e) {
+    return fail(`reading ClusterProfiles from the hub: ${(e as Error).message}`);
+  }
+  for (const m of read.members) {
+    if (!m.reachable) process.stderr.write(`warning: ${m.namespace}/${m.name}: ${m.message}\n`);
+  }
+  const doc = toSnapshotDocument(read.snapshot);
+  print(output === 'json' ? JSON.stringify(doc, null, 2) : dump(doc, { noRefs: true, lineWidth: 120 }));
+  return 0;
+}
+
 async function explain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -235,6 +289,8 @@ export async function main(argv: string[]): Promise<number> {
         return await capacity(rest);
       case 'explain':
         return await explain(rest);
+      case 'fleet':
+        return await fleet(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -39,6 +39,13 @@ export interface Cluster {
   readonly labels: Readonly<Record<string, string>>;
   readonly location: Location;
   readonly healthy: boolean;
+  /**
+   * False when the member could not be read: its capacity is unknown, so nothing new goes
+   * there, but it is still part of the fleet and what runs there stays. Default true.
+   */
+  readonly reachable?: boolean;
+  /** Why the cluster is unhealthy or unreachable, when known. */
+  readonly message?: string;
   readonly taints: readonly Taint[];
   readonly allocatable: Resources;
   readonly allocated: Resources;

@@ -3,7 +3,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { YAMLException, loadAll } from 'js-yaml';
-import { type FleetSnapshot, type Placement, makeSnapshot } from '../core/model.js';
+import { API_VERSION, type FleetSnapshot, type Placement, type Resources, makeSnapshot } from '../core/model.js';
+import { formatBytes, formatMilli } from '../core/quantity.js';
 import { type Result, err, ok } from '../core/result.js';
 import { checkPlacements, checkSnapshotDocument, formatIssues } from '../core/validation.js';
 
@@ -76,4 +77,29 @@ export async function loadFleet(file: string): Promise<Result<LoadedFleet, strin
 export async function loadPlacements(file: string): Promise<Result<Placement[], string>> {
   const text = await readText(file);
   return text.ok ? parsePlacements(text.value, file) : text;
+}
+
+function quantities(r: Resources) {
+  return { cpu: formatMilli(r.cpu), memory: formatBytes(r.memory), pods: r.pods };
+}
+
+/** The snapshot in the file's own format, so a live fleet can be fed to `orrery plan`. */
+export function toSnapshotDocument(snapshot: FleetSnapshot, placements: readonly Placement[] = []) {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'FleetSnapshot',
+    clusters: snapshot.clusters.map((c) => ({
+      name: c.name,
+      labels: c.labels,
+      location: c.location,
+      healthy: c.healthy,
+      ...(c.reachable === false ? { reachable: false } : {}),
+      ...(c.message !== undefined ? { message: c.message } : {}),
+      ...(c.taints.length > 0 ? { taints: c.taints } : {}),
+      allocatable: quantities(c.allocatable),
+      allocated: quantities(c.allocated),
+      ...(c.devices.length > 0 ? { devices: c.devices } : {}),
+    })),
+    placements,
+  };
 }

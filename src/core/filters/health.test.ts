@@ -10,3 +10,10 @@ test('refuses clusters whose control plane is not healthy', () => {
   assert.equal(code(r), 'ClusterUnhealthy');
   assert.equal(!r.ok && r.reason.plugin, 'ClusterHealth');
 });
+
+test('refuses clusters that cannot be read, saying why', () => {
+  const v = pluginView(fleet({ ...cluster('gone'), reachable: false, message: 'connection refused' }), placement('web'));
+  const r = healthFilter.filter(v.ctx, v.p, v.cluster('gone'), v.row('gone'));
+  assert.equal(code(r), 'ClusterUnreachable');
+  assert.equal(!r.ok && r.reason.message, 'cluster cannot be read: connection refused');
+});

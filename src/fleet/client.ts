@@ -1,0 +1,131 @@
+// JSON over HTTPS to one Kubernetes API server, with TLS and credentials from a KubeConfig.
+// Lists and gets come back as plain JSON, exactly as the API server sent them, so every
+// object Orrery reads has one shape however it was fetched.
+
+import { request } from 'node:https';
+import type { RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ListResult<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
+}
+
+export class ApiClient {
+  constructor(
+    readonly kc: KubeConfig,
+    readonly timeoutMs = 10_000,
+  ) {}
+
+  get server(): string {
+    return this.kc.getCurrentCluster()?.server ?? '';
+  }
+
+  async get<T>(path: string): Promise<T> {
+    const url = new URL(path, this.server);
+    const opts: RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, timeout: this.timeoutMs };
+    await this.kc.applyToHTTPSOptions(opts);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(url, opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status >= 400) {
+            let message = text;
+            try {
+              message = (JSON.parse(text) as { message?: string }).message ?? text;
+            } catch {
+              // not JSON: keep the text
+            }
+            reject(new ApiError(status, `${status} from ${url.host}${url.pathname}: ${message}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch (e) {
+            reject(new Error(`${url.host}${url.pathname}: not JSON: ${(e as Error).message}`));
+          }
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${url.host}${url.pathname}: no answer in ${this.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** Every item, following continue tokens. */
+  async list<T>(path: string, limit = 500): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let token: string | undefined;
+    let resourceVersion = '';
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const page = await this.get<{ items?: T[]; metadata?: { continue?: string; resourceVersion?: string } }>(
+        `${path}${sep}limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+      );
+      items.push(...(page.items ?? []));
+      token = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (token !== undefined);
+    return { items, resourceVersion };
+  }
+
+  /** Whether the server offers a group version, e.g. resource.k8s.io/v1. */
+  async serves(groupVersion: string): Promise<boolean> {
+    try {
+      await this.get(`/apis/${groupVersion}`);
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return false;
+      throw e;
+    }
+  }
+}
+
+/** A KubeConfig for one cluster and one credential, built in memory. */
+export function kubeConfigFor(cluster: {
+  name: string;
+  server: string;
+  caData?: string;
+  tlsServerName?: string;
+  insecure?: boolean;
+  token?: string;
+  certData?: string;
+  keyData?: string;
+}): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: cluster.name,
+        server: cluster.server,
+        ...(cluster.caData !== undefined ? { caData: cluster.caData } : {}),
+        ...(cluster.tlsServerName !== undefined ? { tlsServerName: cluster.tlsServerName } : {}),
+        skipTLSVerify: cluster.insecure === true,
+      },
+    ],
+    users: [
+      {
+        name: 'orrery',
+        ...(cluster.token !== undefined ? { token: cluster.token } : {}),
+        ...(cluster.certData !== undefined ? { certData: cluster.certData } : {}),
+        ...(cluster.keyData !== undefined ? { keyData: cluster.keyData } : {}),
+      },
+    ],
+    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'orrery' }],
+    currentContext: cluster.name,
+  });
+  return kc;
+}

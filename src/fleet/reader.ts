@@ -1,0 +1,169 @@
+// The fleet as it is: ClusterProfiles on the hub for the inventory, each member's Nodes, Pods
+// and DRA objects for its capacity. A member that cannot be read stays in the snapshot,
+// marked unreachable: a fault never reads as "this cluster is gone".
+
+import { createHash } from 'node:crypto';
+import type { Cluster, DeviceInventory, FleetSnapshot, Location } from '../core/model.js';
+import { compareNames, makeSnapshot } from '../core/model.js';
+import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolveAccess } from './access.js';
+import { ApiClient } from './client.js';
+import { type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, countDevices } from './devices.js';
+import { type NodeObject, type PodObject, measureMember } from './measure.js';
+
+export const CLUSTER_PROFILES = 'multicluster.x-k8s.io/v1alpha1';
+
+/** DRA API versions, newest first: older members serve only the beta ones. */
+const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
+
+export interface MemberObjects {
+  readonly nodes: readonly NodeObject[];
+  readonly pods: readonly PodObject[];
+  readonly deviceClasses: readonly DeviceClassObject[];
+  readonly slices: readonly ResourceSliceObject[];
+  readonly claims: readonly ResourceClaimObject[];
+}
+
+/** Reads what capacity is made of from one member. Throws when the member cannot be read. */
+export async function readMember(member: ApiClient): Promise<MemberObjects> {
+  const [nodes, pods] = await Promise.all([
+    member.list<NodeObject>('/api/v1/nodes'),
+    member.list<PodObject>('/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed'),
+  ]);
+  let dra: string | undefined;
+  for (const v of DRA_VERSIONS) {
+    if (await member.serves(v)) {
+      dra = v;
+      break;
+    }
+  }
+  if (dra === undefined) return { nodes: nodes.items, pods: pods.items, deviceClasses: [], slices: [], claims: [] };
+  const [deviceClasses, slices, claims] = await Promise.all([
+    member.list<DeviceClassObject>(`/apis/${dra}/deviceclasses`),
+    member.list<ResourceSliceObject>(`/apis/${dra}/resourceslices`),
+    member.list<ResourceClaimObject>(`/apis/${dra}/resourceclaims`),
+  ]);
+  return { nodes: nodes.items, pods: pods.items, deviceClasses: deviceClasses.items, slices: slices.items, claims: claims.items };
+}
+
+function condition(p: ClusterProfileObject, type: string) {
+  return p.status?.conditions?.find((c) => c.type === type);
+}
+
+/**
+ * Region and zone from the profile's properties: `location` as "region" or "region/zone",
+ * or `region` and `zone` (bare or as the topology.kubernetes.io keys).
+ */
+export function profileLocation(p: ClusterProfileObject): Location {
+  const props = new Map((p.status?.properties ?? []).map((x) => [x.name, x.value]));
+  const location = props.get('location');
+  let region = props.get('region') ?? props.get('topology.kubernetes.io/region');
+  let zone = props.get('zone') ?? props.get('topology.kubernetes.io/zone');
+  if (location !== undefined) {
+    const [r, z] = location.split('/');
+    region ??= r || undefined;
+    zone ??= z || undefined;
+  }
+  return { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) };
+}
+
+export interface ReadOptions {
+  /** only ClusterProfiles in this namespace */
+  readonly namespace?: string;
+  readonly providers?: ProviderFile;
+  /** reuse access (credentials) between reads; refreshed when it expires */
+  readonly accessCache?: Map<string, MemberAccess>;
+}
+
+export interface MemberStatus {
+  readonly name: string;
+  readonly namespace: string;
+  readonly reachable: boolean;
+  readonly via?: string;
+  readonly message?: string;
+}
+
+export interface FleetRead {
+  readonly snapshot: FleetSnapshot;
+  readonly members: readonly MemberStatus[];
+}
+
+/** A snapshot of the fleet from a single pass over the hub and every member. */
+export async function readFleet(hub: ApiClient, opts: ReadOptions = {}): Promise<FleetRead> {
+  const path = opts.namespace
+    ? `/apis/${CLUSTER_PROFILES}/namespaces/${opts.namespace}/clusterprofiles`
+    : `/apis/${CLUSTER_PROFILES}/clusterprofiles`;
+  const profiles = (await hub.list<ClusterProfileObject>(path)).items;
+  profiles.sort((a, b) => compareNames(a.metadata.namespace, b.metadata.namespace) || compareNames(a.metadata.name, b.metadata.name));
+  const seen = new Set<string>();
+  const unique = profiles.filter((p) => !seen.has(p.metadata.name) && seen.add(p.metadata.name));
+  const results = await Promise.all(unique.map((p) => readProfile(hub, p, opts)));
+  const clusters = results.map((r) => r.cluster);
+  return { snapshot: makeSnapshot(clusters, generationOf(clusters)), members: results.map((r) => r.status) };
+}
+
+async function readProfile(hub: ApiClient, p: ClusterProfileObject, opts: ReadOptions): Promise<{ cluster: Cluster; status: MemberStatus }> {
+  const { name, namespace } = p.metadata;
+  const healthyCondition = condition(p, 'ControlPlaneHealthy');
+  const base = {
+    name,
+    labels: p.metadata.labels ?? {},
+    taints: [],
+  };
+  const unreachable = (message: string, via?: string) => ({
+    cluster: {
+      ...base,
+      location: profileLocation(p),
+      healthy: healthyCondition?.status === 'True',
+      reachable: false,
+      message,
+      allocatable: { cpu: 0, memory: 0, pods: 0 },
+      allocated: { cpu: 0, memory: 0, pods: 0 },
+      devices: [] as DeviceInventory[],
+    },
+    status: { name, namespace, reachable: false, message, ...(via !== undefined ? { via } : {}) },
+  });
+  const key = `${namespace}/${name}`;
+  let access = opts.accessCache?.get(key);
+  if (access === undefined || (access.expires !== undefined && access.expires - Date.now() < 30_000)) {
+    const resolved = await resolveAccess(p, opts.providers, hub);
+    if (!resolved.ok) {
+      opts.accessCache?.delete(key);
+      return unreachable(resolved.error);
+    }
+    access = resolved.value;
+    opts.accessCache?.set(key, access);
+  }
+  let objects: MemberObjects;
+  try {
+    objects = await readMember(new ApiClient(access.kc));
+  } catch (e) {
+    // Credentials may have been revoked: ask again next time.
+    opts.accessCache?.delete(key);
+    return unreachable((e as Error).message, access.via);
+  }
+  const measured = measureMember(objects.nodes, objects.pods);
+  const fromProfile = profileLocation(p);
+  const region = fromProfile.region ?? measured.region;
+  const zone = fromProfile.zone ?? measured.zone;
+  const healthy = healthyCondition === undefined ? true : healthyCondition.status === 'True';
+  const message = healthy ? undefined : healthyCondition?.message || healthyCondition?.reason || 'ControlPlaneHealthy is not True';
+  return {
+    cluster: {
+      ...base,
+      location: { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) },
+      healthy,
+      ...(message !== undefined ? { message } : {}),
+      allocatable: measured.allocatable,
+      allocated: measured.allocated,
+      devices: countDevices(objects.deviceClasses, objects.slices, objects.claims),
+    },
+    status: { name, namespace, reachable: true, via: access.via },
+  };
+}
+
+/** Equal content, equal number: the generation moves only when something relevant changed. */
+export function generationOf(clusters: readonly Cluster[]): number {
+  const sorted = [...clusters].sort((a, b) => compareNames(a.name, b.name));
+  const digest = createHash('sha256').update(JSON.stringify(sorted)).digest();
+  return digest.readUInt32BE(0);
+}
