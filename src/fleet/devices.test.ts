@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type ResourceSliceObject, countDevices, publishedDevices } from './devices.js';
+
+const slice = (driver: string, pool: string, generation: number, count: number, devices: string[], attrs: Record<string, unknown> = {}): ResourceSliceObject => ({
+  spec: { driver, pool: { name: pool, generation, resourceSliceCount: count }, devices: devices.map((name) => ({ name, attributes: attrs as never })) },
+});
+
+const gpuClass = { metadata: { name: 'gpu.example.com' }, spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.example.com"' } }] } };
+const bigGpus = {
+  metadata: { name: 'big-gpu' },
+  spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.example.com"' } }, { cel: { expression: 'device.attributes["gpu.example.com"].memory >= 80' } }] },
+};
+
+test('only the newest generation of a complete pool is published', () => {
+  const devices = publishedDevices([
+    slice('gpu.example.com', 'node-a', 1, 1, ['old-0', 'old-1']),
+    slice('gpu.example.com', 'node-a', 2, 1, ['gpu-0']),
+    // generation 1 of two slices, one of them missing: not yet complete
+    slice('gpu.example.com', 'node-b', 1, 2, ['gpu-0']),
+  ]);
+  assert.deepEqual(devices.map((d) => `${d.pool}/${d.name}`), ['node-a/gpu-0']);
+});
+
+test('devices a class selects, minus those allocated to claims', () => {
+  const slices = [
+    slice('gpu.example.com', 'node-a', 1, 1, ['gpu-0', 'gpu-1'], { memory: { int: 80 } }),
+    slice('gpu.example.com', 'node-b', 1, 1, ['gpu-0', 'gpu-1'], { 'gpu.example.com/memory': { int: 40 } }),
+    slice('nic.example.com', 'node-a', 1, 1, ['nic-0']),
+  ];
+  const claims = [{ status: { allocation: { devices: { results: [{ driver: 'gpu.example.com', pool: 'node-a', device: 'gpu-1' }] } } } }];
+  assert.deepEqual(countDevices([gpuClass, bigGpus], slices, claims), [
+    { deviceClassName: 'big-gpu', total: 2, allocated: 1 },
+    { deviceClassName: 'gpu.example.com', total: 4, allocated: 1 },
+  ]);
+});
+
+test('v1beta1 slices keep attributes under basic; a failing expression matches nothing', () => {
+  const beta: ResourceSliceObject = { spec: { driver: 'gpu.example.com', pool: { name: 'p', generation: 1, resourceSliceCount: 1 }, devices: [{ name: 'g', basic: { attributes: { memory: { int: 96 } } } }] } };
+  assert.deepEqual(countDevices([bigGpus], [beta], []), [{ deviceClassName: 'big-gpu', total: 1, allocated: 0 }]);
+  const broken = { metadata: { name: 'broken' }, spec: { selectors: [{ cel: { expression: 'device.attributes["other.com"].x == 1' } }] } };
+  assert.deepEqual(countDevices([broken], [beta], []), []);
+});
