@@ -1,0 +1,151 @@
+// A list-then-watch mirror of one kind of object, as client-go's reflector keeps it: list,
+// then watch from the list's resourceVersion; on a dropped watch, watch again; on 410 Gone or
+// an error, list again after a backoff that grows to a ceiling. Objects stay plain JSON.
+
+import { request } from 'node:https';
+import type { RequestOptions } from 'node:https';
+import type { ApiClient } from './client.js';
+
+export interface Meta {
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string; readonly resourceVersion?: string };
+}
+
+export interface ReflectorEvents {
+  /** the store changed */
+  changed(): void;
+  /** a list succeeded (true) or failed (false, with why) */
+  health(ok: boolean, why?: string): void;
+}
+
+const MIN_BACKOFF = 200;
+const MAX_BACKOFF = 5000;
+
+function keyOf(o: Meta): string {
+  return o.metadata.uid ?? `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+export class Reflector<T extends Meta> {
+  private readonly store = new Map<string, T>();
+  /** objects a watch reported deleted, as opposed to ones a relist did not show */
+  private readonly deleted = new Set<string>();
+  private stopped = false;
+  private abort: (() => void) | undefined;
+  private backoff = MIN_BACKOFF;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly path: string,
+    private readonly events: ReflectorEvents,
+  ) {}
+
+  items(): T[] {
+    return [...this.store.values()];
+  }
+
+  /** Whether a watch said this object was deleted (a relist that lacks it says nothing). */
+  deletedByWatch(o: Meta): boolean {
+    return this.deleted.has(keyOf(o));
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.relist();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.abort?.();
+  }
+
+  private later(fn: () => void): void {
+    if (this.stopped) return;
+    const wait = this.backoff;
+    this.backoff = Math.min(MAX_BACKOFF, this.backoff * 2);
+    this.timer = setTimeout(fn, wait);
+  }
+
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    let rv: string;
+    try {
+      const list = await this.client.list<T>(this.path);
+      if (this.stopped) return;
+      this.store.clear();
+      for (const o of list.items) this.store.set(keyOf(o), o);
+      rv = list.resourceVersion;
+      this.events.health(true);
+      this.events.changed();
+    } catch (e) {
+      if (this.stopped) return;
+      this.events.health(false, (e as Error).message);
+      this.later(() => void this.relist());
+      return;
+    }
+    this.watch(rv);
+  }
+
+  private watch(rv: string): void {
+    if (this.stopped) return;
+    const sep = this.path.includes('?') ? '&' : '?';
+    const url = new URL(`${this.path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(rv)}`, this.client.server);
+    const opts: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+    let last = rv;
+    let failed = false;
+    const started = Date.now();
+    void this.client.kc.applyToHTTPSOptions(opts).then(() => {
+      if (this.stopped) return;
+      const req = request(url, opts, (res) => {
+        if ((res.statusCode ?? 0) >= 400) {
+          res.resume();
+          failed = true;
+          return;
+        }
+        // A watch that connects is healthy: reset the backoff.
+        this.backoff = MIN_BACKOFF;
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line === '') continue;
+            const ev = JSON.parse(line) as { type: string; object: T & { code?: number } };
+            if (ev.type === 'ERROR') {
+              // 410 Gone and every other error: the resourceVersion is no good, list again.
+              failed = true;
+              req.destroy();
+              return;
+            }
+            last = ev.object.metadata?.resourceVersion ?? last;
+            if (ev.type === 'BOOKMARK') continue;
+            const key = keyOf(ev.object);
+            if (ev.type === 'DELETED') {
+              this.store.delete(key);
+              this.deleted.add(key);
+            } else {
+              this.store.set(key, ev.object);
+              this.deleted.delete(key);
+            }
+            this.events.changed();
+          }
+        });
+      });
+      this.abort = () => req.destroy();
+      req.on('close', () => {
+        if (this.stopped) return;
+        // A watch the server ended on schedule resumes at once; a failed one lists again.
+        // A watch that ends at once is not one the server ended on schedule.
+        if (failed || Date.now() - started < 1000) this.later(() => void this.relist());
+        else this.watch(last);
+      });
+      req.on('error', () => {
+        failed = true;
+      });
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,283 @@
+// The fleet kept current: ClusterProfiles watched on the hub, and each member's Nodes, Pods and
+// DRA objects watched in the member. Every change is folded into a new snapshot, coalesced, and
+// the generation moves only when the snapshot's content does.
+//
+// Faults never shrink the fleet: a member that cannot be listed turns unreachable (its last
+// known capacity is kept, nothing new goes there), and a ClusterProfile that a relist of the
+// hub no longer shows stays, unreachable, until the watch reports it deleted or it has been
+// missing for a grace period.
+
+import { EventEmitter } from 'node:events';
+import type { Cluster, FleetSnapshot } from '../core/model.js';
+import { compareNames, makeSnapshot } from '../core/model.js';
+import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolveAccess } from './access.js';
+import { ApiClient } from './client.js';
+import { type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, countDevices } from './devices.js';
+import { type NodeObject, type PodObject, measureMember } from './measure.js';
+import { CLUSTER_PROFILES, generationOf, profileLocation } from './reader.js';
+import { type Meta, Reflector } from './reflector.js';
+
+const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
+
+export interface WatcherOptions {
+  readonly namespace?: string;
+  readonly providers?: ProviderFile;
+  /** how long changes are gathered before a new snapshot is made */
+  readonly coalesceMs?: number;
+  /** how long a ClusterProfile missing from a hub relist is kept, unreachable */
+  readonly missingGraceMs?: number;
+}
+
+type Kind = 'nodes' | 'pods' | 'deviceClasses' | 'slices' | 'claims';
+
+class MemberWatch {
+  readonly reflectors = new Map<Kind, Reflector<Meta>>();
+  private readonly failures = new Map<Kind, string>();
+  private access: MemberAccess | undefined;
+  private accessError: string | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+  /** the cluster as last measured while reachable */
+  last: Pick<Cluster, 'allocatable' | 'allocated' | 'devices'> & { region?: string; zone?: string } | undefined;
+
+  constructor(
+    readonly profile: () => ClusterProfileObject,
+    private readonly hub: ApiClient,
+    private readonly providers: ProviderFile | undefined,
+    private readonly changed: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const r = await resolveAccess(this.profile(), this.providers, this.hub);
+    if (this.stopped) return;
+    if (!r.ok) {
+      this.accessError = r.error;
+      this.changed();
+      // The plugin or Secret may be fixed later: try again.
+      this.retry = setTimeout(() => void this.start(), 5000);
+      return;
+    }
+    this.accessError = undefined;
+    this.access = r.value;
+    const client = new ApiClient(r.value.kc);
+    let dra: string | undefined;
+    try {
+      for (const v of DRA_VERSIONS) {
+        if (await client.serves(v)) {
+          dra = v;
+          break;
+        }
+      }
+    } catch (e) {
+      this.failures.set('nodes', (e as Error).message);
+      this.changed();
+      this.retry = setTimeout(() => void this.start(), 1000);
+      return;
+    }
+    if (this.stopped) return;
+    const paths: [Kind, string][] = [
+      ['nodes', '/api/v1/nodes'],
+      ['pods', '/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed'],
+    ];
+    if (dra !== undefined) {
+      paths.push(['deviceClasses', `/apis/${dra}/deviceclasses`], ['slices', `/apis/${dra}/resourceslices`], ['claims', `/apis/${dra}/resourceclaims`]);
+    }
+    for (const [kind, path] of paths) {
+      const reflector = new Reflector<Meta>(client, path, {
+        changed: this.changed,
+        health: (ok, why) => {
+          if (ok) this.failures.delete(kind);
+          else this.failures.set(kind, why ?? 'failed');
+          this.changed();
+        },
+      });
+      this.reflectors.set(kind, reflector);
+      reflector.start();
+    }
+    // Credentials that run out are fetched again before they do.
+    if (r.value.expires !== undefined) {
+      this.retry = setTimeout(() => this.restart(), Math.max(1000, r.value.expires - Date.now() - 60_000));
+    }
+  }
+
+  private restart(): void {
+    for (const r of this.reflectors.values()) r.stop();
+    this.reflectors.clear();
+    void this.start();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    for (const r of this.reflectors.values()) r.stop();
+  }
+
+  private items<T>(kind: Kind): T[] {
+    return (this.reflectors.get(kind)?.items() ?? []) as unknown as T[];
+  }
+
+  /** Why the member cannot be read now, or undefined when it can. */
+  problem(): string | undefined {
+    if (this.accessError !== undefined) return this.accessError;
+    if (this.access === undefined) return 'connecting';
+    const first = [...this.failures.values()][0];
+    return first;
+  }
+
+  cluster(): Cluster {
+    const p = this.profile();
+    const health = p.status?.conditions?.find((c) => c.type === 'ControlPlaneHealthy');
+    const healthy = health === undefined ? true : health.status === 'True';
+    const problem = this.problem();
+    if (problem === undefined) {
+      const m = measureMember(this.items<NodeObject>('nodes'), this.items<PodObject>('pods'));
+      this.last = {
+        allocatable: m.allocatable,
+        allocated: m.allocated,
+        devices: countDevices(this.items<DeviceClassObject>('deviceClasses'), this.items<ResourceSliceObject>('slices'), this.items<ResourceClaimObject>('claims')),
+        ...(m.region !== undefined ? { region: m.region } : {}),
+        ...(m.zone !== undefined ? { zone: m.zone } : {}),
+      };
+    }
+    const fromProfile = profileLocation(p);
+    const region = fromProfile.region ?? this.last?.region;
+    const zone = fromProfile.zone ?? this.last?.zone;
+    const message = problem ?? (healthy ? undefined : health?.message || health?.reason || 'ControlPlaneHealthy is not True');
+    return {
+      name: p.metadata.name,
+      labels: p.metadata.labels ?? {},
+      location: { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) },
+      healthy,
+      ...(problem !== undefined ? { reachable: false } : {}),
+      ...(message !== undefined ? { message } : {}),
+      taints: [],
+      allocatable: this.last?.allocatable ?? { cpu: 0, memory: 0, pods: 0 },
+      allocated: this.last?.allocated ?? { cpu: 0, memory: 0, pods: 0 },
+      devices: this.last?.devices ?? [],
+    };
+  }
+}
+
+function accessOf(p: ClusterProfileObject | undefined): string {
+  return JSON.stringify([p?.status?.accessProviders ?? null, p?.status?.credentialProviders ?? null]);
+}
+
+export interface FleetWatcherEvents {
+  snapshot: [FleetSnapshot];
+}
+
+export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
+  private readonly members = new Map<string, MemberWatch>();
+  private readonly profiles: Reflector<ClusterProfileObject>;
+  /** profiles seen before that the latest hub list did not show, with when they went missing */
+  private readonly missing = new Map<string, { profile: ClusterProfileObject; since: number }>();
+  private known = new Map<string, ClusterProfileObject>();
+  private hubProblem: string | undefined;
+  private current: FleetSnapshot | undefined;
+  private generation = 0;
+  private lastHash: number | undefined;
+  private pending: NodeJS.Timeout | undefined;
+  private readyResolve: (() => void) | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly hub: ApiClient,
+    private readonly opts: WatcherOptions = {},
+  ) {
+    super();
+    this.ready = new Promise((resolve) => (this.readyResolve = resolve));
+    const path = opts.namespace
+      ? `/apis/${CLUSTER_PROFILES}/namespaces/${opts.namespace}/clusterprofiles`
+      : `/apis/${CLUSTER_PROFILES}/clusterprofiles`;
+    this.profiles = new Reflector<ClusterProfileObject>(hub, path, {
+      changed: () => this.profilesChanged(),
+      health: (ok, why) => {
+        this.hubProblem = ok ? undefined : why;
+        this.schedule();
+      },
+    });
+  }
+
+  start(): void {
+    this.profiles.start();
+  }
+
+  stop(): void {
+    this.profiles.stop();
+    for (const m of this.members.values()) m.stop();
+    this.members.clear();
+    if (this.pending) clearTimeout(this.pending);
+  }
+
+  /** The latest snapshot; undefined until the hub has been listed once. */
+  snapshot(): FleetSnapshot | undefined {
+    return this.current;
+  }
+
+  /** Why the hub cannot be listed now, if it cannot. */
+  problem(): string | undefined {
+    return this.hubProblem;
+  }
+
+  private profilesChanged(): void {
+    const listed = new Map<string, ClusterProfileObject>();
+    for (const p of this.profiles.items()) listed.set(p.metadata.name, p);
+    const now = Date.now();
+    const grace = this.opts.missingGraceMs ?? 300_000;
+    for (const [name, p] of this.known) {
+      if (listed.has(name) || this.profiles.deletedByWatch(p)) continue;
+      // Not deleted, just not listed: hold it, unreachable, for the grace period.
+      const m = this.missing.get(name) ?? { profile: p, since: now };
+      if (now - m.since < grace) {
+        this.missing.set(name, m);
+        listed.set(name, p);
+      }
+    }
+    for (const name of [...this.missing.keys()]) {
+      if (!listed.has(name) || this.profiles.items().some((p) => p.metadata.name === name)) this.missing.delete(name);
+    }
+    for (const [name, m] of this.members) {
+      const next = listed.get(name);
+      // A profile that went away, or that now says to reach the cluster differently.
+      if (next === undefined || accessOf(this.known.get(name)) !== accessOf(next)) {
+        m.stop();
+        this.members.delete(name);
+      }
+    }
+    this.known = listed;
+    for (const name of listed.keys()) {
+      if (!this.members.has(name)) {
+        const m = new MemberWatch(() => this.known.get(name)!, this.hub, this.opts.providers, () => this.schedule());
+        this.members.set(name, m);
+        void m.start();
+      }
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.pending !== undefined) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.rebuild();
+    }, this.opts.coalesceMs ?? 20);
+  }
+
+  private rebuild(): void {
+    const clusters: Cluster[] = [];
+    for (const name of [...this.known.keys()].sort(compareNames)) {
+      const m = this.members.get(name);
+      if (m === undefined) continue;
+      const c = m.cluster();
+      clusters.push(this.missing.has(name) ? { ...c, reachable: false, message: 'not in the latest list of ClusterProfiles' } : c);
+    }
+    const hash = generationOf(clusters);
+    if (hash === this.lastHash && this.current !== undefined) return;
+    this.lastHash = hash;
+    this.generation++;
+    this.current = makeSnapshot(clusters, this.generation);
+    this.emit('snapshot', this.current);
+    this.readyResolve?.();
+    this.readyResolve = undefined;
+  }
+}
