@@ -15,7 +15,7 @@ import { readFleet } from '../src/fleet/reader.js';
 import { parseFleet } from '../src/fleet/snapshotFile.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, call, eventually, mergePatch } from './env/kube.js';
-import { createAllocatedClaim, createDeviceClass, createNode, createResourceSlice } from './env/members.js';
+import { createAllocatedClaim, createDeviceClass, createNode, createResourceSlice, markPodsReady } from './env/members.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const plugin = join(root, 'test', 'fixtures', 'exec-plugin.mjs');
@@ -72,6 +72,13 @@ before(async () => {
   await eventually('three Pods bound on member-1', async () => {
     const pods = await call<{ items: { spec: { nodeName?: string } }[] }>(m1, 'GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dother-team');
     return pods.items.length === 3 && pods.items.every((p) => p.spec.nodeName) ? true : undefined;
+  }, 30_000);
+
+  // what a kubelet would report once the containers run
+  assert.equal(await markPodsReady(m1, 'default', 'app=other-team'), 3);
+  await eventually('the Deployment to count three ready replicas', async () => {
+    const d = await call<{ status?: { readyReplicas?: number } }>(m1, 'GET', '/apis/apps/v1/namespaces/default/deployments/other-team');
+    return d.status?.readyReplicas === 3 ? true : undefined;
   }, 30_000);
 
   // member-2: one node, reached through a kubeconfig Secret on the hub

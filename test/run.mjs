@@ -25,5 +25,12 @@ if (files.length === 0) {
   console.error('no test files found under dist/: did the build run?');
   process.exit(1);
 }
+// The integration tests run real control planes: build them first (minutes, once per version).
+const build = spawnSync('bash', ['test/setup/build-control-plane.sh'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('the control-plane binaries could not be built: see the message above');
+  process.exit(1);
+}
+
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -15,6 +15,14 @@ if [[ -f "$DEST/.stamp" && "$(cat "$DEST/.stamp")" == "$STAMP" ]]; then
   exit 0
 fi
 
+# One build at a time: test files that start at once wait for the first build.
+mkdir -p "$(dirname "$DEST")"
+exec 9>"$DEST.lock"
+flock 9
+if [[ -f "$DEST/.stamp" && "$(cat "$DEST/.stamp")" == "$STAMP" ]]; then
+  exit 0
+fi
+
 if ! command -v go >/dev/null 2>&1; then
   cat >&2 <<MSG
 The integration tests run real Kubernetes control planes built from Go modules, and Go is
