@@ -182,6 +182,26 @@ test('an unhealthy ControlPlaneHealthy condition is carried over', async () => {
   await mergePatch(hub, '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles/member-2/status', { status: { conditions: healthy(true) } });
 });
 
+test('a credential is reused while it lasts and fetched again when it runs out', async () => {
+  const calls = (lifetime: number) => {
+    const file = join(fleet.dir, `calls-${lifetime}`);
+    writeFileSync(file, '');
+    const counting: ProviderFile = {
+      providers: [{ name: 'tests', execConfig: { command: 'node', args: [plugin, 'good'], provideClusterInfo: true, env: [{ name: 'COUNT_FILE', value: file }, { name: 'EXPIRES_IN', value: String(lifetime) }] } }],
+    };
+    return { file, counting };
+  };
+  for (const [lifetime, expected] of [[3600, 1], [5, 2]] as const) {
+    const { file, counting } = calls(lifetime);
+    const cache = new Map();
+    await readFleet(hubClient(), { providers: counting, accessCache: cache });
+    const again = await readFleet(hubClient(), { providers: counting, accessCache: cache });
+    assert.equal(again.snapshot.byName.get('member-1')?.reachable, undefined);
+    const member1Calls = readFileSync(file, 'utf8').split('\n').filter((l) => l === fleet.member('member-1').server).length;
+    assert.equal(member1Calls, expected, `a token that lasts ${lifetime} s`);
+  }
+});
+
 test('orrery fleet prints a snapshot file that orrery plan takes', () => {
   const cli = join(root, 'dist', 'src', 'cli', 'main.js');
   const r = spawnSync(process.execPath, [cli, 'fleet', '--kubeconfig', fleet.hub.kubeconfig('admin'), '--clusterprofile-provider-file', providerFile], { encoding: 'utf8' });

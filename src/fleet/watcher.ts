@@ -158,6 +158,37 @@ class MemberWatch {
   }
 }
 
+export interface Inventory {
+  readonly profiles: ReadonlyMap<string, ClusterProfileObject>;
+  /** names held although the hub no longer lists them, with since when (ms) */
+  readonly missing: ReadonlyMap<string, number>;
+}
+
+/**
+ * The inventory after a change on the hub. A profile the watch reported deleted is gone; one
+ * that a list merely did not show is held, as missing, for the grace period: a short list must
+ * not read as clusters leaving the fleet.
+ */
+export function mergeInventory(
+  prev: Inventory,
+  listed: readonly ClusterProfileObject[],
+  deletedByWatch: (p: ClusterProfileObject) => boolean,
+  now: number,
+  graceMs: number,
+): Inventory {
+  const profiles = new Map(listed.map((p) => [p.metadata.name, p]));
+  const missing = new Map<string, number>();
+  for (const [name, p] of prev.profiles) {
+    if (profiles.has(name) || deletedByWatch(p)) continue;
+    const since = prev.missing.get(name) ?? now;
+    if (now - since < graceMs) {
+      profiles.set(name, p);
+      missing.set(name, since);
+    }
+  }
+  return { profiles, missing };
+}
+
 function accessOf(p: ClusterProfileObject | undefined): string {
   return JSON.stringify([p?.status?.accessProviders ?? null, p?.status?.credentialProviders ?? null]);
 }
@@ -170,7 +201,8 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   private readonly members = new Map<string, MemberWatch>();
   private readonly profiles: Reflector<ClusterProfileObject>;
   /** profiles seen before that the latest hub list did not show, with when they went missing */
-  private readonly missing = new Map<string, { profile: ClusterProfileObject; since: number }>();
+  private missing = new Map<string, number>();
+  private graceTimer: NodeJS.Timeout | undefined;
   private known = new Map<string, ClusterProfileObject>();
   private hubProblem: string | undefined;
   private current: FleetSnapshot | undefined;
@@ -207,6 +239,7 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     for (const m of this.members.values()) m.stop();
     this.members.clear();
     if (this.pending) clearTimeout(this.pending);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
   }
 
   /** The latest snapshot; undefined until the hub has been listed once. */
@@ -220,37 +253,35 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   }
 
   private profilesChanged(): void {
-    const listed = new Map<string, ClusterProfileObject>();
-    for (const p of this.profiles.items()) listed.set(p.metadata.name, p);
-    const now = Date.now();
-    const grace = this.opts.missingGraceMs ?? 300_000;
-    for (const [name, p] of this.known) {
-      if (listed.has(name) || this.profiles.deletedByWatch(p)) continue;
-      // Not deleted, just not listed: hold it, unreachable, for the grace period.
-      const m = this.missing.get(name) ?? { profile: p, since: now };
-      if (now - m.since < grace) {
-        this.missing.set(name, m);
-        listed.set(name, p);
-      }
-    }
-    for (const name of [...this.missing.keys()]) {
-      if (!listed.has(name) || this.profiles.items().some((p) => p.metadata.name === name)) this.missing.delete(name);
-    }
+    const next = mergeInventory(
+      { profiles: this.known, missing: this.missing },
+      this.profiles.items(),
+      (p) => this.profiles.deletedByWatch(p),
+      Date.now(),
+      this.opts.missingGraceMs ?? 300_000,
+    );
     for (const [name, m] of this.members) {
-      const next = listed.get(name);
+      const p = next.profiles.get(name);
       // A profile that went away, or that now says to reach the cluster differently.
-      if (next === undefined || accessOf(this.known.get(name)) !== accessOf(next)) {
+      if (p === undefined || accessOf(this.known.get(name)) !== accessOf(p)) {
         m.stop();
         this.members.delete(name);
       }
     }
-    this.known = listed;
-    for (const name of listed.keys()) {
+    this.known = new Map(next.profiles);
+    this.missing = new Map(next.missing);
+    for (const name of this.known.keys()) {
       if (!this.members.has(name)) {
         const m = new MemberWatch(() => this.known.get(name)!, this.hub, this.opts.providers, () => this.schedule());
         this.members.set(name, m);
         void m.start();
       }
+    }
+    // A profile held as missing is let go when its grace runs out, events or not.
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.missing.size > 0) {
+      const first = Math.min(...this.missing.values());
+      this.graceTimer = setTimeout(() => this.profilesChanged(), Math.max(10, first + (this.opts.missingGraceMs ?? 300_000) - Date.now()));
     }
     this.schedule();
   }
