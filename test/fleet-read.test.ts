@@ -136,6 +136,7 @@ test('the snapshot has what the members hold', async () => {
   assert.equal(c1.reachable, undefined);
   assert.equal(c1.healthy, true);
   assert.deepEqual(c1.labels, { environment: 'production' });
+  assert.equal(c1.version, 'v1.34.4');
   assert.deepEqual(c1.location, { region: 'us-east1', zone: 'us-east1-b' });
   assert.deepEqual(c1.allocatable, { cpu: 16_000, memory: 64 * 2 ** 30, pods: 100 });
   assert.deepEqual(c1.allocated, { cpu: 1500, memory: 3 * 2 ** 30, pods: 3 });

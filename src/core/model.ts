@@ -46,6 +46,8 @@ export interface Cluster {
   readonly reachable?: boolean;
   /** Why the cluster is unhealthy or unreachable, when known. */
   readonly message?: string;
+  /** The Kubernetes version the inventory reports, e.g. v1.34.4. */
+  readonly version?: string;
   readonly taints: readonly Taint[];
   readonly allocatable: Resources;
   readonly allocated: Resources;

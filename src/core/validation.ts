@@ -143,7 +143,7 @@ function checkResources(c: Checker, v: unknown, path: string, required: boolean)
   return good ? out : undefined;
 }
 
-const CLUSTER_FIELDS = ['name', 'labels', 'location', 'healthy', 'reachable', 'message', 'taints', 'allocatable', 'allocated', 'devices'] as const;
+const CLUSTER_FIELDS = ['name', 'labels', 'location', 'healthy', 'reachable', 'message', 'version', 'taints', 'allocatable', 'allocated', 'devices'] as const;
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 
 export function checkCluster(c: Checker, v: unknown, path: string): Cluster | undefined {
@@ -166,6 +166,7 @@ export function checkCluster(c: Checker, v: unknown, path: string): Cluster | un
   const healthy = o.healthy === undefined ? true : c.boolean(o.healthy, join(path, 'healthy'));
   const reachable = o.reachable === undefined ? undefined : c.boolean(o.reachable, join(path, 'reachable'));
   const message = o.message === undefined ? undefined : c.string(o.message, join(path, 'message'));
+  const version = o.version === undefined ? undefined : c.string(o.version, join(path, 'version'));
   const taints: Taint[] = [];
   if (o.taints !== undefined) {
     (c.array(o.taints, join(path, 'taints')) ?? []).forEach((t, i) => {
@@ -208,6 +209,7 @@ export function checkCluster(c: Checker, v: unknown, path: string): Cluster | un
     healthy,
     ...(reachable !== undefined ? { reachable } : {}),
     ...(message !== undefined ? { message } : {}),
+    ...(version !== undefined ? { version } : {}),
     taints,
     allocatable,
     allocated,

@@ -104,9 +104,11 @@ export async function readFleet(hub: ApiClient, opts: ReadOptions = {}): Promise
 async function readProfile(hub: ApiClient, p: ClusterProfileObject, opts: ReadOptions): Promise<{ cluster: Cluster; status: MemberStatus }> {
   const { name, namespace } = p.metadata;
   const healthyCondition = condition(p, 'ControlPlaneHealthy');
+  const version = p.status?.version?.kubernetes;
   const base = {
     name,
     labels: p.metadata.labels ?? {},
+    ...(version ? { version } : {}),
     taints: [],
   };
   const unreachable = (message: string, via?: string) => ({

@@ -95,6 +95,7 @@ export function toSnapshotDocument(snapshot: FleetSnapshot, placements: readonly
       healthy: c.healthy,
       ...(c.reachable === false ? { reachable: false } : {}),
       ...(c.message !== undefined ? { message: c.message } : {}),
+      ...(c.version !== undefined ? { version: c.version } : {}),
       ...(c.taints.length > 0 ? { taints: c.taints } : {}),
       allocatable: quantities(c.allocatable),
       allocated: quantities(c.allocated),

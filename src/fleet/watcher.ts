@@ -143,9 +143,11 @@ class MemberWatch {
     const region = fromProfile.region ?? this.last?.region;
     const zone = fromProfile.zone ?? this.last?.zone;
     const message = problem ?? (healthy ? undefined : health?.message || health?.reason || 'ControlPlaneHealthy is not True');
+    const version = p.status?.version?.kubernetes;
     return {
       name: p.metadata.name,
       labels: p.metadata.labels ?? {},
+      ...(version ? { version } : {}),
       location: { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) },
       healthy,
       ...(problem !== undefined ? { reachable: false } : {}),
