@@ -23,19 +23,19 @@ export interface MemberObjects {
   readonly claims: readonly ResourceClaimObject[];
 }
 
+/** The newest DRA version a member serves, if any. */
+export async function draVersion(member: ApiClient): Promise<string | undefined> {
+  for (const v of DRA_VERSIONS) if (await member.serves(v)) return v;
+  return undefined;
+}
+
 /** Reads what capacity is made of from one member. Throws when the member cannot be read. */
 export async function readMember(member: ApiClient): Promise<MemberObjects> {
   const [nodes, pods] = await Promise.all([
     member.list<NodeObject>('/api/v1/nodes'),
     member.list<PodObject>('/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed'),
   ]);
-  let dra: string | undefined;
-  for (const v of DRA_VERSIONS) {
-    if (await member.serves(v)) {
-      dra = v;
-      break;
-    }
-  }
+  const dra = await draVersion(member);
   if (dra === undefined) return { nodes: nodes.items, pods: pods.items, deviceClasses: [], slices: [], claims: [] };
   const [deviceClasses, slices, claims] = await Promise.all([
     member.list<DeviceClassObject>(`/apis/${dra}/deviceclasses`),
@@ -101,27 +101,56 @@ export async function readFleet(hub: ApiClient, opts: ReadOptions = {}): Promise
   return { snapshot: makeSnapshot(clusters, generationOf(clusters)), members: results.map((r) => r.status) };
 }
 
-async function readProfile(hub: ApiClient, p: ClusterProfileObject, opts: ReadOptions): Promise<{ cluster: Cluster; status: MemberStatus }> {
-  const { name, namespace } = p.metadata;
-  const healthyCondition = condition(p, 'ControlPlaneHealthy');
+export interface Measured {
+  readonly allocatable: Cluster['allocatable'];
+  readonly allocated: Cluster['allocated'];
+  readonly devices: readonly DeviceInventory[];
+  readonly region?: string;
+  readonly zone?: string;
+}
+
+export function measure(objects: MemberObjects): Measured {
+  const m = measureMember(objects.nodes, objects.pods);
+  return {
+    allocatable: m.allocatable,
+    allocated: m.allocated,
+    devices: countDevices(objects.deviceClasses, objects.slices, objects.claims),
+    ...(m.region !== undefined ? { region: m.region } : {}),
+    ...(m.zone !== undefined ? { zone: m.zone } : {}),
+  };
+}
+
+/**
+ * One member as the snapshot shows it: identity, health and location from its ClusterProfile,
+ * capacity from the last measurement (none yet: zero), and why it cannot be read, if it cannot.
+ */
+export function clusterOf(p: ClusterProfileObject, measured: Measured | undefined, problem: string | undefined): Cluster {
+  const health = condition(p, 'ControlPlaneHealthy');
+  const healthy = health === undefined ? true : health.status === 'True';
+  const fromProfile = profileLocation(p);
+  const region = fromProfile.region ?? measured?.region;
+  const zone = fromProfile.zone ?? measured?.zone;
   const version = p.status?.version?.kubernetes;
-  const base = {
-    name,
+  const message = problem ?? (healthy ? undefined : health?.message || health?.reason || 'ControlPlaneHealthy is not True');
+  return {
+    name: p.metadata.name,
     labels: p.metadata.labels ?? {},
+    location: { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) },
+    healthy,
+    ...(problem !== undefined ? { reachable: false } : {}),
+    ...(message !== undefined ? { message } : {}),
     ...(version ? { version } : {}),
     taints: [],
+    allocatable: measured?.allocatable ?? { cpu: 0, memory: 0, pods: 0 },
+    allocated: measured?.allocated ?? { cpu: 0, memory: 0, pods: 0 },
+    devices: measured?.devices ?? [],
   };
+}
+
+async function readProfile(hub: ApiClient, p: ClusterProfileObject, opts: ReadOptions): Promise<{ cluster: Cluster; status: MemberStatus }> {
+  const { name, namespace } = p.metadata;
   const unreachable = (message: string, via?: string) => ({
-    cluster: {
-      ...base,
-      location: profileLocation(p),
-      healthy: healthyCondition?.status === 'True',
-      reachable: false,
-      message,
-      allocatable: { cpu: 0, memory: 0, pods: 0 },
-      allocated: { cpu: 0, memory: 0, pods: 0 },
-      devices: [] as DeviceInventory[],
-    },
+    cluster: clusterOf(p, undefined, message),
     status: { name, namespace, reachable: false, message, ...(via !== undefined ? { via } : {}) },
   });
   const key = `${namespace}/${name}`;
@@ -143,24 +172,7 @@ async function readProfile(hub: ApiClient, p: ClusterProfileObject, opts: ReadOp
     opts.accessCache?.delete(key);
     return unreachable((e as Error).message, access.via);
   }
-  const measured = measureMember(objects.nodes, objects.pods);
-  const fromProfile = profileLocation(p);
-  const region = fromProfile.region ?? measured.region;
-  const zone = fromProfile.zone ?? measured.zone;
-  const healthy = healthyCondition === undefined ? true : healthyCondition.status === 'True';
-  const message = healthy ? undefined : healthyCondition?.message || healthyCondition?.reason || 'ControlPlaneHealthy is not True';
-  return {
-    cluster: {
-      ...base,
-      location: { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) },
-      healthy,
-      ...(message !== undefined ? { message } : {}),
-      allocatable: measured.allocatable,
-      allocated: measured.allocated,
-      devices: countDevices(objects.deviceClasses, objects.slices, objects.claims),
-    },
-    status: { name, namespace, reachable: true, via: access.via },
-  };
+  return { cluster: clusterOf(p, measure(objects), undefined), status: { name, namespace, reachable: true, via: access.via } };
 }
 
 /** Equal content, equal number: the generation moves only when something relevant changed. */

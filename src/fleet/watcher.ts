@@ -12,12 +12,10 @@ import type { Cluster, FleetSnapshot } from '../core/model.js';
 import { compareNames, makeSnapshot } from '../core/model.js';
 import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolveAccess } from './access.js';
 import { ApiClient } from './client.js';
-import { type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, countDevices } from './devices.js';
-import { type NodeObject, type PodObject, measureMember } from './measure.js';
-import { CLUSTER_PROFILES, generationOf, profileLocation } from './reader.js';
+import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
+import type { NodeObject, PodObject } from './measure.js';
+import { CLUSTER_PROFILES, type Measured, clusterOf, draVersion, generationOf, measure } from './reader.js';
 import { type Meta, Reflector } from './reflector.js';
-
-const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
 
 export interface WatcherOptions {
   readonly namespace?: string;
@@ -37,8 +35,8 @@ class MemberWatch {
   private accessError: string | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
-  /** the cluster as last measured while reachable */
-  last: Pick<Cluster, 'allocatable' | 'allocated' | 'devices'> & { region?: string; zone?: string } | undefined;
+  /** the member as last measured while it could be read */
+  private last: Measured | undefined;
 
   constructor(
     readonly profile: () => ClusterProfileObject,
@@ -62,12 +60,7 @@ class MemberWatch {
     const client = new ApiClient(r.value.kc);
     let dra: string | undefined;
     try {
-      for (const v of DRA_VERSIONS) {
-        if (await client.serves(v)) {
-          dra = v;
-          break;
-        }
-      }
+      dra = await draVersion(client);
     } catch (e) {
       this.failures.set('nodes', (e as Error).message);
       this.changed();
@@ -125,38 +118,17 @@ class MemberWatch {
   }
 
   cluster(): Cluster {
-    const p = this.profile();
-    const health = p.status?.conditions?.find((c) => c.type === 'ControlPlaneHealthy');
-    const healthy = health === undefined ? true : health.status === 'True';
     const problem = this.problem();
     if (problem === undefined) {
-      const m = measureMember(this.items<NodeObject>('nodes'), this.items<PodObject>('pods'));
-      this.last = {
-        allocatable: m.allocatable,
-        allocated: m.allocated,
-        devices: countDevices(this.items<DeviceClassObject>('deviceClasses'), this.items<ResourceSliceObject>('slices'), this.items<ResourceClaimObject>('claims')),
-        ...(m.region !== undefined ? { region: m.region } : {}),
-        ...(m.zone !== undefined ? { zone: m.zone } : {}),
-      };
+      this.last = measure({
+        nodes: this.items<NodeObject>('nodes'),
+        pods: this.items<PodObject>('pods'),
+        deviceClasses: this.items<DeviceClassObject>('deviceClasses'),
+        slices: this.items<ResourceSliceObject>('slices'),
+        claims: this.items<ResourceClaimObject>('claims'),
+      });
     }
-    const fromProfile = profileLocation(p);
-    const region = fromProfile.region ?? this.last?.region;
-    const zone = fromProfile.zone ?? this.last?.zone;
-    const message = problem ?? (healthy ? undefined : health?.message || health?.reason || 'ControlPlaneHealthy is not True');
-    const version = p.status?.version?.kubernetes;
-    return {
-      name: p.metadata.name,
-      labels: p.metadata.labels ?? {},
-      ...(version ? { version } : {}),
-      location: { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) },
-      healthy,
-      ...(problem !== undefined ? { reachable: false } : {}),
-      ...(message !== undefined ? { message } : {}),
-      taints: [],
-      allocatable: this.last?.allocatable ?? { cpu: 0, memory: 0, pods: 0 },
-      allocated: this.last?.allocated ?? { cpu: 0, memory: 0, pods: 0 },
-      devices: this.last?.devices ?? [],
-    };
+    return clusterOf(this.profile(), this.last, problem);
   }
 }
 
