@@ -19,6 +19,8 @@ import { table } from './table.js';
 const USAGE = `Usage: orrery <command> [flags]
 
 Commands:
+  serve      Run the HTTP API on a fleet snapshot file, with Placements kept in memory
+             --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
   plan       Decide where every Placement's replicas go on a fleet snapshot file
              --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy]
              [--budget-ms N] [--output table|json|yaml]
@@ -185,6 +187,63 @@ async function capacity(args: string[]): Promise<number> {
   return 0;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      fleet: { type: 'string' },
+      placements: { type: 'string' },
+      port: { type: 'string' },
+      address: { type: 'string' },
+      'token-file': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.fleet === undefined) throw new UsageError('serve needs --fleet FILE');
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
+  const address = values.address ?? '127.0.0.1';
+  let token = process.env.ORRERY_TOKEN;
+  if (values['token-file'] !== undefined) {
+    try {
+      token = readFileSync(values['token-file'], 'utf8').trim();
+    } catch (e) {
+      return fail(`${values['token-file']}: ${(e as Error).message}`);
+    }
+    if (token === '') return fail(`${values['token-file']}: the token file is empty`);
+  }
+  if (token === undefined && !LOOPBACK.has(address)) {
+    return fail(`refusing to listen on ${address} without a token: set ORRERY_TOKEN or --token-file, or listen on 127.0.0.1`);
+  }
+  const inputs = await loadInputs(values.fleet, values.placements);
+  if (!inputs.ok) return fail(inputs.error);
+  const [{ buildApp }, { EmbeddedEngine }, { Metrics }, { LoopbackOnly, StaticToken }] = await Promise.all([
+    import('../server/app.js'),
+    import('../embedded/engine.js'),
+    import('../server/metrics.js'),
+    import('../server/auth.js'),
+  ]);
+  let engine: InstanceType<typeof EmbeddedEngine> | undefined;
+  const metrics = new Metrics(() => engine);
+  engine = new EmbeddedEngine(inputs.value.snapshot, inputs.value.placements, {
+    observe: (e) => {
+      metrics.scheduling.observe({ operation: e.operation }, e.seconds);
+      metrics.solver.observe({ solver: 'incremental' }, e.seconds);
+    },
+  });
+  const app = await buildApp({ engine, metrics, auth: token !== undefined ? new StaticToken(token) : new LoopbackOnly(), logger: process.env.ORRERY_LOG !== 'off' });
+  const url = await app.listen({ port, host: address });
+  process.stderr.write(`orrery: serving ${inputs.value.snapshot.clusters.length} clusters and ${inputs.value.placements.length} placements on ${url} (docs at ${url}/docs)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => void app.close().then(() => resolve());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
 async function fleet(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -283,6 +342,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case 'serve':
+        return await serve(rest);
       case 'plan':
         return await plan(rest);
       case 'capacity':

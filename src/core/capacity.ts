@@ -1,7 +1,8 @@
 // Free and allocatable capacity of a fleet, per cluster, per region and per device class.
 
-import type { FleetSnapshot } from './model.js';
-import { compareNames } from './model.js';
+import type { Cluster, FleetSnapshot } from './model.js';
+import { compareNames, makeSnapshot } from './model.js';
+import { indexFleet } from './prepare.js';
 
 export interface Amounts {
   cpu: number;
@@ -83,4 +84,62 @@ export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
     deviceClasses: [...classes.values()].sort((a, b) => compareNames(a.deviceClassName, b.deviceClassName)),
     total,
   };
+}
+
+/**
+ * The snapshot with what Orrery itself placed counted as allocated: `free` is per cluster row
+ * and dimension, in the order indexFleet gives them.
+ */
+export function occupiedSnapshot(snapshot: FleetSnapshot, free: Float64Array): FleetSnapshot {
+  const { dims } = indexFleet(snapshot);
+  const n = dims.length;
+  const clusters: Cluster[] = snapshot.clusters.map((c, row) => {
+    const at = (d: number) => free[row * n + d] as number;
+    return {
+      ...c,
+      allocated: {
+        cpu: c.allocatable.cpu - at(0),
+        memory: c.allocatable.memory - at(1),
+        pods: c.allocatable.pods - at(2),
+      },
+      devices: c.devices.map((d) => ({ ...d, allocated: d.total - at(dims.indexOf(d.deviceClassName)) })),
+    };
+  });
+  return makeSnapshot(clusters, snapshot.generation);
+}
+
+export interface Shape {
+  /** milli-CPU per replica */
+  readonly cpu: number;
+  /** bytes per replica */
+  readonly memory: number;
+  readonly devices?: { readonly deviceClassName: string; readonly count: number };
+}
+
+export interface FitReport {
+  readonly clusters: readonly { readonly name: string; readonly region: string; readonly replicas: number }[];
+  readonly total: number;
+}
+
+/** How many replicas of a shape fit in each cluster now, among the clusters `keep` accepts. */
+export function fitReport(snapshot: FleetSnapshot, free: Float64Array, shape: Shape, keep: (c: Cluster) => boolean): FitReport {
+  const { dims } = indexFleet(snapshot);
+  const n = dims.length;
+  const dev = shape.devices ? dims.indexOf(shape.devices.deviceClassName) : -1;
+  const clusters = [];
+  let total = 0;
+  for (const [row, c] of snapshot.clusters.entries()) {
+    if (!c.healthy || c.reachable === false || !keep(c)) continue;
+    if (shape.devices && dev < 0) continue;
+    const at = (d: number) => free[row * n + d] as number;
+    let fit = Math.floor(at(2));
+    if (shape.cpu > 0) fit = Math.min(fit, Math.floor(at(0) / shape.cpu));
+    if (shape.memory > 0) fit = Math.min(fit, Math.floor(at(1) / shape.memory));
+    if (shape.devices) fit = Math.min(fit, Math.floor(at(dev) / shape.devices.count));
+    fit = Math.max(0, fit);
+    clusters.push({ name: c.name, region: c.location.region ?? '', replicas: fit });
+    total += fit;
+  }
+  clusters.sort((a, b) => b.replicas - a.replicas || compareNames(a.name, b.name));
+  return { clusters, total };
 }

@@ -88,3 +88,11 @@ function sum(a: Assignment): number {
   for (const n of a.values()) s += n;
   return s;
 }
+
+/** Free capacity as if one placement's replicas were not there. */
+export function freeWithout(state: FleetState, key: string): Float64Array {
+  const free = Float64Array.from(state.free);
+  const old = state.placed.get(key);
+  if (old !== undefined) release(free, old.job.p.demand.length, old.job, old.assign);
+  return free;
+}

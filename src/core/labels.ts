@@ -42,3 +42,46 @@ export function firstUnmatched(labels: Readonly<Record<string, string>>, selecto
   }
   return undefined;
 }
+
+const KEY = /^([a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?\/)?[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/;
+
+/**
+ * A selector in kubectl's text form: "env=prod,tier!=free,region in (eu,us),gpu,!spot".
+ * Errors name the part that could not be read.
+ */
+export function parseSelector(text: string): { ok: true; value: LabelSelector } | { ok: false; error: string } {
+  const matchExpressions: LabelSelectorRequirement[] = [];
+  // split on commas that are not inside parentheses
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  if (current.trim() !== '' || parts.length > 0) parts.push(current);
+  for (const raw of parts) {
+    const part = raw.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^(\S+?)\s*(==|=|!=)\s*(\S*)$/.exec(part))) {
+      const [, key, op, value] = m as unknown as [string, string, string, string];
+      if (!KEY.test(key)) return { ok: false, error: `"${key}" is not a label key` };
+      matchExpressions.push({ key, operator: op === '!=' ? 'NotIn' : 'In', values: [value] });
+    } else if ((m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part))) {
+      const [, key, op, list] = m as unknown as [string, string, string, string];
+      if (!KEY.test(key)) return { ok: false, error: `"${key}" is not a label key` };
+      const values = list.split(',').map((v) => v.trim()).filter((v) => v !== '');
+      if (values.length === 0) return { ok: false, error: `"${part}" lists no values` };
+      matchExpressions.push({ key, operator: op === 'in' ? 'In' : 'NotIn', values });
+    } else if ((m = /^(!?)(\S+)$/.exec(part)) && KEY.test(m[2] as string)) {
+      matchExpressions.push({ key: m[2] as string, operator: m[1] === '!' ? 'DoesNotExist' : 'Exists' });
+    } else {
+      return { ok: false, error: `cannot read "${part}" as a selector requirement` };
+    }
+  }
+  return { ok: true, value: { matchExpressions } };
+}

@@ -1,0 +1,51 @@
+// The HTTP API, built apart from listening so that tests can call it in process or over HTTP.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type Authenticator, installAuth } from './auth.js';
+import { AnswerCache } from './cache.js';
+import type { Engine } from './engine.js';
+import { installErrorHandling } from './errors.js';
+import { Metrics } from './metrics.js';
+import { OpenApi } from './openapi.js';
+import { capacityRoutes } from './routes/capacity.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { placementRoutes } from './routes/placements.js';
+import { whatifRoutes } from './routes/whatif.js';
+
+export interface AppOptions {
+  readonly engine: Engine;
+  readonly auth: Authenticator;
+  readonly metrics?: Metrics;
+  /** request bodies above this many bytes are refused with 413 */
+  readonly bodyLimit?: number;
+  readonly logger?: boolean;
+  readonly version?: string;
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // Request logs carry no headers, so no token ever reaches a log.
+    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
+    ajv: { customOptions: { coerceTypes: true, allErrors: false } },
+  });
+  const metrics = opts.metrics ?? new Metrics(() => opts.engine);
+  const cache = new AnswerCache(() => opts.engine.version());
+  const openapi = new OpenApi();
+  openapi.collect(app);
+  installErrorHandling(app);
+  installAuth(app, opts.auth);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  await app.register(healthRoutes, { engine: opts.engine });
+  await app.register(metricsRoutes, { metrics });
+  await app.register(capacityRoutes, { engine: opts.engine, cache });
+  await app.register(whatifRoutes, { engine: opts.engine, cache });
+  await app.register(placementRoutes, { engine: opts.engine });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.document(opts.version ?? '0.1.0'));
+  app.get('/docs', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send(openapi.page()));
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
+  return app;
+}

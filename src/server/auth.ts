@@ -1,0 +1,64 @@
+// Who may call the API. In embedded mode one bearer token (from a file or the environment)
+// guards every route but the probes; without a token the server only listens on loopback.
+// In cluster mode a token is checked with TokenReview and each route with SubjectAccessReview.
+
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorBody } from './errors.js';
+
+/** What a route needs: a Kubernetes-style verb on a resource, in a namespace if it has one. */
+export interface Access {
+  readonly verb: 'get' | 'list' | 'create' | 'update' | 'delete';
+  readonly resource: 'capacity' | 'placements' | 'placements/scale';
+  readonly namespace?: string;
+}
+
+export type AuthResult = { readonly ok: true; readonly user: string } | { readonly ok: false; readonly status: 401 | 403; readonly message: string };
+
+export interface Authenticator {
+  check(token: string | undefined, access: Access): Promise<AuthResult>;
+}
+
+/** One shared token; anything else is refused. */
+export class StaticToken implements Authenticator {
+  private readonly expected: Buffer;
+  constructor(token: string) {
+    this.expected = Buffer.from(token);
+  }
+  async check(token: string | undefined): Promise<AuthResult> {
+    if (token === undefined) return { ok: false, status: 401, message: 'a bearer token is required' };
+    const got = Buffer.from(token);
+    if (got.length !== this.expected.length || !timingSafeEqual(got, this.expected)) return { ok: false, status: 401, message: 'the bearer token is not valid' };
+    return { ok: true, user: 'token' };
+  }
+}
+
+/** No token configured: the server listens on loopback only, and everyone there may call it. */
+export class LoopbackOnly implements Authenticator {
+  async check(): Promise<AuthResult> {
+    return { ok: true, user: 'loopback' };
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the access a route needs; routes without it (probes, docs) are open */
+    access?: (req: FastifyRequest) => Access;
+  }
+}
+
+export function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (h === undefined) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1];
+}
+
+export function installAuth(app: FastifyInstance, auth: Authenticator): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const need = req.routeOptions.config.access;
+    if (need === undefined) return;
+    const r = await auth.check(bearer(req), need(req));
+    if (!r.ok) return reply.code(r.status).send(errorBody(r.status, r.message));
+  });
+}

@@ -1,0 +1,33 @@
+// What the HTTP API asks of Orrery, whichever mode it runs in: the fleet, the placements and
+// their decisions, and the operations on them. The embedded mode keeps placements in memory;
+// the cluster mode keeps them on the hub.
+
+import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import type { PlacementExplanation } from '../core/explain.js';
+
+export interface PlacementView {
+  readonly placement: Placement;
+  readonly decision: Decision;
+}
+
+export type EngineResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly status: 400 | 404 | 409 | 422 | 503; readonly message: string };
+
+export interface Engine {
+  readonly mode: 'embedded' | 'cluster';
+  /** Moves whenever anything an answer depends on changes: cached answers key on it. */
+  version(): number;
+  /** The fleet; undefined until it has been read once. */
+  snapshot(): FleetSnapshot | undefined;
+  /** Free capacity per cluster row of the snapshot, after the placements Orrery made. */
+  free(): Float64Array | undefined;
+  placements(): readonly PlacementView[];
+  get(key: string): PlacementView | undefined;
+  put(placement: Placement): Promise<EngineResult<PlacementView>>;
+  remove(key: string): Promise<EngineResult<void>>;
+  scale(key: string, replicas: number): Promise<EngineResult<PlacementView>>;
+  /** The decisions Orrery would make now for these placements, changing nothing. */
+  whatif(placements: readonly Placement[]): readonly Decision[];
+  explain(key: string): PlacementExplanation | undefined;
+}
