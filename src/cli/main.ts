@@ -227,12 +227,7 @@ async function serve(args: string[]): Promise<number> {
   ]);
   let engine: InstanceType<typeof EmbeddedEngine> | undefined;
   const metrics = new Metrics(() => engine);
-  engine = new EmbeddedEngine(inputs.value.snapshot, inputs.value.placements, {
-    observe: (e) => {
-      metrics.scheduling.observe({ operation: e.operation }, e.seconds);
-      metrics.solver.observe({ solver: 'incremental' }, e.seconds);
-    },
-  });
+  engine = new EmbeddedEngine(inputs.value.snapshot, inputs.value.placements, { observe: metrics.observe });
   const app = await buildApp({ engine, metrics, auth: token !== undefined ? new StaticToken(token) : new LoopbackOnly(), logger: process.env.ORRERY_LOG !== 'off' });
   const url = await app.listen({ port, host: address });
   process.stderr.write(`orrery: serving ${inputs.value.snapshot.clusters.length} clusters and ${inputs.value.placements.length} placements on ${url} (docs at ${url}/docs)\n`);

@@ -130,7 +130,7 @@ export function fitReport(snapshot: FleetSnapshot, free: Float64Array, shape: Sh
   let total = 0;
   for (const [row, c] of snapshot.clusters.entries()) {
     if (!c.healthy || c.reachable === false || !keep(c)) continue;
-    if (shape.devices && dev < 0) continue;
+    if (shape.devices && !c.devices.some((d) => d.deviceClassName === shape.devices?.deviceClassName && d.total > 0)) continue;
     const at = (d: number) => free[row * n + d] as number;
     let fit = Math.floor(at(2));
     if (shape.cpu > 0) fit = Math.min(fit, Math.floor(at(0) / shape.cpu));

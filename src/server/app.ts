@@ -28,13 +28,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // Request logs carry no headers, so no token ever reaches a log.
     logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
-    ajv: { customOptions: { coerceTypes: true, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: true, allErrors: false, removeAdditional: false } },
   });
   const metrics = opts.metrics ?? new Metrics(() => opts.engine);
   const cache = new AnswerCache(() => opts.engine.version());
   const openapi = new OpenApi();
   openapi.collect(app);
   installErrorHandling(app);
+  // JSON only: any other body is refused with 415 rather than read as a string.
+  app.removeContentTypeParser('text/plain');
   installAuth(app, opts.auth);
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -13,6 +13,12 @@ export class Metrics {
   readonly moved: Counter;
   readonly requests: Histogram<'method' | 'route' | 'status_code'>;
 
+  /** What an engine calls after each scheduling step. */
+  observe = (e: { operation: string; seconds: number; solver?: string }): void => {
+    this.scheduling.observe({ operation: e.operation }, e.seconds);
+    this.solver.observe({ solver: e.solver ?? 'incremental' }, e.seconds);
+  };
+
   constructor(engine: () => Engine | undefined) {
     const registers = [this.registry];
     const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

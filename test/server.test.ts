@@ -1,0 +1,212 @@
+// The HTTP API over real HTTP, in embedded mode: every route's happy path, a table of bad
+// requests with their status and message, cached answers that follow the fleet, and metrics.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { EmbeddedEngine } from '../src/embedded/engine.js';
+import { loadFleet, loadPlacements } from '../src/fleet/snapshotFile.js';
+import { buildApp } from '../src/server/app.js';
+import { StaticToken } from '../src/server/auth.js';
+import { Metrics } from '../src/server/metrics.js';
+import { placement } from './fixtures.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const TOKEN = 'test-token-123';
+let app: FastifyInstance;
+let base: string;
+
+before(async () => {
+  const fleet = await loadFleet(join(root, 'examples', 'fleet.yaml'));
+  const placements = await loadPlacements(join(root, 'examples', 'placements.yaml'));
+  assert.ok(fleet.ok && placements.ok);
+  let engine: EmbeddedEngine | undefined;
+  const metrics = new Metrics(() => engine);
+  engine = new EmbeddedEngine(fleet.value.snapshot, placements.value, { observe: metrics.observe });
+  app = await buildApp({ engine, metrics, auth: new StaticToken(TOKEN), bodyLimit: 64 * 1024 });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+});
+
+after(async () => {
+  await app?.close();
+});
+
+async function http(method: string, path: string, body?: unknown, opts: { token?: string | null; raw?: string; type?: string } = {}) {
+  const headers: Record<string, string> = {};
+  if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? TOKEN}`;
+  const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+  if (payload !== undefined) headers['content-type'] = opts.type ?? 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json: json as Record<string, any>, text, type: res.headers.get('content-type') ?? '' };
+}
+
+test('probes answer without a token', async () => {
+  assert.deepEqual((await http('GET', '/healthz', undefined, { token: null })).json, { status: 'ok' });
+  assert.deepEqual((await http('GET', '/readyz', undefined, { token: null })).json, { status: 'ready' });
+});
+
+test('capacity per cluster, region and device class, with filters', async () => {
+  const all = await http('GET', '/v1/capacity');
+  assert.equal(all.status, 200);
+  assert.equal(all.json.clusters.length, 8);
+  assert.ok(all.json.regions.some((r: { name: string }) => r.name === 'europe-west4'));
+  assert.deepEqual(all.json.deviceClasses.map((d: { deviceClassName: string }) => d.deviceClassName), ['gpu.nvidia.com', 'tpu.google.com']);
+  const west = all.json.clusters.find((c: { name: string }) => c.name === 'gke-us-west1');
+  // the example placements already run there: less is free than the snapshot alone says
+  assert.ok(west.free.cpu < 216_000);
+  const eu = await http('GET', '/v1/capacity?region=europe-west4');
+  assert.deepEqual(eu.json.clusters.map((c: { name: string }) => c.name), ['aks-europe-west4', 'gke-europe-west4']);
+  const gpus = await http('GET', '/v1/capacity?deviceClass=gpu.nvidia.com&selector=environment%3Dproduction');
+  assert.deepEqual(gpus.json.clusters.map((c: { name: string }) => c.name), ['eks-us-east1', 'gke-us-west1']);
+});
+
+test('fit: how many replicas of a shape fit, per cluster and in total', async () => {
+  const r = await http('GET', '/v1/capacity/fit?cpu=8&memory=64Gi&deviceClass=gpu.nvidia.com&devices=2');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.total, r.json.clusters.reduce((s: number, c: { replicas: number }) => s + c.replicas, 0));
+  assert.ok(r.json.clusters.every((c: { name: string }) => ['gke-us-west1', 'eks-us-east1', 'gke-us-central1'].includes(c.name)));
+  const eu = await http('GET', '/v1/capacity/fit?cpu=1&region=europe-west4');
+  assert.ok(eu.json.total > 0);
+  assert.ok(eu.json.clusters.every((c: { region: string }) => c.region === 'europe-west4'));
+});
+
+test('what-if answers without changing anything', async () => {
+  const before = await http('GET', '/v1/capacity');
+  const p = placement('batch', { namespace: 'data', replicas: 6, cpu: '4', memory: '8Gi', accelerators: [{ deviceClassName: 'tpu.google.com', count: 4 }] });
+  const r = await http('POST', '/v1/whatif', { placements: [p, { spec: { ...p.spec, replicas: 100 } }] });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.decisions.length, 2);
+  assert.equal(r.json.decisions[0].placement, 'data/batch');
+  assert.equal(r.json.decisions[1].placement, 'whatif/whatif-1');
+  assert.ok(r.json.decisions[1].unscheduledReplicas > 0);
+  assert.match(r.json.decisions[1].message, /replicas unscheduled/);
+  assert.deepEqual((await http('GET', '/v1/capacity')).json, before.json, 'nothing changed');
+  assert.equal((await http('GET', '/v1/namespaces/data/placements/batch')).status, 404);
+});
+
+test('submit, read, explain, scale and remove a placement', async () => {
+  const p = placement('api', { namespace: 'shop', replicas: 4, cpu: '1', memory: '2Gi', clusterSelector: { matchLabels: { environment: 'production' } } });
+  const put = await http('PUT', '/v1/namespaces/shop/placements/api', p);
+  assert.equal(put.status, 200);
+  assert.equal(put.json.decision.reason, 'Scheduled');
+  const got = await http('GET', '/v1/namespaces/shop/placements/api');
+  assert.deepEqual(got.json.decision, put.json.decision);
+  const list = await http('GET', '/v1/placements');
+  assert.ok(list.json.items.some((v: { decision: { placement: string } }) => v.decision.placement === 'shop/api'));
+  const explain = await http('GET', '/v1/namespaces/shop/placements/api/explain');
+  assert.equal(explain.status, 200);
+  const staging = explain.json.clusters.find((c: { name: string }) => c.name === 'gke-europe-west4');
+  assert.equal(staging.reason.plugin, 'ClusterSelector');
+  const up = await http('POST', '/v1/namespaces/shop/placements/api/scale', { delta: 6 });
+  assert.equal(up.status, 200);
+  assert.equal(up.json.placement.spec.replicas, 10);
+  const placed = (d: { clusters: { name: string; replicas: number }[] }) => d.clusters.reduce((s, c) => s + c.replicas, 0);
+  assert.equal(placed(up.json.decision), 10);
+  // the replicas it had stay where they were
+  for (const c of put.json.decision.clusters) {
+    assert.ok((up.json.decision.clusters.find((x: { name: string }) => x.name === c.name)?.replicas ?? 0) >= c.replicas);
+  }
+  const set = await http('POST', '/v1/namespaces/shop/placements/api/scale', { replicas: 2 });
+  assert.equal(placed(set.json.decision), 2);
+  assert.equal((await http('DELETE', '/v1/namespaces/shop/placements/api')).status, 204);
+  assert.equal((await http('GET', '/v1/namespaces/shop/placements/api')).status, 404);
+});
+
+test('cached answers follow the fleet as placements change', async () => {
+  const q = '/v1/capacity/fit?cpu=50&region=europe-west4';
+  const first = await http('GET', q);
+  assert.equal(first.json.total, 2);
+  assert.deepEqual((await http('GET', q)).json, first.json, 'same answer while nothing changed');
+  const hog = placement('hog', { namespace: 'ml', replicas: 1, cpu: '50', locality: { requiredRegions: ['europe-west4'] } });
+  assert.equal((await http('PUT', '/v1/namespaces/ml/placements/hog', hog)).status, 200);
+  const after = await http('GET', q);
+  assert.equal(after.json.total, 1, 'the new placement took the room for one');
+  await http('DELETE', '/v1/namespaces/ml/placements/hog');
+  assert.equal((await http('GET', q)).json.total, first.json.total);
+});
+
+test('metrics name the series, after scheduling', async () => {
+  await http('POST', '/v1/whatif', { placements: [placement('m', { replicas: 1 })] });
+  const r = await http('GET', '/metrics');
+  assert.equal(r.status, 200);
+  assert.match(r.type, /text\/plain/);
+  const series = new Map<string, number>();
+  for (const line of r.text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    assert.ok(m, `a well-formed sample: ${line}`);
+    series.set(m[1]!, Number(m[2]));
+  }
+  const has = (prefix: string) => [...series.keys()].some((k) => k.startsWith(prefix));
+  for (const name of [
+    'orrery_scheduling_duration_seconds_bucket',
+    'orrery_solver_duration_seconds_bucket',
+    'orrery_placements{condition="Scheduled"}',
+    'orrery_unscheduled_replicas',
+    'orrery_replicas_moved_total',
+    'orrery_cluster_free{cluster="gke-us-west1",resource="cpu"}',
+    'orrery_cluster_free_devices{cluster="gke-us-west1",device_class="gpu.nvidia.com"}',
+    'orrery_http_request_duration_seconds_bucket',
+  ]) assert.ok(has(name), `${name} is exported`);
+  assert.ok((series.get('orrery_scheduling_duration_seconds_count{operation="whatif"}') ?? 0) >= 1);
+});
+
+test('the OpenAPI document lists every route and the docs page renders it', async () => {
+  const doc = await http('GET', '/openapi.json', undefined, { token: null });
+  assert.equal(doc.json.openapi, '3.0.3');
+  for (const p of ['/v1/capacity', '/v1/capacity/fit', '/v1/whatif', '/v1/namespaces/{namespace}/placements/{name}', '/v1/namespaces/{namespace}/placements/{name}/explain', '/v1/namespaces/{namespace}/placements/{name}/scale']) {
+    assert.ok(doc.json.paths[p], `${p} documented`);
+  }
+  const page = await http('GET', '/docs', undefined, { token: null });
+  assert.match(page.type, /text\/html/);
+  assert.match(page.text, /<code>\/v1\/whatif<\/code>/);
+});
+
+const big = 'x'.repeat(70 * 1024);
+const bad: [string, string, string, unknown, { token?: string | null; raw?: string; type?: string }, number, RegExp][] = [
+  ['no token', 'GET', '/v1/capacity', undefined, { token: null }, 401, /a bearer token is required/],
+  ['a wrong token', 'GET', '/v1/capacity', undefined, { token: 'nope' }, 401, /the bearer token is not valid/],
+  ['metrics without a token', 'GET', '/metrics', undefined, { token: null }, 401, /bearer token/],
+  ['malformed JSON', 'POST', '/v1/whatif', undefined, { raw: '{"placements": [' }, 400, /not valid JSON/],
+  ['what-if without placements', 'POST', '/v1/whatif', {}, {}, 400, /must have required property 'placements'/],
+  ['what-if with an empty list', 'POST', '/v1/whatif', { placements: [] }, {}, 400, /must NOT have fewer than 1 items/],
+  ['what-if with a string spec', 'POST', '/v1/whatif', { placements: ['web'] }, {}, 400, /must be object/],
+  ['what-if with negative replicas', 'POST', '/v1/whatif', { placements: [{ spec: { ...placement('x').spec, replicas: -2 } }] }, {}, 400, /placements\[0\]\.spec\.replicas: must be between 0 and 100000, got -2/],
+  ['what-if with an unknown device class', 'POST', '/v1/whatif', { placements: [{ spec: { ...placement('x').spec, accelerators: [{ deviceClassName: 'fpga.example.com', count: 1 }] } }] }, {}, 400, /no cluster offers device class fpga\.example\.com/],
+  ['what-if with a bad quantity', 'POST', '/v1/whatif', { placements: [placement('x', { cpu: 'lots' })] }, {}, 400, /"lots" is not a quantity/],
+  ['an oversized body', 'POST', '/v1/whatif', undefined, { raw: JSON.stringify({ placements: [{ spec: {}, pad: big }] }) }, 413, /larger than this server accepts/],
+  ['a body that is not JSON', 'POST', '/v1/whatif', undefined, { raw: 'placements=1', type: 'text/plain' }, 415, /Unsupported Media Type|not supported/i],
+  ['scale with negative replicas', 'POST', '/v1/namespaces/ml/placements/llm-inference/scale', { replicas: -1 }, {}, 400, /body\.replicas must be >= 0/],
+  ['scale with replicas as text', 'POST', '/v1/namespaces/ml/placements/llm-inference/scale', { replicas: 'many' }, {}, 400, /body\.replicas must be integer/],
+  ['scale with both replicas and delta', 'POST', '/v1/namespaces/ml/placements/llm-inference/scale', { replicas: 1, delta: 1 }, {}, 400, /exactly one of replicas or delta/],
+  ['scale with neither', 'POST', '/v1/namespaces/ml/placements/llm-inference/scale', {}, {}, 400, /exactly one of replicas or delta/],
+  ['scale below zero by delta', 'POST', '/v1/namespaces/ml/placements/llm-inference/scale', { delta: -1000 }, {}, 400, /would take replicas below 0/],
+  ['scale an unknown placement', 'POST', '/v1/namespaces/ml/placements/nope/scale', { replicas: 1 }, {}, 404, /placement ml\/nope not found/],
+  ['read an unknown placement', 'GET', '/v1/namespaces/ml/placements/nope', undefined, {}, 404, /placement ml\/nope not found/],
+  ['explain an unknown placement', 'GET', '/v1/namespaces/ml/placements/nope/explain', undefined, {}, 404, /placement ml\/nope not found/],
+  ['put a placement whose name differs from the path', 'PUT', '/v1/namespaces/ml/placements/a', placement('b', { namespace: 'ml' }), {}, 400, /metadata says ml\/b, the path ml\/a/],
+  ['put an invalid placement', 'PUT', '/v1/namespaces/ml/placements/a', { spec: { replicas: 1 } }, {}, 400, /spec\.template: expected an object/],
+  ['fit with a bad quantity', 'GET', '/v1/capacity/fit?cpu=12QB', undefined, {}, 400, /cpu: "12QB" is not a quantity/],
+  ['fit with an unknown device class', 'GET', '/v1/capacity/fit?deviceClass=fpga', undefined, {}, 400, /no cluster offers device class fpga/],
+  ['fit without a shape', 'GET', '/v1/capacity/fit', undefined, {}, 400, /at least one of cpu, memory or deviceClass/],
+  ['capacity with a bad selector', 'GET', '/v1/capacity?selector=%3D%3Dx', undefined, {}, 400, /selector: /],
+  ['capacity with an unknown parameter', 'GET', '/v1/capacity?colour=red', undefined, {}, 400, /must NOT have additional properties/],
+  ['an unknown route', 'GET', '/v1/nothing', undefined, {}, 404, /no route GET \/v1\/nothing/],
+];
+
+for (const [name, method, path, body, opts, status, message] of bad) {
+  test(`refused: ${name}`, async () => {
+    const r = await http(method, path, body, opts);
+    assert.equal(r.status, status, r.text);
+    assert.match(String(r.json?.message ?? r.text), message);
+    assert.doesNotMatch(r.text, /\s+at \S+ \(/, 'no stack trace');
+  });
+}
