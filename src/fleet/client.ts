@@ -30,9 +30,25 @@ export class ApiClient {
     return this.kc.getCurrentCluster()?.server ?? '';
   }
 
-  async get<T>(path: string): Promise<T> {
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.server);
-    const opts: RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, timeout: this.timeoutMs };
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const opts: RequestOptions = {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+      },
+      timeout: this.timeoutMs,
+    };
     await this.kc.applyToHTTPSOptions(opts);
     return new Promise<T>((resolve, reject) => {
       const req = request(url, opts, (res) => {
@@ -61,6 +77,7 @@ export class ApiClient {
       });
       req.on('timeout', () => req.destroy(new Error(`${url.host}${url.pathname}: no answer in ${this.timeoutMs} ms`)));
       req.on('error', reject);
+      if (payload !== undefined) req.write(payload);
       req.end();
     });
   }
