@@ -44,10 +44,17 @@ export interface Cluster {
    * there, but it is still part of the fleet and what runs there stays. Default true.
    */
   readonly reachable?: boolean;
+  /**
+   * Keep what runs here, place nothing new: a cluster that cannot be read for a while but is
+   * not yet given up on. Its replicas stay in the decision and nothing moves them away.
+   */
+  readonly hold?: boolean;
   /** Why the cluster is unhealthy or unreachable, when known. */
   readonly message?: string;
   /** The Kubernetes version the inventory reports, e.g. v1.34.4. */
   readonly version?: string;
+  /** The namespace of the cluster's ClusterProfile on the hub, when read from one. */
+  readonly profileNamespace?: string;
   readonly taints: readonly Taint[];
   readonly allocatable: Resources;
   readonly allocated: Resources;

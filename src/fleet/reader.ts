@@ -140,6 +140,7 @@ export function clusterOf(p: ClusterProfileObject, measured: Measured | undefine
     ...(problem !== undefined ? { reachable: false } : {}),
     ...(message !== undefined ? { message } : {}),
     ...(version ? { version } : {}),
+    profileNamespace: p.metadata.namespace,
     taints: [],
     allocatable: measured?.allocatable ?? { cpu: 0, memory: 0, pods: 0 },
     allocated: measured?.allocated ?? { cpu: 0, memory: 0, pods: 0 },

@@ -32,6 +32,8 @@ class MemberWatch {
   readonly reflectors = new Map<Kind, Reflector<Meta>>();
   private readonly failures = new Map<Kind, string>();
   private access: MemberAccess | undefined;
+  /** how to reach the member, once access is resolved */
+  client: ApiClient | undefined;
   private accessError: string | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
@@ -58,6 +60,7 @@ class MemberWatch {
     this.accessError = undefined;
     this.access = r.value;
     const client = new ApiClient(r.value.kc);
+    this.client = client;
     let dra: string | undefined;
     try {
       dra = await draVersion(client);
@@ -109,12 +112,21 @@ class MemberWatch {
     return (this.reflectors.get(kind)?.items() ?? []) as unknown as T[];
   }
 
+  /** since when (ms) the member has been unreadable, while it is */
+  private troubleSince: number | undefined;
+
   /** Why the member cannot be read now, or undefined when it can. */
   problem(): string | undefined {
-    if (this.accessError !== undefined) return this.accessError;
-    if (this.access === undefined) return 'connecting';
-    const first = [...this.failures.values()][0];
-    return first;
+    const why = this.accessError ?? (this.access === undefined ? 'connecting' : [...this.failures.values()][0]);
+    if (why === undefined) this.troubleSince = undefined;
+    else this.troubleSince ??= Date.now();
+    return why;
+  }
+
+  /** Since when the member has been unreadable; undefined while it can be read. */
+  unreadableSince(): number | undefined {
+    this.problem();
+    return this.troubleSince;
   }
 
   cluster(): Cluster {
@@ -219,6 +231,17 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   /** The latest snapshot; undefined until the hub has been listed once. */
   snapshot(): FleetSnapshot | undefined {
     return this.current;
+  }
+
+  /** Since when a member has been unreadable (ms); undefined while it can be read. */
+  unreadableSince(name: string): number | undefined {
+    return this.members.get(name)?.unreadableSince();
+  }
+
+  /** A client for a member, when Orrery can reach it. */
+  memberClient(name: string): ApiClient | undefined {
+    const m = this.members.get(name);
+    return m !== undefined && m.problem() === undefined ? m.client : undefined;
   }
 
   /** Why the hub cannot be listed now, if it cannot. */

@@ -19,11 +19,13 @@ export function keepPrevious(job: Job, free: Float64Array, dims: number, fleet: 
   const kept: Assignment = new Map();
   if (job.previous === undefined) return kept;
   const { spread, demand, replicas } = job.p;
-  const rows = [...job.previous.keys()].filter((r) => job.eligible[r] === 1);
+  // A held cluster keeps what runs there although it takes nothing new.
+  const held = (r: number) => fleet.clusters[r]?.hold === true;
+  const rows = [...job.previous.keys()].filter((r) => job.eligible[r] === 1 || held(r));
   rows.sort((a, b) => job.pref(b) - job.pref(a) || compareNames(fleet.clusters[a]!.name, fleet.clusters[b]!.name));
   for (const row of rows) {
     if (kept.size >= spread.maxClusters) break;
-    const n = Math.min(job.previous.get(row) ?? 0, fitCount(free, row * dims, demand));
+    const n = Math.min(job.previous.get(row) ?? 0, held(row) ? Number.POSITIVE_INFINITY : fitCount(free, row * dims, demand));
     if (n > 0) kept.set(row, n);
   }
   const skewed = Number.isFinite(spread.maxSkew);
@@ -52,7 +54,7 @@ export function keepPrevious(job: Job, free: Float64Array, dims: number, fleet: 
     else kept.set(victim as number, n);
     total--;
   }
-  for (const [row, n] of kept) take(free, row * dims, demand, n);
+  for (const [row, n] of kept) if (!held(row)) take(free, row * dims, demand, n);
   return kept;
 }
 

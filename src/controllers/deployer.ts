@@ -1,0 +1,147 @@
+// Carries a decision out in the members: a Deployment with the cluster's replicas (and a
+// Service and ServiceExport when the placement asks), applied server-side under Orrery's own
+// field manager; removes what a member no longer should run. It removes only from members it
+// can reach: an unreachable member keeps what it runs.
+
+import { createHash } from 'node:crypto';
+import type { Placement } from '../core/model.js';
+import { placementKey } from '../core/model.js';
+import { ApiError, type ApiClient } from '../fleet/client.js';
+import { PLACEMENT_LABEL } from '../fleet/measure.js';
+import { selectorOf } from './status.js';
+
+export const MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const FIELD_MANAGER = 'orrery';
+
+/** A label value for a placement key: namespace.name, or a digest when that is too long. */
+export function placementLabel(key: string): string {
+  const v = key.replace('/', '.');
+  return v.length <= 63 ? v : `h-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
+function labels(p: Placement): Record<string, string> {
+  return { [MANAGED_BY]: 'orrery', [PLACEMENT_LABEL]: placementLabel(placementKey(p)) };
+}
+
+export function deploymentFor(p: Placement, replicas: number): object {
+  const t = p.spec.template;
+  const podMeta = t.spec.template.metadata ?? {};
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: p.metadata.name,
+      namespace: p.metadata.namespace,
+      labels: { ...(t.metadata?.labels ?? {}), ...labels(p) },
+      ...(t.metadata?.annotations ? { annotations: t.metadata.annotations } : {}),
+    },
+    spec: {
+      ...t.spec,
+      replicas,
+      template: { ...t.spec.template, metadata: { ...podMeta, labels: { ...(podMeta.labels ?? {}), ...labels(p) } } },
+    },
+  };
+}
+
+export function serviceFor(p: Placement): object | undefined {
+  const svc = p.spec.service;
+  if (svc === undefined) return undefined;
+  const selector = Object.fromEntries(selectorOf(p).split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: p.metadata.name, namespace: p.metadata.namespace, labels: labels(p) },
+    spec: {
+      selector,
+      ports: svc.ports.map((port, i) => ({
+        name: port.name ?? (svc.ports.length > 1 ? `port-${i}` : undefined),
+        port: port.port,
+        ...(port.targetPort !== undefined ? { targetPort: port.targetPort } : {}),
+        protocol: port.protocol ?? 'TCP',
+      })),
+    },
+  };
+}
+
+export interface Applied {
+  readonly readyReplicas: number;
+}
+
+/** What to run where, per member and placement key. */
+export type Desired = ReadonlyMap<string, ReadonlyMap<string, { placement: Placement; replicas: number }>>;
+
+const SERVICE_EXPORT_VERSIONS = ['multicluster.x-k8s.io/v1beta1', 'multicluster.x-k8s.io/v1alpha1'];
+
+export class Deployer {
+  private readonly namespaces = new Map<string, Set<string>>();
+  private readonly exportVersion = new Map<string, string | null>();
+
+  /** Applies one placement's workload to one member; answers with its ready replicas. */
+  async apply(member: string, client: ApiClient, p: Placement, replicas: number): Promise<Applied> {
+    const ns = p.metadata.namespace;
+    const known = this.namespaces.get(member) ?? new Set();
+    if (!known.has(ns)) {
+      await client.apply(`/api/v1/namespaces/${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, FIELD_MANAGER);
+      known.add(ns);
+      this.namespaces.set(member, known);
+    }
+    const d = await client.apply<{ status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/${ns}/deployments/${p.metadata.name}`, deploymentFor(p, replicas), FIELD_MANAGER);
+    const svc = serviceFor(p);
+    if (svc !== undefined) {
+      await client.apply(`/api/v1/namespaces/${ns}/services/${p.metadata.name}`, svc, FIELD_MANAGER);
+      if (p.spec.service?.export === true) {
+        const version = await this.serviceExportVersion(member, client);
+        if (version === null) throw new Error('the member does not serve ServiceExport (multicluster.x-k8s.io)');
+        await client.apply(
+          `/apis/${version}/namespaces/${ns}/serviceexports/${p.metadata.name}`,
+          { apiVersion: version, kind: 'ServiceExport', metadata: { name: p.metadata.name, namespace: ns, labels: labels(p) } },
+          FIELD_MANAGER,
+        );
+      }
+    }
+    return { readyReplicas: d.status?.readyReplicas ?? 0 };
+  }
+
+  private async serviceExportVersion(member: string, client: ApiClient): Promise<string | null> {
+    if (!this.exportVersion.has(member)) {
+      let found: string | null = null;
+      for (const v of SERVICE_EXPORT_VERSIONS) {
+        if (await client.serves(v)) {
+          found = v;
+          break;
+        }
+      }
+      this.exportVersion.set(member, found);
+    }
+    return this.exportVersion.get(member) ?? null;
+  }
+
+  /**
+   * Deletes, in one reachable member, every object Orrery made there that `keep` does not
+   * name (placement label values). Returns the placement labels it removed.
+   */
+  async prune(member: string, client: ApiClient, keep: ReadonlySet<string>): Promise<string[]> {
+    const selector = encodeURIComponent(`${MANAGED_BY}=orrery`);
+    const removed = new Set<string>();
+    const kinds: [string, string][] = [
+      ['/apis/apps/v1/deployments', '/apis/apps/v1/namespaces/%ns/deployments/%name'],
+      ['/api/v1/services', '/api/v1/namespaces/%ns/services/%name'],
+    ];
+    const version = await this.serviceExportVersion(member, client);
+    if (version !== null) kinds.push([`/apis/${version}/serviceexports`, `/apis/${version}/namespaces/%ns/serviceexports/%name`]);
+    for (const [list, item] of kinds) {
+      const objects = await client.list<{ metadata: { name: string; namespace: string; labels?: Record<string, string> } }>(`${list}?labelSelector=${selector}`);
+      for (const o of objects.items) {
+        const owner = o.metadata.labels?.[PLACEMENT_LABEL];
+        if (owner === undefined || keep.has(owner)) continue;
+        try {
+          await client.delete(item.replace('%ns', o.metadata.namespace).replace('%name', o.metadata.name));
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 404)) throw e;
+        }
+        removed.add(owner);
+      }
+    }
+    return [...removed];
+  }
+}

@@ -1,0 +1,272 @@
+// The controller on the hub: Placements and the fleet in, decisions out. It schedules on every
+// change (coalesced) and on a periodic re-check, Steady from its last decisions, then writes
+// each Placement's status and PlacementDecision slices where they changed, and has the deployer
+// carry the decisions out in the members.
+
+import { EventEmitter } from 'node:events';
+import { type FleetState, stateOf } from '../core/incremental.js';
+import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import { makeSnapshot, placementKey } from '../core/model.js';
+import { scheduleCycle } from '../core/schedule.js';
+import { ApiError, type ApiClient } from '../fleet/client.js';
+import { Reflector } from '../fleet/reflector.js';
+import type { FleetWatcher } from '../fleet/watcher.js';
+import { type DecisionSlice, slicesFor } from './decisions.js';
+import { Deployer, FIELD_MANAGER, placementLabel } from './deployer.js';
+import { type PlacementStatus, type Rollout, statusFor } from './status.js';
+
+export const FINALIZER = 'placement.orrery.dev/cleanup';
+const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
+const DECISIONS = '/apis/multicluster.x-k8s.io/v1alpha1';
+
+type PlacementObject = Placement & {
+  metadata: Placement['metadata'] & { deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
+  status?: PlacementStatus;
+};
+
+export interface SchedulerOptions {
+  /** how long a member may be unreadable before its replicas are placed elsewhere */
+  readonly unreachableGraceMs?: number;
+  readonly resyncMs?: number;
+  readonly coalesceMs?: number;
+  readonly clock?: () => number;
+  readonly log?: (message: string) => void;
+}
+
+export interface SchedulerEvents {
+  /** after every reconcile: the decisions in force */
+  reconciled: [readonly Decision[]];
+}
+
+export class SchedulerController extends EventEmitter<SchedulerEvents> {
+  private readonly placements: Reflector<PlacementObject>;
+  private readonly deployer = new Deployer();
+  private last = new Map<string, Decision>();
+  private state: FleetState | undefined;
+  private readonly writtenSlices = new Map<string, string>();
+  private running = false;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly hub: ApiClient,
+    private readonly fleet: FleetWatcher,
+    private readonly opts: SchedulerOptions = {},
+  ) {
+    super();
+    this.placements = new Reflector<PlacementObject>(hub, `${PLACEMENTS}/placements`, { changed: () => this.trigger(), health: () => undefined });
+  }
+
+  start(): void {
+    this.placements.start();
+    this.fleet.on('snapshot', () => this.trigger());
+    this.resync = setInterval(() => this.trigger(), this.opts.resyncMs ?? 30_000);
+    this.trigger();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.placements.stop();
+    if (this.timer) clearTimeout(this.timer);
+    if (this.resync) clearInterval(this.resync);
+  }
+
+  /** The decisions in force, by placement key. */
+  decisions(): ReadonlyMap<string, Decision> {
+    return this.last;
+  }
+
+  /** The fleet state after the last cycle, for what-if and capacity answers. */
+  fleetState(): FleetState | undefined {
+    return this.state;
+  }
+
+  placementObjects(): readonly Placement[] {
+    return this.placements.items().filter((p) => p.metadata.deletionTimestamp === undefined);
+  }
+
+  private trigger(): void {
+    if (this.stopped || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reconcile();
+    }, this.opts.coalesceMs ?? 20);
+  }
+
+  private log(message: string): void {
+    this.opts.log?.(message);
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      await this.cycle();
+    } catch (e) {
+      this.log(`reconcile failed: ${(e as Error).message}`);
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        this.trigger();
+      }
+    }
+  }
+
+  private async cycle(): Promise<void> {
+    const read = this.fleet.snapshot();
+    if (read === undefined) return;
+    const snapshot = this.withGrace(read);
+    const all = this.placements.items();
+    const live = all.filter((p) => p.metadata.deletionTimestamp === undefined);
+    const deleting = all.filter((p) => p.metadata.deletionTimestamp !== undefined && (p.metadata.finalizers ?? []).includes(FINALIZER));
+
+    // Before the first cycle, what the placements' status says is the decision in force.
+    const previous: Decision[] = [];
+    for (const p of live) {
+      const key = placementKey(p);
+      const known = this.last.get(key);
+      if (known !== undefined) previous.push(known);
+      else if (p.status?.clusters !== undefined) {
+        previous.push({ placement: key, clusters: p.status.clusters.map((c) => ({ name: c.name, replicas: c.replicas })), unscheduledReplicas: 0, reason: 'Scheduled', message: '' });
+      }
+    }
+    const cycle = scheduleCycle(snapshot, live, { previous, ...(this.opts.clock ? { clock: this.opts.clock } : {}) });
+    this.state = stateOf(snapshot, cycle);
+    this.last = new Map(cycle.result.decisions.map((d) => [d.placement, d]));
+
+    const desired = new Map<string, Set<string>>(); // member → placement labels it should run
+    for (const p of live) {
+      const d = this.last.get(placementKey(p));
+      if (d === undefined) continue;
+      await this.ensureFinalizer(p);
+      const rollout = await this.rollout(p, d, snapshot, desired);
+      await this.writeStatus(p, d, rollout);
+      await this.writeSlices(p, d, snapshot);
+    }
+    await this.prune(snapshot, desired, deleting);
+    this.emit('reconciled', cycle.result.decisions);
+  }
+
+  /** Members unreadable for less than the grace period keep their replicas. */
+  private withGrace(s: FleetSnapshot): FleetSnapshot {
+    const grace = this.opts.unreachableGraceMs ?? 60_000;
+    const now = Date.now();
+    if (!s.clusters.some((c) => c.reachable === false)) return s;
+    const clusters = s.clusters.map((c) => {
+      const since = this.fleet.unreadableSince(c.name);
+      return c.reachable === false && since !== undefined && now - since < grace ? { ...c, hold: true } : c;
+    });
+    return makeSnapshot(clusters, s.generation);
+  }
+
+  private async ensureFinalizer(p: PlacementObject): Promise<void> {
+    if ((p.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    await this.hub.apply(
+      `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`,
+      { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, finalizers: [FINALIZER] } },
+      FIELD_MANAGER,
+    );
+  }
+
+  private async rollout(p: Placement, d: Decision, snapshot: FleetSnapshot, desired: Map<string, Set<string>>): Promise<Rollout> {
+    const applied = new Set<string>();
+    const ready = new Map<string, number>();
+    const failed = new Map<string, string>();
+    const label = placementLabel(placementKey(p));
+    for (const c of d.clusters) {
+      (desired.get(c.name) ?? desired.set(c.name, new Set()).get(c.name)!).add(label);
+      const client = this.fleet.memberClient(c.name);
+      if (client === undefined) {
+        failed.set(c.name, snapshot.byName.get(c.name)?.message ?? 'member not reachable');
+        continue;
+      }
+      try {
+        const r = await this.deployer.apply(c.name, client, p, c.replicas);
+        applied.add(c.name);
+        ready.set(c.name, r.readyReplicas);
+      } catch (e) {
+        failed.set(c.name, (e as Error).message);
+      }
+    }
+    return { applied, ready, failed };
+  }
+
+  private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout): Promise<void> {
+    const status = statusFor(p, d, rollout, p.status, new Date().toISOString());
+    if (JSON.stringify(status) === JSON.stringify(p.status)) return;
+    await this.hub.apply(
+      `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}/status`,
+      { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, status },
+      FIELD_MANAGER,
+    );
+  }
+
+  private async writeSlices(p: Placement, d: Decision, snapshot: FleetSnapshot): Promise<void> {
+    const slices = slicesFor(p, d, snapshot);
+    const ns = p.metadata.namespace;
+    for (const s of slices) {
+      const key = `${ns}/${s.metadata.name}`;
+      const body = JSON.stringify(s);
+      // Unchanged slices are not written again.
+      if (this.writtenSlices.get(key) === body) continue;
+      await this.hub.apply(`${DECISIONS}/namespaces/${ns}/placementdecisions/${s.metadata.name}`, s, FIELD_MANAGER);
+      this.writtenSlices.set(key, body);
+    }
+    await this.dropSlices(ns, p.metadata.name, slices);
+  }
+
+  /** Slices past the ones a decision needs, left from when it needed more. */
+  private async dropSlices(ns: string, name: string, keep: readonly DecisionSlice[]): Promise<void> {
+    const names = new Set(keep.map((s) => s.metadata.name));
+    for (const key of [...this.writtenSlices.keys()]) {
+      const [sliceNs, slice] = key.split('/') as [string, string];
+      if (sliceNs !== ns || names.has(slice) || !slice.startsWith(`${name}-`)) continue;
+      await this.hub.delete(`${DECISIONS}/namespaces/${ns}/placementdecisions/${slice}`).catch(() => undefined);
+      this.writtenSlices.delete(key);
+    }
+  }
+
+  /**
+   * Removes workloads no longer chosen — only from members that can be reached, and only while
+   * the inventory is whole — and finishes the deletion of Placements that were deleted.
+   */
+  private async prune(snapshot: FleetSnapshot, desired: Map<string, Set<string>>, deleting: readonly PlacementObject[]): Promise<void> {
+    if (this.fleet.problem() !== undefined || snapshot.clusters.some((c) => c.reachable === false && c.message === 'not in the latest list of ClusterProfiles')) {
+      this.log('inventory incomplete: nothing is removed this cycle');
+      return;
+    }
+    const unreachable = new Set<string>();
+    for (const c of snapshot.clusters) {
+      const client = this.fleet.memberClient(c.name);
+      if (client === undefined) {
+        unreachable.add(c.name);
+        continue;
+      }
+      try {
+        await this.deployer.prune(c.name, client, desired.get(c.name) ?? new Set());
+      } catch (e) {
+        unreachable.add(c.name);
+        this.log(`pruning ${c.name}: ${(e as Error).message}`);
+      }
+    }
+    for (const p of deleting) {
+      // Only once every member that may still run it has been cleaned up.
+      if (unreachable.size > 0) continue;
+      const finalizers = (p.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+      try {
+        await this.hub.mergePatch(`${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`, {
+          metadata: { finalizers, resourceVersion: p.metadata.resourceVersion },
+        });
+      } catch (e) {
+        if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
+      }
+      this.last.delete(placementKey(p));
+    }
+  }
+}

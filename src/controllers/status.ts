@@ -1,0 +1,98 @@
+// Placement status from a decision: the conditions, the per-cluster replicas, and the fields
+// the scale subresource reads. Pure; a condition keeps its lastTransitionTime while its status
+// does not change, so an unchanged decision writes an unchanged status.
+
+import type { Decision, Placement } from '../core/model.js';
+
+export interface Condition {
+  readonly type: 'Scheduled' | 'Applied' | 'Available';
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+  readonly observedGeneration?: number;
+}
+
+export interface ClusterStatus {
+  readonly name: string;
+  readonly replicas: number;
+  readonly readyReplicas?: number;
+  readonly reason?: string;
+}
+
+export interface PlacementStatus {
+  readonly observedGeneration?: number;
+  readonly replicas: number;
+  readonly selector: string;
+  readonly unscheduledReplicas: number;
+  readonly clusters: readonly ClusterStatus[];
+  readonly conditions: readonly Condition[];
+}
+
+/** What the deployer saw in each chosen member. */
+export interface Rollout {
+  /** clusters where the workload is applied as decided */
+  readonly applied: ReadonlySet<string>;
+  /** ready replicas per cluster */
+  readonly ready: ReadonlyMap<string, number>;
+  /** why a cluster could not be applied to, per cluster */
+  readonly failed: ReadonlyMap<string, string>;
+}
+
+/** The label selector of the workload's Pods, in the text form the scale subresource wants. */
+export function selectorOf(p: Placement): string {
+  const labels = p.spec.template.spec.selector?.matchLabels ?? p.spec.template.spec.template.metadata?.labels ?? {};
+  return Object.entries(labels)
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+function condition(previous: readonly Condition[] | undefined, next: Omit<Condition, 'lastTransitionTime'>, now: string): Condition {
+  const before = previous?.find((c) => c.type === next.type);
+  const since = before !== undefined && before.status === next.status ? before.lastTransitionTime : now;
+  return { ...next, lastTransitionTime: since };
+}
+
+export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefined, previous: PlacementStatus | undefined, now: string): PlacementStatus {
+  const generation = p.metadata.generation;
+  const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
+  const ready = d.clusters.reduce((s, c) => s + (rollout?.ready.get(c.name) ?? 0), 0);
+  const pending = d.clusters.filter((c) => !(rollout?.applied.has(c.name) ?? false));
+  const failures = [...(rollout?.failed ?? [])].filter(([name]) => d.clusters.some((c) => c.name === name));
+  const gen = generation !== undefined ? { observedGeneration: generation } : {};
+  const conditions = [
+    condition(previous?.conditions, { type: 'Scheduled', status: d.reason === 'Scheduled' ? 'True' : 'False', reason: d.reason, message: d.message, ...gen }, now),
+    condition(
+      previous?.conditions,
+      rollout === undefined
+        ? { type: 'Applied', status: 'Unknown', reason: 'Pending', message: 'not applied yet', ...gen }
+        : failures.length > 0
+          ? { type: 'Applied', status: 'False', reason: 'ApplyFailed', message: failures.map(([n, why]) => `${n}: ${why}`).join('; '), ...gen }
+          : pending.length > 0
+            ? { type: 'Applied', status: 'False', reason: 'Applying', message: `not yet applied to ${pending.map((c) => c.name).join(', ')}`, ...gen }
+            : { type: 'Applied', status: 'True', reason: 'Applied', message: `applied to ${d.clusters.length} clusters`, ...gen },
+      now,
+    ),
+    condition(
+      previous?.conditions,
+      placed > 0 && ready >= p.spec.replicas
+        ? { type: 'Available', status: 'True', reason: 'ReplicasReady', message: `${ready} of ${p.spec.replicas} replicas ready`, ...gen }
+        : { type: 'Available', status: 'False', reason: 'ReplicasNotReady', message: `${ready} of ${p.spec.replicas} replicas ready`, ...gen },
+      now,
+    ),
+  ];
+  return {
+    ...gen,
+    replicas: placed,
+    selector: selectorOf(p),
+    unscheduledReplicas: d.unscheduledReplicas,
+    clusters: d.clusters.map((c) => ({
+      name: c.name,
+      replicas: c.replicas,
+      readyReplicas: rollout?.ready.get(c.name) ?? 0,
+      ...(rollout?.failed.get(c.name) !== undefined ? { reason: rollout.failed.get(c.name) } : {}),
+    })),
+    conditions,
+  };
+}

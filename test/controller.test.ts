@@ -1,0 +1,201 @@
+// The controller on real control planes: a Placement becomes Deployments (and Services and
+// ServiceExports) in the chosen members and PlacementDecisions on the hub; scaling, selector
+// changes, an unhealthy member, a member that goes away, and deletion.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { load } from 'js-yaml';
+import { KubeConfig } from '@kubernetes/client-node';
+import { SchedulerController } from '../src/controllers/scheduler.js';
+import { ApiClient } from '../src/fleet/client.js';
+import { FleetWatcher } from '../src/fleet/watcher.js';
+import { placement } from './fixtures.js';
+import { TestFleet, envtestDir } from './env/fleet.js';
+import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
+import { createNode } from './env/members.js';
+
+const root = join(import.meta.dirname, '..', '..');
+let fleet: TestFleet;
+let hub: Endpoint;
+let watcher: FleetWatcher;
+let controller: SchedulerController;
+const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
+const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/shop/placements';
+
+async function installCrd(ep: Endpoint, file: string): Promise<void> {
+  const crd = load(readFileSync(file, 'utf8')) as { metadata: { name: string } };
+  await call(ep, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  await eventually(`${crd.metadata.name} established`, async () => {
+    const got = await call<{ status?: { conditions?: { type: string; status: string }[] } }>(ep, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+    return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+  });
+}
+
+const healthy = (ok: boolean) => ({ status: { conditions: [{ type: 'ControlPlaneHealthy', status: ok ? 'True' : 'False', reason: ok ? 'Healthy' : 'Down', message: ok ? 'fine' : 'control plane down', lastTransitionTime: new Date().toISOString() }] } });
+
+before(async () => {
+  fleet = await TestFleet.start({ members: 2 });
+  hub = fleet.hub.endpoint();
+  await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
+  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+  for (const ns of ['fleet', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const [i, m] of fleet.members.entries()) {
+    await installCrd(m.endpoint(), join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
+    await createNode(m.endpoint(), { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: i === 0 ? 'us-east1' : 'europe-west4' });
+    await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', {
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: m.name },
+      data: { config: Buffer.from(readFileSync(m.kubeconfig('admin'))).toString('base64') },
+    });
+    await eventually(`profile ${m.name}`, () =>
+      call(hub, 'POST', profiles, { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ClusterProfile', metadata: { name: m.name, labels: { environment: i === 0 ? 'production' : 'staging' } }, spec: { clusterManager: { name: 'tests' } } }),
+    );
+    await mergePatch(hub, `${profiles}/${m.name}/status`, healthy(true));
+  }
+  const kc = new KubeConfig();
+  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+  const client = new ApiClient(kc);
+  watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
+  watcher.start();
+  await watcher.ready;
+  controller = new SchedulerController(client, watcher, { resyncMs: 500 });
+  controller.start();
+}, { timeout: 900_000 });
+
+after(async () => {
+  controller?.stop();
+  watcher?.stop();
+  await fleet?.stop();
+});
+
+async function deployment(member: string, name: string): Promise<{ spec: { replicas: number } } | undefined> {
+  try {
+    return await call(fleet.member(member).endpoint(), 'GET', `/apis/apps/v1/namespaces/shop/deployments/${name}`);
+  } catch (e) {
+    if (e instanceof KubeError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+async function replicasEverywhere(name: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of fleet.members) {
+    const d = await deployment(m.name, name);
+    if (d !== undefined) out[m.name] = d.spec.replicas;
+  }
+  return out;
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
+  return eventually(what, f, 30_000, 100);
+}
+
+const web = () =>
+  placement('web', { namespace: 'shop', replicas: 4, cpu: '1', memory: '1Gi', service: { ports: [{ port: 80, targetPort: 8080 }], export: true } });
+
+test('a Placement becomes Deployments, Services and ServiceExports where it was placed, and PlacementDecisions', async () => {
+  await call(hub, 'POST', placements, web());
+  const placed = await until('web deployed', async () => {
+    const r = await replicasEverywhere('web');
+    return Object.values(r).reduce((s, n) => s + n, 0) === 4 ? r : undefined;
+  });
+  assert.deepEqual(placed, { 'member-1': 2, 'member-2': 2 });
+  for (const m of fleet.members) {
+    const ep = m.endpoint();
+    const svc = await call<{ spec: { ports: { port: number }[] } }>(ep, 'GET', '/api/v1/namespaces/shop/services/web');
+    assert.equal(svc.spec.ports[0]?.port, 80);
+    await call(ep, 'GET', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
+  }
+  const decision = await until('a PlacementDecision', async () => {
+    const d = await call<{ decisions: { clusterProfileRef: { name: string; namespace: string } }[]; schedulerName: string; metadata: { labels: Record<string, string>; ownerReferences: { kind: string }[] } }>(
+      hub, 'GET', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/shop/placementdecisions/web-0',
+    ).catch(() => undefined);
+    return d?.decisions.length === 2 ? d : undefined;
+  });
+  assert.deepEqual(decision.decisions.map((x) => x.clusterProfileRef.name).sort(), ['member-1', 'member-2']);
+  assert.equal(decision.decisions[0]?.clusterProfileRef.namespace, 'fleet');
+  assert.equal(decision.schedulerName, 'orrery');
+  assert.equal(decision.metadata.labels['multicluster.x-k8s.io/placement-key'], 'web');
+  assert.equal(decision.metadata.ownerReferences[0]?.kind, 'Placement');
+  const status = await until('status written', async () => {
+    const p = await call<{ status?: { replicas: number; conditions?: { type: string; status: string }[]; clusters?: unknown[] } }>(hub, 'GET', `${placements}/web`);
+    return p.status?.conditions?.some((c) => c.type === 'Scheduled' && c.status === 'True') ? p.status : undefined;
+  });
+  assert.equal(status.replicas, 4);
+  assert.equal(status.clusters?.length, 2);
+});
+
+test('kubectl scale: the members follow', async () => {
+  const r = fleet.hub.kubectl(['-n', 'shop', 'scale', 'placement/web', '--replicas=8']);
+  assert.equal(r.code, 0, r.stderr);
+  const placed = await until('8 replicas', async () => {
+    const x = await replicasEverywhere('web');
+    return Object.values(x).reduce((s, n) => s + n, 0) === 8 ? x : undefined;
+  });
+  assert.deepEqual(placed, { 'member-1': 4, 'member-2': 4 });
+});
+
+test('a new selector moves the replicas, and removes them where they no longer belong', async () => {
+  await mergePatch(hub, `${placements}/web`, { spec: { clusterSelector: { matchLabels: { environment: 'staging' } } } });
+  const moved = await until('all on member-2', async () => {
+    const x = await replicasEverywhere('web');
+    return x['member-1'] === undefined && x['member-2'] === 8 ? x : undefined;
+  });
+  assert.deepEqual(moved, { 'member-2': 8 });
+  await until('the Service and ServiceExport left member-1', async () => {
+    const gone = await call(fleet.member('member-1').endpoint(), 'GET', '/api/v1/namespaces/shop/services/web').then(() => false, () => true);
+    return gone ? true : undefined;
+  });
+  await mergePatch(hub, `${placements}/web`, { spec: { clusterSelector: null } });
+});
+
+test('with the selector gone, nothing moves back on its own', async () => {
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await replicasEverywhere('web'), { 'member-2': 8 });
+});
+
+test('an unhealthy member: its replicas move, the others stay', async () => {
+  await call(hub, 'POST', placements, placement('api', { namespace: 'shop', replicas: 2, cpu: '1', memory: '1Gi', clusterSelector: { matchLabels: { environment: 'production' } } }));
+  await until('api on member-1', async () => ((await deployment('member-1', 'api'))?.spec.replicas === 2 ? true : undefined));
+  await mergePatch(hub, `${profiles}/member-2/status`, healthy(false));
+  const after = await until('web moved to member-1', async () => {
+    const x = await replicasEverywhere('web');
+    return x['member-1'] === 8 && x['member-2'] === undefined ? x : undefined;
+  });
+  assert.deepEqual(after, { 'member-1': 8 });
+  assert.equal((await deployment('member-1', 'api'))?.spec.replicas, 2, 'api stayed where it was');
+  await mergePatch(hub, `${profiles}/member-2/status`, healthy(true));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await replicasEverywhere('web'), { 'member-1': 8 }, 'not moved back on recovery');
+});
+
+test('a member whose API server stops: nothing is deleted anywhere, nothing moves within the grace period', async () => {
+  const m1 = fleet.member('member-1');
+  const before = await replicasEverywhere('web');
+  await m1.stopApiServer();
+  await until('member-1 unreachable', async () => (watcher.snapshot()?.byName.get('member-1')?.reachable === false ? true : undefined));
+  // let the controller run several cycles on that view
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.deepEqual(controller.decisions().get('shop/web')?.clusters, [{ name: 'member-1', replicas: 8 }], 'the decision holds');
+  assert.equal(await deployment('member-2', 'web'), undefined, 'nothing was added elsewhere either');
+  await m1.startApiServer();
+  await until('member-1 back', async () => (watcher.snapshot()?.byName.get('member-1')?.reachable !== false ? true : undefined));
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(await replicasEverywhere('web'), before);
+  assert.equal((await deployment('member-1', 'api'))?.spec.replicas, 2);
+});
+
+test('deleting the Placement removes everything it created', async () => {
+  await call(hub, 'DELETE', `${placements}/web`);
+  await call(hub, 'DELETE', `${placements}/api`);
+  await until('web and api gone from the members', async () => {
+    const x = { ...(await replicasEverywhere('web')), ...(await replicasEverywhere('api')) };
+    return Object.keys(x).length === 0 ? true : undefined;
+  });
+  await until('the Placement is gone', async () => call(hub, 'GET', `${placements}/web`).then(() => undefined, (e) => (e instanceof KubeError && e.status === 404 ? true : undefined)));
+  await until('the PlacementDecision is collected', async () =>
+    call(hub, 'GET', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/shop/placementdecisions/web-0').then(() => undefined, (e) => (e instanceof KubeError && e.status === 404 ? true : undefined)),
+  );
+});
