@@ -19,8 +19,11 @@ import { table } from './table.js';
 const USAGE = `Usage: orrery <command> [flags]
 
 Commands:
-  serve      Run the HTTP API on a fleet snapshot file, with Placements kept in memory
+  serve      Embedded: the HTTP API on a fleet snapshot file, with Placements kept in memory
              --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
+             On a hub: the scheduler, the deployer and the HTTP API (in-cluster config in a Pod)
+             --kubeconfig HUB [--clusterprofile-provider-file FILE] [--namespace NS]
+             [--lease-namespace NS] [--port N] [--address ADDR]
   plan       Decide where every Placement's replicas go on a fleet snapshot file
              --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy]
              [--budget-ms N] [--output table|json|yaml]
@@ -198,9 +201,15 @@ async function serve(args: string[]): Promise<number> {
       port: { type: 'string' },
       address: { type: 'string' },
       'token-file': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'in-cluster': { type: 'boolean' },
+      'clusterprofile-provider-file': { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      'lease-namespace': { type: 'string' },
     },
     strict: true,
   });
+  if (values.kubeconfig !== undefined || values['in-cluster'] === true) return serveHub(values);
   if (values.fleet === undefined) throw new UsageError('serve needs --fleet FILE');
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
@@ -233,6 +242,79 @@ async function serve(args: string[]): Promise<number> {
   process.stderr.write(`orrery: serving ${inputs.value.snapshot.clusters.length} clusters and ${inputs.value.placements.length} placements on ${url} (docs at ${url}/docs)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => void app.close().then(() => resolve());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function serveHub(values: {
+  kubeconfig?: string;
+  port?: string;
+  address?: string;
+  'clusterprofile-provider-file'?: string;
+  namespace?: string;
+  'lease-namespace'?: string;
+}): Promise<number> {
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
+  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }, { FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }] =
+    await Promise.all([
+      import('@kubernetes/client-node'),
+      import('../fleet/access.js'),
+      import('../fleet/client.js'),
+      import('../fleet/watcher.js'),
+      import('../controllers/scheduler.js'),
+      import('../controllers/leader.js'),
+      import('../controllers/engine.js'),
+      import('../server/app.js'),
+      import('../server/metrics.js'),
+      import('../server/kubeAuth.js'),
+    ]);
+  const kc = new KubeConfig();
+  try {
+    if (values.kubeconfig !== undefined) kc.loadFromFile(values.kubeconfig);
+    else kc.loadFromCluster();
+  } catch (e) {
+    return fail(`reading the hub kubeconfig: ${(e as Error).message}`);
+  }
+  let providers: ProviderFile | undefined;
+  if (values['clusterprofile-provider-file'] !== undefined) {
+    const loaded = await loadProviderFile(values['clusterprofile-provider-file']);
+    if (!loaded.ok) return fail(loaded.error);
+    providers = loaded.value;
+  }
+  const hub = new ApiClient(kc);
+  const log = (m: string) => process.stderr.write(`orrery: ${m}\n`);
+  const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}) });
+  const identity = process.env.POD_NAME ?? process.env.HOSTNAME ?? `orrery-${process.pid}`;
+  const elector = new LeaderElector(hub, { namespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'orrery-system', name: 'orrery-scheduler', identity });
+  const controller = new SchedulerController(hub, watcher, { writes: () => elector.isLeader, log });
+  const engine = new ClusterEngine(hub, watcher, controller);
+  const metrics = new Metrics(() => engine);
+  elector.on('started', () => log(`${identity} leads: writing decisions`));
+  // A leader that loses the Lease exits, and starts again as a follower.
+  elector.on('stopped', () => {
+    log(`${identity} lost the lease: exiting`);
+    process.exit(1);
+  });
+  watcher.start();
+  controller.start();
+  elector.start();
+  const app = await buildApp({ engine, metrics, auth: new KubeAuthenticator(hub), logger: process.env.ORRERY_LOG !== 'off' });
+  const url = await app.listen({ port, host: values.address ?? '127.0.0.1' });
+  log(`serving the HTTP API on ${url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      void (async () => {
+        elector.removeAllListeners('stopped');
+        await elector.stop();
+        controller.stop();
+        watcher.stop();
+        await app.close();
+        resolve();
+      })();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -29,6 +29,8 @@ export interface SchedulerOptions {
   readonly unreachableGraceMs?: number;
   readonly resyncMs?: number;
   readonly coalesceMs?: number;
+  /** Whether this instance may write (it leads); one that may not still keeps decisions for the API. */
+  readonly writes?: () => boolean;
   readonly clock?: () => number;
   readonly log?: (message: string) => void;
 }
@@ -140,6 +142,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.state = stateOf(snapshot, cycle);
     this.last = new Map(cycle.result.decisions.map((d) => [d.placement, d]));
 
+    if (this.opts.writes !== undefined && !this.opts.writes()) {
+      this.emit('reconciled', cycle.result.decisions);
+      return;
+    }
     const desired = new Map<string, Set<string>>(); // member → placement labels it should run
     for (const p of live) {
       const d = this.last.get(placementKey(p));

@@ -1,0 +1,97 @@
+// The HTTP API's view in cluster mode: Placements live on the hub and the controller's
+// decisions are the answers. Scaling goes through the Placement's scale subresource, so the
+// hook and an HPA targeting the Placement are one mechanism.
+
+import { occupiedSnapshot } from '../core/capacity.js';
+import { explainPlacement } from '../core/explain.js';
+import { freeWithout, placeOne } from '../core/incremental.js';
+import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import { compareNames, placementKey } from '../core/model.js';
+import { ApiError, type ApiClient } from '../fleet/client.js';
+import type { FleetWatcher } from '../fleet/watcher.js';
+import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
+import type { SchedulerController } from './scheduler.js';
+
+export class ClusterEngine implements Engine {
+  readonly mode = 'cluster' as const;
+  private revision = 0;
+
+  constructor(
+    private readonly hub: ApiClient,
+    private readonly fleet: FleetWatcher,
+    private readonly controller: SchedulerController,
+  ) {
+    controller.on('reconciled', () => this.revision++);
+  }
+
+  version(): number {
+    return (this.fleet.snapshot()?.generation ?? 0) * 1_000_003 + this.revision;
+  }
+
+  snapshot(): FleetSnapshot | undefined {
+    return this.controller.fleetState()?.snapshot;
+  }
+
+  free(): Float64Array | undefined {
+    return this.controller.fleetState()?.free;
+  }
+
+  placements(): PlacementView[] {
+    const decisions = this.controller.decisions();
+    return [...this.controller.placementObjects()]
+      .sort((a, b) => compareNames(placementKey(a), placementKey(b)))
+      .flatMap((p) => {
+        const d = decisions.get(placementKey(p));
+        return d ? [{ placement: p, decision: d }] : [];
+      });
+  }
+
+  get(key: string): PlacementView | undefined {
+    return this.placements().find((v) => v.decision.placement === key);
+  }
+
+  async put(): Promise<EngineResult<PlacementView>> {
+    return { ok: false, status: 409, message: 'placements are applied to the hub in cluster mode (kubectl apply)' };
+  }
+
+  async remove(): Promise<EngineResult<void>> {
+    return { ok: false, status: 409, message: 'placements are deleted on the hub in cluster mode (kubectl delete)' };
+  }
+
+  async scale(key: string, replicas: number): Promise<EngineResult<PlacementView>> {
+    const current = this.get(key);
+    const state = this.controller.fleetState();
+    if (current === undefined || state === undefined) return { ok: false, status: 404, message: `placement ${key} not found` };
+    const [ns, name] = key.split('/') as [string, string];
+    try {
+      await this.hub.mergePatch(`/apis/placement.orrery.dev/v1alpha1/namespaces/${ns}/placements/${name}/scale`, { spec: { replicas } });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return { ok: false, status: 404, message: `placement ${key} not found` };
+      if (e instanceof ApiError && e.status === 422) return { ok: false, status: 422, message: e.message };
+      return { ok: false, status: 503, message: `the hub refused the scale: ${(e as Error).message}` };
+    }
+    // The answer now: what the controller will decide on its next cycle, from the same state.
+    const placement = { ...current.placement, spec: { ...current.placement.spec, replicas } };
+    return { ok: true, value: { placement, decision: placeOne(state, placement).decision } };
+  }
+
+  whatif(placements: readonly Placement[]): Decision[] {
+    let state = this.controller.fleetState();
+    if (state === undefined) return [];
+    const out: Decision[] = [];
+    for (const p of placements) {
+      const r = placeOne(state, p);
+      state = r.state;
+      out.push(r.decision);
+    }
+    return out;
+  }
+
+  explain(key: string) {
+    const v = this.get(key);
+    const state = this.controller.fleetState();
+    if (v === undefined || state === undefined) return undefined;
+    const e = explainPlacement(occupiedSnapshot(state.snapshot, freeWithout(state, key)), v.placement, { previous: [...this.controller.decisions().values()] });
+    return 'invalid' in e ? undefined : e;
+  }
+}
