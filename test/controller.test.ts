@@ -14,7 +14,7 @@ import { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
-import { createNode } from './env/members.js';
+import { createNode, markPodsReady } from './env/members.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -125,6 +125,23 @@ test('a Placement becomes Deployments, Services and ServiceExports where it was 
   });
   assert.equal(status.replicas, 4);
   assert.equal(status.clusters?.length, 2);
+});
+
+test('ready replicas in the members are counted in the Placement status', async () => {
+  for (const m of fleet.members) await markPodsReady(m.endpoint(), 'shop', 'app=web');
+  const status = await until('Available', async () => {
+    const p = await call<{ status?: { conditions?: { type: string; status: string }[]; clusters?: { name: string; readyReplicas: number }[] } }>(hub, 'GET', `${placements}/web`);
+    return p.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ? p.status : undefined;
+  });
+  assert.deepEqual(status.clusters?.map((c) => c.readyReplicas), [2, 2]);
+});
+
+test('drift is repaired: a deleted or edited Deployment comes back as decided', async () => {
+  const m1 = fleet.member('member-1').endpoint();
+  await call(m1, 'DELETE', '/apis/apps/v1/namespaces/shop/deployments/web');
+  await until('recreated', async () => ((await deployment('member-1', 'web'))?.spec.replicas === 2 ? true : undefined));
+  await mergePatch(m1, '/apis/apps/v1/namespaces/shop/deployments/web', { spec: { replicas: 7 } });
+  await until('restored', async () => ((await deployment('member-1', 'web'))?.spec.replicas === 2 ? true : undefined));
 });
 
 test('kubectl scale: the members follow', async () => {

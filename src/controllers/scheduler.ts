@@ -205,7 +205,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
   private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout): Promise<void> {
     const status = statusFor(p, d, rollout, p.status, new Date().toISOString());
-    if (JSON.stringify(status) === JSON.stringify(p.status)) return;
+    // The server may order fields its own way: compare content, not text.
+    if (canonical(status) === canonical(p.status)) return;
     await this.hub.apply(
       `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}/status`,
       { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, status },
@@ -275,4 +276,11 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.last.delete(placementKey(p));
     }
   }
+}
+
+/** JSON with object keys sorted, so that equal content gives equal text. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
 }
