@@ -23,7 +23,7 @@ Commands:
              --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
              On a hub: the scheduler, the deployer and the HTTP API (in-cluster config in a Pod)
              --kubeconfig HUB [--clusterprofile-provider-file FILE] [--namespace NS]
-             [--lease-namespace NS] [--port N] [--address ADDR]
+             [--lease-namespace NS] [--lease-seconds N] [--port N] [--address ADDR]
   plan       Decide where every Placement's replicas go on a fleet snapshot file
              --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy]
              [--budget-ms N] [--output table|json|yaml]
@@ -206,6 +206,7 @@ async function serve(args: string[]): Promise<number> {
       'clusterprofile-provider-file': { type: 'string' },
       namespace: { type: 'string', short: 'n' },
       'lease-namespace': { type: 'string' },
+      'lease-seconds': { type: 'string' },
     },
     strict: true,
   });
@@ -255,7 +256,10 @@ async function serveHub(values: {
   'clusterprofile-provider-file'?: string;
   namespace?: string;
   'lease-namespace'?: string;
+  'lease-seconds'?: string;
 }): Promise<number> {
+  const leaseSeconds = Number(values['lease-seconds'] ?? 15);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
   const [{ KubeConfig }, { loadProviderFile }, { ApiClient }, { FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }] =
@@ -288,7 +292,7 @@ async function serveHub(values: {
   const log = (m: string) => process.stderr.write(`orrery: ${m}\n`);
   const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}) });
   const identity = process.env.POD_NAME ?? process.env.HOSTNAME ?? `orrery-${process.pid}`;
-  const elector = new LeaderElector(hub, { namespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'orrery-system', name: 'orrery-scheduler', identity });
+  const elector = new LeaderElector(hub, { namespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'orrery-system', name: 'orrery-scheduler', identity, leaseSeconds });
   const controller = new SchedulerController(hub, watcher, { writes: () => elector.isLeader, log });
   const engine = new ClusterEngine(hub, watcher, controller);
   const metrics = new Metrics(() => engine);
