@@ -14,13 +14,14 @@ import { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
-import { createNode, markPodsReady } from './env/members.js';
+import { createNode, markPodsReady, reapTerminatingPods } from './env/members.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 let hub: Endpoint;
 let watcher: FleetWatcher;
 let controller: SchedulerController;
+const reapers: (() => void)[] = [];
 const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/shop/placements';
 
@@ -54,17 +55,19 @@ before(async () => {
     );
     await mergePatch(hub, `${profiles}/${m.name}/status`, healthy(true));
   }
+  for (const m of fleet.members) reapers.push(reapTerminatingPods(m.endpoint()));
   const kc = new KubeConfig();
   kc.loadFromFile(fleet.hub.kubeconfig('admin'));
   const client = new ApiClient(kc);
   watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
   watcher.start();
   await watcher.ready;
-  controller = new SchedulerController(client, watcher, { resyncMs: 500 });
+  controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000 });
   controller.start();
 }, { timeout: 900_000 });
 
 after(async () => {
+  for (const stop of reapers) stop();
   controller?.stop();
   watcher?.stop();
   await fleet?.stop();
@@ -202,6 +205,23 @@ test('a member whose API server stops: nothing is deleted anywhere, nothing move
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(await replicasEverywhere('web'), before);
   assert.equal((await deployment('member-1', 'api'))?.spec.replicas, 2);
+});
+
+test('replicas that stay Pending for lack of room are placed elsewhere', async () => {
+  // member-1 has room for 10 cpu in total, but on no single node
+  await createNode(fleet.member('member-1').endpoint(), { name: 'member-1-small', cpu: '6', memory: '64Gi', pods: 100, region: 'us-east1' });
+  await call(hub, 'POST', placements, placement('big', { namespace: 'shop', replicas: 1, cpu: '10', memory: '1Gi', locality: { preferred: [{ region: 'us-east1', weight: 100 }] } }));
+  const first = await until('big placed', async () => {
+    const x = await replicasEverywhere('big');
+    return Object.keys(x).length > 0 ? x : undefined;
+  });
+  assert.deepEqual(first, { 'member-1': 1 }, 'the preferred region first');
+  const moved = await until('big moved', async () => {
+    const x = await replicasEverywhere('big');
+    return x['member-2'] === 1 && x['member-1'] === undefined ? x : undefined;
+  });
+  assert.deepEqual(moved, { 'member-2': 1 });
+  await call(hub, 'DELETE', `${placements}/big`);
 });
 
 test('deleting the Placement removes everything it created', async () => {

@@ -296,6 +296,11 @@ async function serveHub(values: {
   const controller = new SchedulerController(hub, watcher, { writes: () => elector.isLeader, log });
   const engine = new ClusterEngine(hub, watcher, controller);
   const metrics = new Metrics(() => engine);
+  controller.on('reconciled', (r) => {
+    metrics.scheduling.observe({ operation: 'cycle' }, r.stats.solveMs / 1000);
+    metrics.solver.observe({ solver: r.stats.solver }, r.stats.solveMs / 1000);
+    if (elector.isLeader) metrics.moved.inc(r.stats.moves);
+  });
   elector.on('started', () => log(`${identity} leads: writing decisions`));
   // A leader that loses the Lease exits, and starts again as a follower.
   elector.on('stopped', () => {

@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import { type FleetState, stateOf } from '../core/incremental.js';
-import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
 import { makeSnapshot, placementKey } from '../core/model.js';
 import { scheduleCycle } from '../core/schedule.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -13,6 +13,7 @@ import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { type DecisionSlice, slicesFor } from './decisions.js';
 import { Deployer, FIELD_MANAGER, placementLabel } from './deployer.js';
+import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 
 export const FINALIZER = 'placement.orrery.dev/cleanup';
@@ -27,6 +28,10 @@ type PlacementObject = Placement & {
 export interface SchedulerOptions {
   /** how long a member may be unreadable before its replicas are placed elsewhere */
   readonly unreachableGraceMs?: number;
+  /** how long a replica may stay Pending for lack of room before it is placed elsewhere */
+  readonly pendingGraceMs?: number;
+  /** how long a cluster then takes no new replicas of that placement */
+  readonly avoidMs?: number;
   readonly resyncMs?: number;
   readonly coalesceMs?: number;
   /** Whether this instance may write (it leads); one that may not still keeps decisions for the API. */
@@ -36,8 +41,8 @@ export interface SchedulerOptions {
 }
 
 export interface SchedulerEvents {
-  /** after every reconcile: the decisions in force */
-  reconciled: [readonly Decision[]];
+  /** after every reconcile: the decisions in force and what the cycle took */
+  reconciled: [ScheduleResult];
 }
 
 export class SchedulerController extends EventEmitter<SchedulerEvents> {
@@ -46,6 +51,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private last = new Map<string, Decision>();
   private state: FleetState | undefined;
   private readonly writtenSlices = new Map<string, string>();
+  /** replicas stuck Pending for lack of room: placement key → cluster → count */
+  private stuck = new Map<string, Map<string, number>>();
+  /** placement key → cluster → until when it takes no new replicas of it */
+  private readonly avoiding = new Map<string, Map<string, number>>();
   private running = false;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -133,17 +142,27 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     for (const p of live) {
       const key = placementKey(p);
       const known = this.last.get(key);
-      if (known !== undefined) previous.push(known);
+      const stuck = this.stuck.get(key);
+      // Replicas that could not start where they were placed count as not placed there.
+      if (known !== undefined && stuck !== undefined) {
+        previous.push({ ...known, clusters: known.clusters.map((c) => ({ name: c.name, replicas: Math.max(0, c.replicas - (stuck.get(c.name) ?? 0)) })).filter((c) => c.replicas > 0) });
+      } else if (known !== undefined) previous.push(known);
       else if (p.status?.clusters !== undefined) {
         previous.push({ placement: key, clusters: p.status.clusters.map((c) => ({ name: c.name, replicas: c.replicas })), unscheduledReplicas: 0, reason: 'Scheduled', message: '' });
       }
     }
-    const cycle = scheduleCycle(snapshot, live, { previous, ...(this.opts.clock ? { clock: this.opts.clock } : {}) });
+    const now = Date.now();
+    const avoid = new Map<string, Set<string>>();
+    for (const [key, clusters] of this.avoiding) {
+      for (const [name, until] of clusters) if (until > now) (avoid.get(key) ?? avoid.set(key, new Set()).get(key)!).add(name);
+    }
+    this.stuck = new Map();
+    const cycle = scheduleCycle(snapshot, live, { previous, avoid, clock: this.opts.clock ?? (() => performance.now()) });
     this.state = stateOf(snapshot, cycle);
     this.last = new Map(cycle.result.decisions.map((d) => [d.placement, d]));
 
     if (this.opts.writes !== undefined && !this.opts.writes()) {
-      this.emit('reconciled', cycle.result.decisions);
+      this.emit('reconciled', cycle.result);
       return;
     }
     const desired = new Map<string, Set<string>>(); // member → placement labels it should run
@@ -156,7 +175,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       await this.writeSlices(p, d, snapshot);
     }
     await this.prune(snapshot, desired, deleting);
-    this.emit('reconciled', cycle.result.decisions);
+    this.emit('reconciled', cycle.result);
   }
 
   /** Members unreadable for less than the grace period keep their replicas. */
@@ -196,11 +215,40 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
         const r = await this.deployer.apply(c.name, client, p, c.replicas);
         applied.add(c.name);
         ready.set(c.name, r.readyReplicas);
+        if (r.readyReplicas < c.replicas) await this.checkPending(p, c.name, client);
       } catch (e) {
         failed.set(c.name, (e as Error).message);
       }
     }
     return { applied, ready, failed };
+  }
+
+  /**
+   * Pods of the placement that the member's scheduler could not place, for longer than the
+   * grace period: the cluster is at its ceiling for this placement. They are placed elsewhere
+   * on the next cycle, and the cluster takes no new replicas of it for a while.
+   */
+  private async checkPending(p: Placement, cluster: string, client: ApiClient): Promise<void> {
+    const selector = encodeURIComponent(`${PLACEMENT_LABEL}=${placementLabel(placementKey(p))}`);
+    const pods = await client.list<{ metadata: { creationTimestamp?: string }; spec: { nodeName?: string }; status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] } }>(
+      `/api/v1/namespaces/${p.metadata.namespace}/pods?labelSelector=${selector}`,
+    );
+    const grace = this.opts.pendingGraceMs ?? 60_000;
+    const now = Date.now();
+    let stuck = 0;
+    for (const pod of pods.items) {
+      if (pod.spec.nodeName) continue;
+      const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
+      if (c?.status !== 'False' || c.reason !== 'Unschedulable') continue;
+      const since = Date.parse(pod.metadata.creationTimestamp ?? c.lastTransitionTime ?? '');
+      if (Number.isFinite(since) && now - since >= grace) stuck++;
+    }
+    if (stuck === 0) return;
+    const key = placementKey(p);
+    (this.stuck.get(key) ?? this.stuck.set(key, new Map()).get(key)!).set(cluster, stuck);
+    (this.avoiding.get(key) ?? this.avoiding.set(key, new Map()).get(key)!).set(cluster, now + (this.opts.avoidMs ?? 300_000));
+    this.log(`${key}: ${stuck} replicas cannot start in ${cluster}; placing them elsewhere`);
+    this.again = true;
   }
 
   private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout): Promise<void> {

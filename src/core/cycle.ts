@@ -22,6 +22,11 @@ export interface ScheduleOptions {
   /** Largest steering relaxation, in variables. */
   readonly steerMaxVariables?: number;
   /**
+   * Clusters a placement gets no new replicas on (placement key → cluster names), as when its
+   * replicas there stayed Pending for lack of room: it keeps what runs there.
+   */
+  readonly avoid?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
    * Time allowed for the whole solve, read from `clock`. Past it, every tier not yet solved
    * takes its greedy answer, and linear programs are cut short. Without it the solve is bounded
    * by model size alone and fully deterministic.
@@ -42,6 +47,8 @@ export interface Job {
   /** eligible cluster rows, best first (worked out on first use) */
   readonly order: Int32Array;
   readonly previous: ReadonlyMap<number, number> | undefined;
+  /** cluster rows that take no new replicas of this placement */
+  readonly avoid: ReadonlySet<number> | undefined;
 }
 
 export interface Cycle {
@@ -165,7 +172,12 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       if (row === undefined || n <= 0) continue;
       (prevRows ??= new Map()).set(row, n);
     }
-    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, bonus, fleet));
+    let avoid: Set<number> | undefined;
+    for (const name of opts.avoid?.get(key) ?? []) {
+      const row = cache.rowOf.get(name);
+      if (row !== undefined) (avoid ??= new Set()).add(row);
+    }
+    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, avoid, bonus, fleet));
   }
   return { ctx, profile, jobs, invalid };
 }
@@ -175,12 +187,13 @@ function makeJob(
   eligible: { mask: Uint8Array; count: number },
   scored: Scored,
   previous: Map<number, number> | undefined,
+  avoid: ReadonlySet<number> | undefined,
   bonus: number,
   fleet: FleetIndex,
 ): Job {
   const base = scored.pref;
   if (previous === undefined || bonus === 0) {
-    return { p, weight: p.priority + 1, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous };
+    return { p, weight: p.priority + 1, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous, avoid };
   }
   const pref = (row: number) => (base[row] as number) + (previous.has(row) && eligible.mask[row] === 1 ? bonus : 0);
   let order: Int32Array | undefined;
@@ -192,6 +205,7 @@ function makeJob(
     basePref: base,
     pref,
     previous,
+    avoid,
     // The clusters it ran on move up by the stability bonus: merge them into the shared order
     // instead of sorting every cluster again.
     get order() {

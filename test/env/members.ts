@@ -121,3 +121,29 @@ export async function createAllocatedClaim(
     status: { allocation: { devices: { results: taken.map((t) => ({ request: 'req', driver: t.driver, pool: t.pool, device: t.device })) } } },
   });
 }
+
+/**
+ * What a kubelet does for deleted Pods: confirms them gone. Without kubelets, a bound Pod that
+ * is deleted stays Terminating and keeps its node's room. Returns a function that stops it.
+ */
+export function reapTerminatingPods(ep: Endpoint, everyMs = 250): () => void {
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      try {
+        const pods = await call<{ items: { metadata: { name: string; namespace: string; deletionTimestamp?: string } }[] }>(ep, 'GET', '/api/v1/pods');
+        for (const p of pods.items) {
+          if (p.metadata.deletionTimestamp === undefined) continue;
+          await call(ep, 'DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}?gracePeriodSeconds=0`).catch(() => undefined);
+        }
+      } catch {
+        // the member may be down for a while: try again
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  };
+  void loop();
+  return () => {
+    stopped = true;
+  };
+}

@@ -75,7 +75,7 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   const everyDomain = Number.isFinite(job.p.spread.maxSkew);
   for (const row of job.order) {
     const have = kept?.get(row) ?? 0;
-    let cap = fitCount(free, row * dims, job.p.demand);
+    let cap = job.avoid?.has(row) ? 0 : fitCount(free, row * dims, job.p.demand);
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
     if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;
