@@ -60,6 +60,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private timer: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private stopped = false;
+  private fullNext = true;
+  /** what was last applied where: placement key + cluster → signature and ready replicas */
+  private readonly applied = new Map<string, { sig: string; ready: number }>();
 
   constructor(
     private readonly hub: ApiClient,
@@ -73,7 +76,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   start(): void {
     this.placements.start();
     this.fleet.on('snapshot', () => this.trigger());
-    this.resync = setInterval(() => this.trigger(), this.opts.resyncMs ?? 30_000);
+    // The periodic re-check applies everything again (repairing drift) and looks for replicas
+    // that cannot start; the cycles in between apply only what changed.
+    this.resync = setInterval(() => {
+      this.fullNext = true;
+      this.trigger();
+    }, this.opts.resyncMs ?? 30_000);
     this.trigger();
   }
 
@@ -165,16 +173,23 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.emit('reconciled', cycle.result);
       return;
     }
+    const full = this.fullNext;
+    this.fullNext = false;
     const desired = new Map<string, Set<string>>(); // member → placement labels it should run
+    const wanted = new Set<string>();
     for (const p of live) {
       const d = this.last.get(placementKey(p));
       if (d === undefined) continue;
       await this.ensureFinalizer(p);
-      const rollout = await this.rollout(p, d, snapshot, desired);
+      const rollout = await this.rollout(p, d, snapshot, desired, wanted, full);
       await this.writeStatus(p, d, rollout);
       await this.writeSlices(p, d, snapshot);
     }
-    await this.prune(snapshot, desired, deleting);
+    // Something left a cluster, or a Placement is going: time to clean up.
+    const left = [...this.applied.keys()].filter((k) => !wanted.has(k));
+    if (full || deleting.length > 0 || left.length > 0) {
+      if (await this.prune(snapshot, desired, deleting)) for (const k of left) this.applied.delete(k);
+    }
     this.emit('reconciled', cycle.result);
   }
 
@@ -199,13 +214,30 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     );
   }
 
-  private async rollout(p: Placement, d: Decision, snapshot: FleetSnapshot, desired: Map<string, Set<string>>): Promise<Rollout> {
+  private async rollout(
+    p: PlacementObject,
+    d: Decision,
+    snapshot: FleetSnapshot,
+    desired: Map<string, Set<string>>,
+    wanted: Set<string>,
+    full: boolean,
+  ): Promise<Rollout> {
     const applied = new Set<string>();
     const ready = new Map<string, number>();
     const failed = new Map<string, string>();
-    const label = placementLabel(placementKey(p));
+    const key = placementKey(p);
+    const label = placementLabel(key);
     for (const c of d.clusters) {
       (desired.get(c.name) ?? desired.set(c.name, new Set()).get(c.name)!).add(label);
+      const at = `${key}|${c.name}`;
+      wanted.add(at);
+      const sig = `${p.metadata.uid ?? ''}|${p.metadata.generation ?? p.metadata.resourceVersion ?? ''}|${c.replicas}`;
+      const before = this.applied.get(at);
+      if (!full && before?.sig === sig) {
+        applied.add(c.name);
+        ready.set(c.name, before.ready);
+        continue;
+      }
       const client = this.fleet.memberClient(c.name);
       if (client === undefined) {
         failed.set(c.name, snapshot.byName.get(c.name)?.message ?? 'member not reachable');
@@ -215,7 +247,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
         const r = await this.deployer.apply(c.name, client, p, c.replicas);
         applied.add(c.name);
         ready.set(c.name, r.readyReplicas);
-        if (r.readyReplicas < c.replicas) await this.checkPending(p, c.name, client);
+        this.applied.set(at, { sig, ready: r.readyReplicas });
+        if (full && r.readyReplicas < c.replicas) await this.checkPending(p, c.name, client);
       } catch (e) {
         failed.set(c.name, (e as Error).message);
       }
@@ -291,10 +324,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
    * Removes workloads no longer chosen — only from members that can be reached, and only while
    * the inventory is whole — and finishes the deletion of Placements that were deleted.
    */
-  private async prune(snapshot: FleetSnapshot, desired: Map<string, Set<string>>, deleting: readonly PlacementObject[]): Promise<void> {
+  private async prune(snapshot: FleetSnapshot, desired: Map<string, Set<string>>, deleting: readonly PlacementObject[]): Promise<boolean> {
     if (this.fleet.problem() !== undefined || snapshot.clusters.some((c) => c.reachable === false && c.message === 'not in the latest list of ClusterProfiles')) {
       this.log('inventory incomplete: nothing is removed this cycle');
-      return;
+      return false;
     }
     const unreachable = new Set<string>();
     for (const c of snapshot.clusters) {
@@ -323,6 +356,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       }
       this.last.delete(placementKey(p));
     }
+    return unreachable.size === 0;
   }
 }
 
