@@ -62,7 +62,7 @@ before(async () => {
   watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
   watcher.start();
   await watcher.ready;
-  controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000 });
+  controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000, unreachableGraceMs: 4000 });
   controller.start();
 }, { timeout: 900_000 });
 
@@ -82,9 +82,11 @@ async function deployment(member: string, name: string): Promise<{ spec: { repli
   }
 }
 
+/** Replicas per member that can be read now; a member that is down is left out. */
 async function replicasEverywhere(name: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const m of fleet.members) {
+    if (!m.apiserver.alive) continue;
     const d = await deployment(m.name, name);
     if (d !== undefined) out[m.name] = d.spec.replicas;
   }
@@ -207,10 +209,24 @@ test('a member whose API server stops: nothing is deleted anywhere, nothing move
   assert.equal((await deployment('member-1', 'api'))?.spec.replicas, 2);
 });
 
+test('a member unreadable past the grace period: its replicas are placed elsewhere, and removed there only once it is back', async () => {
+  const m1 = fleet.member('member-1');
+  await m1.stopApiServer();
+  const moved = await until('web re-placed on member-2', async () => {
+    const x = await replicasEverywhere('web');
+    return x['member-2'] === 8 ? x : undefined;
+  });
+  assert.equal(moved['member-1'], undefined, 'member-1 cannot be read at all');
+  await m1.startApiServer();
+  await until('the old copy on member-1 removed once it is back', async () => ((await deployment('member-1', 'web')) === undefined ? true : undefined));
+  assert.equal((await deployment('member-1', 'api'))?.spec.replicas, 2, 'what still belongs there stays');
+});
+
 test('replicas that stay Pending for lack of room are placed elsewhere', async () => {
-  // member-1 has room for 10 cpu in total, but on no single node
+  // member-1 has room for 15 cpu in total, but on no single node; member-2 on one
   await createNode(fleet.member('member-1').endpoint(), { name: 'member-1-small', cpu: '6', memory: '64Gi', pods: 100, region: 'us-east1' });
-  await call(hub, 'POST', placements, placement('big', { namespace: 'shop', replicas: 1, cpu: '10', memory: '1Gi', locality: { preferred: [{ region: 'us-east1', weight: 100 }] } }));
+  await createNode(fleet.member('member-2').endpoint(), { name: 'member-2-big', cpu: '32', memory: '64Gi', pods: 100, region: 'europe-west4' });
+  await call(hub, 'POST', placements, placement('big', { namespace: 'shop', replicas: 1, cpu: '15', memory: '1Gi', locality: { preferred: [{ region: 'us-east1', weight: 100 }] } }));
   const first = await until('big placed', async () => {
     const x = await replicasEverywhere('big');
     return Object.keys(x).length > 0 ? x : undefined;
