@@ -8,10 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load } from 'js-yaml';
 import { TestFleet } from '../test/env/fleet.js';
 import { type Endpoint, call, eventually } from '../test/env/kube.js';
 import { createNode, reapTerminatingPods } from '../test/env/members.js';
+import { installCrd, registerMember } from '../test/env/hub.js';
 import { placement } from '../test/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,16 +36,13 @@ let server: ChildProcess | undefined;
 const reapers: (() => void)[] = [];
 try {
   for (const f of ['crds/placement.orrery.dev_placements.yaml', 'test/fixtures/crds/multicluster.x-k8s.io_clusterprofiles.yaml', 'test/fixtures/crds/multicluster.x-k8s.io_placementdecisions.yaml']) {
-    await call(hub, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', load(readFileSync(join(root, f), 'utf8')));
+    await installCrd(hub, join(root, f));
   }
   for (const ns of ['fleet', 'bench', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (const m of fleet.members) {
     for (let i = 0; i < 3; i++) await createNode(m.endpoint(), { name: `${m.name}-n${i}`, cpu: '64', memory: '256Gi', pods: 500 });
     reapers.push(reapTerminatingPods(m.endpoint(), 1000));
-    await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: m.name }, data: { config: Buffer.from(readFileSync(m.kubeconfig('admin'))).toString('base64') } });
-    await eventually(`profile ${m.name}`, () =>
-      call(hub, 'POST', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles', { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ClusterProfile', metadata: { name: m.name }, spec: { clusterManager: { name: 'bench' } } }),
-    );
+    await registerMember(hub, m, 'fleet');
   }
   const path = '/apis/placement.orrery.dev/v1alpha1/namespaces/bench/placements';
   await eventually('placements served', () => call(hub, 'GET', path));

@@ -3,10 +3,8 @@
 // changes, an unhealthy member, a member that goes away, and deletion.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { load } from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SchedulerController } from '../src/controllers/scheduler.js';
 import { ApiClient } from '../src/fleet/client.js';
@@ -15,6 +13,7 @@ import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
 import { createNode, markPodsReady, reapTerminatingPods } from './env/members.js';
+import { installCrd, registerMember } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -24,15 +23,6 @@ let controller: SchedulerController;
 const reapers: (() => void)[] = [];
 const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/shop/placements';
-
-async function installCrd(ep: Endpoint, file: string): Promise<void> {
-  const crd = load(readFileSync(file, 'utf8')) as { metadata: { name: string } };
-  await call(ep, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-  await eventually(`${crd.metadata.name} established`, async () => {
-    const got = await call<{ status?: { conditions?: { type: string; status: string }[] } }>(ep, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-    return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-  });
-}
 
 const healthy = (ok: boolean) => ({ status: { conditions: [{ type: 'ControlPlaneHealthy', status: ok ? 'True' : 'False', reason: ok ? 'Healthy' : 'Down', message: ok ? 'fine' : 'control plane down', lastTransitionTime: new Date().toISOString() }] } });
 
@@ -46,13 +36,7 @@ before(async () => {
   for (const [i, m] of fleet.members.entries()) {
     await installCrd(m.endpoint(), join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
     await createNode(m.endpoint(), { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: i === 0 ? 'us-east1' : 'europe-west4' });
-    await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', {
-      apiVersion: 'v1', kind: 'Secret', metadata: { name: m.name },
-      data: { config: Buffer.from(readFileSync(m.kubeconfig('admin'))).toString('base64') },
-    });
-    await eventually(`profile ${m.name}`, () =>
-      call(hub, 'POST', profiles, { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ClusterProfile', metadata: { name: m.name, labels: { environment: i === 0 ? 'production' : 'staging' } }, spec: { clusterManager: { name: 'tests' } } }),
-    );
+    await registerMember(hub, m, 'fleet', { environment: i === 0 ? 'production' : 'staging' });
     await mergePatch(hub, `${profiles}/${m.name}/status`, healthy(true));
   }
   for (const m of fleet.members) reapers.push(reapTerminatingPods(m.endpoint()));

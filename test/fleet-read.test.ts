@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { load } from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ProviderFile } from '../src/fleet/access.js';
 import { ApiClient } from '../src/fleet/client.js';
@@ -16,6 +15,7 @@ import { parseFleet } from '../src/fleet/snapshotFile.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, call, eventually, mergePatch } from './env/kube.js';
 import { createAllocatedClaim, createDeviceClass, createNode, createResourceSlice, markPodsReady } from './env/members.js';
+import { installCrd } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const plugin = join(root, 'test', 'fixtures', 'exec-plugin.mjs');
@@ -23,15 +23,6 @@ let fleet: TestFleet;
 let hub: Endpoint;
 let providers: ProviderFile;
 let providerFile: string;
-
-async function installCrd(ep: Endpoint, file: string): Promise<void> {
-  const crd = load(readFileSync(file, 'utf8')) as { metadata: { name: string } };
-  await call(ep, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-  await eventually(`${crd.metadata.name} established`, async () => {
-    const got = await call<{ status?: { conditions?: { type: string; status: string }[] } }>(ep, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-    return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-  });
-}
 
 async function profile(name: string, labels: Record<string, string>, status: Record<string, unknown>): Promise<void> {
   const path = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';

@@ -3,10 +3,8 @@
 // turns unreachable with its last capacity kept, and a deleted ClusterProfile leaves.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { load } from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { FleetSnapshot } from '../src/core/model.js';
 import { ApiClient } from '../src/fleet/client.js';
@@ -14,6 +12,7 @@ import { FleetWatcher } from '../src/fleet/watcher.js';
 import { TestFleet } from './env/fleet.js';
 import { type Endpoint, call, eventually, mergePatch } from './env/kube.js';
 import { createDeviceClass, createNode, createResourceSlice } from './env/members.js';
+import { installCrd, registerMember } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -25,20 +24,9 @@ const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterp
 before(async () => {
   fleet = await TestFleet.start({ members: 2 });
   hub = fleet.hub.endpoint();
-  const crd = load(readFileSync(join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'), 'utf8'));
-  await call(hub, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
   await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
-  for (const m of fleet.members) {
-    await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: m.name },
-      data: { config: Buffer.from(readFileSync(m.kubeconfig('admin'))).toString('base64') },
-    });
-    await eventually(`ClusterProfile ${m.name}`, () =>
-      call(hub, 'POST', profiles, { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ClusterProfile', metadata: { name: m.name }, spec: { clusterManager: { name: 'tests' } } }),
-    );
-  }
+  for (const m of fleet.members) await registerMember(hub, m, 'fleet');
   const kc = new KubeConfig();
   kc.loadFromFile(fleet.hub.kubeconfig('admin'));
   watcher = new FleetWatcher(new ApiClient(kc), { namespace: 'fleet', coalesceMs: 20, missingGraceMs: 60_000 });

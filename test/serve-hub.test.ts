@@ -4,14 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { load } from 'js-yaml';
 import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
 import { createNode } from './env/members.js';
+import { installCrd, registerMember } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -19,10 +18,6 @@ let hub: Endpoint;
 const servers = new Map<string, { child: ChildProcess; url: string }>();
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/shop/placements';
 const lease = '/apis/coordination.k8s.io/v1/namespaces/orrery-system/leases/orrery-scheduler';
-
-async function apply(ep: Endpoint, file: string): Promise<void> {
-  await call(ep, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', load(readFileSync(file, 'utf8')));
-}
 
 function startServer(name: string): Promise<void> {
   const child = spawn(
@@ -47,16 +42,13 @@ function startServer(name: string): Promise<void> {
 before(async () => {
   fleet = await TestFleet.start({ members: 1 });
   hub = fleet.hub.endpoint();
-  await apply(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-  await apply(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await apply(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+  await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
+  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_placementdecisions.yaml'));
   for (const ns of ['fleet', 'shop', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const m = fleet.member('member-1');
   await createNode(m.endpoint(), { name: 'node-1', cpu: '16', memory: '64Gi', pods: 100 });
-  await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'member-1' }, data: { config: Buffer.from(readFileSync(m.kubeconfig('admin'))).toString('base64') } });
-  await eventually('profile', () =>
-    call(hub, 'POST', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles', { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ClusterProfile', metadata: { name: 'member-1' }, spec: { clusterManager: { name: 'tests' } } }),
-  );
+  await registerMember(hub, m, 'fleet');
   await eventually('placements served', () => call(hub, 'GET', placements));
   await Promise.all([startServer('orrery-a'), startServer('orrery-b')]);
 }, { timeout: 900_000 });

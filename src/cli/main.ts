@@ -249,6 +249,35 @@ async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * A client for the hub (a kubeconfig file, or the Pod's own credentials) and the provider file.
+ * The Kubernetes client is loaded only by the commands that talk to a cluster.
+ */
+async function connectHub(
+  kubeconfig: string | undefined,
+  providerFile: string | undefined,
+): Promise<Result<{ hub: import('../fleet/client.js').ApiClient; providers: ProviderFile | undefined }, string>> {
+  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../fleet/access.js'),
+    import('../fleet/client.js'),
+  ]);
+  const kc = new KubeConfig();
+  try {
+    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
+    else kc.loadFromCluster();
+  } catch (e) {
+    return { ok: false, error: `reading the hub kubeconfig: ${(e as Error).message}` };
+  }
+  let providers: ProviderFile | undefined;
+  if (providerFile !== undefined) {
+    const loaded = await loadProviderFile(providerFile);
+    if (!loaded.ok) return loaded;
+    providers = loaded.value;
+  }
+  return ok({ hub: new ApiClient(kc), providers });
+}
+
 async function serveHub(values: {
   kubeconfig?: string;
   port?: string;
@@ -262,11 +291,8 @@ async function serveHub(values: {
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
-  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }, { FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }] =
+  const [{ FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }] =
     await Promise.all([
-      import('@kubernetes/client-node'),
-      import('../fleet/access.js'),
-      import('../fleet/client.js'),
       import('../fleet/watcher.js'),
       import('../controllers/scheduler.js'),
       import('../controllers/leader.js'),
@@ -275,20 +301,9 @@ async function serveHub(values: {
       import('../server/metrics.js'),
       import('../server/kubeAuth.js'),
     ]);
-  const kc = new KubeConfig();
-  try {
-    if (values.kubeconfig !== undefined) kc.loadFromFile(values.kubeconfig);
-    else kc.loadFromCluster();
-  } catch (e) {
-    return fail(`reading the hub kubeconfig: ${(e as Error).message}`);
-  }
-  let providers: ProviderFile | undefined;
-  if (values['clusterprofile-provider-file'] !== undefined) {
-    const loaded = await loadProviderFile(values['clusterprofile-provider-file']);
-    if (!loaded.ok) return fail(loaded.error);
-    providers = loaded.value;
-  }
-  const hub = new ApiClient(kc);
+  const connected = await connectHub(values.kubeconfig, values['clusterprofile-provider-file']);
+  if (!connected.ok) return fail(connected.error);
+  const { hub, providers } = connected.value;
   const log = (m: string) => process.stderr.write(`orrery: ${m}\n`);
   const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}) });
   const identity = process.env.POD_NAME ?? process.env.HOSTNAME ?? `orrery-${process.pid}`;
@@ -343,29 +358,13 @@ async function fleet(args: string[]): Promise<number> {
   });
   const output = values.output ?? 'yaml';
   if (output !== 'yaml' && output !== 'json') throw new UsageError(`--output must be yaml or json, not "${output}"`);
-  // The Kubernetes client is loaded only by the commands that talk to a cluster.
-  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }, { readFleet }] = await Promise.all([
-    import('@kubernetes/client-node'),
-    import('../fleet/access.js'),
-    import('../fleet/client.js'),
-    import('../fleet/reader.js'),
-  ]);
-  const kc = new KubeConfig();
-  try {
-    if (values.kubeconfig !== undefined) kc.loadFromFile(values.kubeconfig);
-    else kc.loadFromCluster();
-  } catch (e) {
-    return fail(`reading the hub kubeconfig: ${(e as Error).message}`);
-  }
-  let providers: ProviderFile | undefined;
-  if (values['clusterprofile-provider-file'] !== undefined) {
-    const loaded = await loadProviderFile(values['clusterprofile-provider-file']);
-    if (!loaded.ok) return fail(loaded.error);
-    providers = loaded.value;
-  }
+  const { readFleet } = await import('../fleet/reader.js');
+  const connected = await connectHub(values.kubeconfig, values['clusterprofile-provider-file']);
+  if (!connected.ok) return fail(connected.error);
+  const { hub, providers } = connected.value;
   let read;
   try {
-    read = await readFleet(new ApiClient(kc), {
+    read = await readFleet(hub, {
       ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
       ...(providers !== undefined ? { providers } : {}),
     });

@@ -4,7 +4,7 @@
 
 import { occupiedSnapshot } from '../core/capacity.js';
 import { explainPlacement } from '../core/explain.js';
-import { freeWithout, placeOne } from '../core/incremental.js';
+import { freeWithout, placeAll, placeOne } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -76,15 +76,8 @@ export class ClusterEngine implements Engine {
   }
 
   whatif(placements: readonly Placement[]): Decision[] {
-    let state = this.controller.fleetState();
-    if (state === undefined) return [];
-    const out: Decision[] = [];
-    for (const p of placements) {
-      const r = placeOne(state, p);
-      state = r.state;
-      out.push(r.decision);
-    }
-    return out;
+    const state = this.controller.fleetState();
+    return state === undefined ? [] : placeAll(state, placements);
   }
 
   explain(key: string) {

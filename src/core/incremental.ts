@@ -96,3 +96,15 @@ export function freeWithout(state: FleetState, key: string): Float64Array {
   if (old !== undefined) release(free, old.job.p.demand.length, old.job, old.assign);
   return free;
 }
+
+/** The decisions for placements placed one after another on a state, which stays as it was. */
+export function placeAll(state: FleetState, placements: readonly Placement[]): Decision[] {
+  let s = state;
+  const out: Decision[] = [];
+  for (const p of placements) {
+    const r = placeOne(s, p);
+    s = r.state;
+    out.push(r.decision);
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
 
 import { explainPlacement } from '../core/explain.js';
 import { occupiedSnapshot } from '../core/capacity.js';
-import { type FleetState, freeWithout, placeOne, removeOne, startFleet } from '../core/incremental.js';
+import { type FleetState, freeWithout, placeAll, placeOne, removeOne, startFleet } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
@@ -89,20 +89,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   whatif(placements: readonly Placement[]): Decision[] {
-    return this.time(
-      'whatif',
-      () => {
-        let state = this.state;
-        const out: Decision[] = [];
-        for (const p of placements) {
-          const r = placeOne(state, p);
-          state = r.state;
-          out.push(r.decision);
-        }
-        return out;
-      },
-      () => undefined,
-    );
+    return this.time('whatif', () => placeAll(this.state, placements), () => undefined);
   }
 
   explain(key: string) {

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { capacityReport, fitReport, occupiedSnapshot } from '../../core/capacity.js';
 import { matchesSelector, parseSelector } from '../../core/labels.js';
-import type { Cluster, LabelSelector } from '../../core/model.js';
+import type { Cluster, FleetSnapshot, LabelSelector } from '../../core/model.js';
 import { parseMilli, parseUnits } from '../../core/quantity.js';
 import { untolerated } from '../../core/taints.js';
 import type { AnswerCache } from '../cache.js';
@@ -37,6 +37,13 @@ function keeper(q: Filters): { ok: true; keep: (c: Cluster) => boolean } | { ok:
   };
 }
 
+/** The fleet and its free capacity now, once the fleet has been read. */
+function current(engine: Engine): { snapshot: FleetSnapshot; free: Float64Array } | undefined {
+  const snapshot = engine.snapshot();
+  const free = engine.free();
+  return snapshot !== undefined && free !== undefined ? { snapshot, free } : undefined;
+}
+
 export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCache }> = async (app, { engine, cache }) => {
   app.get<{ Querystring: Filters }>(
     '/v1/capacity',
@@ -49,9 +56,9 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       config: { access: () => ({ verb: 'get', resource: 'capacity' }) },
     },
     async (req, reply) => {
-      const snapshot = engine.snapshot();
-      const free = engine.free();
-      if (snapshot === undefined || free === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
+      const now = current(engine);
+      if (now === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
+      const { snapshot, free } = now;
       const k = keeper(req.query);
       if (!k.ok) return reply.code(400).send(errorBody(400, k.message));
       return cache.get('capacity', req.query, () => {
@@ -82,9 +89,9 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       config: { access: () => ({ verb: 'get', resource: 'capacity' }) },
     },
     async (req, reply) => {
-      const snapshot = engine.snapshot();
-      const free = engine.free();
-      if (snapshot === undefined || free === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
+      const now = current(engine);
+      if (now === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
+      const { snapshot, free } = now;
       const q = req.query;
       const cpu = q.cpu === undefined ? { ok: true as const, value: 0 } : parseMilli(q.cpu);
       if (!cpu.ok) return reply.code(400).send(errorBody(400, `cpu: ${cpu.error}`));

@@ -1,0 +1,35 @@
+// Setting up a test hub: CRDs installed and established, members registered as ClusterProfiles
+// reached through kubeconfig Secrets.
+
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import type { ControlPlane } from './fleet.js';
+import { type Endpoint, call, eventually } from './kube.js';
+
+export async function installCrd(ep: Endpoint, file: string): Promise<void> {
+  const crd = load(readFileSync(file, 'utf8')) as { metadata: { name: string } };
+  await call(ep, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+  await eventually(`${crd.metadata.name} established`, async () => {
+    const got = await call<{ status?: { conditions?: { type: string; status: string }[] } }>(ep, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+    return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+  });
+}
+
+/** A member as a ClusterProfile in `namespace`, reached through a kubeconfig Secret of the same name. */
+export async function registerMember(hub: Endpoint, member: ControlPlane, namespace: string, labels: Record<string, string> = {}): Promise<void> {
+  await call(hub, 'POST', `/api/v1/namespaces/${namespace}/secrets`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: member.name },
+    data: { config: Buffer.from(readFileSync(member.kubeconfig('admin'))).toString('base64') },
+  });
+  // a CRD that has just been established may take a moment to accept objects
+  await eventually(`ClusterProfile ${member.name}`, () =>
+    call(hub, 'POST', `/apis/multicluster.x-k8s.io/v1alpha1/namespaces/${namespace}/clusterprofiles`, {
+      apiVersion: 'multicluster.x-k8s.io/v1alpha1',
+      kind: 'ClusterProfile',
+      metadata: { name: member.name, labels },
+      spec: { clusterManager: { name: 'tests' } },
+    }),
+  );
+}
