@@ -162,7 +162,11 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const now = Date.now();
     const avoid = new Map<string, Set<string>>();
     for (const [key, clusters] of this.avoiding) {
-      for (const [name, until] of clusters) if (until > now) (avoid.get(key) ?? avoid.set(key, new Set()).get(key)!).add(name);
+      for (const [name, until] of clusters) {
+        if (until > now) (avoid.get(key) ?? avoid.set(key, new Set()).get(key)!).add(name);
+        else clusters.delete(name);
+      }
+      if (clusters.size === 0) this.avoiding.delete(key);
     }
     this.stuck = new Map();
     const cycle = scheduleCycle(snapshot, live, { previous, avoid, clock: this.opts.clock ?? (() => performance.now()) });
@@ -355,6 +359,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
         if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
       }
       this.last.delete(placementKey(p));
+      this.avoiding.delete(placementKey(p));
+      for (const key of [...this.writtenSlices.keys()]) {
+        if (key.startsWith(`${p.metadata.namespace}/${p.metadata.name}-`)) this.writtenSlices.delete(key);
+      }
     }
     return unreachable.size === 0;
   }
