@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
-import { capacityReport } from '../core/capacity.js';
+import { capacityReport, reportAsQuantities } from '../core/capacity.js';
 import { explainPlacement } from '../core/explain.js';
 import { placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
-import { formatBytes, formatMilli, humanBytes, humanMilli } from '../core/quantity.js';
+import { humanBytes, humanMilli } from '../core/quantity.js';
 import { schedule } from '../core/schedule.js';
 import type { ProviderFile } from '../fleet/access.js';
 import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from '../fleet/snapshotFile.js';
@@ -149,13 +149,7 @@ async function capacity(args: string[]): Promise<number> {
   const report = capacityReport(fleet.value.snapshot);
   if (output !== 'table') {
     // Machine output in Kubernetes quantities, the way the snapshot file writes them.
-    const q = (a: { cpu: number; memory: number; pods: number }) => ({ cpu: formatMilli(a.cpu), memory: formatBytes(a.memory), pods: a.pods });
-    const row = <T extends { allocatable: { cpu: number; memory: number; pods: number }; free: { cpu: number; memory: number; pods: number } }>(r: T) => ({
-      ...r,
-      allocatable: q(r.allocatable),
-      free: q(r.free),
-    });
-    const value = { clusters: report.clusters.map(row), regions: report.regions.map(row), deviceClasses: report.deviceClasses, total: row(report.total) };
+    const value = reportAsQuantities(report);
     print(render(value, output, () => ''));
     return 0;
   }

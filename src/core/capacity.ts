@@ -3,6 +3,7 @@
 import type { Cluster, FleetSnapshot } from './model.js';
 import { compareNames, makeSnapshot } from './model.js';
 import { indexFleet } from './prepare.js';
+import { formatBytes, formatMilli } from './quantity.js';
 
 export interface Amounts {
   cpu: number;
@@ -142,4 +143,14 @@ export function fitReport(snapshot: FleetSnapshot, free: Float64Array, shape: Sh
   }
   clusters.sort((a, b) => b.replicas - a.replicas || compareNames(a.name, b.name));
   return { clusters, total };
+}
+
+function quantities(a: Amounts) {
+  return { cpu: formatMilli(a.cpu), memory: formatBytes(a.memory), pods: a.pods };
+}
+
+/** The report with cpu and memory as Kubernetes quantities ("500m", "64Gi"), for JSON and YAML. */
+export function reportAsQuantities(report: CapacityReport) {
+  const row = <T extends CapacityRow>(r: T) => ({ ...r, allocatable: quantities(r.allocatable), free: quantities(r.free) });
+  return { clusters: report.clusters.map(row), regions: report.regions.map(row), deviceClasses: report.deviceClasses, total: row(report.total) };
 }

@@ -1,7 +1,7 @@
 // Capacity for planners: what is free where, and how many replicas of a shape would fit.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { capacityReport, fitReport, occupiedSnapshot } from '../../core/capacity.js';
+import { capacityReport, fitReport, occupiedSnapshot, reportAsQuantities } from '../../core/capacity.js';
 import { matchesSelector, parseSelector } from '../../core/labels.js';
 import type { Cluster, FleetSnapshot, LabelSelector } from '../../core/model.js';
 import { parseMilli, parseUnits } from '../../core/quantity.js';
@@ -63,7 +63,7 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       if (!k.ok) return reply.code(400).send(errorBody(400, k.message));
       return cache.get('capacity', req.query, () => {
         const now = occupiedSnapshot(snapshot, free);
-        return { generation: snapshot.generation, ...capacityReport({ ...now, clusters: now.clusters.filter(k.keep) }) };
+        return { generation: snapshot.generation, ...reportAsQuantities(capacityReport({ ...now, clusters: now.clusters.filter(k.keep) })) };
       });
     },
   );
