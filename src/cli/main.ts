@@ -310,7 +310,10 @@ async function serveHub(values: {
     metrics.solver.observe({ solver: r.stats.solver }, r.stats.solveMs / 1000);
     if (elector.isLeader) metrics.moved.inc(r.stats.moves);
   });
-  elector.on('started', () => log(`${identity} leads: writing decisions`));
+  elector.on('started', () => {
+    log(`${identity} leads: writing decisions`);
+    controller.recheck();
+  });
   // A leader that loses the Lease exits, and starts again as a follower.
   elector.on('stopped', () => {
     log(`${identity} lost the lease: exiting`);

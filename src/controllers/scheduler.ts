@@ -92,6 +92,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     if (this.resync) clearInterval(this.resync);
   }
 
+  /** A full re-check now: everything applied again, as when this instance has just become leader. */
+  recheck(): void {
+    this.fullNext = true;
+    this.trigger();
+  }
+
   /** The decisions in force, by placement key. */
   decisions(): ReadonlyMap<string, Decision> {
     return this.last;
