@@ -54,7 +54,8 @@ export function serviceFor(p: Placement): object | undefined {
     spec: {
       selector,
       ports: svc.ports.map((port, i) => ({
-        name: port.name ?? (svc.ports.length > 1 ? `port-${i}` : undefined),
+        // several ports must be named; one may be
+        ...(port.name !== undefined ? { name: port.name } : svc.ports.length > 1 ? { name: `port-${i}` } : {}),
         port: port.port,
         ...(port.targetPort !== undefined ? { targetPort: port.targetPort } : {}),
         protocol: port.protocol ?? 'TCP',
