@@ -93,9 +93,9 @@ test('a Placement becomes Deployments, Services and ServiceExports where it was 
   assert.deepEqual(placed, { 'member-1': 2, 'member-2': 2 });
   for (const m of fleet.members) {
     const ep = m.endpoint();
-    const svc = await call<{ spec: { ports: { port: number }[] } }>(ep, 'GET', '/api/v1/namespaces/shop/services/web');
+    const svc = await until(`the Service on ${m.name}`, () => call<{ spec: { ports: { port: number }[] } }>(ep, 'GET', '/api/v1/namespaces/shop/services/web'));
     assert.equal(svc.spec.ports[0]?.port, 80);
-    await call(ep, 'GET', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
+    await until(`the ServiceExport on ${m.name}`, () => call(ep, 'GET', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web'));
   }
   const decision = await until('a PlacementDecision', async () => {
     const d = await call<{ decisions: { clusterProfileRef: { name: string; namespace: string } }[]; schedulerName: string; metadata: { labels: Record<string, string>; ownerReferences: { kind: string }[] } }>(

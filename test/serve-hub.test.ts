@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
-import { createNode } from './env/members.js';
+import { createNode, markPodsReady } from './env/members.js';
 import { installCrd, registerMember } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -100,6 +100,21 @@ test('the scale hook of either instance scales through the hub', async () => {
   const p = await call<{ spec: { replicas: number } }>(hub, 'GET', `${placements}/web`);
   assert.equal(p.spec.replicas, 5);
   await eventually('member follows', async () => ((await replicas()) === 5 ? true : undefined), 30_000, 100);
+});
+
+test('between re-checks the member watch shows readiness and drift at once', async () => {
+  const m1 = fleet.member('member-1').endpoint();
+  await eventually('pods bound', async () => {
+    const pods = await call<{ items: { spec: { nodeName?: string } }[] }>(m1, 'GET', '/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb');
+    return pods.items.length === 5 && pods.items.every((p) => p.spec.nodeName) ? true : undefined;
+  }, 30_000, 100);
+  await markPodsReady(m1, 'shop', 'app=web');
+  await eventually('ready replicas in the status', async () => {
+    const p = await call<{ status?: { clusters?: { readyReplicas?: number }[] } }>(hub, 'GET', `${placements}/web`);
+    return p.status?.clusters?.[0]?.readyReplicas === 5 ? true : undefined;
+  }, 15_000, 100);
+  await call(m1, 'DELETE', '/apis/apps/v1/namespaces/shop/deployments/web');
+  await eventually('recreated', async () => ((await replicas()) === 5 ? true : undefined), 15_000, 100);
 });
 
 test('when the leader dies, the other takes over', async () => {

@@ -12,13 +12,19 @@ import { ApiError, type ApiClient } from '../fleet/client.js';
 import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { type DecisionSlice, slicesFor } from './decisions.js';
-import { Deployer, FIELD_MANAGER, placementLabel } from './deployer.js';
+import { Deployer, FIELD_MANAGER, MANAGED_BY, placementLabel } from './deployer.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 
 export const FINALIZER = 'placement.orrery.dev/cleanup';
 const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
 const DECISIONS = '/apis/multicluster.x-k8s.io/v1alpha1';
+
+interface DeploymentObject {
+  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string };
+  spec?: { replicas?: number };
+  status?: { readyReplicas?: number };
+}
 
 type PlacementObject = Placement & {
   metadata: Placement['metadata'] & { deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
@@ -62,7 +68,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private stopped = false;
   private fullNext = true;
   /** what was last applied where: placement key + cluster → signature and ready replicas */
-  private readonly applied = new Map<string, { sig: string; ready: number }>();
+  private readonly applied = new Map<string, { sig: string; ready: number; at: number }>();
+  /** each member's Deployments that Orrery made, watched: readiness and drift show at once */
+  private readonly deployments = new Map<string, { client: ApiClient; reflector: Reflector<DeploymentObject> }>();
 
   constructor(
     private readonly hub: ApiClient,
@@ -88,6 +96,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   stop(): void {
     this.stopped = true;
     this.placements.stop();
+    for (const d of this.deployments.values()) d.reflector.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
   }
@@ -110,6 +119,11 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
   placementObjects(): readonly Placement[] {
     return this.placements.items().filter((p) => p.metadata.deletionTimestamp === undefined);
+  }
+
+  private later(ms: number): void {
+    if (this.stopped) return;
+    setTimeout(() => this.trigger(), Math.max(0, ms)).unref();
   }
 
   private trigger(): void {
@@ -185,6 +199,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     const full = this.fullNext;
     this.fullNext = false;
+    this.watchDeployments(snapshot);
     const desired = new Map<string, Set<string>>(); // member → placement labels it should run
     const wanted = new Set<string>();
     for (const p of live) {
@@ -203,6 +218,30 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.emit('reconciled', cycle.result);
   }
 
+  /** Keeps a watch on Orrery's Deployments in every member that can be reached. */
+  private watchDeployments(snapshot: FleetSnapshot): void {
+    for (const c of snapshot.clusters) {
+      const client = this.fleet.memberClient(c.name);
+      const current = this.deployments.get(c.name);
+      if (client === undefined || current?.client === client) continue;
+      current?.reflector.stop();
+      const reflector = new Reflector<DeploymentObject>(client, `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent(`${MANAGED_BY}=orrery`)}`, {
+        changed: () => this.trigger(),
+        health: () => undefined,
+      });
+      this.deployments.set(c.name, { client, reflector });
+      reflector.start();
+    }
+  }
+
+  /** The Deployment as the member's watch last saw it, if it is watched. */
+  private seen(cluster: string, p: Placement): { watched: boolean; d?: DeploymentObject } {
+    const w = this.deployments.get(cluster);
+    if (w === undefined || !w.reflector.synced()) return { watched: false };
+    const d = w.reflector.items().find((x) => x.metadata.name === p.metadata.name && x.metadata.namespace === p.metadata.namespace);
+    return d ? { watched: true, d } : { watched: true };
+  }
+
   /** Members unreadable for less than the grace period keep their replicas. */
   private withGrace(s: FleetSnapshot): FleetSnapshot {
     const grace = this.opts.unreachableGraceMs ?? 60_000;
@@ -210,7 +249,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     if (!s.clusters.some((c) => c.reachable === false)) return s;
     const clusters = s.clusters.map((c) => {
       const since = this.fleet.unreadableSince(c.name);
-      return c.reachable === false && since !== undefined && now - since < grace ? { ...c, hold: true } : c;
+      if (c.reachable !== false || since === undefined || now - since >= grace) return c;
+      // When the grace runs out, its replicas go elsewhere: be there to place them.
+      this.later(since + grace - now + 50);
+      return { ...c, hold: true };
     });
     return makeSnapshot(clusters, s.generation);
   }
@@ -243,9 +285,17 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       wanted.add(at);
       const sig = `${p.metadata.uid ?? ''}|${p.metadata.generation ?? p.metadata.resourceVersion ?? ''}|${c.replicas}`;
       const before = this.applied.get(at);
-      if (!full && before?.sig === sig) {
+      const seen = this.seen(c.name, p);
+      // Applied before and, as far as the member's watch shows, still as applied: nothing to do.
+      // Right after an apply the watch may not have caught up: give it a moment before judging.
+      const settled = before !== undefined && Date.now() - before.at > 2000;
+      const differs = seen.watched && (seen.d === undefined || seen.d.spec?.replicas !== c.replicas);
+      const drifted = settled && differs;
+      // Not settled yet: look again once it is, even if nothing else happens by then.
+      if (differs && !settled && before !== undefined) this.later(before.at + 2100 - Date.now());
+      if (!full && before?.sig === sig && !drifted) {
         applied.add(c.name);
-        ready.set(c.name, before.ready);
+        ready.set(c.name, seen.d?.status?.readyReplicas ?? before.ready);
         continue;
       }
       const client = this.fleet.memberClient(c.name);
@@ -257,10 +307,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
         const r = await this.deployer.apply(c.name, client, p, c.replicas);
         applied.add(c.name);
         ready.set(c.name, r.readyReplicas);
-        this.applied.set(at, { sig, ready: r.readyReplicas });
+        this.applied.set(at, { sig, ready: r.readyReplicas, at: Date.now() });
         if (full && r.readyReplicas < c.replicas) await this.checkPending(p, c.name, client);
       } catch (e) {
         failed.set(c.name, (e as Error).message);
+        // a member that refused (busy, or a CRD still settling) is tried again soon
+        this.later(1000);
       }
     }
     return { applied, ready, failed };

@@ -31,6 +31,7 @@ export class Reflector<T extends Meta> {
   private stopped = false;
   private abort: (() => void) | undefined;
   private backoff = MIN_BACKOFF;
+  private listed = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -41,6 +42,11 @@ export class Reflector<T extends Meta> {
 
   items(): T[] {
     return [...this.store.values()];
+  }
+
+  /** Whether the store has been filled by a list at least once. */
+  synced(): boolean {
+    return this.listed;
   }
 
   /** Whether a watch said this object was deleted (a relist that lacks it says nothing). */
@@ -75,6 +81,7 @@ export class Reflector<T extends Meta> {
       this.store.clear();
       for (const o of list.items) this.store.set(keyOf(o), o);
       rv = list.resourceVersion;
+      this.listed = true;
       this.events.health(true);
       this.events.changed();
     } catch (e) {
