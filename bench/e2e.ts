@@ -47,7 +47,8 @@ try {
   const path = '/apis/placement.orrery.dev/v1alpha1/namespaces/bench/placements';
   await eventually('placements served', () => call(hub, 'GET', path));
 
-  server = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--kubeconfig', fleet.hub.kubeconfig('admin'), '--namespace', 'fleet', '--lease-namespace', 'orrery-system', '--port', '0'], {
+  // the heap limit the manifests in deploy/ give the controller
+  server = spawn(process.execPath, ['--max-old-space-size=256', join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--kubeconfig', fleet.hub.kubeconfig('admin'), '--namespace', 'fleet', '--lease-namespace', 'orrery-system', '--port', '0'], {
     env: { ...process.env, ORRERY_LOG: 'off', POD_NAME: 'bench' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -20,6 +20,17 @@ export interface ReflectorEvents {
 const MIN_BACKOFF = 200;
 const MAX_BACKOFF = 5000;
 
+/**
+ * What is kept of an object: everything but its managedFields, which are often the larger part
+ * of it and which nothing here reads.
+ */
+function lean<T extends Meta>(o: T): T {
+  const meta = o.metadata as { managedFields?: unknown };
+  if (meta.managedFields === undefined) return o;
+  const { managedFields: _dropped, ...rest } = meta;
+  return { ...o, metadata: rest } as T;
+}
+
 function keyOf(o: Meta): string {
   return o.metadata.uid ?? `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 }
@@ -79,7 +90,7 @@ export class Reflector<T extends Meta> {
       const list = await this.client.list<T>(this.path);
       if (this.stopped) return;
       this.store.clear();
-      for (const o of list.items) this.store.set(keyOf(o), o);
+      for (const o of list.items) this.store.set(keyOf(o), lean(o));
       rv = list.resourceVersion;
       this.listed = true;
       this.events.health(true);
@@ -134,7 +145,7 @@ export class Reflector<T extends Meta> {
               this.store.delete(key);
               this.deleted.add(key);
             } else {
-              this.store.set(key, ev.object);
+              this.store.set(key, lean(ev.object));
               this.deleted.delete(key);
             }
             this.events.changed();
