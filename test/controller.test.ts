@@ -46,7 +46,7 @@ before(async () => {
   watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
   watcher.start();
   await watcher.ready;
-  controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000, unreachableGraceMs: 4000 });
+  controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000, unreachableGraceMs: 15_000 });
   controller.start();
 }, { timeout: 900_000 });
 

@@ -249,7 +249,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     if (!s.clusters.some((c) => c.reachable === false)) return s;
     const clusters = s.clusters.map((c) => {
       const since = this.fleet.unreadableSince(c.name);
-      if (c.reachable !== false || since === undefined || now - since >= grace) return c;
+      // A member already readable again while the snapshot still says otherwise is held too.
+      if (c.reachable !== false || (since !== undefined && now - since >= grace)) return c;
+      if (since === undefined) return { ...c, hold: true };
       // When the grace runs out, its replicas go elsewhere: be there to place them.
       this.later(since + grace - now + 50);
       return { ...c, hold: true };
