@@ -103,18 +103,6 @@ export function parseUnits(text: string | number): Result<number, string> {
   return toSafeNumber(value(q.value), String(text));
 }
 
-export function addQuantities(a: Quantity, b: Quantity): Quantity {
-  return a + b;
-}
-
-export function subtractQuantities(a: Quantity, b: Quantity): Quantity {
-  return a - b;
-}
-
-export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Canonical text for milli-CPU: whole cores when exact, else milli-cores. */
 export function formatMilli(milli: number): string {
   return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;

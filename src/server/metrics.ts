@@ -32,7 +32,7 @@ export class Metrics {
       buckets,
       registers,
     });
-    const placements = new Gauge({
+    new Gauge({
       name: 'orrery_placements',
       help: 'Placements by the Scheduled condition reason.',
       labelNames: ['condition'],
@@ -45,7 +45,6 @@ export class Metrics {
         for (const [k, n] of Object.entries(counts)) this.set({ condition: k }, n);
       },
     });
-    void placements;
     new Gauge({
       name: 'orrery_unscheduled_replicas',
       help: 'Replicas of all placements that have no cluster.',
