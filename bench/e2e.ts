@@ -35,7 +35,7 @@ const hub = fleet.hub.endpoint();
 let server: ChildProcess | undefined;
 const reapers: (() => void)[] = [];
 try {
-  for (const f of ['crds/placement.orrery.dev_placements.yaml', 'test/fixtures/crds/multicluster.x-k8s.io_clusterprofiles.yaml', 'test/fixtures/crds/multicluster.x-k8s.io_placementdecisions.yaml']) {
+  for (const f of ['crds/placement.orrery.dev_placements.yaml', 'deploy/cluster-inventory/multicluster.x-k8s.io_clusterprofiles.yaml', 'deploy/cluster-inventory/multicluster.x-k8s.io_placementdecisions.yaml']) {
     await installCrd(hub, join(root, f));
   }
   for (const ns of ['fleet', 'bench', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });

@@ -30,8 +30,8 @@ before(async () => {
   fleet = await TestFleet.start({ members: 2 });
   hub = fleet.hub.endpoint();
   await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
   for (const ns of ['fleet', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (const [i, m] of fleet.members.entries()) {
     await installCrd(m.endpoint(), join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));

@@ -1,50 +1,130 @@
-// The manifests in deploy/ on a real hub: every object accepted server-side (dry run where
-// nothing should run), and the ServiceAccount allowed exactly what Orrery needs.
+// The manifests in deploy/ on a fresh hub of the test fleet, applied for real as the README
+// says: every object is there, the Pods it makes pass the kubelet's non-root check, the
+// optional parts apply on top, and the ServiceAccount may do exactly what Orrery does.
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadAll } from 'js-yaml';
 import { TestFleet } from './env/fleet.js';
-import { call } from './env/kube.js';
+import { call, eventually } from './env/kube.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 
 before(async () => {
   fleet = await TestFleet.start({ members: 0 });
-  // the namespace the kubeconfig-Secret RoleBinding lives in
-  await call(fleet.hub.endpoint(), 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
-  // the inventory's CRDs, which a cluster manager brings to a real hub
-  for (const f of ['multicluster.x-k8s.io_clusterprofiles.yaml', 'multicluster.x-k8s.io_placementdecisions.yaml']) {
-    const r = fleet.hub.kubectl(['apply', '--server-side', '-f', join(root, 'test', 'fixtures', 'crds', f)]);
-    assert.equal(r.code, 0, r.stderr);
-  }
 }, { timeout: 900_000 });
 
 after(async () => {
   await fleet?.stop();
 });
 
-test('kubectl apply --server-side accepts every manifest', () => {
-  const ns = fleet.hub.kubectl(['apply', '--server-side', '-f', join(root, 'deploy', 'namespace.yaml')]);
-  assert.equal(ns.code, 0, ns.stderr);
-  // what does not run anything is applied for real; the workload itself only in a dry run
-  for (const file of ['crds/placement.orrery.dev_placements.yaml', 'deploy/rbac.yaml']) {
-    const r = fleet.hub.kubectl(['apply', '--server-side', '-f', join(root, file)]);
-    assert.equal(r.code, 0, `${file}: ${r.stderr}`);
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+
+function rendered(dir: string): Manifest[] {
+  const r = fleet.hub.kubectl(['kustomize', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  return loadAll(r.stdout) as Manifest[];
+}
+
+test('kubectl apply --server-side -k deploy/ brings up every object on a fresh hub', async () => {
+  const r = fleet.hub.kubectl(['apply', '--server-side', '-k', join(root, 'deploy')]);
+  assert.equal(r.code, 0, r.stderr);
+  const objects = rendered(join(root, 'deploy'));
+  assert.ok(objects.length >= 12, `${objects.length} objects`);
+  for (const o of objects) {
+    const got = fleet.hub.kubectl(['get', o.kind, o.metadata.name, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []), '-o', 'name']);
+    assert.equal(got.code, 0, `${o.kind} ${o.metadata.name}: ${got.stderr}`);
   }
-  const all = fleet.hub.kubectl(['apply', '--server-side', '--dry-run=server', '-k', join(root, 'deploy')]);
-  assert.equal(all.code, 0, all.stderr);
-  for (const kind of ['deployment.apps/orrery', 'service/orrery', 'poddisruptionbudget.policy/orrery', 'clusterrole.rbac.authorization.k8s.io/orrery']) {
-    assert.match(all.stdout, new RegExp(`${kind.replace(/\./g, '\\.')} serverside-applied \\(server dry run\\)`));
+  const image = fleet.hub.kubectl(['get', 'deployment', 'orrery', '-n', 'orrery-system', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+  assert.equal(image.stdout, 'orrery:0.1.0', 'the image is set by the kustomization');
+});
+
+/**
+ * The kubelet's rule for runAsNonRoot: the user the container runs as (container context, else
+ * Pod context, else the image's USER) must be known to be non-zero, so a named image user
+ * without a numeric runAsUser is refused.
+ */
+function nonRootProblem(pod: { spec: { securityContext?: Ctx; containers: { name: string; securityContext?: Ctx }[] } }, imageUser: string): string | undefined {
+  for (const c of pod.spec.containers) {
+    const nonRoot = c.securityContext?.runAsNonRoot ?? pod.spec.securityContext?.runAsNonRoot;
+    if (nonRoot !== true) continue;
+    const uid = c.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
+    if (uid !== undefined) {
+      if (uid === 0) return `${c.name}: runAsUser 0 with runAsNonRoot`;
+      continue;
+    }
+    const user = imageUser.split(':')[0] ?? '';
+    if (!/^\d+$/.test(user)) return `${c.name}: image has non-numeric user (${user}), cannot verify user is non-root`;
+    if (Number(user) === 0) return `${c.name}: image runs as root`;
   }
+  return undefined;
+}
+interface Ctx {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+}
+
+test('the Pods deploy/ makes pass the kubelet non-root check, and so does the image alone', async () => {
+  const dockerUser = /^USER\s+(\S+)/m.exec(readFileSync(join(root, 'deploy', 'Dockerfile'), 'utf8'))?.[1] ?? '';
+  assert.match(dockerUser, /^[1-9]\d*(:\d+)?$/, 'the Dockerfile names a numeric, non-root user');
+  // the hub's controller manager makes the Pods; nothing runs them, but their spec is final
+  const pods = await eventually('orrery Pods', async () => {
+    const list = await call<{ items: { spec: { securityContext?: Ctx; containers: { name: string; securityContext?: Ctx }[] } }[] }>(
+      fleet.hub.endpoint(),
+      'GET',
+      '/api/v1/namespaces/orrery-system/pods?labelSelector=app.kubernetes.io%2Fname%3Dorrery',
+    );
+    return list.items.length === 2 ? list.items : undefined;
+  });
+  for (const pod of pods) assert.equal(nonRootProblem(pod, dockerUser), undefined);
+  // the check itself refuses what the kubelet refused before
+  const named = { spec: { securityContext: { runAsNonRoot: true }, containers: [{ name: 'orrery' }] } };
+  assert.match(nonRootProblem(named, 'node') ?? '', /non-numeric user/);
+});
+
+test('the optional kubeconfig-Secret component applies on top, for the profiles namespace', async () => {
+  await call(fleet.hub.endpoint(), 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-overlay-'));
+  try {
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        `  - ${relative(dir, join(root, 'deploy'))}`,
+        'components:',
+        `  - ${relative(dir, join(root, 'deploy', 'components', 'profile-secrets'))}`,
+        '',
+      ].join('\n'),
+    );
+    const r = fleet.hub.kubectl(['apply', '--server-side', '-k', dir]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(can('get', 'secrets', 'fleet'), 'yes');
+});
+
+test('the optional Cluster Inventory CRDs install with kustomize too', () => {
+  const r = fleet.hub.kubectl(['apply', '--server-side', '-k', join(root, 'deploy', 'cluster-inventory')]);
+  assert.equal(r.code, 0, r.stderr);
+  const served = fleet.hub.kubectl(['get', 'crd', 'clusterprofiles.multicluster.x-k8s.io', '-o', 'jsonpath={.spec.versions[*].name}']);
+  assert.equal(served.stdout, 'v1alpha1 v1alpha2');
 });
 
 const sa = 'system:serviceaccount:orrery-system:orrery';
-const can = (verb: string, resource: string, ns?: string) => {
+function can(verb: string, resource: string, ns?: string): string {
   const [what, sub] = resource.split('/');
   return fleet.hub.kubectl(['auth', 'can-i', verb, what!, ...(sub ? [`--subresource=${sub}`] : []), `--as=${sa}`, ...(ns ? ['-n', ns] : ['--all-namespaces'])]).stdout.trim();
-};
+}
 
 test('the ServiceAccount may do what Orrery does', () => {
   for (const [verb, resource, ns] of [
@@ -54,10 +134,10 @@ test('the ServiceAccount may do what Orrery does', () => {
     ['list', 'clusterprofiles.multicluster.x-k8s.io'],
     ['create', 'placementdecisions.multicluster.x-k8s.io'],
     ['delete', 'placementdecisions.multicluster.x-k8s.io'],
+    ['create', 'events.events.k8s.io'],
     ['create', 'tokenreviews.authentication.k8s.io'],
     ['create', 'subjectaccessreviews.authorization.k8s.io'],
     ['update', 'leases.coordination.k8s.io', 'orrery-system'],
-    ['get', 'secrets', 'fleet'],
   ] as const) {
     assert.equal(can(verb, resource, ns), 'yes', `${verb} ${resource}${ns ? ` in ${ns}` : ''}`);
   }
@@ -70,6 +150,7 @@ test('and nothing more', () => {
     ['update', 'clusterprofiles.multicluster.x-k8s.io'],
     ['get', 'secrets', 'default'],
     ['list', 'secrets', 'fleet'],
+    ['delete', 'events.events.k8s.io', 'default'],
     ['update', 'leases.coordination.k8s.io', 'kube-system'],
     ['create', 'deployments.apps', 'default'],
   ] as const) {

@@ -37,8 +37,8 @@ const healthy = (ok: boolean) => [{ type: 'ControlPlaneHealthy', status: ok ? 'T
 before(async () => {
   fleet = await TestFleet.start({ members: 3 });
   hub = fleet.hub.endpoint();
-  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
   await installCrd(hub, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
   await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
 

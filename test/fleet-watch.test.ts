@@ -24,7 +24,7 @@ const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterp
 before(async () => {
   fleet = await TestFleet.start({ members: 2 });
   hub = fleet.hub.endpoint();
-  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
   await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
   for (const m of fleet.members) await registerMember(hub, m, 'fleet');
   const kc = new KubeConfig();

@@ -43,8 +43,8 @@ before(async () => {
   fleet = await TestFleet.start({ members: 1 });
   hub = fleet.hub.endpoint();
   await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await installCrd(hub, join(root, 'test', 'fixtures', 'crds', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
   for (const ns of ['fleet', 'shop', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const m = fleet.member('member-1');
   await createNode(m.endpoint(), { name: 'node-1', cpu: '16', memory: '64Gi', pods: 100 });
@@ -128,4 +128,84 @@ test('when the leader dies, the other takes over', async () => {
   assert.ok(servers.has(next));
   await mergePatch(hub, `${placements}/web`, { spec: { replicas: 2 } });
   await eventually('the new leader writes', async () => ((await replicas()) === 2 ? true : undefined), 30_000, 100);
+});
+
+/** Runs orrery serve on the hub and gathers what it says until it exits or `until` matches. */
+function serveOnce(args: readonly string[], user: 'admin' | 'bob', until?: (err: string) => boolean): Promise<{ code: number | null; err: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--kubeconfig', fleet.hub.kubeconfig(user), '--port', '0', ...args], {
+    env: { ...process.env, POD_NAME: `probe-${user}`, ORRERY_LOG: 'off' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (until?.(err)) resolve({ code: null, err, child });
+    });
+    child.once('exit', (code) => resolve({ code, err, child }));
+  });
+}
+
+test('a Lease namespace that does not exist is a clear error at start', async () => {
+  const r = await serveOnce(['--namespace', 'fleet', '--lease-namespace', 'no-such-namespace'], 'admin');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /the Lease namespace "no-such-namespace" does not exist on the hub: create it, or name another with --lease-namespace/);
+});
+
+test('without --lease-namespace the Lease goes to "default", which every hub has', async () => {
+  const r = await serveOnce(['--namespace', 'fleet'], 'admin', (err) => /serving the HTTP API on \S+\n/.test(err));
+  try {
+    assert.match(r.err, /leader election on the Lease default\/orrery-scheduler/);
+    await eventually('a Lease in default', () => call(hub, 'GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/orrery-scheduler'));
+  } finally {
+    r.child.kill('SIGTERM');
+  }
+});
+
+test('a hub list that keeps failing is logged with its cause and shows on /readyz and in the metrics', async () => {
+  // bob may take the Lease in "default" and nothing else: no ClusterProfiles, no Placements
+  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'bob-leases' },
+    rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch', 'update'] }],
+  });
+  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'bob-leases' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bob-leases' },
+    subjects: [{ kind: 'User', name: 'bob', apiGroup: 'rbac.authorization.k8s.io' }],
+  });
+  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'bob-reviews' },
+    rules: [
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ],
+  });
+  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'bob-reviews' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'bob-reviews' },
+    subjects: [{ kind: 'User', name: 'bob', apiGroup: 'rbac.authorization.k8s.io' }],
+  });
+  const r = await serveOnce(['--namespace', 'fleet', '--lease-namespace', 'default'], 'bob', (err) => /serving the HTTP API on \S+\n/.test(err) && /ClusterProfiles on the hub: /.test(err));
+  try {
+    assert.match(r.err, /ClusterProfiles on the hub: .*forbidden/i);
+    const url = /serving the HTTP API on (\S+)/.exec(r.err)?.[1];
+    assert.ok(url, r.err);
+    const ready = await fetch(`${url}/readyz`);
+    assert.equal(ready.status, 503, 'never listed: not ready');
+    const body = (await ready.json()) as { problems: { source: string; message: string }[] };
+    assert.ok(body.problems.some((p) => p.source === 'ClusterProfiles on the hub' && /forbidden/i.test(p.message)), JSON.stringify(body));
+    assert.ok(body.problems.some((p) => p.source === 'Placements on the hub'), JSON.stringify(body));
+    const metrics = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${hub.token}` } });
+    assert.match(await metrics.text(), /^orrery_problem_duration_seconds\{source="ClusterProfiles on the hub"\} \d/m);
+  } finally {
+    r.child.kill('SIGTERM');
+  }
 });

@@ -36,6 +36,16 @@ before(async () => {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'orrery-capacity-reader' },
     subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
   });
+  // the scrape role deploy/ ships, bound to alice
+  const scrape = fleet.hub.kubectl(['apply', '--server-side', '-f', join(root, 'deploy', 'metrics-reader.yaml')]);
+  assert.equal(scrape.code, 0, scrape.stderr);
+  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'alice-scrapes' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'orrery-metrics-reader' },
+    subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
+  });
   await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
   await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -71,7 +81,8 @@ async function as(user: User | 'nobody' | 'forged', method: string, path: string
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, json: (await res.json()) as { message?: string } };
+  const text = await res.text();
+  return { status: res.status, json: (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : { text }) as { message?: string; text?: string } };
 }
 
 const cases: [string, User | 'nobody' | 'forged', string, string, unknown, number, RegExp | undefined][] = [
@@ -82,6 +93,8 @@ const cases: [string, User | 'nobody' | 'forged', string, string, unknown, numbe
   ['alice reads a placement in her namespace', 'alice', 'GET', '/v1/namespaces/team/placements/none', undefined, 404, /not found/],
   ['alice reads a placement elsewhere', 'alice', 'GET', '/v1/namespaces/ml/placements/llm-inference', undefined, 403, /alice may not get placements in namespace ml/],
   ['alice scales without the scale right', 'alice', 'POST', '/v1/namespaces/team/placements/x/scale', { replicas: 1 }, 403, /alice may not update placements\/scale in namespace team/],
+  ['bob scrapes /metrics without the scrape role', 'bob', 'GET', '/metrics', undefined, 403, /bob may not get \/metrics$/],
+  ['alice scrapes /metrics with orrery-metrics-reader', 'alice', 'GET', '/metrics', undefined, 200, undefined],
   ['the admin scales', 'admin', 'POST', '/v1/namespaces/ml/placements/llm-inference/scale', { delta: 1 }, 200, undefined],
 ];
 
@@ -90,5 +103,6 @@ for (const [name, user, method, path, body, status, message] of cases) {
     const r = await as(user, method, path, body);
     assert.equal(r.status, status, JSON.stringify(r.json));
     if (message) assert.match(r.json.message ?? '', message);
+    if (path === '/metrics' && status === 200) assert.match(r.json.text ?? '', /^orrery_build_info\{/m);
   });
 }

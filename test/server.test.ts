@@ -154,11 +154,19 @@ test('metrics name the series, after scheduling', async () => {
     'orrery_placements{condition="Scheduled"}',
     'orrery_unscheduled_replicas',
     'orrery_replicas_moved_total',
-    'orrery_cluster_free{cluster="gke-us-west1",resource="cpu"}',
+    'orrery_cluster_free_cpu_cores{cluster="gke-us-west1"}',
+    'orrery_cluster_allocatable_memory_bytes{cluster="gke-us-west1"}',
+    'orrery_cluster_allocatable_devices{cluster="gke-us-west1",device_class="gpu.nvidia.com"}',
+    'process_resident_memory_bytes',
+    'nodejs_heap_size_used_bytes',
     'orrery_cluster_free_devices{cluster="gke-us-west1",device_class="gpu.nvidia.com"}',
     'orrery_http_request_duration_seconds_bucket',
   ]) assert.ok(has(name), `${name} is exported`);
   assert.ok((series.get('orrery_scheduling_duration_seconds_count{operation="whatif"}') ?? 0) >= 1);
+  assert.equal(series.get('orrery_cluster_allocatable_cpu_cores{cluster="gke-us-west1"}'), 256);
+  assert.equal(series.get('orrery_cluster_allocatable_devices{cluster="gke-us-west1",device_class="gpu.nvidia.com"}'), 32);
+  assert.ok((series.get('orrery_cluster_free_cpu_cores{cluster="gke-us-west1"}') ?? 999) <= 256 - 40, 'free is what others and Orrery leave');
+  assert.ok([...series.keys()].some((k) => /^orrery_build_info\{version="\d+\.\d+\.\d+",nodejs_version="v\d+/.test(k)), 'build info names the versions');
 });
 
 test('the OpenAPI document lists every route and the docs page renders it', async () => {

@@ -285,7 +285,7 @@ async function serveHub(values: {
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
-  const [{ FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }] =
+  const [{ FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }, { EventRecorder }, { ProblemLog }] =
     await Promise.all([
       import('../fleet/watcher.js'),
       import('../controllers/scheduler.js'),
@@ -294,16 +294,25 @@ async function serveHub(values: {
       import('../server/app.js'),
       import('../server/metrics.js'),
       import('../server/kubeAuth.js'),
+      import('../controllers/events.js'),
+      import('../problems.js'),
     ]);
   const connected = await connectHub(values.kubeconfig, values['clusterprofile-provider-file']);
   if (!connected.ok) return fail(connected.error);
   const { hub, providers } = connected.value;
   const log = (m: string) => process.stderr.write(`orrery: ${m}\n`);
-  const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}) });
+  const problems = new ProblemLog(log);
   const identity = process.env.POD_NAME ?? process.env.HOSTNAME ?? `orrery-${process.pid}`;
-  const elector = new LeaderElector(hub, { namespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'orrery-system', name: 'orrery-scheduler', identity, leaseSeconds });
-  const controller = new SchedulerController(hub, watcher, { writes: () => elector.isLeader, log });
-  const engine = new ClusterEngine(hub, watcher, controller);
+  // In a Pod the Lease lives beside it; outside, in "default", which every cluster has.
+  const leaseNamespace = values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default';
+  const elector = new LeaderElector(hub, { namespace: leaseNamespace, name: 'orrery-scheduler', identity, leaseSeconds, problems });
+  const leaseProblem = await elector.check();
+  if (leaseProblem !== undefined) return fail(leaseProblem);
+  log(`ClusterProfiles in ${values.namespace !== undefined ? `namespace ${values.namespace}` : 'every namespace'}; leader election on the Lease ${leaseNamespace}/orrery-scheduler as ${identity}`);
+  const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}), problems });
+  const events = new EventRecorder(hub, identity, log);
+  const controller = new SchedulerController(hub, watcher, { writes: () => elector.isLeader, log, problems, events });
+  const engine = new ClusterEngine(hub, watcher, controller, problems);
   const metrics = new Metrics(() => engine);
   controller.on('reconciled', (r) => {
     metrics.scheduling.observe({ operation: 'cycle' }, r.stats.solveMs / 1000);

@@ -18,7 +18,7 @@ export interface DecisionSlice {
     readonly labels: Readonly<Record<string, string>>;
     readonly ownerReferences: readonly { apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean }[];
   };
-  readonly decisions: readonly { clusterProfileRef: { apiVersion: string; kind: string; name: string; namespace?: string }; reason: string }[];
+  readonly decisions: readonly { clusterProfileRef: { name: string; namespace?: string }; reason: string }[];
   readonly schedulerName: string;
 }
 
@@ -40,7 +40,8 @@ export function slicesFor(p: Placement, d: Decision, snapshot: FleetSnapshot): D
     decisions: chunk.map((c) => {
       const ns = snapshot.byName.get(c.name)?.profileNamespace;
       return {
-        clusterProfileRef: { apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ClusterProfile', name: c.name, ...(ns !== undefined ? { namespace: ns } : {}) },
+        // The shipped type has only name and namespace: anything more is refused by its schema.
+        clusterProfileRef: { name: c.name, ...(ns !== undefined ? { namespace: ns } : {}) },
         reason: `${c.replicas} replicas`,
       };
     }),

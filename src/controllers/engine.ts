@@ -11,6 +11,7 @@ import { ApiError, type ApiClient } from '../fleet/client.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
 import type { SchedulerController } from './scheduler.js';
+import type { Problem, ProblemLog } from '../problems.js';
 
 export class ClusterEngine implements Engine {
   readonly mode = 'cluster' as const;
@@ -20,8 +21,13 @@ export class ClusterEngine implements Engine {
     private readonly hub: ApiClient,
     private readonly fleet: FleetWatcher,
     private readonly controller: SchedulerController,
+    private readonly problemLog?: ProblemLog,
   ) {
     controller.on('reconciled', () => this.revision++);
+  }
+
+  problems(): readonly Problem[] {
+    return this.problemLog?.current() ?? [];
   }
 
   version(): number {

@@ -5,6 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import { ApiError, type ApiClient } from '../fleet/client.js';
+import type { ProblemLog } from '../problems.js';
 
 export interface LeaseOptions {
   readonly namespace: string;
@@ -13,6 +14,8 @@ export interface LeaseOptions {
   readonly leaseSeconds?: number;
   readonly renewEveryMs?: number;
   readonly retryEveryMs?: number;
+  /** where failures to take or renew the Lease are said */
+  readonly problems?: ProblemLog;
 }
 
 interface Lease {
@@ -67,9 +70,34 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
         if (lease.spec.holderIdentity === this.opts.identity) {
           await this.hub.mergePatch(this.path(), { metadata: { resourceVersion: lease.metadata.resourceVersion }, spec: { holderIdentity: null, renewTime: null, acquireTime: null } });
         }
-      } catch {
-        // the Lease will simply expire
+      } catch (e) {
+        this.opts.problems?.fail(this.source, `giving the Lease up: ${(e as Error).message} (it expires on its own)`);
       }
+    }
+  }
+
+  private get source(): string {
+    return `Lease ${this.opts.namespace}/${this.opts.name}`;
+  }
+
+  /**
+   * Whether the Lease can be taken at all: its namespace exists and this identity may create
+   * Leases there. A dry-run create asks exactly that and changes nothing.
+   */
+  async check(): Promise<string | undefined> {
+    try {
+      await this.hub.post(`/apis/coordination.k8s.io/v1/namespaces/${this.opts.namespace}/leases?dryRun=All`, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.opts.name, namespace: this.opts.namespace },
+        spec: {},
+      });
+      return undefined;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) return undefined;
+      if (e instanceof ApiError && e.status === 404) return `the Lease namespace "${this.opts.namespace}" does not exist on the hub: create it, or name another with --lease-namespace`;
+      if (e instanceof ApiError && e.status === 403) return `not allowed to create Leases in "${this.opts.namespace}" (${e.message}): grant it, or name another namespace with --lease-namespace`;
+      return `checking the Lease namespace "${this.opts.namespace}": ${(e as Error).message}`;
     }
   }
 
@@ -96,9 +124,11 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   private async tick(): Promise<void> {
     try {
       const ok = await this.tryAcquireOrRenew();
+      this.opts.problems?.ok(this.source);
       if (ok) this.lastRenew = Date.now();
       this.setLeading(ok);
-    } catch {
+    } catch (e) {
+      this.opts.problems?.fail(this.source, `${this.leading ? 'renewing' : 'taking'} the Lease: ${(e as Error).message}`);
       // A leader that cannot renew steps down before its Lease can expire elsewhere.
       if (this.leading && Date.now() - this.lastRenew > this.leaseSeconds * 1000 * 0.8) this.setLeading(false);
     }

@@ -15,6 +15,8 @@ import { type DecisionSlice, slicesFor } from './decisions.js';
 import { Deployer, FIELD_MANAGER, MANAGED_BY, placementLabel } from './deployer.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
+import { type EventRecorder, decisionEvents } from './events.js';
+import type { ProblemLog } from '../problems.js';
 
 export const FINALIZER = 'placement.orrery.dev/cleanup';
 const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
@@ -44,6 +46,10 @@ export interface SchedulerOptions {
   readonly writes?: () => boolean;
   readonly clock?: () => number;
   readonly log?: (message: string) => void;
+  /** where writes that keep failing are said (one source per Placement) */
+  readonly problems?: ProblemLog;
+  /** Events on Placements; without one, none are posted */
+  readonly events?: EventRecorder;
 }
 
 export interface SchedulerEvents {
@@ -57,6 +63,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private last = new Map<string, Decision>();
   private state: FleetState | undefined;
   private readonly writtenSlices = new Map<string, string>();
+  /** placement key → consecutive cycles whose writes for it failed, for the backoff */
+  private readonly writeFailures = new Map<string, number>();
   /** replicas stuck Pending for lack of room: placement key → cluster → count */
   private stuck = new Map<string, Map<string, number>>();
   /** placement key → cluster → until when it takes no new replicas of it */
@@ -78,7 +86,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     private readonly opts: SchedulerOptions = {},
   ) {
     super();
-    this.placements = new Reflector<PlacementObject>(hub, `${PLACEMENTS}/placements`, { changed: () => this.trigger(), health: () => undefined });
+    this.placements = new Reflector<PlacementObject>(hub, `${PLACEMENTS}/placements`, {
+      changed: () => this.trigger(),
+      health: (ok, why) => this.report('Placements on the hub', ok ? undefined : why),
+    });
   }
 
   start(): void {
@@ -138,6 +149,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.opts.log?.(message);
   }
 
+  /** A source's state after an attempt: with a problem log, said there; else failures are logged. */
+  private report(source: string, problem: string | undefined): void {
+    if (this.opts.problems !== undefined) this.opts.problems.report(source, problem);
+    else if (problem !== undefined) this.log(`${source}: ${problem}`);
+  }
+
   private async reconcile(): Promise<void> {
     if (this.running) {
       this.again = true;
@@ -167,17 +184,18 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
     // Before the first cycle, what the placements' status says is the decision in force.
     const previous: Decision[] = [];
+    /** the decision in force before this cycle, as its owner was last told it */
+    const told = new Map<string, Decision>();
     for (const p of live) {
       const key = placementKey(p);
-      const known = this.last.get(key);
+      const known = this.last.get(key) ?? fromStatus(key, p.status);
+      if (known === undefined) continue;
+      told.set(key, known);
       const stuck = this.stuck.get(key);
       // Replicas that could not start where they were placed count as not placed there.
-      if (known !== undefined && stuck !== undefined) {
+      if (stuck !== undefined) {
         previous.push({ ...known, clusters: known.clusters.map((c) => ({ name: c.name, replicas: Math.max(0, c.replicas - (stuck.get(c.name) ?? 0)) })).filter((c) => c.replicas > 0) });
-      } else if (known !== undefined) previous.push(known);
-      else if (p.status?.clusters !== undefined) {
-        previous.push({ placement: key, clusters: p.status.clusters.map((c) => ({ name: c.name, replicas: c.replicas })), unscheduledReplicas: 0, reason: 'Scheduled', message: '' });
-      }
+      } else previous.push(known);
     }
     const now = Date.now();
     const avoid = new Map<string, Set<string>>();
@@ -203,12 +221,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const desired = new Map<string, Set<string>>(); // member → placement labels it should run
     const wanted = new Set<string>();
     for (const p of live) {
-      const d = this.last.get(placementKey(p));
+      const key = placementKey(p);
+      const d = this.last.get(key);
       if (d === undefined) continue;
-      await this.ensureFinalizer(p);
-      const rollout = await this.rollout(p, d, snapshot, desired, wanted, full);
-      await this.writeStatus(p, d, rollout);
-      await this.writeSlices(p, d, snapshot);
+      await this.carryOut(p, d, told.get(key), snapshot, desired, wanted, full);
     }
     // Something left a cluster, or a Placement is going: time to clean up.
     const left = [...this.applied.keys()].filter((k) => !wanted.has(k));
@@ -216,6 +232,54 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       if (await this.prune(snapshot, desired, deleting)) for (const k of left) this.applied.delete(k);
     }
     this.emit('reconciled', cycle.result);
+  }
+
+  /**
+   * Everything written for one Placement: each step on its own, so that a write the hub or a
+   * member refuses holds up neither the other steps nor any other Placement. A failure is
+   * logged, posted as an Event on the Placement and tried again with a backoff.
+   */
+  private async carryOut(
+    p: PlacementObject,
+    d: Decision,
+    before: Decision | undefined,
+    snapshot: FleetSnapshot,
+    desired: Map<string, Set<string>>,
+    wanted: Set<string>,
+    full: boolean,
+  ): Promise<void> {
+    const key = placementKey(p);
+    const failures: string[] = [];
+    const step = async (what: string, f: () => Promise<void>) => {
+      try {
+        await f();
+      } catch (e) {
+        failures.push(`${what}: ${(e as Error).message}`);
+      }
+    };
+    for (const e of decisionEvents(before, d)) void this.opts.events?.record(p, e);
+    let rollout: Rollout | undefined;
+    await step('adding the finalizer', () => this.ensureFinalizer(p));
+    await step('applying to members', async () => {
+      rollout = await this.rollout(p, d, snapshot, desired, wanted, full);
+    });
+    for (const [cluster, why] of rollout?.failed ?? []) {
+      void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
+    }
+    await step('writing status', () => this.writeStatus(p, d, rollout));
+    await step('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
+    const source = `Placement ${key}`;
+    if (failures.length === 0) {
+      this.writeFailures.delete(key);
+      this.report(source, undefined);
+      return;
+    }
+    const n = (this.writeFailures.get(key) ?? 0) + 1;
+    this.writeFailures.set(key, n);
+    const message = failures.join('; ');
+    this.report(source, message);
+    void this.opts.events?.record(p, { type: 'Warning', reason: 'WriteFailed', action: 'Write', note: message });
+    this.later(Math.min(30_000, 500 * 2 ** Math.min(n, 6)));
   }
 
   /** Keeps a watch on Orrery's Deployments in every member that can be reached. */
@@ -227,7 +291,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       current?.reflector.stop();
       const reflector = new Reflector<DeploymentObject>(client, `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent(`${MANAGED_BY}=orrery`)}`, {
         changed: () => this.trigger(),
-        health: () => undefined,
+        health: (ok, why) => this.report(`Deployments in ${c.name}`, ok ? undefined : why),
       });
       this.deployments.set(c.name, { client, reflector });
       reflector.start();
@@ -256,7 +320,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.later(since + grace - now + 50);
       return { ...c, hold: true };
     });
-    return makeSnapshot(clusters, s.generation);
+    return makeSnapshot(clusters, s.generation, s.complete);
   }
 
   private async ensureFinalizer(p: PlacementObject): Promise<void> {
@@ -348,7 +412,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.again = true;
   }
 
-  private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout): Promise<void> {
+  private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout | undefined): Promise<void> {
     const status = statusFor(p, d, rollout, p.status, new Date().toISOString());
     // The server may order fields its own way: compare content, not text.
     if (canonical(status) === canonical(p.status)) return;
@@ -389,7 +453,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
    * the inventory is whole — and finishes the deletion of Placements that were deleted.
    */
   private async prune(snapshot: FleetSnapshot, desired: Map<string, Set<string>>, deleting: readonly PlacementObject[]): Promise<boolean> {
-    if (this.fleet.problem() !== undefined || snapshot.clusters.some((c) => c.reachable === false && c.message === 'not in the latest list of ClusterProfiles')) {
+    if (!snapshot.complete) {
       this.log('inventory incomplete: nothing is removed this cycle');
       return false;
     }
@@ -420,12 +484,28 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       }
       this.last.delete(placementKey(p));
       this.avoiding.delete(placementKey(p));
+      this.writeFailures.delete(placementKey(p));
+      this.opts.problems?.forget(`Placement ${placementKey(p)}`);
       for (const key of [...this.writtenSlices.keys()]) {
         if (key.startsWith(`${p.metadata.namespace}/${p.metadata.name}-`)) this.writtenSlices.delete(key);
       }
     }
     return unreachable.size === 0;
   }
+}
+
+/** The decision a Placement's status records, as a new leader finds it. */
+function fromStatus(key: string, status: PlacementStatus | undefined): Decision | undefined {
+  if (status?.clusters === undefined) return undefined;
+  const scheduled = status.conditions?.find((c) => c.type === 'Scheduled');
+  const reason = scheduled?.reason === 'PartiallyScheduled' || scheduled?.reason === 'Unschedulable' ? scheduled.reason : 'Scheduled';
+  return {
+    placement: key,
+    clusters: status.clusters.map((c) => ({ name: c.name, replicas: c.replicas })),
+    unscheduledReplicas: status.unscheduledReplicas ?? 0,
+    reason,
+    message: scheduled?.message ?? '',
+  };
 }
 
 /** JSON with object keys sorted, so that equal content gives equal text. */

@@ -23,6 +23,7 @@ export interface ClusterStatus {
 export interface PlacementStatus {
   readonly observedGeneration?: number;
   readonly replicas: number;
+  readonly readyReplicas: number;
   readonly selector: string;
   readonly unscheduledReplicas: number;
   readonly clusters: readonly ClusterStatus[];
@@ -85,6 +86,7 @@ export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefine
   return {
     ...gen,
     replicas: placed,
+    readyReplicas: ready,
     selector: selectorOf(p),
     unscheduledReplicas: d.unscheduledReplicas,
     clusters: d.clusters.map((c) => ({

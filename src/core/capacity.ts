@@ -106,7 +106,7 @@ export function occupiedSnapshot(snapshot: FleetSnapshot, free: Float64Array): F
       devices: c.devices.map((d) => ({ ...d, allocated: d.total - at(dims.indexOf(d.deviceClassName)) })),
     };
   });
-  return makeSnapshot(clusters, snapshot.generation);
+  return makeSnapshot(clusters, snapshot.generation, snapshot.complete);
 }
 
 export interface Shape {

@@ -66,11 +66,16 @@ export interface FleetSnapshot {
   readonly byName: ReadonlyMap<string, Cluster>;
   /** Changes whenever anything that matters to scheduling changes. */
   readonly generation: number;
+  /**
+   * Whether the inventory was listed whole: false while the hub cannot be listed or a cluster
+   * it listed before is missing from its latest list. Nothing is removed from members then.
+   */
+  readonly complete: boolean;
 }
 
-export function makeSnapshot(clusters: readonly Cluster[], generation = 0): FleetSnapshot {
+export function makeSnapshot(clusters: readonly Cluster[], generation = 0, complete = true): FleetSnapshot {
   const sorted = [...clusters].sort((a, b) => compareNames(a.name, b.name));
-  return { clusters: sorted, byName: new Map(sorted.map((c) => [c.name, c])), generation };
+  return { clusters: sorted, byName: new Map(sorted.map((c) => [c.name, c])), generation, complete };
 }
 
 export function freeResources(c: Cluster): Resources {

@@ -7,10 +7,9 @@ import type { Cluster, DeviceInventory, FleetSnapshot, Location } from '../core/
 import { compareNames, makeSnapshot } from '../core/model.js';
 import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolveAccess } from './access.js';
 import { ApiClient } from './client.js';
+import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory.js';
 import { type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, countDevices } from './devices.js';
 import { type NodeObject, type PodObject, measureMember } from './measure.js';
-
-export const CLUSTER_PROFILES = 'multicluster.x-k8s.io/v1alpha1';
 
 /** DRA API versions, newest first: older members serve only the beta ones. */
 const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
@@ -89,16 +88,17 @@ export interface FleetRead {
 
 /** A snapshot of the fleet from a single pass over the hub and every member. */
 export async function readFleet(hub: ApiClient, opts: ReadOptions = {}): Promise<FleetRead> {
-  const path = opts.namespace
-    ? `/apis/${CLUSTER_PROFILES}/namespaces/${opts.namespace}/clusterprofiles`
-    : `/apis/${CLUSTER_PROFILES}/clusterprofiles`;
-  const profiles = (await hub.list<ClusterProfileObject>(path)).items;
-  profiles.sort((a, b) => compareNames(a.metadata.namespace, b.metadata.namespace) || compareNames(a.metadata.name, b.metadata.name));
-  const seen = new Set<string>();
-  const unique = profiles.filter((p) => !seen.has(p.metadata.name) && seen.add(p.metadata.name));
-  const results = await Promise.all(unique.map((p) => readProfile(hub, p, opts)));
+  const path = profilesPath(await clusterProfileVersion(hub), opts.namespace);
+  const { profiles, clashes } = uniqueProfiles((await hub.list<ClusterProfileObject>(path)).items);
+  const results = await Promise.all(profiles.map((p) => readProfile(hub, p, opts)));
   const clusters = results.map((r) => r.cluster);
-  return { snapshot: makeSnapshot(clusters, generationOf(clusters)), members: results.map((r) => r.status) };
+  const left = clashes.map(({ profile: p, with: w }) => ({
+    name: p.metadata.name,
+    namespace: p.metadata.namespace,
+    reachable: false,
+    message: `left out: ${w.metadata.namespace}/${w.metadata.name} is another cluster of the same name`,
+  }));
+  return { snapshot: makeSnapshot(clusters, generationOf(clusters)), members: [...results.map((r) => r.status), ...left] };
 }
 
 export interface Measured {

@@ -14,7 +14,9 @@ import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolv
 import { ApiClient } from './client.js';
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
 import type { NodeObject, PodObject } from './measure.js';
-import { CLUSTER_PROFILES, type Measured, clusterOf, draVersion, generationOf, measure } from './reader.js';
+import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory.js';
+import { type Measured, clusterOf, draVersion, generationOf, measure } from './reader.js';
+import { ProblemLog } from '../problems.js';
 import { type Meta, Reflector } from './reflector.js';
 
 export interface WatcherOptions {
@@ -24,7 +26,14 @@ export interface WatcherOptions {
   readonly coalesceMs?: number;
   /** how long a ClusterProfile missing from a hub relist is kept, unreachable */
   readonly missingGraceMs?: number;
+  /** where lists that keep failing are said; without one, nowhere */
+  readonly problems?: ProblemLog;
 }
+
+/** The problem source for the hub's inventory. */
+export const INVENTORY_SOURCE = 'ClusterProfiles on the hub';
+/** The problem source for one member. */
+export const memberSource = (name: string) => `member ${name}`;
 
 type Kind = 'nodes' | 'pods' | 'deviceClasses' | 'slices' | 'claims';
 
@@ -185,7 +194,10 @@ export interface FleetWatcherEvents {
 
 export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   private readonly members = new Map<string, MemberWatch>();
-  private readonly profiles: Reflector<ClusterProfileObject>;
+  private profiles: Reflector<ClusterProfileObject> | undefined;
+  private readonly problems: ProblemLog;
+  private startTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   /** profiles seen before that the latest hub list did not show, with when they went missing */
   private missing = new Map<string, number>();
   private graceTimer: NodeJS.Timeout | undefined;
@@ -204,24 +216,38 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   ) {
     super();
     this.ready = new Promise((resolve) => (this.readyResolve = resolve));
-    const path = opts.namespace
-      ? `/apis/${CLUSTER_PROFILES}/namespaces/${opts.namespace}/clusterprofiles`
-      : `/apis/${CLUSTER_PROFILES}/clusterprofiles`;
-    this.profiles = new Reflector<ClusterProfileObject>(hub, path, {
-      changed: () => this.profilesChanged(),
-      health: (ok, why) => {
-        this.hubProblem = ok ? undefined : why;
-        this.schedule();
-      },
-    });
+    this.problems = opts.problems ?? new ProblemLog(() => undefined);
   }
 
-  start(): void {
-    this.profiles.start();
+  /** Finds the newest ClusterProfile version the hub serves, then lists and watches it. */
+  start(attempt = 0): void {
+    this.stopped = false;
+    void clusterProfileVersion(this.hub).then(
+      (version) => {
+        if (this.stopped) return;
+        this.profiles = new Reflector<ClusterProfileObject>(this.hub, profilesPath(version, this.opts.namespace), {
+          changed: () => this.profilesChanged(),
+          health: (ok, why) => {
+            this.hubProblem = ok ? undefined : why;
+            this.problems.report(INVENTORY_SOURCE, this.hubProblem);
+            this.schedule();
+          },
+        });
+        this.profiles.start();
+      },
+      (e: unknown) => {
+        if (this.stopped) return;
+        this.hubProblem = (e as Error).message;
+        this.problems.fail(INVENTORY_SOURCE, this.hubProblem);
+        this.startTimer = setTimeout(() => this.start(attempt + 1), Math.min(5000, 200 * 2 ** attempt));
+      },
+    );
   }
 
   stop(): void {
-    this.profiles.stop();
+    this.stopped = true;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.profiles?.stop();
     for (const m of this.members.values()) m.stop();
     this.members.clear();
     if (this.pending) clearTimeout(this.pending);
@@ -250,10 +276,16 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   }
 
   private profilesChanged(): void {
+    const reflector = this.profiles;
+    if (reflector === undefined) return;
+    const { profiles, clashes } = uniqueProfiles(reflector.items());
+    for (const { profile: p, with: w } of clashes) {
+      this.problems.fail(`ClusterProfile ${p.metadata.namespace}/${p.metadata.name}`, `left out: ${w.metadata.namespace}/${w.metadata.name} is another cluster of the same name`);
+    }
     const next = mergeInventory(
       { profiles: this.known, missing: this.missing },
-      this.profiles.items(),
-      (p) => this.profiles.deletedByWatch(p),
+      profiles,
+      (p) => reflector.deletedByWatch(p),
       Date.now(),
       this.opts.missingGraceMs ?? 300_000,
     );
@@ -263,6 +295,7 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
       if (p === undefined || accessOf(this.known.get(name)) !== accessOf(p)) {
         m.stop();
         this.members.delete(name);
+        if (p === undefined) this.problems.forget(memberSource(name));
       }
     }
     this.known = new Map(next.profiles);
@@ -297,13 +330,17 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
       const m = this.members.get(name);
       if (m === undefined) continue;
       const c = m.cluster();
+      const problem = m.problem();
+      // Connecting is no fault: only what keeps a member from being read is said.
+      this.problems.report(memberSource(name), problem === 'connecting' ? undefined : problem);
       clusters.push(this.missing.has(name) ? { ...c, reachable: false, message: 'not in the latest list of ClusterProfiles' } : c);
     }
-    const hash = generationOf(clusters);
+    const complete = this.hubProblem === undefined && this.missing.size === 0;
+    const hash = generationOf(clusters) ^ (complete ? 0 : 1);
     if (hash === this.lastHash && this.current !== undefined) return;
     this.lastHash = hash;
     this.generation++;
-    this.current = makeSnapshot(clusters, this.generation);
+    this.current = makeSnapshot(clusters, this.generation, complete);
     this.emit('snapshot', this.current);
     this.readyResolve?.();
     this.readyResolve = undefined;

@@ -6,12 +6,13 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorBody } from './errors.js';
 
-/** What a route needs: a Kubernetes-style verb on a resource, in a namespace if it has one. */
-export interface Access {
-  readonly verb: 'get' | 'list' | 'create' | 'update' | 'delete';
-  readonly resource: 'capacity' | 'placements' | 'placements/scale';
-  readonly namespace?: string;
-}
+/**
+ * What a route needs: a Kubernetes-style verb on a resource, in a namespace if it has one, or
+ * on a path that is no resource (/metrics, as the Kubernetes components authorise scrapes).
+ */
+export type Access =
+  | { readonly verb: 'get' | 'list' | 'create' | 'update' | 'delete'; readonly resource: 'capacity' | 'placements' | 'placements/scale'; readonly namespace?: string }
+  | { readonly verb: 'get'; readonly path: '/metrics' };
 
 export type AuthResult = { readonly ok: true; readonly user: string } | { readonly ok: false; readonly status: 401 | 403; readonly message: string };
 

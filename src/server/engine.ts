@@ -4,6 +4,7 @@
 
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import type { PlacementExplanation } from '../core/explain.js';
+import type { Problem } from '../problems.js';
 
 export interface PlacementView {
   readonly placement: Placement;
@@ -30,4 +31,6 @@ export interface Engine {
   /** The decisions Orrery would make now for these placements, changing nothing. */
   whatif(placements: readonly Placement[]): readonly Decision[];
   explain(key: string): PlacementExplanation | undefined;
+  /** What keeps failing now (reading the fleet, the Lease, writes), for /readyz and metrics. */
+  problems(): readonly Problem[];
 }

@@ -31,7 +31,7 @@ export class KubeAuthenticator implements Authenticator {
       this.users.set(id, who);
     }
     if (who.user === undefined) return { ok: false, status: 401, message: who.error ?? 'the bearer token is not valid' };
-    const key = `${id}|${access.verb}|${access.resource}|${access.namespace ?? ''}`;
+    const key = `${id}|${access.verb}|${'path' in access ? access.path : `${access.resource}|${access.namespace ?? ''}`}`;
     let decision = this.decisions.get(key);
     if (decision === undefined) {
       decision = await this.authorize(who.user, access);
@@ -55,7 +55,18 @@ export class KubeAuthenticator implements Authenticator {
   }
 
   private async authorize(user: User, access: Access): Promise<AuthResult> {
-    const [resource, subresource] = access.resource.split('/');
+    const attributes =
+      'path' in access
+        ? { nonResourceAttributes: { path: access.path, verb: access.verb } }
+        : {
+            resourceAttributes: {
+              group: GROUP,
+              resource: access.resource.split('/')[0],
+              ...(access.resource.includes('/') ? { subresource: access.resource.split('/')[1] } : {}),
+              verb: access.verb,
+              ...(access.namespace !== undefined ? { namespace: access.namespace } : {}),
+            },
+          };
     try {
       const r = await this.hub.post<{ status?: { allowed?: boolean; reason?: string } }>('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
         apiVersion: 'authorization.k8s.io/v1',
@@ -65,18 +76,12 @@ export class KubeAuthenticator implements Authenticator {
           ...(user.uid !== undefined ? { uid: user.uid } : {}),
           ...(user.groups !== undefined ? { groups: user.groups } : {}),
           ...(user.extra !== undefined ? { extra: user.extra } : {}),
-          resourceAttributes: {
-            group: GROUP,
-            resource,
-            ...(subresource !== undefined ? { subresource } : {}),
-            verb: access.verb,
-            ...(access.namespace !== undefined ? { namespace: access.namespace } : {}),
-          },
+          ...attributes,
         },
       });
       if (r.status?.allowed === true) return { ok: true, user: user.username };
-      const what = `${access.verb} ${access.resource}${access.namespace !== undefined ? ` in namespace ${access.namespace}` : ''}`;
-      return { ok: false, status: 403, message: `${user.username} may not ${what} (${GROUP})` };
+      const what = 'path' in access ? `${access.verb} ${access.path}` : `${access.verb} ${access.resource}${access.namespace !== undefined ? ` in namespace ${access.namespace}` : ''} (${GROUP})`;
+      return { ok: false, status: 403, message: `${user.username} may not ${what}` };
     } catch (e) {
       return { ok: false, status: 403, message: `access could not be reviewed: ${(e as Error).message}` };
     }

@@ -1,10 +1,20 @@
 // Prometheus metrics, in Prometheus naming: base units, _seconds and _total suffixes. Gauges
 // about the fleet and the placements are read from the engine when scraped.
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../core/model.js';
 import { capacityReport, occupiedSnapshot } from '../core/capacity.js';
 import type { Engine } from './engine.js';
+import { VERSION } from '../version.js';
+
+type CapacityRow = ReturnType<typeof capacityReport>['clusters'][number];
+
+/** Per-cluster capacity gauges, free and allocatable, one unit per metric as Prometheus names them. */
+const CAPACITY: readonly { name: string; help: string; value: (amounts: CapacityRow['free']) => number }[] = [
+  { name: 'cpu_cores', help: 'CPU, in cores', value: (a) => a.cpu / 1000 },
+  { name: 'memory_bytes', help: 'memory, in bytes', value: (a) => a.memory },
+  { name: 'pods', help: 'pod slots', value: (a) => a.pods },
+];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -53,37 +63,54 @@ export class Metrics {
         this.set((engine()?.placements() ?? []).reduce((s, v) => s + v.decision.unscheduledReplicas, 0));
       },
     });
-    const freeOf = () => {
+    // Capacity as the schedule leaves it: Orrery's own replicas count as taken.
+    const report = () => {
       const e = engine();
       const snapshot = e?.snapshot();
       const free = e?.free();
       return snapshot && free ? capacityReport(occupiedSnapshot(snapshot, free)) : undefined;
     };
+    for (const side of ['free', 'allocatable'] as const) {
+      for (const m of CAPACITY) {
+        new Gauge({
+          name: `orrery_cluster_${side}_${m.name}`,
+          help: `${side === 'free' ? 'Free' : 'Allocatable'} ${m.help}, per cluster${side === 'free' ? ', after the placements Orrery made' : ''}.`,
+          labelNames: ['cluster'],
+          registers,
+          collect() {
+            this.reset();
+            for (const c of report()?.clusters ?? []) this.set({ cluster: c.name }, m.value(c[side]));
+          },
+        });
+      }
+      new Gauge({
+        name: `orrery_cluster_${side}_devices`,
+        help: `${side === 'free' ? 'Free' : 'Allocatable'} devices per cluster and device class.`,
+        labelNames: ['cluster', 'device_class'],
+        registers,
+        collect() {
+          this.reset();
+          for (const c of report()?.clusters ?? []) {
+            for (const [cls, d] of Object.entries(c.devices)) this.set({ cluster: c.name, device_class: cls }, side === 'free' ? d.free : d.total);
+          }
+        },
+      });
+    }
     new Gauge({
-      name: 'orrery_cluster_free',
-      help: 'Free capacity per cluster: cpu in cores, memory in bytes, pods.',
-      labelNames: ['cluster', 'resource'],
+      name: 'orrery_problem_duration_seconds',
+      help: 'How long each source that keeps failing (the inventory, a member, the Lease, a Placement\'s writes) has failed.',
+      labelNames: ['source'],
       registers,
       collect() {
         this.reset();
-        for (const c of freeOf()?.clusters ?? []) {
-          this.set({ cluster: c.name, resource: 'cpu' }, c.free.cpu / 1000);
-          this.set({ cluster: c.name, resource: 'memory' }, c.free.memory);
-          this.set({ cluster: c.name, resource: 'pods' }, c.free.pods);
-        }
+        const now = Date.now();
+        for (const p of engine()?.problems() ?? []) this.set({ source: p.source }, (now - p.since) / 1000);
       },
     });
-    new Gauge({
-      name: 'orrery_cluster_free_devices',
-      help: 'Free devices per cluster and device class.',
-      labelNames: ['cluster', 'device_class'],
-      registers,
-      collect() {
-        this.reset();
-        for (const c of freeOf()?.clusters ?? []) {
-          for (const [cls, d] of Object.entries(c.devices)) this.set({ cluster: c.name, device_class: cls }, d.free);
-        }
-      },
-    });
+    new Gauge({ name: 'orrery_build_info', help: 'Always 1: the version of Orrery and of Node.js.', labelNames: ['version', 'nodejs_version'], registers }).set(
+      { version: VERSION, nodejs_version: process.version },
+      1,
+    );
+    collectDefaultMetrics({ register: this.registry });
   }
 }

@@ -1,0 +1,61 @@
+// What keeps failing, said out loud: each source (the hub's inventory, a member, the Lease, one
+// Placement's writes) reports its state after every attempt. A failure is logged when it starts,
+// again at most every `repeatMs` while it lasts (with how long it has lasted), and once when it
+// clears. The current problems are kept for /readyz and the metrics.
+
+export interface Problem {
+  readonly source: string;
+  readonly message: string;
+  /** ms since the epoch */
+  readonly since: number;
+}
+
+export class ProblemLog {
+  private readonly open = new Map<string, Problem & { loggedAt: number }>();
+
+  constructor(
+    private readonly log: (message: string) => void,
+    private readonly clock: () => number = Date.now,
+    private readonly repeatMs = 30_000,
+  ) {}
+
+  /** A failed attempt at `source`, with its cause. */
+  fail(source: string, message: string): void {
+    const now = this.clock();
+    const known = this.open.get(source);
+    if (known === undefined) {
+      this.open.set(source, { source, message, since: now, loggedAt: now });
+      this.log(`${source}: ${message}`);
+      return;
+    }
+    const due = now - known.loggedAt >= this.repeatMs;
+    if (due || known.message !== message) {
+      const seconds = Math.round((now - known.since) / 1000);
+      this.log(`${source}: ${message} (failing for ${seconds} s)`);
+    }
+    this.open.set(source, { source, message, since: known.since, loggedAt: due || known.message !== message ? now : known.loggedAt });
+  }
+
+  /** A successful attempt at `source`. */
+  ok(source: string): void {
+    const known = this.open.get(source);
+    if (known === undefined) return;
+    this.open.delete(source);
+    this.log(`${source}: recovered after ${Math.round((this.clock() - known.since) / 1000)} s`);
+  }
+
+  /** Either, from an optional cause. */
+  report(source: string, problem: string | undefined): void {
+    if (problem === undefined) this.ok(source);
+    else this.fail(source, problem);
+  }
+
+  /** Forgets a source that is gone, without a word. */
+  forget(source: string): void {
+    this.open.delete(source);
+  }
+
+  current(): Problem[] {
+    return [...this.open.values()].map(({ source, message, since }) => ({ source, message, since })).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  }
+}
