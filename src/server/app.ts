@@ -6,12 +6,13 @@ import { AnswerCache } from './cache.js';
 import type { Engine } from './engine.js';
 import { installErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
-import { OpenApi } from './openapi.js';
+import { installApiDocs } from './openapi.js';
 import { capacityRoutes } from './routes/capacity.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { placementRoutes } from './routes/placements.js';
 import { whatifRoutes } from './routes/whatif.js';
+import { VERSION } from '../version.js';
 
 export interface AppOptions {
   readonly engine: Engine;
@@ -32,12 +33,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const metrics = opts.metrics ?? new Metrics(() => opts.engine);
   const cache = new AnswerCache(() => opts.engine.version());
-  const openapi = new OpenApi();
-  openapi.collect(app);
   installErrorHandling(app);
   // JSON only: any other body is refused with 415 rather than read as a string.
   app.removeContentTypeParser('text/plain');
   installAuth(app, opts.auth);
+  await installApiDocs(app, opts.version ?? VERSION);
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
@@ -46,8 +46,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(capacityRoutes, { engine: opts.engine, cache });
   await app.register(whatifRoutes, { engine: opts.engine, cache });
   await app.register(placementRoutes, { engine: opts.engine });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.document(opts.version ?? '0.1.0'));
-  app.get('/docs', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html').send(openapi.page()));
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
   return app;
 }

@@ -8,7 +8,8 @@ import { parseMilli, parseUnits } from '../../core/quantity.js';
 import { untolerated } from '../../core/taints.js';
 import type { AnswerCache } from '../cache.js';
 import type { Engine } from '../engine.js';
-import { errorBody, errorSchema } from '../errors.js';
+import { errorBody } from '../errors.js';
+import { capacitySchema, errorSchema, fitSchema } from '../schemas.js';
 
 const filters = {
   region: { type: 'string', description: 'only clusters in this region' },
@@ -49,9 +50,11 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
     '/v1/capacity',
     {
       schema: {
+        operationId: 'getCapacity',
+        tags: ['capacity'],
         summary: 'Free and allocatable cpu, memory, pods and devices per cluster, per region and per device class',
         querystring: { type: 'object', additionalProperties: false, properties: { ...filters, deviceClass: { type: 'string', description: 'only clusters offering this device class' } } },
-        response: { 400: errorSchema, 503: errorSchema },
+        response: { 200: capacitySchema, 400: errorSchema, 503: errorSchema },
       },
       config: { access: () => ({ verb: 'get', resource: 'capacity' }) },
     },
@@ -72,6 +75,8 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
     '/v1/capacity/fit',
     {
       schema: {
+        operationId: 'getCapacityFit',
+        tags: ['capacity'],
         summary: 'How many replicas of a shape fit now, per cluster and in total',
         querystring: {
           type: 'object',
@@ -84,7 +89,7 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
             ...filters,
           },
         },
-        response: { 400: errorSchema, 503: errorSchema },
+        response: { 200: fitSchema, 400: errorSchema, 503: errorSchema },
       },
       config: { access: () => ({ verb: 'get', resource: 'capacity' }) },
     },

@@ -4,7 +4,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { API_VERSION, type Placement } from '../../core/model.js';
 import { checkPlacement, formatIssues } from '../../core/validation.js';
 import type { Engine, EngineResult } from '../engine.js';
-import { errorBody, errorSchema } from '../errors.js';
+import { errorBody } from '../errors.js';
+import { errorSchema, explainSchema, placementListSchema, viewSchema } from '../schemas.js';
 
 const params = {
   type: 'object',
@@ -13,23 +14,6 @@ const params = {
 } as const;
 
 type Params = { namespace: string; name: string };
-
-export const decisionSchema = {
-  type: 'object',
-  required: ['placement', 'clusters', 'unscheduledReplicas', 'reason'],
-  properties: {
-    placement: { type: 'string' },
-    clusters: { type: 'array', items: { type: 'object', required: ['name', 'replicas'], properties: { name: { type: 'string' }, replicas: { type: 'integer' } } } },
-    unscheduledReplicas: { type: 'integer' },
-    reason: { type: 'string', enum: ['Scheduled', 'PartiallyScheduled', 'Unschedulable'] },
-    message: { type: 'string' },
-  },
-} as const;
-
-const viewSchema = {
-  type: 'object',
-  properties: { placement: { type: 'object', additionalProperties: true }, decision: decisionSchema },
-} as const;
 
 function send<T>(reply: FastifyReply, r: EngineResult<T>, status = 200) {
   if (!r.ok) return reply.code(r.status).send(errorBody(r.status, r.message));
@@ -40,12 +24,12 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   const base = '/v1/namespaces/:namespace/placements/:name';
 
   app.get('/v1/placements', {
-    schema: { summary: 'Every placement with its decision', response: { 200: { type: 'object', properties: { items: { type: 'array', items: viewSchema } } } } },
+    schema: { operationId: 'listPlacements', tags: ['placements'], summary: 'Every placement with its decision', response: { 200: placementListSchema } },
     config: { access: () => ({ verb: 'list', resource: 'placements' }) },
   }, async () => ({ items: engine.placements() }));
 
   app.get<{ Params: Params }>(base, {
-    schema: { summary: 'A placement and its current decision', params, response: { 200: viewSchema, 404: errorSchema } },
+    schema: { operationId: 'getPlacement', tags: ['placements'], summary: 'A placement and its current decision', params, response: { 200: viewSchema, 404: errorSchema } },
     config: { access: (req) => ({ verb: 'get', resource: 'placements', namespace: (req.params as Params).namespace }) },
   }, async (req, reply) => {
     const v = engine.get(`${req.params.namespace}/${req.params.name}`);
@@ -55,6 +39,8 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.put<{ Params: Params; Body: Record<string, unknown> }>(base, {
     schema: {
+      operationId: 'putPlacement',
+      tags: ['placements'],
       summary: 'Submit or replace a placement (embedded mode) and get its decision',
       params,
       body: { type: 'object', description: 'a placement.orrery.dev/v1alpha1 Placement, or just its spec under "spec"' },
@@ -75,7 +61,13 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   app.delete<{ Params: Params }>(base, {
-    schema: { summary: 'Remove a placement (embedded mode)', params, response: { 404: errorSchema, 409: errorSchema } },
+    schema: {
+      operationId: 'deletePlacement',
+      tags: ['placements'],
+      summary: 'Remove a placement (embedded mode)',
+      params,
+      response: { 204: { type: 'null', description: 'removed' }, 404: errorSchema, 409: errorSchema },
+    },
     config: { access: (req) => ({ verb: 'delete', resource: 'placements', namespace: (req.params as Params).namespace }) },
   }, async (req, reply) => {
     if (engine.mode !== 'embedded') return reply.code(409).send(errorBody(409, 'placements are deleted on the hub in cluster mode (kubectl delete)'));
@@ -85,7 +77,13 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
   });
 
   app.get<{ Params: Params }>(`${base}/explain`, {
-    schema: { summary: 'Per cluster: the filter that refused the placement, or how it scored', params, response: { 404: errorSchema } },
+    schema: {
+      operationId: 'explainPlacement',
+      tags: ['placements'],
+      summary: 'Per cluster: the filter that refused the placement, or the scores the solver used, with their weights',
+      params,
+      response: { 200: explainSchema, 404: errorSchema },
+    },
     config: { access: (req) => ({ verb: 'get', resource: 'placements', namespace: (req.params as Params).namespace }) },
   }, async (req, reply) => {
     const key = `${req.params.namespace}/${req.params.name}`;
@@ -96,6 +94,8 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
 
   app.post<{ Params: Params; Body: { replicas?: number; delta?: number } }>(`${base}/scale`, {
     schema: {
+      operationId: 'scalePlacement',
+      tags: ['placements'],
       summary: 'The autoscaling hook: set replicas, or change them by delta; answers with the new decision',
       params,
       body: {
@@ -103,7 +103,7 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
         additionalProperties: false,
         properties: { replicas: { type: 'integer', minimum: 0, maximum: 100000 }, delta: { type: 'integer', minimum: -100000, maximum: 100000 } },
       },
-      response: { 200: viewSchema, 400: errorSchema, 404: errorSchema },
+      response: { 200: viewSchema, 400: errorSchema, 404: errorSchema, 422: errorSchema, 503: errorSchema },
     },
     config: { access: (req) => ({ verb: 'update', resource: 'placements/scale', namespace: (req.params as Params).namespace }) },
   }, async (req, reply) => {

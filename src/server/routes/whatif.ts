@@ -5,14 +5,16 @@ import { API_VERSION, type Placement } from '../../core/model.js';
 import { checkPlacement, formatIssues } from '../../core/validation.js';
 import type { AnswerCache } from '../cache.js';
 import type { Engine } from '../engine.js';
-import { errorBody, errorSchema } from '../errors.js';
-import { decisionSchema } from './placements.js';
+import { errorBody } from '../errors.js';
+import { errorSchema, whatifSchema } from '../schemas.js';
 
 export const whatifRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCache }> = async (app, { engine, cache }) => {
   app.post<{ Body: { placements: Record<string, unknown>[] } }>(
     '/v1/whatif',
     {
       schema: {
+        operationId: 'whatIf',
+        tags: ['capacity'],
         summary: 'The decisions Orrery would make now for one or more placements, without changing anything',
         body: {
           type: 'object',
@@ -27,7 +29,7 @@ export const whatifRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCac
             },
           },
         },
-        response: { 200: { type: 'object', properties: { decisions: { type: 'array', items: decisionSchema } } }, 400: errorSchema, 503: errorSchema },
+        response: { 200: whatifSchema, 400: errorSchema, 503: errorSchema },
       },
       config: { access: () => ({ verb: 'get', resource: 'capacity' }) },
     },

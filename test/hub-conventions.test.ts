@@ -1,0 +1,235 @@
+// Orrery on a hub with the upstream Cluster Inventory CRDs and a member that grants it only
+// deploy/member/'s role: profiles read in v1alpha2 and merged by inventory-member-id,
+// PlacementDecisions the upstream schema accepts, a refused write that holds up nobody else,
+// Events and printer columns, and everything carried out with exactly the member role.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import { EventRecorder } from '../src/controllers/events.js';
+import { SchedulerController } from '../src/controllers/scheduler.js';
+import { ApiClient } from '../src/fleet/client.js';
+import { MEMBER_ID_LABEL } from '../src/fleet/inventory.js';
+import { FleetWatcher } from '../src/fleet/watcher.js';
+import { ProblemLog } from '../src/problems.js';
+import { placement } from './fixtures.js';
+import { TestFleet, envtestDir } from './env/fleet.js';
+import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
+import { createNode, reapTerminatingPods } from './env/members.js';
+import { installCrd } from './env/hub.js';
+
+const root = join(import.meta.dirname, '..', '..');
+let fleet: TestFleet;
+let hub: Endpoint;
+let member: Endpoint;
+let watcher: FleetWatcher;
+let controller: SchedulerController;
+let stopReaper: () => void;
+const said: string[] = [];
+const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/shop/placements';
+const decisions = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/shop/placementdecisions';
+const sa = 'system:serviceaccount:orrery-system:orrery';
+
+async function profile(namespace: string, name: string, kubeconfigSecret: string): Promise<void> {
+  const path = `/apis/multicluster.x-k8s.io/v1alpha2/namespaces/${namespace}/clusterprofiles`;
+  await eventually(`ClusterProfile ${namespace}/${name}`, () =>
+    call(hub, 'POST', path, {
+      apiVersion: 'multicluster.x-k8s.io/v1alpha2',
+      kind: 'ClusterProfile',
+      metadata: { name, labels: { [MEMBER_ID_LABEL]: 'member-1' } },
+      spec: { clusterManager: { name: 'tests' } },
+    }),
+  );
+  await call(hub, 'POST', `/api/v1/namespaces/${namespace}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { config: kubeconfigSecret } });
+  await mergePatch(hub, `${path}/${name}/status`, {
+    status: {
+      conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }],
+      properties: [{ name: 'location', value: 'us-east1' }],
+    },
+  });
+}
+
+before(async () => {
+  fleet = await TestFleet.start({ members: 1 });
+  hub = fleet.hub.endpoint();
+  const m = fleet.member('member-1');
+  member = m.endpoint();
+  for (const file of ['crds', 'deploy/cluster-inventory']) {
+    const r = fleet.hub.kubectl(['apply', '--server-side', '-k', join(root, file)]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  for (const ns of ['fleet', 'fleet-b', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  // The hub refuses PlacementDecisions of one name, as a policy might.
+  await call(hub, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: 'refuse-some-decisions' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: ['multicluster.x-k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['placementdecisions'] }] },
+      validations: [{ expression: "!object.metadata.name.startsWith('refused-')", message: 'refused by the hub policy' }],
+    },
+  });
+  await call(hub, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings', {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: 'refuse-some-decisions' },
+    spec: { policyName: 'refuse-some-decisions', validationActions: ['Deny'] },
+  });
+
+  // The member: two nodes, ServiceExport served, and Orrery's ServiceAccount with deploy/member/.
+  await installCrd(member, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
+  for (const n of ['node-a', 'node-b']) await createNode(member, { name: n, cpu: '4', memory: '16Gi', pods: 50 });
+  const r = m.kubectl(['apply', '--server-side', '-k', join(root, 'deploy', 'member')]);
+  assert.equal(r.code, 0, r.stderr);
+  const token = await call<{ status: { token: string } }>(member, 'POST', '/api/v1/namespaces/orrery-system/serviceaccounts/orrery/token', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  });
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'member-1', cluster: { server: m.server, 'certificate-authority-data': Buffer.from(m.ca()).toString('base64') } }],
+    users: [{ name: 'orrery', user: { token: token.status.token } }],
+    contexts: [{ name: 'member-1', context: { cluster: 'member-1', user: 'orrery' } }],
+    'current-context': 'member-1',
+  };
+  const secret = Buffer.from(JSON.stringify(kubeconfig)).toString('base64');
+  // the same member, listed by two cluster managers in two namespaces
+  await profile('fleet', 'member-1', secret);
+  await profile('fleet-b', 'member-1-alias', secret);
+  stopReaper = reapTerminatingPods(member);
+
+  const kc = new KubeConfig();
+  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+  const client = new ApiClient(kc);
+  const problems = new ProblemLog((line) => said.push(line));
+  watcher = new FleetWatcher(client, { coalesceMs: 20, problems });
+  watcher.start();
+  await watcher.ready;
+  controller = new SchedulerController(client, watcher, { resyncMs: 1000, problems, events: new EventRecorder(client, 'tests', (line) => said.push(line)) });
+  controller.start();
+}, { timeout: 900_000 });
+
+after(async () => {
+  stopReaper?.();
+  controller?.stop();
+  watcher?.stop();
+  await fleet?.stop();
+});
+
+async function get<T>(ep: Endpoint, path: string): Promise<T | undefined> {
+  try {
+    return await call<T>(ep, 'GET', path);
+  } catch (e) {
+    if (e instanceof KubeError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+interface EventList {
+  items: { reason: string; type: string; note: string; regarding: { name: string } }[];
+}
+const eventsOf = async (name: string) =>
+  (await call<EventList>(hub, 'GET', `/apis/events.k8s.io/v1/namespaces/shop/events?fieldSelector=${encodeURIComponent(`regarding.name=${name}`)}`)).items;
+
+test('profiles are read in v1alpha2, and two profiles of one member id are one cluster', async () => {
+  const snapshot = await eventually('a snapshot with the member readable', async () => {
+    const s = watcher.snapshot();
+    return s?.clusters.length === 1 && s.clusters[0]?.reachable !== false ? s : undefined;
+  }, 30_000);
+  assert.deepEqual(snapshot.clusters.map((c) => [c.name, c.profileNamespace, c.location.region]), [['member-1', 'fleet', 'us-east1']]);
+  assert.equal(snapshot.complete, true);
+});
+
+test('a Placement is carried out with only the member role, and its decision fits the upstream schema', async () => {
+  const web = { ...placement('web', { namespace: 'shop', replicas: 3, cpu: '1' }), spec: { ...placement('web', { namespace: 'shop', replicas: 3, cpu: '1' }).spec, service: { ports: [{ port: 80 }], export: true } } };
+  await call(hub, 'POST', placements, web);
+  await eventually('Deployment, Service and ServiceExport in the member', async () => {
+    const d = await get<{ spec: { replicas: number } }>(member, '/apis/apps/v1/namespaces/shop/deployments/web');
+    const s = await get(member, '/api/v1/namespaces/shop/services/web');
+    const x = await get(member, '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
+    return d?.spec.replicas === 3 && s !== undefined && x !== undefined ? true : undefined;
+  }, 30_000);
+  const slice = await eventually('the PlacementDecision', () => get<{ decisions: { clusterProfileRef: Record<string, string>; reason: string }[] }>(hub, `${decisions}/web-0`), 15_000);
+  assert.deepEqual(slice.decisions, [{ clusterProfileRef: { name: 'member-1', namespace: 'fleet' }, reason: '3 replicas' }]);
+  const events = await eventually('a Scheduled event', async () => {
+    const list = await eventsOf('web');
+    return list.some((e) => e.reason === 'Scheduled') ? list : undefined;
+  });
+  assert.equal(events.find((e) => e.reason === 'Scheduled')?.note, '3 replicas: member-1=3');
+});
+
+test('a write the hub refuses for one Placement is reported on it and holds up no other', async () => {
+  await call(hub, 'POST', placements, placement('refused-web', { namespace: 'shop', replicas: 1, cpu: '100m' }));
+  const warning = await eventually('a WriteFailed event', async () => (await eventsOf('refused-web')).find((e) => e.reason === 'WriteFailed'), 30_000);
+  assert.match(warning.note, /writing PlacementDecisions: .*refused by the hub policy/);
+  assert.equal(warning.type, 'Warning');
+  assert.ok(said.some((l) => /^Placement shop\/refused-web: writing PlacementDecisions: .*refused by the hub policy/.test(l)), said.join('\n'));
+  // its other writes went through: the workload runs and the status says so
+  const status = await eventually('its status', async () => (await get<{ status?: { replicas?: number } }>(hub, `${placements}/refused-web`))?.status);
+  assert.equal(status.replicas, 1);
+  assert.ok(await get(member, '/apis/apps/v1/namespaces/shop/deployments/refused-web'));
+  // and a Placement that comes after it is published as usual
+  await call(hub, 'POST', placements, placement('after', { namespace: 'shop', replicas: 1, cpu: '100m' }));
+  await eventually('the next PlacementDecision', () => get(hub, `${decisions}/after-0`), 30_000);
+});
+
+test('PartiallyScheduled shows in kubectl get, with the unscheduled replicas and an Event', async () => {
+  // two 4-CPU nodes hold 2 replicas of 3 CPU, not 3: the rest waits
+  await call(hub, 'POST', placements, placement('big', { namespace: 'shop', replicas: 6, cpu: '1500m' }));
+  const row = await eventually('the printer columns', async () => {
+    const r = fleet.hub.kubectl(['get', 'placements.placement.orrery.dev', 'big', '-n', 'shop']);
+    return /PartiallyScheduled/.test(r.stdout) ? r.stdout : undefined;
+  }, 30_000, 200);
+  const [head, line] = row.trim().split('\n');
+  assert.deepEqual(head?.split(/\s+/), ['NAME', 'REPLICAS', 'READY', 'UNSCHEDULED', 'SCHEDULED', 'AGE']);
+  const cells = line!.split(/\s+/);
+  assert.equal(cells[1], '6');
+  assert.ok(Number(cells[3]) > 0, line);
+  assert.equal(cells[4], 'PartiallyScheduled');
+  const e = await eventually('a PartiallyScheduled event', async () => (await eventsOf('big')).find((x) => x.reason === 'PartiallyScheduled'));
+  assert.equal(e.type, 'Warning');
+});
+
+test('deleting a Placement removes its objects from the member, with the member role alone', async () => {
+  await call(hub, 'DELETE', `${placements}/web`);
+  await eventually('removed from the member', async () => {
+    const d = await get(member, '/apis/apps/v1/namespaces/shop/deployments/web');
+    const s = await get(member, '/api/v1/namespaces/shop/services/web');
+    const x = await get(member, '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
+    return d === undefined && s === undefined && x === undefined ? true : undefined;
+  }, 30_000);
+  await eventually('the Placement gone', async () => ((await get(hub, `${placements}/web`)) === undefined ? true : undefined), 30_000);
+});
+
+test('the member role allows what Orrery does there and nothing more', () => {
+  const m = fleet.member('member-1');
+  const can = (verb: string, resource: string, ns?: string) => m.kubectl(['auth', 'can-i', verb, resource, `--as=${sa}`, ...(ns ? ['-n', ns] : ['--all-namespaces'])]).stdout.trim();
+  for (const [verb, resource, ns] of [
+    ['watch', 'nodes'],
+    ['list', 'pods'],
+    ['watch', 'resourceslices.resource.k8s.io'],
+    ['list', 'resourceclaims.resource.k8s.io'],
+    ['create', 'namespaces'],
+    ['patch', 'deployments.apps', 'shop'],
+    ['delete', 'services', 'shop'],
+    ['create', 'serviceexports.multicluster.x-k8s.io', 'shop'],
+    ['patch', 'resourceclaimtemplates.resource.k8s.io', 'shop'],
+  ] as const) {
+    assert.equal(can(verb, resource, ns), 'yes', `${verb} ${resource}`);
+  }
+  for (const [verb, resource, ns] of [
+    ['delete', 'nodes'],
+    ['delete', 'pods', 'shop'],
+    ['get', 'secrets', 'shop'],
+    ['delete', 'namespaces'],
+    ['create', 'resourceclaims.resource.k8s.io', 'shop'],
+    ['update', 'resourceslices.resource.k8s.io'],
+    ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
+  ] as const) {
+    assert.equal(can(verb, resource, ns), 'no', `${verb} ${resource}`);
+  }
+});
