@@ -109,6 +109,6 @@ test('kubectl scale writes spec.replicas through the scale subresource', async (
 test('kubectl get shows the printer columns', () => {
   const r = fleet.hub.kubectl(['-n', 'team', 'get', 'plc']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^NAME\s+REPLICAS\s+SCHEDULED\s+CLUSTERS\s+AGE/);
+  assert.match(r.stdout, /^NAME\s+REPLICAS\s+READY\s+UNSCHEDULED\s+SCHEDULED\s+AGE/);
   assert.match(r.stdout, /\nscaled\s+7\s/);
 });

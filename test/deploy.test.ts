@@ -37,7 +37,19 @@ test('kubectl apply --server-side -k deploy/ brings up every object on a fresh h
   const r = fleet.hub.kubectl(['apply', '--server-side', '-k', join(root, 'deploy')]);
   assert.equal(r.code, 0, r.stderr);
   const objects = rendered(join(root, 'deploy'));
-  assert.ok(objects.length >= 12, `${objects.length} objects`);
+  assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+    'ClusterRole/orrery',
+    'ClusterRole/orrery-metrics-reader',
+    'ClusterRoleBinding/orrery',
+    'CustomResourceDefinition/placements.placement.orrery.dev',
+    'Deployment/orrery',
+    'Namespace/orrery-system',
+    'PodDisruptionBudget/orrery',
+    'Role/orrery-leader-election',
+    'RoleBinding/orrery-leader-election',
+    'Service/orrery',
+    'ServiceAccount/orrery',
+  ]);
   for (const o of objects) {
     const got = fleet.hub.kubectl(['get', o.kind, o.metadata.name, ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []), '-o', 'name']);
     assert.equal(got.code, 0, `${o.kind} ${o.metadata.name}: ${got.stderr}`);
