@@ -3,11 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { load } from 'js-yaml';
+import { EmbeddedEngine } from '../src/embedded/engine.js';
+import { loadFleet, loadPlacements } from '../src/fleet/snapshotFile.js';
+import { buildApp } from '../src/server/app.js';
+import { LoopbackOnly } from '../src/server/auth.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -157,4 +161,52 @@ test('explain lists each cluster with its filter reason or scores', () => {
   const missing = orrery('explain', 'shop/nothing', '--fleet', fleet, '--placements', placements);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no placement shop\/nothing/);
+});
+
+test('--version prints the package version; every command explains itself with --help', () => {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const v = orrery('--version');
+  assert.equal(v.code, 0);
+  assert.equal(v.stdout.trim(), `orrery ${version}`);
+  for (const [command, flag] of [['serve', '--lease-namespace'], ['plan', '--previous'], ['capacity', '--placements'], ['explain', 'NAMESPACE/NAME'], ['fleet', '--clusterprofile-provider-file']] as const) {
+    const r = orrery(command, '--help');
+    assert.equal(r.code, 0, `${command}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage:\\n  orrery ${command} `, 'm'));
+    assert.ok(r.stdout.includes(flag), `${command} --help names ${flag}`);
+  }
+  const serve = orrery('serve', '--help').stdout;
+  for (const word of ['--in-cluster', 'PORT', 'ORRERY_LOG', 'ORRERY_TOKEN']) assert.ok(serve.includes(word), `serve --help names ${word}`);
+});
+
+async function api(path: string): Promise<unknown> {
+  const f = await loadFleet(fleet);
+  const p = await loadPlacements(placements);
+  assert.ok(f.ok && p.ok);
+  const app = await buildApp({ engine: new EmbeddedEngine(f.value.snapshot, p.value), auth: new LoopbackOnly() });
+  try {
+    const r = await app.inject({ method: 'GET', url: path });
+    assert.equal(r.statusCode, 200, r.body);
+    return r.json();
+  } finally {
+    await app.close();
+  }
+}
+
+test('capacity with placements answers what /v1/capacity answers on the same files', async () => {
+  const cli = JSON.parse(orrery('capacity', '--fleet', fleet, '--placements', placements, '-o', 'json').stdout) as Record<string, unknown>;
+  const { generation: _generation, ...fromApi } = (await api('/v1/capacity')) as Record<string, unknown>;
+  assert.deepEqual(cli, fromApi);
+  const bare = JSON.parse(orrery('capacity', '--fleet', fleet, '-o', 'json').stdout) as { total: { free: { cpu: string } } };
+  assert.notDeepEqual(bare.total.free, (cli as { total: { free: unknown } }).total.free, 'the placements take room');
+});
+
+test('explain gives the same scores, weights and decision from the CLI and the API', async () => {
+  for (const key of ['ml/tpu-batch', 'shop/storefront', 'ml/llm-inference']) {
+    const cli = JSON.parse(orrery('explain', key, '--fleet', fleet, '--placements', placements, '-o', 'json').stdout) as Record<string, unknown>;
+    const [ns, name] = key.split('/');
+    assert.deepEqual(cli, await api(`/v1/namespaces/${ns}/placements/${name}/explain`), key);
+  }
+  const r = orrery('explain', 'ml/tpu-batch', '--fleet', fleet, '--placements', placements);
+  assert.match(r.stdout, /^weights: Headroom=1 FreeAccelerators=1 TaintPreference=1 Stability=2$/m);
+  assert.match(r.stdout, /^decision: PartiallyScheduled, aks-europe-west4=4; 2 unscheduled: .*1 Insufficient tpu\.google\.com/m);
 });

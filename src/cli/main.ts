@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
-import { capacityReport, reportAsQuantities } from '../core/capacity.js';
-import { explainPlacement } from '../core/explain.js';
+import { capacityReport, occupiedSnapshot, reportAsQuantities } from '../core/capacity.js';
+import { explainScheduled, startFleet } from '../core/incremental.js';
+import { VERSION } from '../version.js';
 import { placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
 import { humanBytes, humanMilli } from '../core/quantity.js';
@@ -16,29 +17,60 @@ import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from 
 import { type Result, ok } from '../core/result.js';
 import { table } from './table.js';
 
+/** Each command's flags and what it does: `orrery COMMAND --help` prints its entry. */
+const COMMANDS: Record<string, { readonly summary: string; readonly usage: string; readonly notes?: string }> = {
+  serve: {
+    summary: 'Serve the HTTP API: embedded on a snapshot file, or as the scheduler on a hub',
+    usage: `orrery serve --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
+orrery serve (--kubeconfig HUB | --in-cluster) [--clusterprofile-provider-file FILE] [--namespace NS]
+             [--lease-namespace NS] [--lease-seconds N] [--port N] [--address ADDR]`,
+    notes: `Embedded: the fleet file and Placements kept in memory (PUT/DELETE through the API).
+On a hub: watches ClusterProfiles (every namespace, or NS) and Placements, schedules, writes
+status and PlacementDecisions, and applies the workloads in the members. One instance at a time
+writes: the holder of the Lease orrery-scheduler in --lease-namespace (default: the Pod's own
+namespace in a Pod, else "default"). --in-cluster uses the Pod's ServiceAccount.
+Environment: PORT (default port, 8080), ORRERY_TOKEN (embedded: the bearer token),
+ORRERY_LOG=off (no request log).`,
+  },
+  plan: {
+    summary: "Decide where every Placement's replicas go on a fleet snapshot file",
+    usage: 'orrery plan --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy] [--budget-ms N] [-o table|json|yaml]',
+    notes: `Without --placements, the placements listed in the fleet file. --previous takes the JSON
+output of an earlier plan: replicas stay where they were unless something changed.
+--budget-ms bounds the solve: past it, the greedy answer stands.`,
+  },
+  capacity: {
+    summary: 'Free and allocatable cpu, memory, pods and devices per cluster, region and device class',
+    usage: 'orrery capacity --fleet FILE [--placements FILE] [-o table|json|yaml]',
+    notes: `Free is what the placements (of --placements, else of the fleet file) leave once scheduled,
+as GET /v1/capacity answers on the same files. Unhealthy or unreachable clusters are listed, not counted.`,
+  },
+  explain: {
+    summary: 'Why one placement can or cannot go to each cluster, and how each scored',
+    usage: 'orrery explain NAMESPACE/NAME --fleet FILE [--placements FILE] [-o table|json|yaml]',
+    notes: `The placements are scheduled first; the placement is then explained against what the
+others leave, with the scores the solver used and their weights, as the API's explain answers.`,
+  },
+  fleet: {
+    summary: 'Read the fleet from a live hub and print it as a snapshot file',
+    usage: 'orrery fleet --kubeconfig HUB [--clusterprofile-provider-file FILE] [--namespace NS] [-o yaml|json]',
+  },
+};
+
 const USAGE = `Usage: orrery <command> [flags]
 
 Commands:
-  serve      Embedded: the HTTP API on a fleet snapshot file, with Placements kept in memory
-             --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
-             On a hub: the scheduler, the deployer and the HTTP API (in-cluster config in a Pod)
-             --kubeconfig HUB [--clusterprofile-provider-file FILE] [--namespace NS]
-             [--lease-namespace NS] [--lease-seconds N] [--port N] [--address ADDR]
-  plan       Decide where every Placement's replicas go on a fleet snapshot file
-             --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy]
-             [--budget-ms N] [--output table|json|yaml]
-  capacity   Free cpu, memory, pods and devices per cluster, region and device class
-             --fleet FILE [--output table|json|yaml]
-  fleet      Read the fleet from a live hub and print it as a snapshot file
-             --kubeconfig HUB [--clusterprofile-provider-file FILE] [--namespace NS]
-             [--output yaml|json]
-  explain    Why one placement can or cannot go to each cluster, and how each scored
-             NAMESPACE/NAME --fleet FILE [--placements FILE] [--output table|json|yaml]
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
 
-Without --placements, plan schedules the placements listed in the fleet file.
---previous takes the JSON output of an earlier plan: replicas stay where they were
-unless something changed. --budget-ms bounds the solve: past it, the greedy answer stands.
+orrery <command> --help shows a command's flags; orrery --version prints the version.
 `;
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  return `${c.summary}.\n\nUsage:\n  ${c.usage.replace(/\n/g, '\n  ')}\n${c.notes !== undefined ? `\n${c.notes}\n` : ''}`;
+}
 
 class UsageError extends Error {}
 
@@ -139,14 +171,16 @@ function planTable(result: ScheduleResult): string {
 async function capacity(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { fleet: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    options: { fleet: { type: 'string' }, placements: { type: 'string' }, output: { type: 'string', short: 'o' } },
     strict: true,
   });
   if (values.fleet === undefined) throw new UsageError('capacity needs --fleet FILE');
   const output = outputOf(values.output);
-  const fleet = await loadFleet(values.fleet);
-  if (!fleet.ok) return fail(fleet.error);
-  const report = capacityReport(fleet.value.snapshot);
+  const inputs = await loadInputs(values.fleet, values.placements);
+  if (!inputs.ok) return fail(inputs.error);
+  const { snapshot, placements } = inputs.value;
+  const state = startFleet(snapshot, placements);
+  const report = capacityReport(occupiedSnapshot(snapshot, state.free));
   if (output !== 'table') {
     // Machine output in Kubernetes quantities, the way the snapshot file writes them.
     const value = reportAsQuantities(report);
@@ -179,7 +213,7 @@ async function capacity(args: string[]): Promise<number> {
       report.deviceClasses.map((d) => [d.deviceClassName, String(d.clusters), String(d.free), String(d.total)]),
     );
   }
-  out += '\nFree/allocatable; unhealthy clusters are left out of the sums.\n';
+  out += `\nFree/allocatable after ${placements.length} placements; unhealthy clusters are left out of the sums.\n`;
   print(out);
   return 0;
 }
@@ -402,7 +436,7 @@ async function explain(args: string[]): Promise<number> {
   const wanted = key.includes('/') ? key : `default/${key}`;
   const placement = placements.find((p) => placementKey(p) === wanted);
   if (placement === undefined) return fail(`no placement ${wanted} (known: ${placements.map(placementKey).join(', ') || 'none'})`);
-  const e = explainPlacement(snapshot, placement);
+  const e = explainScheduled(startFleet(snapshot, placements), placement);
   if ('invalid' in e) return fail(`${wanted}: ${e.invalid}`);
   print(
     render(e, output, () => {
@@ -411,14 +445,21 @@ async function explain(args: string[]): Promise<number> {
         .map((c) => [
           c.name,
           c.eligible ? 'True' : 'False',
-          c.score === undefined ? '-' : c.score.toFixed(1),
+          c.score === undefined ? '-' : c.score.toFixed(2),
           c.eligible
             ? Object.entries(c.scores ?? {})
-                .map(([k, v]) => `${k}=${Math.round(v)}`)
+                .map(([k, v]) => `${k}=${v}`)
                 .join(' ')
             : `${c.reason?.plugin}: ${c.reason?.message}`,
         ]);
-      return table(['CLUSTER', 'ELIGIBLE', 'SCORE', 'SCORES OR REASON'], rows);
+      let out = table(['CLUSTER', 'ELIGIBLE', 'SCORE', 'SCORES OR REASON'], rows);
+      out += `\nweights: ${Object.entries(e.weights).map(([k, w]) => `${k}=${w}`).join(' ')}\n`;
+      const d = e.decision;
+      if (d !== undefined) {
+        const placed = d.clusters.map((c) => `${c.name}=${c.replicas}`).join(',') || '<none>';
+        out += `decision: ${d.reason}, ${placed}${d.unscheduledReplicas > 0 ? `; ${d.unscheduledReplicas} unscheduled: ${d.message}` : ''}\n`;
+      }
+      return out;
     }),
   );
   return 0;
@@ -432,6 +473,10 @@ function fail(message: string): number {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && COMMANDS[command] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+      print(commandHelp(command));
+      return 0;
+    }
     switch (command) {
       case 'serve':
         return await serve(rest);
@@ -443,11 +488,16 @@ export async function main(argv: string[]): Promise<number> {
         return await explain(rest);
       case 'fleet':
         return await fleet(rest);
+      case '--version':
+      case 'version':
+        print(`orrery ${VERSION}`);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        print(USAGE);
+        if (command === 'help' && rest[0] !== undefined && COMMANDS[rest[0]] !== undefined) print(commandHelp(rest[0]));
+        else print(USAGE);
         return command === undefined ? 1 : 0;
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -456,7 +506,7 @@ export async function main(argv: string[]): Promise<number> {
     // Flag errors from parseArgs carry a code; both they and ours are the caller's to fix.
     const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (usage) {
-      process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+      process.stderr.write(`error: ${(e as Error).message}\n\n${command !== undefined && COMMANDS[command] !== undefined ? commandHelp(command) : USAGE}`);
       return 2;
     }
     process.stderr.write(`error: ${(e as Error).message}\n`);

@@ -2,9 +2,7 @@
 // decisions are the answers. Scaling goes through the Placement's scale subresource, so the
 // hook and an HPA targeting the Placement are one mechanism.
 
-import { occupiedSnapshot } from '../core/capacity.js';
-import { explainPlacement } from '../core/explain.js';
-import { freeWithout, placeAll, placeOne } from '../core/incremental.js';
+import { explainScheduled, placeAll, placeOne } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -90,7 +88,7 @@ export class ClusterEngine implements Engine {
     const v = this.get(key);
     const state = this.controller.fleetState();
     if (v === undefined || state === undefined) return undefined;
-    const e = explainPlacement(occupiedSnapshot(state.snapshot, freeWithout(state, key)), v.placement, { previous: [...this.controller.decisions().values()] });
+    const e = explainScheduled(state, v.placement);
     return 'invalid' in e ? undefined : e;
   }
 }

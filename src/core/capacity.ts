@@ -35,7 +35,7 @@ function emptyRow(name: string): { name: string; clusters: number; allocatable: 
   return { name, clusters: 0, allocatable: { cpu: 0, memory: 0, pods: 0 }, free: { cpu: 0, memory: 0, pods: 0 }, devices: {} };
 }
 
-/** Unhealthy clusters are listed but count for nothing in the sums: nothing can go there. */
+/** Unhealthy and unreachable clusters are listed but count for nothing in the sums: nothing new can go there. */
 export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
   const clusters = [];
   const regions = new Map<string, ReturnType<typeof emptyRow>>();
@@ -53,7 +53,7 @@ export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
     for (const d of c.devices) row.devices[d.deviceClassName] = { total: d.total, free: Math.max(0, d.total - d.allocated) };
     const region = c.location.region ?? '(none)';
     clusters.push({ ...row, region, healthy: c.healthy });
-    if (!c.healthy) continue;
+    if (!c.healthy || c.reachable === false) continue;
     let r = regions.get(region);
     if (r === undefined) {
       r = emptyRow(region);

@@ -23,6 +23,8 @@ export interface PlacementExplanation {
   readonly clusters: readonly ClusterExplanation[];
   /** filter reasons by count, e.g. {"ClusterSelector/SelectorMismatch": 12} */
   readonly filtered: Readonly<Record<string, number>>;
+  /** the weight of each score plugin that applies to this placement */
+  readonly weights: Readonly<Record<string, number>>;
 }
 
 export function explainPlacement(
@@ -49,7 +51,8 @@ export function explainPlacement(
     const s = explainScore(cycle.profile, cycle.ctx, job.p, c, row);
     clusters.push({ name: c.name, eligible: true, score: round2(job.pref(row)), scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])) });
   });
-  return { placement: key, clusters, filtered };
+  const weights = Object.fromEntries(cycle.profile.scores.filter((s) => s.plugin.appliesTo?.(job.p) !== false).map((s) => [s.plugin.name, s.weight]));
+  return { placement: key, clusters, filtered, weights };
 }
 
 function round2(v: number): number {

@@ -7,6 +7,8 @@ import type { Decision, FleetSnapshot, Placement } from './model.js';
 import { placementKey } from './model.js';
 import { type ScheduledCycle, decide, invalidDecision, scheduleCycle } from './schedule.js';
 import { type Assignment, keepPrevious, placeJob, release } from './solver/place.js';
+import { occupiedSnapshot } from './capacity.js';
+import { type PlacementExplanation, explainPlacement } from './explain.js';
 
 export interface FleetState {
   readonly snapshot: FleetSnapshot;
@@ -107,4 +109,20 @@ export function placeAll(state: FleetState, placements: readonly Placement[]): D
     out.push(r.decision);
   }
   return out;
+}
+
+export type ScheduledExplanation = PlacementExplanation & { readonly decision?: Decision };
+
+/**
+ * Why a placement of a scheduled fleet went where it did: against the fleet as the schedule
+ * leaves it, less the placement's own replicas, with the decisions in force as the previous
+ * ones. The API and the CLI both answer with this.
+ */
+export function explainScheduled(state: FleetState, placement: Placement): ScheduledExplanation | { readonly placement: string; readonly invalid: string } {
+  const key = placementKey(placement);
+  const now = occupiedSnapshot(state.snapshot, freeWithout(state, key));
+  const e = explainPlacement(now, placement, { ...state.opts, previous: [...state.decisions.values()] });
+  if ('invalid' in e) return e;
+  const decision = state.decisions.get(key);
+  return decision === undefined ? e : { ...e, decision };
 }

@@ -1,9 +1,7 @@
 // The embedded mode: a fleet from a snapshot file and Placements kept in memory, scheduled one
 // at a time as they are submitted. What Orrery does on a hub, without a hub.
 
-import { explainPlacement } from '../core/explain.js';
-import { occupiedSnapshot } from '../core/capacity.js';
-import { type FleetState, freeWithout, placeAll, placeOne, removeOne, startFleet } from '../core/incremental.js';
+import { type FleetState, explainScheduled, placeAll, placeOne, removeOne, startFleet } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
@@ -100,9 +98,7 @@ export class EmbeddedEngine implements Engine {
   explain(key: string) {
     const p = this.stored.get(key);
     if (p === undefined) return undefined;
-    // Against the fleet as it is now, less this placement's own replicas.
-    const now = occupiedSnapshot(this.fleet, freeWithout(this.state, key));
-    const e = explainPlacement(now, p, { previous: [...this.state.decisions.values()] });
+    const e = explainScheduled(this.state, p);
     return 'invalid' in e ? undefined : e;
   }
 }

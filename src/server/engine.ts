@@ -3,7 +3,7 @@
 // the cluster mode keeps them on the hub.
 
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
-import type { PlacementExplanation } from '../core/explain.js';
+import type { ScheduledExplanation } from '../core/incremental.js';
 import type { Problem } from '../problems.js';
 
 export interface PlacementView {
@@ -30,7 +30,7 @@ export interface Engine {
   scale(key: string, replicas: number): Promise<EngineResult<PlacementView>>;
   /** The decisions Orrery would make now for these placements, changing nothing. */
   whatif(placements: readonly Placement[]): readonly Decision[];
-  explain(key: string): PlacementExplanation | undefined;
+  explain(key: string): ScheduledExplanation | undefined;
   /** What keeps failing now (reading the fleet, the Lease, writes), for /readyz and metrics. */
   problems(): readonly Problem[];
 }

@@ -89,7 +89,7 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     const key = `${req.params.namespace}/${req.params.name}`;
     const e = engine.explain(key);
     if (e === undefined) return reply.code(404).send(errorBody(404, `placement ${key} not found`));
-    return { ...e, decision: engine.get(key)?.decision };
+    return e;
   });
 
   app.post<{ Params: Params; Body: { replicas?: number; delta?: number } }>(`${base}/scale`, {
