@@ -78,6 +78,23 @@ before(async () => {
     spec: { policyName: 'refuse-some-decisions', validationActions: ['Deny'] },
   });
 
+  // The member refuses Deployments of one name, as a policy might.
+  await call(member, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: 'refuse-some-deployments' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] }] },
+      validations: [{ expression: "object.metadata.name != 'not-here'", message: 'refused by the member policy' }],
+    },
+  });
+  await call(member, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings', {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: 'refuse-some-deployments' },
+    spec: { policyName: 'refuse-some-deployments', validationActions: ['Deny'] },
+  });
   // The member: two nodes, ServiceExport served, and Orrery's ServiceAccount with deploy/member/.
   await installCrd(member, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
   for (const n of ['node-a', 'node-b']) await createNode(member, { name: n, cpu: '4', memory: '16Gi', pods: 50 });
@@ -138,7 +155,9 @@ const eventsOf = async (name: string) =>
 test('profiles are read in v1alpha2, and two profiles of one member id are one cluster', async () => {
   const snapshot = await eventually('a snapshot with the member readable', async () => {
     const s = watcher.snapshot();
-    return s?.clusters.length === 1 && s.clusters[0]?.reachable !== false ? s : undefined;
+    if (s?.clusters.length === 1 && s.clusters[0]?.reachable !== false) return s;
+    // what the timeout then reports
+    throw new Error(`snapshot: ${JSON.stringify(s?.clusters.map((c) => [c.name, c.reachable, c.message]))}; said: ${said.join(' | ')}`);
   }, 30_000);
   assert.deepEqual(snapshot.clusters.map((c) => [c.name, c.profileNamespace, c.location.region]), [['member-1', 'fleet', 'us-east1']]);
   assert.equal(snapshot.complete, true);
@@ -175,6 +194,19 @@ test('a write the hub refuses for one Placement is reported on it and holds up n
   // and a Placement that comes after it is published as usual
   await call(hub, 'POST', placements, placement('after', { namespace: 'shop', replicas: 1, cpu: '100m' }));
   await eventually('the next PlacementDecision', () => get(hub, `${decisions}/after-0`), 30_000);
+});
+
+test('a member that refuses a workload gets an ApplyFailed Event and the Applied condition says why', async () => {
+  await call(hub, 'POST', placements, placement('not-here', { namespace: 'shop', replicas: 1, cpu: '100m' }));
+  const e = await eventually('an ApplyFailed event', async () => (await eventsOf('not-here')).find((x) => x.reason === 'ApplyFailed'), 30_000);
+  assert.equal(e.type, 'Warning');
+  assert.match(e.note, /^member-1: .*refused by the member policy/);
+  const applied = await eventually('the Applied condition', async () => {
+    const p = await get<{ status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }>(hub, `${placements}/not-here`);
+    return p?.status?.conditions?.find((c) => c.type === 'Applied' && c.status === 'False');
+  });
+  assert.equal(applied.reason, 'ApplyFailed');
+  assert.match(applied.message, /refused by the member policy/);
 });
 
 test('PartiallyScheduled shows in kubectl get, with the unscheduled replicas and an Event', async () => {
