@@ -17,7 +17,10 @@ function perReplica(p: Placement): Map<string, number> {
     need.set('cpu', (need.get('cpu') ?? 0) + cpu.value);
     need.set('memory', (need.get('memory') ?? 0) + mem.value);
   }
-  for (const a of p.spec.accelerators ?? []) need.set(a.deviceClassName, (need.get(a.deviceClassName) ?? 0) + a.count);
+  for (const a of p.spec.accelerators ?? []) {
+    const name = a.resourceName ?? a.deviceClassName ?? '';
+    need.set(name, (need.get(name) ?? 0) + a.count);
+  }
   return need;
 }
 
@@ -81,7 +84,10 @@ export function violations(snapshot: FleetSnapshot, placements: readonly Placeme
       memory: c.allocatable.memory - c.allocated.memory,
       pods: c.allocatable.pods - c.allocated.pods,
     };
-    for (const d of c.devices) free[d.deviceClassName] = d.total - d.allocated;
+    for (const d of c.devices) {
+      for (const cls of [d.deviceClassName, ...(d.alsoMatches ?? [])]) free[cls] = (free[cls] ?? 0) + d.total - d.allocated;
+    }
+    for (const [k, v] of Object.entries(c.allocatable.extended ?? {})) free[k] = v - (c.allocated.extended?.[k] ?? 0);
     for (const [r, n] of u) {
       if (n > 0 && n > (free[r] ?? 0)) out.push(`${name}: ${r} over capacity (${n} > ${free[r] ?? 0})`);
     }

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
-import { capacityReport, occupiedSnapshot, reportAsQuantities } from '../core/capacity.js';
-import { explainScheduled, startFleet } from '../core/incremental.js';
+import { capacityReport, reportAsQuantities } from '../core/capacity.js';
+import { explainScheduled, occupied, startFleet } from '../core/incremental.js';
 import { VERSION } from '../version.js';
 import { placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
@@ -180,7 +180,7 @@ async function capacity(args: string[]): Promise<number> {
   if (!inputs.ok) return fail(inputs.error);
   const { snapshot, placements } = inputs.value;
   const state = startFleet(snapshot, placements);
-  const report = capacityReport(occupiedSnapshot(snapshot, state.free));
+  const report = capacityReport(occupied(state));
   if (output !== 'table') {
     // Machine output in Kubernetes quantities, the way the snapshot file writes them.
     const value = reportAsQuantities(report);

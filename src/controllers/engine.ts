@@ -2,7 +2,7 @@
 // decisions are the answers. Scaling goes through the Placement's scale subresource, so the
 // hook and an HPA targeting the Placement are one mechanism.
 
-import { explainScheduled, placeAll, placeOne } from '../core/incremental.js';
+import { explainScheduled, occupied, placeAll, placeOne } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -36,8 +36,9 @@ export class ClusterEngine implements Engine {
     return this.controller.fleetState()?.snapshot;
   }
 
-  free(): Float64Array | undefined {
-    return this.controller.fleetState()?.free;
+  occupied(): FleetSnapshot | undefined {
+    const state = this.controller.fleetState();
+    return state === undefined ? undefined : occupied(state);
   }
 
   placements(): PlacementView[] {

@@ -1,8 +1,9 @@
 // Free and allocatable capacity of a fleet, per cluster, per region and per device class.
 
-import type { Cluster, FleetSnapshot } from './model.js';
-import { compareNames, makeSnapshot } from './model.js';
-import { indexFleet } from './prepare.js';
+import type { Cluster, DeviceInventory, FleetSnapshot, Placement, Resources } from './model.js';
+import { API_VERSION, compareNames, makeSnapshot } from './model.js';
+import { type FleetIndex, indexFleet, preparePlacement } from './prepare.js';
+import { type ClusterNodes, fitOnNodes, nodeTotals } from './nodes.js';
 import { formatBytes, formatMilli } from './quantity.js';
 
 export interface Amounts {
@@ -88,25 +89,68 @@ export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
 }
 
 /**
- * The snapshot with what Orrery itself placed counted as allocated: `free` is per cluster row
- * and dimension, in the order indexFleet gives them.
+ * The snapshot with what Orrery itself placed counted as allocated, per cluster and per node:
+ * `free` per cluster row and dimension, `nodes` per cluster row, as the fleet index has them.
  */
-export function occupiedSnapshot(snapshot: FleetSnapshot, free: Float64Array): FleetSnapshot {
-  const { dims } = indexFleet(snapshot);
+export function occupiedSnapshot(fleet: FleetIndex, free: Float64Array, nodes: readonly ClusterNodes[]): FleetSnapshot {
+  const { dims, scalarDims, kinds } = fleet;
   const n = dims.length;
-  const clusters: Cluster[] = snapshot.clusters.map((c, row) => {
-    const at = (d: number) => free[row * n + d] as number;
+  const resources = (v: Float64Array): Resources => {
+    const extended: Record<string, number> = {};
+    for (let i = 3; i < scalarDims; i++) extended[dims[i] as string] = v[i] as number;
+    return { cpu: v[0] as number, memory: v[1] as number, pods: v[2] as number, ...(scalarDims > 3 ? { extended } : {}) };
+  };
+  const deviceList = (v: Float64Array, total: (k: number) => number): DeviceInventory[] => {
+    const out: DeviceInventory[] = [];
+    kinds.forEach((k, i) => {
+      const t = total(i);
+      if (t <= 0) return;
+      const [first, ...rest] = k.classes;
+      out.push({
+        deviceClassName: first as string,
+        ...(rest.length > 0 ? { alsoMatches: rest } : {}),
+        ...(k.driver !== first ? { driver: k.driver } : {}),
+        ...(Object.keys(k.attributes).length > 0 ? { attributes: k.attributes } : {}),
+        total: t,
+        allocated: t - (v[i] as number),
+      });
+    });
+    return out;
+  };
+  const clusters: Cluster[] = fleet.clusters.map((c, row) => {
+    const room = nodes[row] as ClusterNodes;
+    const { devices: freeDevices } = nodeTotals(room, scalarDims, kinds.length);
+    const totalOf = totalsByKind(c.devices, kinds);
+    const allocatable = resources(Float64Array.from({ length: scalarDims }, (_, d) => fleet.allocatable[row * n + d] as number));
+    const used = Float64Array.from({ length: scalarDims }, (_, d) => (fleet.allocatable[row * n + d] as number) - (free[row * n + d] as number));
     return {
       ...c,
-      allocated: {
-        cpu: c.allocatable.cpu - at(0),
-        memory: c.allocatable.memory - at(1),
-        pods: c.allocatable.pods - at(2),
-      },
-      devices: c.devices.map((d) => ({ ...d, allocated: d.total - at(dims.indexOf(d.deviceClassName)) })),
+      allocated: resources(used),
+      devices: deviceList(freeDevices, (k) => totalOf[k] as number),
+      ...(c.nodeGroups !== undefined
+        ? {
+            nodeGroups: room.groups.map((g) => ({
+              count: g.count,
+              allocatable: resources(g.free),
+              allocated: resources(new Float64Array(scalarDims)),
+              devices: deviceList(g.devices, (k) => g.devices[k] as number),
+            })),
+          }
+        : {}),
+      allocatable,
     };
   });
-  return makeSnapshot(clusters, snapshot.generation, snapshot.complete);
+  return makeSnapshot(clusters, fleet.snapshot.generation, fleet.snapshot.complete);
+}
+
+function totalsByKind(devices: readonly DeviceInventory[], kinds: FleetIndex['kinds']): Float64Array {
+  const out = new Float64Array(kinds.length);
+  for (const d of devices) {
+    const classes = [d.deviceClassName, ...(d.alsoMatches ?? [])].sort(compareNames);
+    const i = kinds.findIndex((k) => k.classes.join() === classes.join() && k.driver === (d.driver ?? d.deviceClassName) && JSON.stringify(Object.entries(k.attributes).sort()) === JSON.stringify(Object.entries(d.attributes ?? {}).sort()));
+    if (i >= 0) out[i] = (out[i] as number) + d.total;
+  }
+  return out;
 }
 
 export interface Shape {
@@ -114,7 +158,8 @@ export interface Shape {
   readonly cpu: number;
   /** bytes per replica */
   readonly memory: number;
-  readonly devices?: { readonly deviceClassName: string; readonly count: number };
+  readonly devices?: { readonly deviceClassName: string; readonly count: number; readonly selectors?: readonly string[] };
+  readonly extended?: { readonly resourceName: string; readonly count: number };
 }
 
 export interface FitReport {
@@ -122,24 +167,44 @@ export interface FitReport {
   readonly total: number;
 }
 
-/** How many replicas of a shape fit in each cluster now, among the clusters `keep` accepts. */
-export function fitReport(snapshot: FleetSnapshot, free: Float64Array, shape: Shape, keep: (c: Cluster) => boolean): FitReport {
-  const { dims } = indexFleet(snapshot);
-  const n = dims.length;
-  const dev = shape.devices ? dims.indexOf(shape.devices.deviceClassName) : -1;
+/** A placement of one replica of a shape, to ask the core what fits. */
+function shapePlacement(shape: Shape): Placement {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Placement',
+    metadata: { name: 'fit', namespace: 'fit' },
+    spec: {
+      replicas: 1,
+      template: { spec: { template: { spec: { containers: [{ name: 'fit', resources: { requests: { cpu: `${shape.cpu}m`, memory: String(shape.memory) } } }] } } } },
+      accelerators: [
+        ...(shape.devices ? [{ deviceClassName: shape.devices.deviceClassName, count: shape.devices.count, ...(shape.devices.selectors ? { selectors: shape.devices.selectors } : {}) }] : []),
+        ...(shape.extended ? [{ resourceName: shape.extended.resourceName, count: shape.extended.count }] : []),
+      ],
+    },
+  };
+}
+
+/**
+ * How many replicas of a shape fit in each cluster of `now` (the fleet as placements leave it),
+ * each wholly on one node, among the healthy, reachable clusters `keep` accepts that have the
+ * devices it asks for.
+ */
+export function fitReport(now: FleetSnapshot, shape: Shape, keep: (c: Cluster) => boolean): FitReport {
+  const fleet = indexFleet(now);
+  const prepared = preparePlacement(shapePlacement(shape), fleet);
   const clusters = [];
   let total = 0;
-  for (const [row, c] of snapshot.clusters.entries()) {
-    if (!c.healthy || c.reachable === false || !keep(c)) continue;
-    if (shape.devices && !c.devices.some((d) => d.deviceClassName === shape.devices?.deviceClassName && d.total > 0)) continue;
-    const at = (d: number) => free[row * n + d] as number;
-    let fit = Math.floor(at(2));
-    if (shape.cpu > 0) fit = Math.min(fit, Math.floor(at(0) / shape.cpu));
-    if (shape.memory > 0) fit = Math.min(fit, Math.floor(at(1) / shape.memory));
-    if (shape.devices) fit = Math.min(fit, Math.floor(at(dev) / shape.devices.count));
-    fit = Math.max(0, fit);
-    clusters.push({ name: c.name, region: c.location.region ?? '', replicas: fit });
-    total += fit;
+  if (prepared.ok) {
+    const p = prepared.value;
+    for (const [row, c] of now.clusters.entries()) {
+      if (!c.healthy || c.reachable === false || !keep(c)) continue;
+      const offered = (name: string) => c.devices.some((d) => d.total > 0 && (d.deviceClassName === name || (d.alsoMatches ?? []).includes(name))) || (c.allocatable.extended?.[name] ?? 0) > 0;
+      if (shape.devices && !offered(shape.devices.deviceClassName)) continue;
+      if (shape.extended && !offered(shape.extended.resourceName)) continue;
+      const fit = p.unknownDevices.length > 0 ? 0 : fitOnNodes(fleet.nodes[row] as ClusterNodes, p.node);
+      clusters.push({ name: c.name, region: c.location.region ?? '', replicas: fit });
+      total += fit;
+    }
   }
   clusters.sort((a, b) => b.replicas - a.replicas || compareNames(a.name, b.name));
   return { clusters, total };

@@ -7,6 +7,7 @@ import { compareNames, placementKey } from './model.js';
 import { type CycleContext, type Profile, activeWeight, runFilters } from './framework.js';
 import { defaultProfile } from './profile.js';
 import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
+import { type ClusterNodes, fitOnNodes } from './nodes.js';
 
 export interface ScheduleOptions {
   /** The decision in force; with it, scheduling is Steady unless mode says Fresh. */
@@ -49,6 +50,8 @@ export interface Job {
   readonly previous: ReadonlyMap<number, number> | undefined;
   /** cluster rows that take no new replicas of this placement */
   readonly avoid: ReadonlySet<number> | undefined;
+  /** replicas of this placement alone that the cluster's nodes hold, as the snapshot has them (at most its replicas) */
+  nodeCap(row: number): number;
 }
 
 export interface Cycle {
@@ -70,6 +73,8 @@ interface FleetCache {
   readonly eligible: Map<string, { readonly mask: Uint8Array; readonly count: number }>;
   readonly scored: Map<string, Scored>;
   readonly prepared: WeakMap<Placement, ReturnType<typeof preparePlacement>>;
+  /** node-level caps by eligibility key: per row, the cap and the limit it was counted to */
+  readonly caps: Map<string, { cap: Int32Array; limit: Int32Array }>;
 }
 
 // Memoised by snapshot identity: a snapshot never changes, so neither does anything derived
@@ -91,6 +96,7 @@ function fleetCache(snapshot: FleetSnapshot, profile: Profile): FleetCache {
       eligible: new Map(),
       scored: new Map(),
       prepared: new WeakMap(),
+      caps: new Map(),
     };
     byProfile.set(profile, cache);
   }
@@ -177,9 +183,30 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       const row = cache.rowOf.get(name);
       if (row !== undefined) (avoid ??= new Set()).add(row);
     }
-    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, avoid, bonus, fleet));
+    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, avoid, bonus, fleet, nodeCaps(cache, p)));
   }
   return { ctx, profile, jobs, invalid };
+}
+
+/** Node-level caps, shared by placements of the same eligibility (and so the same demand). */
+function nodeCaps(cache: FleetCache, p: PreparedPlacement): (row: number) => number {
+  let known = cache.caps.get(p.eligibilityKey);
+  if (known === undefined) {
+    const n = cache.fleet.clusters.length;
+    known = { cap: new Int32Array(n).fill(-1), limit: new Int32Array(n) };
+    cache.caps.set(p.eligibilityKey, known);
+  }
+  const { cap, limit } = known;
+  const want = Math.max(1, p.replicas);
+  return (row) => {
+    const c = cap[row] as number;
+    // counted before, and either below its limit then or to a limit as high as this one
+    if (c >= 0 && (c < (limit[row] as number) || (limit[row] as number) >= want)) return Math.min(c, want);
+    const v = fitOnNodes(cache.fleet.nodes[row] as ClusterNodes, p.node, want);
+    cap[row] = v;
+    limit[row] = want;
+    return v;
+  };
 }
 
 function makeJob(
@@ -190,10 +217,11 @@ function makeJob(
   avoid: ReadonlySet<number> | undefined,
   bonus: number,
   fleet: FleetIndex,
+  nodeCap: (row: number) => number,
 ): Job {
   const base = scored.pref;
   if (previous === undefined || bonus === 0) {
-    return { p, weight: p.priority + 1, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous, avoid };
+    return { p, weight: p.priority + 1, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous, avoid, nodeCap };
   }
   const pref = (row: number) => (base[row] as number) + (previous.has(row) && eligible.mask[row] === 1 ? bonus : 0);
   let order: Int32Array | undefined;
@@ -206,6 +234,7 @@ function makeJob(
     pref,
     previous,
     avoid,
+    nodeCap,
     // The clusters it ran on move up by the stability bonus: merge them into the shared order
     // instead of sorting every cluster again.
     get order() {

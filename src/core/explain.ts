@@ -5,6 +5,7 @@ import { type CycleContext, type Profile, type Reason, explainScore, runFilters 
 import type { FleetSnapshot, Placement } from './model.js';
 import { placementKey } from './model.js';
 import { fitCount } from './prepare.js';
+import { type ClusterNodes, fitOnNodes, nodeShortage } from './nodes.js';
 import { formatAmount } from './quantity.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 
@@ -86,13 +87,25 @@ export function filterHistogram(profile: Profile, ctx: CycleContext, job: Job): 
  * "7 of 10 replicas unscheduled: ..." read from the final capacity alone, so that the same
  * outcome always reads the same, however the solver got there.
  */
-export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, placed: number, clustersUsed: number): string {
+export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, nodes: readonly ClusterNodes[], placed: number, clustersUsed: number): string {
   const { fleet } = cycle.ctx;
   const dims = fleet.dims.length;
   const counts = new Map(filterHistogram(cycle.profile, cycle.ctx, job));
-  // Eligible clusters that are now full: say which resource ran out.
+  const onNodes: string[] = [];
+  // Eligible clusters that are now full: say which resource ran out, in all or on every node.
   for (const row of job.order) {
-    if (fitCount(free, row * dims, job.p.demand) > 0) continue;
+    if (fitCount(free, row * dims, job.p.demand) > 0) {
+      const c = nodes[row] as ClusterNodes;
+      if (fitOnNodes(c, job.p.node, 1) > 0) continue;
+      const s = nodeShortage(c, job.p.node, fleet.dims.slice(0, fleet.scalarDims), job.p.requestNames);
+      const what = s?.resource ?? 'room';
+      const k = `Insufficient ${what} on every node`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+      if (s !== undefined && onNodes.length < 3) {
+        onNodes.push(`${fleet.clusters[row]!.name}: none of its ${s.nodes} nodes has ${formatAmount(s.resource, s.need)} ${s.resource} free (at most ${formatAmount(s.resource, s.mostFree)})`);
+      }
+      continue;
+    }
     let short = 'capacity';
     for (let d = 0; d < dims; d++) {
       if ((job.p.demand[d] as number) > (free[row * dims + d] as number)) {
@@ -110,7 +123,8 @@ export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, p
   const missing = job.p.unknownDevices.length > 0 ? `; no cluster offers ${job.p.unknownDevices.join(', ')}` : '';
   const rules = spreadNote(job, free, dims, placed, clustersUsed);
   const demand = describeDemand(job, fleet.dims);
-  return `${head}${why}${missing}${rules}; one replica needs ${demand}; clusters: ${parts.length > 0 ? parts.join(', ') : 'none'}`;
+  const detail = onNodes.length > 0 ? ` (${onNodes.join('; ')})` : '';
+  return `${head}${why}${missing}${rules}; one replica needs ${demand}; clusters: ${parts.length > 0 ? parts.join(', ') : 'none'}${detail}`;
 }
 
 function describeDemand(job: Job, dims: readonly string[]): string {

@@ -3,26 +3,32 @@
 // so nothing else moves. A full cycle (schedule) re-checks everything, with priorities.
 
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
+import type { FleetIndex } from './prepare.js';
 import type { Decision, FleetSnapshot, Placement } from './model.js';
 import { placementKey } from './model.js';
 import { type ScheduledCycle, decide, invalidDecision, scheduleCycle } from './schedule.js';
-import { type Assignment, keepPrevious, placeJob, release } from './solver/place.js';
+import { type Assignment, keepPrevious, placeJob, release, take } from './solver/place.js';
+import { repackRows } from './solver/pack.js';
+import { type ClusterNodes, fitOnNodes, packInto } from './nodes.js';
 import { occupiedSnapshot } from './capacity.js';
 import { type PlacementExplanation, explainPlacement } from './explain.js';
 
 export interface FleetState {
   readonly snapshot: FleetSnapshot;
+  readonly fleet: FleetIndex;
   readonly opts: ScheduleOptions;
   /** placement key → cluster row → replicas, with the demand that reserved them */
   readonly placed: ReadonlyMap<string, { readonly job: Job; readonly assign: Assignment }>;
   readonly free: Float64Array;
+  /** each cluster's nodes with every assignment packed onto them */
+  readonly nodes: readonly ClusterNodes[];
   readonly decisions: ReadonlyMap<string, Decision>;
 }
 
 export function stateOf(snapshot: FleetSnapshot, s: ScheduledCycle, opts: ScheduleOptions = {}): FleetState {
   const placed = new Map<string, { job: Job; assign: Assignment }>();
   for (const [job, assign] of s.assign) placed.set(job.p.key, { job, assign });
-  return { snapshot, opts, placed, free: s.free, decisions: new Map(s.result.decisions.map((d) => [d.placement, d])) };
+  return { snapshot, fleet: s.cycle.ctx.fleet, opts, placed, free: s.free, nodes: s.nodes, decisions: new Map(s.result.decisions.map((d) => [d.placement, d])) };
 }
 
 /** A full cycle, kept as a state to go on from. */
@@ -46,31 +52,52 @@ export function placeOne(state: FleetState, placement: Placement): { state: Flee
   const free = Float64Array.from(state.free);
   const placed = new Map(state.placed);
   const old = placed.get(key);
+  let nodes = [...state.nodes];
   if (old !== undefined) {
     release(free, dims, old.job, old.assign);
     placed.delete(key);
+    nodes = repackRows(fleet, nodes, old.assign.keys(), placed.values());
   }
   const decisions = new Map(state.decisions);
   const job = cycle.jobs[0];
   if (job === undefined) {
     const decision = invalidDecision([placement], key, cycle.invalid.get(key) ?? 'not schedulable');
     decisions.set(key, decision);
-    return { state: { ...state, placed, free, decisions }, decision };
+    return { state: { ...state, placed, free, nodes, decisions }, decision };
   }
+  // What it keeps must still pack where it is; what is new goes where nodes hold it now.
   const kept = keepPrevious(job, free, dims, fleet);
+  for (const [row, n] of kept) {
+    const p = packInto(nodes[row] as ClusterNodes, job.p.node, n);
+    nodes[row] = p.nodes;
+    if (p.placed < n) {
+      take(free, row * dims, job.p.demand, p.placed - n);
+      if (p.placed === 0) kept.delete(row);
+      else kept.set(row, p.placed);
+    }
+  }
   let assign: Assignment = kept;
-  const r = kept.size > 0 && sum(kept) >= job.p.replicas ? undefined : placeJob(job, kept, free, fleet);
+  const r =
+    kept.size > 0 && sum(kept) >= job.p.replicas
+      ? undefined
+      : placeJob(job, kept, free, fleet, { limit: (row, cap) => Math.min(cap, fitOnNodes(nodes[row] as ClusterNodes, job.p.node, cap)) });
   if (r !== undefined) {
-    if (r.ok) assign = r.assign;
-    else {
+    if (r.ok) {
+      assign = r.assign;
+      for (const [row, n] of assign) {
+        const add = n - (kept.get(row) ?? 0);
+        if (add > 0) nodes[row] = packInto(nodes[row] as ClusterNodes, job.p.node, add).nodes;
+      }
+    } else {
       release(free, dims, job, kept);
       assign = new Map();
+      nodes = repackRows(fleet, nodes, kept.keys(), placed.values());
     }
   }
   if (assign.size > 0) placed.set(key, { job, assign });
-  const decision = decide(cycle, job, assign, free);
+  const decision = decide(cycle, job, assign, free, nodes);
   decisions.set(key, decision);
-  return { state: { ...state, placed, free, decisions }, decision };
+  return { state: { ...state, placed, free, nodes, decisions }, decision };
 }
 
 /** Removes a placement and gives its capacity back. */
@@ -81,8 +108,10 @@ export function removeOne(state: FleetState, key: string): FleetState {
   placed.delete(key);
   decisions.delete(key);
   const free = Float64Array.from(state.free);
-  if (old !== undefined) release(free, old.job.p.demand.length, old.job, old.assign);
-  return { ...state, placed, free, decisions };
+  if (old === undefined) return { ...state, placed, free, decisions };
+  release(free, old.job.p.demand.length, old.job, old.assign);
+  const nodes = repackRows(state.fleet, state.nodes, old.assign.keys(), placed.values());
+  return { ...state, placed, free, nodes, decisions };
 }
 
 function sum(a: Assignment): number {
@@ -91,12 +120,14 @@ function sum(a: Assignment): number {
   return s;
 }
 
-/** Free capacity as if one placement's replicas were not there. */
-export function freeWithout(state: FleetState, key: string): Float64Array {
-  const free = Float64Array.from(state.free);
+/** Free capacity, summed and on nodes, as if one placement's replicas were not there. */
+export function roomWithout(state: FleetState, key: string): { free: Float64Array; nodes: readonly ClusterNodes[] } {
   const old = state.placed.get(key);
-  if (old !== undefined) release(free, old.job.p.demand.length, old.job, old.assign);
-  return free;
+  if (old === undefined) return { free: state.free, nodes: state.nodes };
+  const free = Float64Array.from(state.free);
+  release(free, old.job.p.demand.length, old.job, old.assign);
+  const rest = [...state.placed.values()].filter((x) => x !== old);
+  return { free, nodes: repackRows(state.fleet, state.nodes, old.assign.keys(), rest) };
 }
 
 /** The decisions for placements placed one after another on a state, which stays as it was. */
@@ -120,9 +151,15 @@ export type ScheduledExplanation = PlacementExplanation & { readonly decision?: 
  */
 export function explainScheduled(state: FleetState, placement: Placement): ScheduledExplanation | { readonly placement: string; readonly invalid: string } {
   const key = placementKey(placement);
-  const now = occupiedSnapshot(state.snapshot, freeWithout(state, key));
+  const room = roomWithout(state, key);
+  const now = occupiedSnapshot(state.fleet, room.free, room.nodes);
   const e = explainPlacement(now, placement, { ...state.opts, previous: [...state.decisions.values()] });
   if ('invalid' in e) return e;
   const decision = state.decisions.get(key);
   return decision === undefined ? e : { ...e, decision };
+}
+
+/** The fleet as the schedule leaves it: what Orrery placed counted as taken, per node too. */
+export function occupied(state: FleetState): FleetSnapshot {
+  return occupiedSnapshot(state.fleet, state.free, state.nodes);
 }

@@ -12,12 +12,37 @@ export interface Resources {
   /** bytes */
   readonly memory: number;
   readonly pods: number;
+  /** extended resources that device plugins publish in Node allocatable, e.g. nvidia.com/gpu: 8 */
+  readonly extended?: Readonly<Record<string, number>>;
 }
 
+/** A device attribute as a DRA driver publishes it. */
+export type DeviceAttribute = string | number | boolean;
+
+/**
+ * Devices alike: they match `deviceClassName` and every class in `alsoMatches`, and carry the
+ * same attributes. Entries are disjoint: a device is in one entry however many classes match it.
+ */
 export interface DeviceInventory {
   readonly deviceClassName: string;
   readonly total: number;
   readonly allocated: number;
+  /** other device classes these same devices match */
+  readonly alsoMatches?: readonly string[];
+  /** the DRA driver that publishes them, and their attributes by qualified name (domain/name), for CEL selectors */
+  readonly driver?: string;
+  readonly attributes?: Readonly<Record<string, DeviceAttribute>>;
+}
+
+/**
+ * `count` nodes with the same room: per node, what Pods may use and what others use, and the
+ * devices published for that node. Node groups keep a member of thousands of nodes small.
+ */
+export interface NodeGroup {
+  readonly count: number;
+  readonly allocatable: Resources;
+  readonly allocated: Resources;
+  readonly devices: readonly DeviceInventory[];
 }
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
@@ -56,9 +81,16 @@ export interface Cluster {
   /** The namespace of the cluster's ClusterProfile on the hub, when read from one. */
   readonly profileNamespace?: string;
   readonly taints: readonly Taint[];
+  /** the sums over its nodes */
   readonly allocatable: Resources;
   readonly allocated: Resources;
+  /** every device of the cluster; those no node group lists are a pool every node can use */
   readonly devices: readonly DeviceInventory[];
+  /**
+   * The nodes that take Pods, grouped by identical room. Absent: the cluster is one node of its
+   * whole size. Fit is counted per node.
+   */
+  readonly nodeGroups?: readonly NodeGroup[];
 }
 
 export interface FleetSnapshot {
@@ -111,8 +143,15 @@ export interface Toleration {
   readonly effect?: TaintEffect;
 }
 
+/**
+ * Accelerators per replica: DRA devices of a DeviceClass (optionally narrowed by CEL selectors,
+ * as a ResourceClaim's device request), or an extended resource a device plugin publishes.
+ */
 export interface AcceleratorRequest {
-  readonly deviceClassName: string;
+  readonly deviceClassName?: string;
+  /** CEL expressions over `device`, e.g. device.attributes["gpu.nvidia.com"].productName == "H100" */
+  readonly selectors?: readonly string[];
+  readonly resourceName?: string;
   /** devices per replica */
   readonly count: number;
 }

@@ -1,10 +1,15 @@
-// Per-cycle preparation: the fleet as dense capacity vectors and each Placement with its
-// per-replica demand worked out once, so filters, scores and the solver share integer arrays.
+// Per-cycle preparation: the fleet as dense capacity vectors and node groups, and each Placement
+// with its per-replica demand worked out once, so filters, scores and the solver share arrays.
 //
-// Dimension 0 is milli-CPU, 1 memory bytes, 2 pods, then one per device class, sorted by name.
+// Dimensions: 0 milli-CPU, 1 memory bytes, 2 pods, then extended resources (nvidia.com/gpu, ...),
+// sorted: the scalar dimensions, which a node has or has not. Then one per device class, sorted:
+// a cluster's free devices of each class, summed. A device that several classes match counts in
+// each of them there; per node, devices are held by kind (devices alike), each counted once.
 
-import type { Cluster, FleetSnapshot, Placement, PodSpec, ResourceList } from './model.js';
+import { type DeviceEnvironment, deviceEnvironment, matchesAll } from './cel.js';
+import type { Cluster, DeviceAttribute, DeviceInventory, FleetSnapshot, Placement, PodSpec, ResourceList, Resources } from './model.js';
 import { compareNames, placementKey } from './model.js';
+import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, normalise } from './nodes.js';
 import { parseMilli, parseUnits } from './quantity.js';
 import { type Result, ok, err } from './result.js';
 
@@ -13,40 +18,161 @@ export const MEMORY = 1;
 export const PODS = 2;
 const BASE_DIMS = ['cpu', 'memory', 'pods'] as const;
 
+/** Devices alike, wherever in the fleet they are. */
+export interface DeviceKind {
+  readonly classes: readonly string[];
+  readonly attributes: Readonly<Record<string, DeviceAttribute>>;
+  readonly driver: string;
+}
+
 export interface FleetIndex {
   readonly snapshot: FleetSnapshot;
   readonly clusters: readonly Cluster[];
   /** resource names by dimension */
   readonly dims: readonly string[];
   readonly dimOf: ReadonlyMap<string, number>;
+  /** dimensions [0, scalarDims) are scalar resources; the rest device classes */
+  readonly scalarDims: number;
+  readonly kinds: readonly DeviceKind[];
   /** allocatable and free per cluster, row-major: [cluster * dims.length + dim] */
   readonly allocatable: Float64Array;
   readonly free: Float64Array;
+  /** each cluster's nodes as the snapshot gives them, with their free room */
+  readonly nodes: readonly ClusterNodes[];
+  /** devices per cluster and kind, free or not: [cluster * kinds.length + kind] */
+  readonly kindTotals: Float64Array;
+  /** which kinds a device request matches, by request key; filled as placements ask */
+  readonly kindsOf: Map<string, Int32Array>;
+}
+
+function kindKey(d: DeviceInventory): string {
+  const classes = [d.deviceClassName, ...(d.alsoMatches ?? [])].sort(compareNames);
+  const attributes = Object.entries(d.attributes ?? {}).sort((a, b) => compareNames(a[0], b[0]));
+  return JSON.stringify([classes, d.driver ?? '', attributes]);
+}
+
+function extendedOf(r: Resources, name: string): number {
+  return r.extended?.[name] ?? 0;
 }
 
 export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
   const classes = new Set<string>();
-  for (const c of snapshot.clusters) for (const d of c.devices) classes.add(d.deviceClassName);
-  const dims = [...BASE_DIMS, ...[...classes].sort(compareNames)];
+  const extended = new Set<string>();
+  const kindIndex = new Map<string, number>();
+  const kinds: DeviceKind[] = [];
+  const noteKinds = (devices: readonly DeviceInventory[]) => {
+    for (const d of devices) {
+      classes.add(d.deviceClassName);
+      for (const c of d.alsoMatches ?? []) classes.add(c);
+      const key = kindKey(d);
+      if (!kindIndex.has(key)) {
+        kindIndex.set(key, kinds.length);
+        kinds.push({ classes: [d.deviceClassName, ...(d.alsoMatches ?? [])].sort(compareNames), attributes: d.attributes ?? {}, driver: d.driver ?? d.deviceClassName });
+      }
+    }
+  };
+  for (const c of snapshot.clusters) {
+    for (const k of Object.keys(c.allocatable.extended ?? {})) extended.add(k);
+    noteKinds(c.devices);
+    for (const g of c.nodeGroups ?? []) {
+      for (const k of Object.keys(g.allocatable.extended ?? {})) extended.add(k);
+      noteKinds(g.devices);
+    }
+  }
+  const scalarNames = [...BASE_DIMS, ...[...extended].sort(compareNames)];
+  const dims = [...scalarNames, ...[...classes].sort(compareNames)];
   const dimOf = new Map(dims.map((d, i) => [d, i]));
+  const scalarDims = scalarNames.length;
   const n = dims.length;
   const allocatable = new Float64Array(snapshot.clusters.length * n);
   const free = new Float64Array(snapshot.clusters.length * n);
-  snapshot.clusters.forEach((c, i) => {
-    const row = i * n;
-    allocatable[row + CPU] = c.allocatable.cpu;
-    allocatable[row + MEMORY] = c.allocatable.memory;
-    allocatable[row + PODS] = c.allocatable.pods;
-    free[row + CPU] = Math.max(0, c.allocatable.cpu - c.allocated.cpu);
-    free[row + MEMORY] = Math.max(0, c.allocatable.memory - c.allocated.memory);
-    free[row + PODS] = Math.max(0, c.allocatable.pods - c.allocated.pods);
-    for (const d of c.devices) {
-      const dim = dimOf.get(d.deviceClassName) as number;
-      allocatable[row + dim] = (allocatable[row + dim] as number) + d.total;
-      free[row + dim] = (free[row + dim] as number) + Math.max(0, d.total - d.allocated);
+  const scalarOf = (r: Resources) => {
+    const v = new Float64Array(scalarDims);
+    v[CPU] = r.cpu;
+    v[MEMORY] = r.memory;
+    v[PODS] = r.pods;
+    for (let i = BASE_DIMS.length; i < scalarDims; i++) v[i] = extendedOf(r, scalarNames[i] as string);
+    return v;
+  };
+  const devicesOf = (devices: readonly DeviceInventory[], side: 'total' | 'free') => {
+    const v = new Float64Array(kinds.length);
+    for (const d of devices) {
+      const k = kindIndex.get(kindKey(d)) as number;
+      v[k] = (v[k] as number) + (side === 'total' ? d.total : Math.max(0, d.total - d.allocated));
     }
+    return v;
+  };
+  const nodes: ClusterNodes[] = [];
+  const kindTotals = new Float64Array(snapshot.clusters.length * kinds.length);
+  snapshot.clusters.forEach((c, i) => {
+    kindTotals.set(devicesOf(c.devices, 'total'), i * kinds.length);
+    const row = i * n;
+    const alloc = scalarOf(c.allocatable);
+    const used = scalarOf(c.allocated);
+    for (let d = 0; d < scalarDims; d++) {
+      allocatable[row + d] = alloc[d] as number;
+      free[row + d] = Math.max(0, (alloc[d] as number) - (used[d] as number));
+    }
+    for (const dev of c.devices) {
+      for (const cls of [dev.deviceClassName, ...(dev.alsoMatches ?? [])]) {
+        const dim = dimOf.get(cls) as number;
+        allocatable[row + dim] = (allocatable[row + dim] as number) + dev.total;
+        free[row + dim] = (free[row + dim] as number) + Math.max(0, dev.total - dev.allocated);
+      }
+    }
+    nodes.push(clusterNodes(c, scalarOf, devicesOf, kinds.length));
   });
-  return { snapshot, clusters: snapshot.clusters, dims, dimOf, allocatable, free };
+  return { snapshot, clusters: snapshot.clusters, dims, dimOf, scalarDims, kinds, allocatable, free, nodes, kindTotals, kindsOf: new Map() };
+}
+
+/** A cluster's node groups with their free room; without any, one node of the whole cluster. */
+function clusterNodes(
+  c: Cluster,
+  scalarOf: (r: Resources) => Float64Array,
+  devicesOf: (d: readonly DeviceInventory[], side: 'total' | 'free') => Float64Array,
+  kinds: number,
+): ClusterNodes {
+  const room = (allocatable: Resources, allocated: Resources) => {
+    const a = scalarOf(allocatable);
+    const u = scalarOf(allocated);
+    for (let i = 0; i < a.length; i++) a[i] = Math.max(0, (a[i] as number) - (u[i] as number));
+    return a;
+  };
+  if (c.nodeGroups === undefined) {
+    return { groups: normalise([{ count: 1, free: room(c.allocatable, c.allocated), devices: devicesOf(c.devices, 'free') }]), shared: new Float64Array(kinds) };
+  }
+  const groups: NodeShape[] = c.nodeGroups.map((g) => ({ count: g.count, free: room(g.allocatable, g.allocated), devices: devicesOf(g.devices, 'free') }));
+  // What the cluster lists beyond its nodes' own devices is a pool every node may use.
+  const shared = devicesOf(c.devices, 'free');
+  for (const g of groups) for (let k = 0; k < kinds; k++) shared[k] = Math.max(0, (shared[k] as number) - g.count * (g.devices[k] as number));
+  return { groups: normalise(groups), shared };
+}
+
+/** The device kinds one request matches: its class, and its selectors if it has any. */
+export function kindsFor(fleet: FleetIndex, deviceClassName: string, selectors: readonly string[]): Int32Array {
+  const key = JSON.stringify([deviceClassName, selectors]);
+  let out = fleet.kindsOf.get(key);
+  if (out === undefined) {
+    const found: number[] = [];
+    fleet.kinds.forEach((k, i) => {
+      if (!k.classes.includes(deviceClassName)) return;
+      if (selectors.length > 0 && !matchesAll(environmentOf(k), selectors)) return;
+      found.push(i);
+    });
+    out = Int32Array.from(found);
+    fleet.kindsOf.set(key, out);
+  }
+  return out;
+}
+
+const environments = new WeakMap<DeviceKind, DeviceEnvironment>();
+function environmentOf(k: DeviceKind): DeviceEnvironment {
+  let env = environments.get(k);
+  if (env === undefined) {
+    env = deviceEnvironment(k.driver, k.attributes);
+    environments.set(k, env);
+  }
+  return env;
 }
 
 export interface SpreadRules {
@@ -66,8 +192,14 @@ export interface PreparedPlacement {
   readonly spread: SpreadRules;
   /** Resources one replica needs, by fleet dimension. */
   readonly demand: Float64Array;
-  /** Device classes requested that no cluster of the fleet offers. */
+  /** What one replica needs of one node. */
+  readonly node: NodeDemand;
+  /** each device request in words, in the order of node.requests */
+  readonly requestNames: readonly string[];
+  /** Device classes and extended resources requested that no cluster of the fleet offers. */
   readonly unknownDevices: readonly string[];
+  /** Device requests whose selectors no device of the fleet matches. */
+  readonly unmatchedSelectors: readonly string[];
   /** Placements with equal keys pass the same filters on every cluster. */
   readonly eligibilityKey: string;
   /** Placements with equal keys get the same scores (stability aside). */
@@ -145,14 +277,26 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
   demand[MEMORY] = pod.value.memory;
   demand[PODS] = 1;
   const unknownDevices: string[] = [];
-  const devices: [string, number][] = [];
+  const unmatchedSelectors: string[] = [];
+  const requests: DeviceDemand[] = [];
+  const requestNames: string[] = [];
   for (const a of spec.accelerators ?? []) {
-    devices.push([a.deviceClassName, a.count]);
-    const dim = fleet.dimOf.get(a.deviceClassName);
-    if (dim === undefined) unknownDevices.push(a.deviceClassName);
-    else demand[dim] = (demand[dim] ?? 0) + a.count;
+    const name = a.resourceName ?? a.deviceClassName ?? '';
+    const dim = fleet.dimOf.get(name);
+    if (dim === undefined) {
+      unknownDevices.push(name);
+      continue;
+    }
+    demand[dim] = (demand[dim] ?? 0) + a.count;
+    if (a.deviceClassName !== undefined) {
+      const selectors = a.selectors ?? [];
+      const kinds = kindsFor(fleet, a.deviceClassName, selectors);
+      if (kinds.length === 0) unmatchedSelectors.push(`${a.deviceClassName} where ${selectors.join(' && ')}`);
+      requests.push({ count: a.count, kinds });
+      requestNames.push(selectors.length > 0 ? `${a.deviceClassName} (${selectors.join(' && ')})` : a.deviceClassName);
+    }
   }
-  devices.sort((a, b) => compareNames(a[0], b[0]));
+  const node: NodeDemand = { scalar: demand.slice(0, fleet.scalarDims), requests };
   const replicas = spec.replicas;
   const s = spec.spread ?? {};
   const spread: SpreadRules = {
@@ -166,7 +310,7 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     spec.clusterSelector ?? null,
     spec.tolerations ?? null,
     spec.locality?.requiredRegions ?? null,
-    devices,
+    (spec.accelerators ?? []).map((a) => [a.deviceClassName ?? null, a.resourceName ?? null, a.selectors ?? [], a.count]),
     Array.from(demand),
   ]);
   const strategy = spec.strategy ?? 'Spread';
@@ -180,7 +324,10 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     strategy,
     spread,
     demand,
+    node,
+    requestNames,
     unknownDevices,
+    unmatchedSelectors,
     eligibilityKey,
     scoreKey,
   });

@@ -19,8 +19,10 @@ import {
 } from './model.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { unscheduledMessage } from './explain.js';
-import { type Assignment, keepPrevious } from './solver/place.js';
+import { type Assignment, keepPrevious, placedOf } from './solver/place.js';
 import { solveTier } from './solver/tier.js';
+import { fitToNodes, repackRows } from './solver/pack.js';
+import type { ClusterNodes } from './nodes.js';
 
 export type { Job, ScheduleOptions } from './cycle.js';
 
@@ -33,8 +35,10 @@ export interface ScheduledCycle {
   readonly result: ScheduleResult;
   readonly cycle: Cycle;
   readonly assign: ReadonlyMap<Job, Assignment>;
-  /** capacity left after every assignment */
+  /** capacity left after every assignment, summed per cluster */
   readonly free: Float64Array;
+  /** each cluster's nodes with every assignment packed onto them */
+  readonly nodes: readonly ClusterNodes[];
 }
 
 export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Placement[], opts: ScheduleOptions = {}): ScheduledCycle {
@@ -63,11 +67,13 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
     const floor = runTiers(byTier, kept, free, fleet, stats, { ...opts, solver: 'greedy' }, clock, deadline);
     if (placesMore(floor.assign, run.assign, byTier)) run = floor;
   }
+  const packed = fitToNodes(run.assign, kept, fleet);
   const views = reasonViews(byTier, run.freeAfterTier, kept, fleet.dims.length);
-  const decisions = cycle.jobs.map((job) => decide(cycle, job, run.assign.get(job), views.get(job) ?? run.free));
+  const nodeViews = nodeReasonViews(byTier, packed.assign, fleet);
+  const decisions = cycle.jobs.map((job) => decide(cycle, job, packed.assign.get(job), views.get(job) ?? packed.free, nodeViews.get(job) ?? packed.nodes));
   for (const [key, why] of cycle.invalid) decisions.push(invalidDecision(placements, key, why));
   decisions.sort((a, b) => compareNames(a.placement, b.placement));
-  const totals = summarise(cycle.jobs, run.assign, decisions);
+  const totals = summarise(cycle.jobs, packed.assign, decisions);
   return {
     result: {
       decisions,
@@ -82,8 +88,9 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
       },
     },
     cycle,
-    assign: run.assign,
-    free: run.free,
+    assign: packed.assign,
+    free: packed.free,
+    nodes: packed.nodes,
   };
 }
 
@@ -157,8 +164,27 @@ function reasonViews(byTier: readonly Job[][], freeAfterTier: readonly Float64Ar
   return views;
 }
 
+/** The nodes a placement's reasons are read from: its own tier and those above it, packed. */
+function nodeReasonViews(byTier: readonly Job[][], assign: ReadonlyMap<Job, Assignment>, fleet: Cycle['ctx']['fleet']): Map<Job, readonly ClusterNodes[]> {
+  const views = new Map<Job, readonly ClusterNodes[]>();
+  const upTo: { job: Job; assign: Assignment }[] = [];
+  for (const tier of byTier) {
+    const unscheduled = tier.filter((job) => placedOf(assign.get(job)) < job.p.replicas);
+    for (const job of tier) {
+      const a = assign.get(job);
+      if (a !== undefined) upTo.push({ job, assign: a });
+    }
+    if (unscheduled.length === 0) continue;
+    const rows = new Set<number>();
+    for (const x of upTo) for (const row of x.assign.keys()) rows.add(row);
+    const view = repackRows(fleet, fleet.nodes, rows, upTo);
+    for (const job of unscheduled) views.set(job, view);
+  }
+  return views;
+}
+
 /** The decision for one placement from its assignment. */
-export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: Float64Array): Decision {
+export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: Float64Array, nodes: readonly ClusterNodes[]): Decision {
   const { fleet } = cycle.ctx;
   const clusters: ClusterAssignment[] = [];
   let placed = 0;
@@ -171,7 +197,7 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: 
   const unscheduled = job.p.replicas - placed;
   const reason: DecisionReason = unscheduled === 0 ? 'Scheduled' : placed > 0 ? 'PartiallyScheduled' : 'Unschedulable';
   const message =
-    unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, free, placed, clusters.length);
+    unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, free, nodes, placed, clusters.length);
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
 }
 

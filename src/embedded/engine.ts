@@ -1,7 +1,7 @@
 // The embedded mode: a fleet from a snapshot file and Placements kept in memory, scheduled one
 // at a time as they are submitted. What Orrery does on a hub, without a hub.
 
-import { type FleetState, explainScheduled, placeAll, placeOne, removeOne, startFleet } from '../core/incremental.js';
+import { type FleetState, explainScheduled, occupied, placeAll, placeOne, removeOne, startFleet } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
@@ -40,8 +40,8 @@ export class EmbeddedEngine implements Engine {
     return this.fleet;
   }
 
-  free(): Float64Array {
-    return this.state.free;
+  occupied(): FleetSnapshot {
+    return occupied(this.state);
   }
 
   placements(): PlacementView[] {

@@ -21,8 +21,8 @@ export interface Engine {
   version(): number;
   /** The fleet; undefined until it has been read once. */
   snapshot(): FleetSnapshot | undefined;
-  /** Free capacity per cluster row of the snapshot, after the placements Orrery made. */
-  free(): Float64Array | undefined;
+  /** The fleet as the placements Orrery made leave it (their replicas counted as taken). */
+  occupied(): FleetSnapshot | undefined;
   placements(): readonly PlacementView[];
   get(key: string): PlacementView | undefined;
   put(placement: Placement): Promise<EngineResult<PlacementView>>;

@@ -3,7 +3,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../core/model.js';
-import { capacityReport, occupiedSnapshot } from '../core/capacity.js';
+import { capacityReport } from '../core/capacity.js';
 import type { Engine } from './engine.js';
 import { VERSION } from '../version.js';
 
@@ -65,10 +65,8 @@ export class Metrics {
     });
     // Capacity as the schedule leaves it: Orrery's own replicas count as taken.
     const report = () => {
-      const e = engine();
-      const snapshot = e?.snapshot();
-      const free = e?.free();
-      return snapshot && free ? capacityReport(occupiedSnapshot(snapshot, free)) : undefined;
+      const now = engine()?.occupied();
+      return now === undefined ? undefined : capacityReport(now);
     };
     for (const side of ['free', 'allocatable'] as const) {
       for (const m of CAPACITY) {

@@ -1,14 +1,30 @@
 import { type Filter, PASS, reject } from '../framework.js';
 
-/** Every requested device class must exist in the cluster, whether or not any is free. */
+/**
+ * Every requested accelerator must exist in the cluster, whether or not any is free now: the
+ * device class (with devices its selectors match), or the extended resource.
+ */
 export const deviceClassFilter: Filter = {
   name: 'DeviceClass',
-  filter(_ctx, p, cluster) {
+  filter(ctx, p, cluster, row) {
+    const { fleet } = ctx;
+    let request = 0;
     for (const a of p.placement.spec.accelerators ?? []) {
-      if (!cluster.devices.some((d) => d.deviceClassName === a.deviceClassName && d.total > 0)) {
-        return reject(this.name, 'DeviceClassMissing', `cluster has no devices of class ${a.deviceClassName}`, {
-          resource: a.deviceClassName,
-        });
+      if (a.resourceName !== undefined) {
+        if ((cluster.allocatable.extended?.[a.resourceName] ?? 0) <= 0) {
+          return reject(this.name, 'ResourceMissing', `cluster has no ${a.resourceName}`, { resource: a.resourceName });
+        }
+        continue;
+      }
+      const cls = a.deviceClassName ?? '';
+      const offered = cluster.devices.some((d) => d.total > 0 && (d.deviceClassName === cls || (d.alsoMatches ?? []).includes(cls)));
+      if (!offered) return reject(this.name, 'DeviceClassMissing', `cluster has no devices of class ${cls}`, { resource: cls });
+      const kinds = p.node.requests[request]?.kinds ?? new Int32Array();
+      request++;
+      let matched = 0;
+      for (const k of kinds) matched += fleet.kindTotals[row * fleet.kinds.length + k] as number;
+      if (matched === 0) {
+        return reject(this.name, 'SelectorMismatch', `no device of class ${cls} here matches ${(a.selectors ?? []).join(' && ')}`, { resource: cls });
       }
     }
     return PASS;

@@ -1,7 +1,8 @@
 import { type Filter, PASS, reject } from '../framework.js';
+import { fitOnNodes, nodeShortage } from '../nodes.js';
 import { formatAmount } from '../quantity.js';
 
-/** One replica must fit into what the cluster has free, in every resource. */
+/** One replica must fit into what the cluster has free, in every resource, and on one node. */
 export const fitFilter: Filter = {
   name: 'Fit',
   filter(ctx, p, _cluster, row) {
@@ -19,6 +20,17 @@ export const fitFilter: Filter = {
         });
       }
     }
-    return PASS;
+    const nodes = ctx.fleet.nodes[row];
+    if (nodes === undefined || fitOnNodes(nodes, p.node, 1) > 0) return PASS;
+    const s = nodeShortage(nodes, p.node, dims.slice(0, ctx.fleet.scalarDims), p.requestNames);
+    const resource = s?.resource ?? 'room';
+    return reject(
+      this.name,
+      'NoNodeFits',
+      s === undefined
+        ? 'no node has room for one replica'
+        : `no node has room for one replica: ${s.nodes} nodes have less than ${formatAmount(resource, s.need)} ${resource} free (at most ${formatAmount(resource, s.mostFree)})`,
+      { resource, ...(s !== undefined ? { requested: s.need, free: s.mostFree } : {}) },
+    );
   },
 };

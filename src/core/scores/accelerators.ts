@@ -12,7 +12,7 @@ export const acceleratorScore: Score = {
     const base = row * dims.length;
     let share = 0;
     for (const a of accelerators) {
-      const d = dimOf.get(a.deviceClassName);
+      const d = dimOf.get(a.resourceName ?? a.deviceClassName ?? '');
       if (d === undefined) continue;
       const cap = allocatable[base + d] as number;
       share += cap > 0 ? (free[base + d] as number) / cap : 0;

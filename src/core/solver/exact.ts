@@ -28,7 +28,7 @@ export function solveExactTier(
     // Eligible clusters bound the pairs from above: most tiers are refused right here.
     if (pairs.length + job.eligibleCount > 4 * maxPairs) return undefined;
     for (const row of job.order) {
-      const cap = job.avoid?.has(row) ? 0 : Math.min(fitCount(free, row * dims, job.p.demand), job.p.replicas);
+      const cap = job.avoid?.has(row) ? 0 : Math.min(fitCount(free, row * dims, job.p.demand), job.nodeCap(row), job.p.replicas);
       if (cap > 0) pairs.push({ j, row, cap });
     }
     if (pairs.length > maxPairs) return undefined;

@@ -25,7 +25,7 @@ export function keepPrevious(job: Job, free: Float64Array, dims: number, fleet: 
   rows.sort((a, b) => job.pref(b) - job.pref(a) || compareNames(fleet.clusters[a]!.name, fleet.clusters[b]!.name));
   for (const row of rows) {
     if (kept.size >= spread.maxClusters) break;
-    const n = Math.min(job.previous.get(row) ?? 0, held(row) ? Number.POSITIVE_INFINITY : fitCount(free, row * dims, demand));
+    const n = Math.min(job.previous.get(row) ?? 0, held(row) ? Number.POSITIVE_INFINITY : Math.min(fitCount(free, row * dims, demand), job.nodeCap(row)));
     if (n > 0) kept.set(row, n);
   }
   const skewed = Number.isFinite(spread.maxSkew);
@@ -75,7 +75,8 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   const everyDomain = Number.isFinite(job.p.spread.maxSkew);
   for (const row of job.order) {
     const have = kept?.get(row) ?? 0;
-    let cap = job.avoid?.has(row) ? 0 : fitCount(free, row * dims, job.p.demand);
+    // The cluster's summed room for what others take; its nodes for what one replica can use.
+    let cap = job.avoid?.has(row) ? 0 : Math.min(fitCount(free, row * dims, job.p.demand), job.nodeCap(row));
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
     if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;

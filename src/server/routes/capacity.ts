@@ -1,9 +1,9 @@
 // Capacity for planners: what is free where, and how many replicas of a shape would fit.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { capacityReport, fitReport, occupiedSnapshot, reportAsQuantities } from '../../core/capacity.js';
+import { capacityReport, fitReport, reportAsQuantities } from '../../core/capacity.js';
 import { matchesSelector, parseSelector } from '../../core/labels.js';
-import type { Cluster, FleetSnapshot, LabelSelector } from '../../core/model.js';
+import type { Cluster, LabelSelector } from '../../core/model.js';
 import { parseMilli, parseUnits } from '../../core/quantity.js';
 import { untolerated } from '../../core/taints.js';
 import type { AnswerCache } from '../cache.js';
@@ -38,12 +38,6 @@ function keeper(q: Filters): { ok: true; keep: (c: Cluster) => boolean } | { ok:
   };
 }
 
-/** The fleet and its free capacity now, once the fleet has been read. */
-function current(engine: Engine): { snapshot: FleetSnapshot; free: Float64Array } | undefined {
-  const snapshot = engine.snapshot();
-  const free = engine.free();
-  return snapshot !== undefined && free !== undefined ? { snapshot, free } : undefined;
-}
 
 export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCache }> = async (app, { engine, cache }) => {
   app.get<{ Querystring: Filters }>(
@@ -59,15 +53,11 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       config: { access: () => ({ verb: 'get', resource: 'capacity' }) },
     },
     async (req, reply) => {
-      const now = current(engine);
+      const now = engine.occupied();
       if (now === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
-      const { snapshot, free } = now;
       const k = keeper(req.query);
       if (!k.ok) return reply.code(400).send(errorBody(400, k.message));
-      return cache.get('capacity', req.query, () => {
-        const now = occupiedSnapshot(snapshot, free);
-        return { generation: snapshot.generation, ...reportAsQuantities(capacityReport({ ...now, clusters: now.clusters.filter(k.keep) })) };
-      });
+      return cache.get('capacity', req.query, () => ({ generation: now.generation, ...reportAsQuantities(capacityReport({ ...now, clusters: now.clusters.filter(k.keep) })) }));
     },
   );
 
@@ -94,9 +84,8 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       config: { access: () => ({ verb: 'get', resource: 'capacity' }) },
     },
     async (req, reply) => {
-      const now = current(engine);
-      if (now === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
-      const { snapshot, free } = now;
+      const snapshot = engine.occupied();
+      if (snapshot === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
       const q = req.query;
       const cpu = q.cpu === undefined ? { ok: true as const, value: 0 } : parseMilli(q.cpu);
       if (!cpu.ok) return reply.code(400).send(errorBody(400, `cpu: ${cpu.error}`));
@@ -112,7 +101,6 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       return cache.get('fit', q, () =>
         fitReport(
           snapshot,
-          free,
           { cpu: cpu.value, memory: memory.value, ...(q.deviceClass !== undefined ? { devices: { deviceClassName: q.deviceClass, count: q.devices ?? 1 } } : {}) },
           (c) => k.keep(c) && untolerated(c.taints, [], ['NoSchedule', 'NoExecute']).length === 0,
         ),

@@ -1,0 +1,219 @@
+// Fit counted per node, the way a member's own scheduler binds: a replica goes to one node, with
+// the devices published for that node (or in a pool every node can use). A cluster is its node
+// groups, `count` nodes with the same room each; packing replicas splits a group into the nodes
+// it filled and the ones it left alone, so the state stays as small as the fleet is varied.
+
+/** What one replica needs of a node: scalar resources, and device requests by matching kinds. */
+export interface NodeDemand {
+  /** per scalar dimension (cpu, memory, pods, extended resources) */
+  readonly scalar: Float64Array;
+  readonly requests: readonly DeviceDemand[];
+}
+
+export interface DeviceDemand {
+  readonly count: number;
+  /** the device kinds (fleet-wide indexes) that satisfy the request */
+  readonly kinds: Int32Array;
+}
+
+export interface NodeShape {
+  readonly count: number;
+  /** free per node, by scalar dimension */
+  readonly free: Float64Array;
+  /** free devices per node, by device kind */
+  readonly devices: Float64Array;
+}
+
+export interface ClusterNodes {
+  readonly groups: readonly NodeShape[];
+  /** free devices any node may use (cluster-wide pools), by device kind */
+  readonly shared: Float64Array;
+}
+
+function matching(devices: Float64Array, kinds: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < kinds.length; i++) n += devices[kinds[i] as number] as number;
+  return n;
+}
+
+function usesShared(c: ClusterNodes, d: NodeDemand): boolean {
+  for (const r of d.requests) if (matching(c.shared, r.kinds) > 0) return true;
+  return false;
+}
+
+/** Replicas that fit on one node of a group, counting only its own devices and `extra`. */
+function perNode(g: NodeShape, d: NodeDemand, extra: Float64Array | undefined): number {
+  let n = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < d.scalar.length; i++) {
+    const need = d.scalar[i] as number;
+    if (need > 0) {
+      const k = Math.floor((g.free[i] as number) / need);
+      if (k < n) n = k;
+    }
+  }
+  if (d.requests.length > 0) {
+    let all = 0;
+    let needAll = 0;
+    const union = new Set<number>();
+    for (const r of d.requests) {
+      const have = matching(g.devices, r.kinds) + (extra === undefined ? 0 : matching(extra, r.kinds));
+      n = Math.min(n, Math.floor(have / r.count));
+      needAll += r.count;
+      for (const k of r.kinds) union.add(k);
+    }
+    // Requests that share kinds draw on the same devices.
+    if (d.requests.length > 1) {
+      for (const k of union) all += (g.devices[k] as number) + (extra === undefined ? 0 : (extra[k] as number));
+      n = Math.min(n, Math.floor(all / needAll));
+    }
+  }
+  return n === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : Math.max(0, n);
+}
+
+/**
+ * How many replicas of `d` the cluster's nodes hold, each wholly on one node; at most `limit`
+ * (counting stops there).
+ */
+export function fitOnNodes(c: ClusterNodes, d: NodeDemand, limit = Number.POSITIVE_INFINITY): number {
+  if (usesShared(c, d)) return packInto(c, d, limit).placed;
+  let total = 0;
+  for (const g of c.groups) {
+    const k = perNode(g, d, undefined);
+    if (k === 0) continue;
+    total += k * g.count;
+    if (total >= limit) return limit;
+  }
+  return total;
+}
+
+function taken(g: NodeShape, d: NodeDemand, k: number, shared: Float64Array | undefined): { free: Float64Array; devices: Float64Array } {
+  const free = Float64Array.from(g.free);
+  for (let i = 0; i < free.length; i++) free[i] = (free[i] as number) - k * (d.scalar[i] as number);
+  const devices = Float64Array.from(g.devices);
+  for (const r of d.requests) {
+    let need = k * r.count;
+    // The node's own devices first, in kind order; a cluster-wide pool for the rest.
+    for (const pool of shared === undefined ? [devices] : [devices, shared]) {
+      for (const kind of r.kinds) {
+        if (need === 0) break;
+        const take = Math.min(need, pool[kind] as number);
+        pool[kind] = (pool[kind] as number) - take;
+        need -= take;
+      }
+    }
+  }
+  return { free, devices };
+}
+
+/**
+ * Puts up to `n` replicas on the cluster's nodes, filling the groups in their order (the
+ * smallest room first, so that large nodes stay free for large replicas). Returns how many it
+ * placed and the nodes after.
+ */
+export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: number; nodes: ClusterNodes } {
+  const shared = usesShared(c, d) ? Float64Array.from(c.shared) : undefined;
+  const out: NodeShape[] = [];
+  let left = n;
+  for (const g of c.groups) {
+    if (left <= 0) {
+      out.push(g);
+      continue;
+    }
+    if (shared !== undefined) {
+      // A shared pool drains as nodes use it: node by node.
+      let rest = g.count;
+      while (rest > 0 && left > 0) {
+        const k = Math.min(left, perNode(g, d, shared));
+        if (k === 0) break;
+        out.push({ count: 1, ...taken(g, d, k, shared) });
+        left -= k;
+        rest--;
+      }
+      if (rest > 0) out.push({ ...g, count: rest });
+      continue;
+    }
+    const k = perNode(g, d, undefined);
+    if (k === 0) {
+      out.push(g);
+      continue;
+    }
+    const full = Math.min(g.count, Math.floor(left / k));
+    let rest = g.count;
+    if (full > 0) {
+      out.push({ count: full, ...taken(g, d, k, undefined) });
+      left -= full * k;
+      rest -= full;
+    }
+    if (rest > 0 && left > 0) {
+      out.push({ count: 1, ...taken(g, d, left, undefined) });
+      left = 0;
+      rest--;
+    }
+    if (rest > 0) out.push({ ...g, count: rest });
+  }
+  return { placed: n - left, nodes: { groups: normalise(out), shared: shared ?? c.shared } };
+}
+
+/** Equal nodes merged, smallest room first: one canonical order for every packing. */
+export function normalise(groups: readonly NodeShape[]): NodeShape[] {
+  const byKey = new Map<string, NodeShape>();
+  for (const g of groups) {
+    if (g.count <= 0) continue;
+    const key = `${g.free.join(',')}|${g.devices.join(',')}`;
+    const known = byKey.get(key);
+    byKey.set(key, known === undefined ? g : { ...known, count: known.count + g.count });
+  }
+  return [...byKey.values()].sort(compareRoom);
+}
+
+function compareRoom(a: NodeShape, b: NodeShape): number {
+  for (let i = 0; i < a.free.length; i++) {
+    const d = (a.free[i] as number) - (b.free[i] as number);
+    if (d !== 0) return d;
+  }
+  for (let i = 0; i < a.devices.length; i++) {
+    const d = (a.devices[i] as number) - (b.devices[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The node groups' room summed: what the cluster has free in all. */
+export function nodeTotals(c: ClusterNodes, scalarDims: number, kinds: number): { free: Float64Array; devices: Float64Array } {
+  const free = new Float64Array(scalarDims);
+  const devices = Float64Array.from(c.shared.length === kinds ? c.shared : new Float64Array(kinds));
+  for (const g of c.groups) {
+    for (let i = 0; i < scalarDims; i++) free[i] = (free[i] as number) + g.count * (g.free[i] as number);
+    for (let k = 0; k < kinds; k++) devices[k] = (devices[k] as number) + g.count * (g.devices[k] as number);
+  }
+  return { free, devices };
+}
+
+/**
+ * Why a replica fits on no node: the scalar resource or device request short on the most nodes,
+ * and the most any node has of it.
+ */
+export function nodeShortage(c: ClusterNodes, d: NodeDemand, scalarNames: readonly string[], requestNames: readonly string[]): { resource: string; nodes: number; mostFree: number; need: number } | undefined {
+  const short = new Map<string, { nodes: number; mostFree: number; need: number }>();
+  let nodes = 0;
+  for (const g of c.groups) {
+    nodes += g.count;
+    const note = (resource: string, have: number, need: number) => {
+      const s = short.get(resource) ?? { nodes: 0, mostFree: 0, need };
+      s.nodes += g.count;
+      s.mostFree = Math.max(s.mostFree, have);
+      short.set(resource, s);
+    };
+    for (let i = 0; i < d.scalar.length; i++) {
+      const need = d.scalar[i] as number;
+      if (need > 0 && (g.free[i] as number) < need) note(scalarNames[i] as string, g.free[i] as number, need);
+    }
+    d.requests.forEach((r, i) => {
+      const have = matching(g.devices, r.kinds) + matching(c.shared, r.kinds);
+      if (have < r.count) note(requestNames[i] as string, have, r.count);
+    });
+  }
+  let worst: [string, { nodes: number; mostFree: number; need: number }] | undefined;
+  for (const e of short) if (worst === undefined || e[1].nodes > worst[1].nodes) worst = e;
+  return worst === undefined || nodes === 0 ? undefined : { resource: worst[0], ...worst[1] };
+}

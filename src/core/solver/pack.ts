@@ -1,0 +1,149 @@
+// The answer made true on nodes. The solver divides replicas by clusters' summed room, each
+// placement capped by what the nodes hold of it alone; several placements on one cluster must
+// also pack together. Every cluster's replicas are packed onto its nodes — replicas that stay
+// first, then by priority, larger replicas before smaller — and what does not pack is taken
+// back and placed again against the nodes' exact room. No replica is sent where no node holds it.
+
+import { compareNames } from '../model.js';
+import type { Job } from '../cycle.js';
+import type { FleetIndex } from '../prepare.js';
+import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
+import { type Assignment, placeJob, placedOf, take } from './place.js';
+
+interface Item {
+  readonly job: Job;
+  readonly row: number;
+  readonly n: number;
+  readonly kept: boolean;
+}
+
+/** Larger replicas first: the dominant share of the fleet's room one replica takes. */
+function sizeOf(job: Job, fleet: FleetIndex): number {
+  let s = 0;
+  const n = fleet.dims.length;
+  for (let d = 0; d < n; d++) {
+    const need = job.p.demand[d] as number;
+    if (need <= 0) continue;
+    let most = 0;
+    for (let r = 0; r < fleet.clusters.length; r++) most = Math.max(most, fleet.allocatable[r * n + d] as number);
+    if (most > 0) s = Math.max(s, need / most);
+  }
+  return s;
+}
+
+/** The order replicas are packed in: kept before new, higher priority, larger, then by name. */
+export function packingOrder(items: Item[], fleet: FleetIndex): Item[] {
+  const size = new Map<Job, number>();
+  const sz = (j: Job) => size.get(j) ?? size.set(j, sizeOf(j, fleet)).get(j)!;
+  return items.sort(
+    (a, b) => Number(b.kept) - Number(a.kept) || b.job.p.priority - a.job.p.priority || sz(b.job) - sz(a.job) || compareNames(a.job.p.key, b.job.p.key) || a.row - b.row,
+  );
+}
+
+/** Packs every item onto the nodes; returns the nodes after and what did not pack. */
+export function packAll(fleet: FleetIndex, items: readonly Item[]): { nodes: ClusterNodes[]; short: Map<Job, Map<number, number>> } {
+  const nodes = [...fleet.nodes];
+  const short = new Map<Job, Map<number, number>>();
+  for (const it of items) {
+    const r = packInto(nodes[it.row] as ClusterNodes, it.job.p.node, it.n);
+    nodes[it.row] = r.nodes;
+    if (r.placed < it.n) {
+      const m = short.get(it.job) ?? new Map<number, number>();
+      m.set(it.row, (m.get(it.row) ?? 0) + it.n - r.placed);
+      short.set(it.job, m);
+    }
+  }
+  return { nodes, short };
+}
+
+function itemsOf(assign: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): Item[] {
+  const items: Item[] = [];
+  for (const [job, a] of assign) {
+    for (const [row, n] of a) {
+      if (n <= 0 || fleet.clusters[row]?.hold === true) continue;
+      const k = Math.min(n, kept.get(job)?.get(row) ?? 0);
+      if (k > 0) items.push({ job, row, n: k, kept: true });
+      if (n > k) items.push({ job, row, n: n - k, kept: false });
+    }
+  }
+  return packingOrder(items, fleet);
+}
+
+/** Whether a placement with `a` still keeps its own all-or-nothing rules. */
+function whole(job: Job, a: Assignment): boolean {
+  const placed = placedOf(a);
+  if (placed === 0) return true;
+  if (job.p.gang && placed < job.p.replicas) return false;
+  return a.size >= Math.min(job.p.spread.minClusters, job.p.replicas);
+}
+
+export interface Packed {
+  readonly assign: Map<Job, Assignment>;
+  readonly free: Float64Array;
+  readonly nodes: ClusterNodes[];
+}
+
+/**
+ * Makes an assignment pack onto nodes: trims what does not fit (a gang or minClusters placement
+ * that loses any replica is taken back whole), then places the trimmed placements again, highest
+ * priority first, where nodes hold them now.
+ */
+export function fitToNodes(assignIn: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): Packed {
+  const assign = new Map<Job, Assignment>([...assignIn].map(([j, a]) => [j, new Map(a)]));
+  const retry = new Set<Job>();
+  let packed = packAll(fleet, itemsOf(assign, kept, fleet));
+  for (;;) {
+    for (const [job, rows] of packed.short) {
+      const a = assign.get(job)!;
+      for (const [row, n] of rows) {
+        const left = (a.get(row) ?? 0) - n;
+        if (left > 0) a.set(row, left);
+        else a.delete(row);
+      }
+      retry.add(job);
+    }
+    const broken = [...retry].filter((j) => assign.has(j) && !whole(j, assign.get(j)!));
+    if (packed.short.size === 0 && broken.length === 0) break;
+    for (const j of broken) assign.delete(j);
+    // Trimmed or taken back: pack what stays again, so that the room they held is free.
+    packed = packAll(fleet, itemsOf(assign, kept, fleet));
+  }
+  const dims = fleet.dims.length;
+  const free = Float64Array.from(fleet.free);
+  for (const [job, a] of assign) for (const [row, n] of a) if (fleet.clusters[row]?.hold !== true) take(free, row * dims, job.p.demand, n);
+  const nodes = packed.nodes;
+  const order = [...retry].sort((a, b) => b.p.priority - a.p.priority || compareNames(a.p.key, b.p.key));
+  for (const job of order) {
+    const had = assign.get(job);
+    if (placedOf(had) >= job.p.replicas) continue;
+    const r = placeJob(job, had, free, fleet, { limit: (row, cap) => Math.min(cap, fitOnNodes(nodes[row] as ClusterNodes, job.p.node, cap)) });
+    if (!r.ok) continue;
+    for (const [row, n] of r.assign) {
+      const add = n - (had?.get(row) ?? 0);
+      if (add <= 0) continue;
+      const p = packInto(nodes[row] as ClusterNodes, job.p.node, add);
+      nodes[row] = p.nodes;
+      // fitOnNodes said they fit: they pack
+      if (p.placed !== add) throw new Error(`internal: ${job.p.key} packed ${p.placed} of ${add} on row ${row}`);
+    }
+    assign.set(job, r.assign);
+  }
+  for (const [job, a] of [...assign]) if (a.size === 0) assign.delete(job);
+  return { assign, free, nodes };
+}
+
+/**
+ * The nodes of some clusters packed again from the snapshot with what is assigned there now: how
+ * room is given back when a placement leaves them.
+ */
+export function repackRows(fleet: FleetIndex, nodes: readonly ClusterNodes[], rows: Iterable<number>, assigned: Iterable<{ readonly job: Job; readonly assign: Assignment }>): ClusterNodes[] {
+  const wanted = new Set(rows);
+  const out = [...nodes];
+  const items: Item[] = [];
+  for (const { job, assign } of assigned) {
+    for (const [row, n] of assign) if (wanted.has(row) && n > 0 && fleet.clusters[row]?.hold !== true) items.push({ job, row, n, kept: false });
+  }
+  for (const row of wanted) out[row] = fleet.nodes[row] as ClusterNodes;
+  for (const it of packingOrder(items, fleet)) out[it.row] = packInto(out[it.row] as ClusterNodes, it.job.p.node, it.n).nodes;
+  return out;
+}
