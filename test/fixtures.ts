@@ -19,6 +19,46 @@ export interface ClusterOpts {
   devices?: Record<string, number | [number, number]>;
 }
 
+export interface NodeGroupOpts {
+  count: number;
+  cpu: number; // cores per node
+  memoryGi?: number;
+  pods?: number;
+  usedCpu?: number;
+  /** devices per node of each class: total, or [total, allocated] */
+  devices?: Record<string, number | [number, number]>;
+  extended?: Record<string, number>;
+}
+
+/** A cluster of node groups; its totals are their sums. */
+export function nodeCluster(name: string, groups: NodeGroupOpts[], o: Omit<ClusterOpts, 'cpu' | 'memoryGi' | 'pods' | 'usedCpu' | 'usedMemoryGi' | 'usedPods' | 'devices'> = {}): Cluster {
+  const nodeGroups = groups.map((g) => ({
+    count: g.count,
+    allocatable: { cpu: g.cpu * 1000, memory: (g.memoryGi ?? 16) * GI, pods: g.pods ?? 110, ...(g.extended ? { extended: g.extended } : {}) },
+    allocated: { cpu: (g.usedCpu ?? 0) * 1000, memory: 0, pods: 0 },
+    devices: Object.entries(g.devices ?? {}).map(([deviceClassName, v]) => ({ deviceClassName, total: Array.isArray(v) ? v[0] : v, allocated: Array.isArray(v) ? v[1] : 0 })),
+  }));
+  const sum = (f: (g: (typeof nodeGroups)[number]) => number) => nodeGroups.reduce((s, g) => s + g.count * f(g), 0);
+  const extended: Record<string, number> = {};
+  for (const g of nodeGroups) for (const [k, v] of Object.entries(g.allocatable.extended ?? {})) extended[k] = (extended[k] ?? 0) + g.count * v;
+  const devices = new Map<string, { total: number; allocated: number }>();
+  for (const g of nodeGroups) {
+    for (const d of g.devices) {
+      const t = devices.get(d.deviceClassName) ?? { total: 0, allocated: 0 };
+      t.total += g.count * d.total;
+      t.allocated += g.count * d.allocated;
+      devices.set(d.deviceClassName, t);
+    }
+  }
+  return {
+    ...cluster(name, o),
+    allocatable: { cpu: sum((g) => g.allocatable.cpu), memory: sum((g) => g.allocatable.memory), pods: sum((g) => g.allocatable.pods), ...(Object.keys(extended).length > 0 ? { extended } : {}) },
+    allocated: { cpu: sum((g) => g.allocated.cpu), memory: 0, pods: 0 },
+    devices: [...devices].map(([deviceClassName, d]) => ({ deviceClassName, ...d })),
+    nodeGroups,
+  };
+}
+
 export function cluster(name: string, o: ClusterOpts = {}): Cluster {
   return {
     name,

@@ -94,3 +94,72 @@ export function violations(snapshot: FleetSnapshot, placements: readonly Placeme
   }
   return out;
 }
+
+interface NodeRoom {
+  cpu: number;
+  memory: number;
+  pods: number;
+  other: Map<string, number>;
+}
+
+/**
+ * Whether every cluster's replicas can be bound to its nodes, each replica wholly on one node
+ * with its devices: nodes taken one by one from the snapshot's node groups (or the cluster as one
+ * node), replicas placed largest first on the first node with room, largest by each resource in
+ * turn. Independent of the solver's packing; a cluster no such order packs is reported.
+ */
+export function unbindable(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult): string[] {
+  const byKey = new Map(placements.map((p) => [placementKey(p), p]));
+  const perCluster = new Map<string, { need: Map<string, number>; n: number }[]>();
+  for (const d of result.decisions) {
+    const p = byKey.get(d.placement);
+    if (p === undefined) continue;
+    for (const a of d.clusters) {
+      const list = perCluster.get(a.name) ?? [];
+      list.push({ need: perReplica(p), n: a.replicas });
+      perCluster.set(a.name, list);
+    }
+  }
+  const out: string[] = [];
+  for (const [name, items] of perCluster) {
+    const c = snapshot.byName.get(name)!;
+    if (c.hold === true) continue;
+    const replicas = items.flatMap((it) => Array.from({ length: it.n }, () => it));
+    // Largest first by each resource in turn: any order that binds them all proves they bind.
+    const resources = [...new Set(replicas.flatMap((r) => [...r.need.keys()]))];
+    const orders = resources.map((k) => [...replicas].sort((a, b) => (b.need.get(k) ?? 0) - (a.need.get(k) ?? 0)));
+    if (!orders.some((order) => firstFit(nodesOf(c), order))) out.push(`${name}: ${replicas.length} replicas do not pack onto its nodes`);
+  }
+  return out;
+}
+
+function nodesOf(c: FleetSnapshot['clusters'][number]): NodeRoom[] {
+  const groups = c.nodeGroups ?? [{ count: 1, allocatable: c.allocatable, allocated: c.allocated, devices: c.devices }];
+  const nodes: NodeRoom[] = [];
+  for (const g of groups) {
+    for (let i = 0; i < g.count; i++) {
+      const other = new Map<string, number>();
+      for (const d of g.devices) for (const cls of [d.deviceClassName, ...(d.alsoMatches ?? [])]) other.set(cls, (other.get(cls) ?? 0) + d.total - d.allocated);
+      for (const [k, v] of Object.entries(g.allocatable.extended ?? {})) other.set(k, v - (g.allocated.extended?.[k] ?? 0));
+      nodes.push({ cpu: g.allocatable.cpu - g.allocated.cpu, memory: g.allocatable.memory - g.allocated.memory, pods: g.allocatable.pods - g.allocated.pods, other });
+    }
+  }
+  // smallest first, so that large nodes are left for large replicas
+  return nodes.sort((a, b) => a.cpu - b.cpu || a.memory - b.memory);
+}
+
+function firstFit(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[]): boolean {
+  const fits = (n: NodeRoom, need: Map<string, number>) =>
+    [...need].every(([r, v]) => v <= 0 || (r === 'cpu' ? n.cpu : r === 'memory' ? n.memory : r === 'pods' ? n.pods : (n.other.get(r) ?? 0)) >= v);
+  for (const r of replicas) {
+    const node = nodes.find((n) => fits(n, r.need));
+    if (node === undefined) return false;
+    for (const [k, v] of r.need) {
+      if (k === 'cpu') node.cpu -= v;
+      else if (k === 'memory') node.memory -= v;
+      else if (k === 'pods') node.pods -= v;
+      else node.other.set(k, (node.other.get(k) ?? 0) - v);
+    }
+  }
+  return true;
+}

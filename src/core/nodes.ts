@@ -75,7 +75,12 @@ function perNode(g: NodeShape, d: NodeDemand, extra: Float64Array | undefined): 
  * (counting stops there).
  */
 export function fitOnNodes(c: ClusterNodes, d: NodeDemand, limit = Number.POSITIVE_INFINITY): number {
-  if (usesShared(c, d)) return packInto(c, d, limit).placed;
+  if (usesShared(c, d)) {
+    // Each node counted with the whole pool is a bound; packing says what the pool really gives.
+    let bound = 0;
+    for (const g of c.groups) bound += g.count * perNode(g, d, c.shared);
+    return packInto(c, d, Math.min(limit, bound)).placed;
+  }
   let total = 0;
   for (const g of c.groups) {
     const k = perNode(g, d, undefined);
