@@ -125,10 +125,11 @@ export function unbindable(snapshot: FleetSnapshot, placements: readonly Placeme
     const c = snapshot.byName.get(name)!;
     if (c.hold === true) continue;
     const replicas = items.flatMap((it) => Array.from({ length: it.n }, () => it));
-    // Largest first by each resource in turn: any order that binds them all proves they bind.
+    // Largest first by each resource in turn, then a search: any way to bind them all proves they bind.
     const resources = [...new Set(replicas.flatMap((r) => [...r.need.keys()]))];
     const orders = resources.map((k) => [...replicas].sort((a, b) => (b.need.get(k) ?? 0) - (a.need.get(k) ?? 0)));
-    if (!orders.some((order) => firstFit(nodesOf(c), order))) out.push(`${name}: ${replicas.length} replicas do not pack onto its nodes`);
+    if (orders.some((order) => firstFit(nodesOf(c), order))) continue;
+    if (!search(nodesOf(c), orders[0] ?? [], 0, { steps: 200_000 })) out.push(`${name}: ${replicas.length} replicas do not pack onto its nodes`);
   }
   return out;
 }
@@ -148,18 +149,42 @@ function nodesOf(c: FleetSnapshot['clusters'][number]): NodeRoom[] {
   return nodes.sort((a, b) => a.cpu - b.cpu || a.memory - b.memory);
 }
 
+function fits(n: NodeRoom, need: Map<string, number>): boolean {
+  return [...need].every(([r, v]) => v <= 0 || (r === 'cpu' ? n.cpu : r === 'memory' ? n.memory : r === 'pods' ? n.pods : (n.other.get(r) ?? 0)) >= v);
+}
+
+function use(n: NodeRoom, need: Map<string, number>, sign: 1 | -1): void {
+  for (const [k, v] of need) {
+    if (k === 'cpu') n.cpu -= sign * v;
+    else if (k === 'memory') n.memory -= sign * v;
+    else if (k === 'pods') n.pods -= sign * v;
+    else n.other.set(k, (n.other.get(k) ?? 0) - sign * v);
+  }
+}
+
+/** Depth-first over nodes for each replica, nodes with the same room tried once; gives up (true) past its steps. */
+function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[], i: number, budget: { steps: number }): boolean {
+  if (i === replicas.length) return true;
+  if (--budget.steps < 0) return true;
+  const need = replicas[i]!.need;
+  const tried = new Set<string>();
+  for (const n of nodes) {
+    const key = `${n.cpu},${n.memory},${n.pods},${[...n.other].join()}`;
+    if (tried.has(key) || !fits(n, need)) continue;
+    tried.add(key);
+    use(n, need, 1);
+    const ok = search(nodes, replicas, i + 1, budget);
+    use(n, need, -1);
+    if (ok) return true;
+  }
+  return false;
+}
+
 function firstFit(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[]): boolean {
-  const fits = (n: NodeRoom, need: Map<string, number>) =>
-    [...need].every(([r, v]) => v <= 0 || (r === 'cpu' ? n.cpu : r === 'memory' ? n.memory : r === 'pods' ? n.pods : (n.other.get(r) ?? 0)) >= v);
   for (const r of replicas) {
     const node = nodes.find((n) => fits(n, r.need));
     if (node === undefined) return false;
-    for (const [k, v] of r.need) {
-      if (k === 'cpu') node.cpu -= v;
-      else if (k === 'memory') node.memory -= v;
-      else if (k === 'pods') node.pods -= v;
-      else node.other.set(k, (node.other.get(k) ?? 0) - v);
-    }
+    use(node, r.need, 1);
   }
   return true;
 }
