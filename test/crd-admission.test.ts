@@ -54,7 +54,7 @@ function withSpec(name: string, spec: Record<string, unknown>) {
 }
 
 test('a valid Placement is accepted, with defaults filled in', async () => {
-  const r = await create(withSpec('valid', { replicas: 3, accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 2 }], spread: { minClusters: 1, maxClusters: 3, maxSkew: 1, topologyKey: 'zone' } }));
+  const r = await create(withSpec('valid', { replicas: 3, accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 2, selectors: ['device.attributes["gpu.nvidia.com"].productName == "H100"'] }, { resourceName: 'nvidia.com/gpu', count: 1 }], spread: { minClusters: 1, maxClusters: 3, maxSkew: 1, topologyKey: 'zone' } }));
   assert.deepEqual(r, { ok: true });
   const got = await call<{ spec: { strategy: string; priority: number } }>(fleet.hub.endpoint(), 'GET', `${path}/valid`);
   assert.equal(got.spec.strategy, 'Spread');
@@ -68,6 +68,10 @@ const cases: [string, Record<string, unknown>, RegExp][] = [
   ['unknown strategy', { strategy: 'Scatter' }, /spec\.strategy: Unsupported value: "Scatter": supported values: "Spread", "Pack"/],
   ['device count zero', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 0 }] }, /spec\.accelerators\[0\]\.count: Invalid value: 0: spec\.accelerators\[0\]\.count in body should be greater than or equal to 1/],
   ['device class not a name', { accelerators: [{ deviceClassName: 'GPU!', count: 1 }] }, /spec\.accelerators\[0\]\.deviceClassName: Invalid value: "GPU!"/],
+  ['class and resource both', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', resourceName: 'nvidia.com/gpu', count: 1 }] }, /give exactly one of deviceClassName \(DRA\) or resourceName/],
+  ['a resource name without a domain', { accelerators: [{ resourceName: 'gpu', count: 1 }] }, /spec\.accelerators\[0\]\.resourceName: Invalid value: "gpu"/],
+  ['selectors on an extended resource', { accelerators: [{ resourceName: 'nvidia.com/gpu', count: 1, selectors: ['true'] }] }, /selectors narrow DRA devices; they need deviceClassName/],
+  ['a class requested twice', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }, { deviceClassName: 'gpu.nvidia.com', count: 2 }] }, /each device class and each extended resource may be requested once/],
   ['maxClusters below minClusters', { spread: { minClusters: 3, maxClusters: 2 } }, /spec\.spread\.maxClusters: Invalid value: "object": spread\.maxClusters must be at least spread\.minClusters/],
   ['maxSkew zero', { spread: { maxSkew: 0 } }, /spec\.spread\.maxSkew: Invalid value: 0: spec\.spread\.maxSkew in body should be greater than or equal to 1/],
   ['bad selector operator', { clusterSelector: { matchExpressions: [{ key: 'env', operator: 'Like', values: ['x'] }] } }, /spec\.clusterSelector\.matchExpressions\[0\]\.operator: Unsupported value: "Like"/],

@@ -31,7 +31,7 @@ export function deviceEnvironment(driver: string, attributes: Readonly<Record<st
   ]);
 }
 
-/** Whether every expression holds for the device. */
+/** Whether every expression holds for the device; an error (answered or thrown) is no match. */
 export function matchesAll(device: DeviceEnvironment, expressions: readonly string[]): boolean {
   for (const expression of expressions) {
     let r: unknown;
@@ -48,12 +48,15 @@ export function matchesAll(device: DeviceEnvironment, expressions: readonly stri
 /** Whether an expression compiles, for validation: the error text when it does not. */
 export function selectorProblem(expression: string): string | undefined {
   const probe = deviceEnvironment('example.com', {});
+  let r: unknown;
   try {
-    run(expression, { device: probe } as never);
-    return undefined;
+    // The library answers an error as its result (and may throw one).
+    r = run(expression, { device: probe } as never);
   } catch (e) {
-    const message = (e as Error).message;
-    // Missing attributes are fine here: only syntax and type errors are the author's.
-    return /field not found|no such key/i.test(message) ? undefined : message;
+    r = e;
   }
+  if (!(r instanceof Error)) return undefined;
+  // Missing attributes are fine here: the probe device has none. Syntax errors are the author's.
+  const message = r.message.replace(/^<input>:/, '');
+  return /field not found|no such key/i.test(message) ? undefined : message;
 }

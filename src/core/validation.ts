@@ -2,7 +2,8 @@
 // Every problem is reported with the path of the field and what was expected, the way
 // the API server reports a CRD schema violation; nothing throws.
 
-import { API_VERSION, type Cluster, type DeviceInventory, type Placement, type Resources, type Taint } from './model.js';
+import { API_VERSION, type Cluster, type DeviceInventory, type NodeGroup, type Placement, type Resources, type Taint } from './model.js';
+import { selectorProblem } from './cel.js';
 import { parseMilli, parseUnits } from './quantity.js';
 
 export interface Issue {
@@ -107,6 +108,9 @@ function checkName(c: Checker, v: unknown, path: string, maxLength = 253): strin
 
 const RESOURCE_FIELDS = ['cpu', 'memory', 'pods'] as const;
 
+/** An extended resource name as Kubernetes has them: a domain, a slash, a name (nvidia.com/gpu). */
+const EXTENDED = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+
 function checkResources(c: Checker, v: unknown, path: string, required: boolean): Resources | undefined {
   if (v === undefined) {
     if (required) c.add(path, 'is required');
@@ -114,10 +118,15 @@ function checkResources(c: Checker, v: unknown, path: string, required: boolean)
   }
   const o = c.object(v, path);
   if (o === undefined) return undefined;
-  c.known(o, path, RESOURCE_FIELDS);
+  for (const k of Object.keys(o)) {
+    if (!(RESOURCE_FIELDS as readonly string[]).includes(k) && !EXTENDED.test(k)) {
+      c.add(join(path, k), 'unknown field: cpu, memory, pods, or an extended resource such as nvidia.com/gpu');
+    }
+  }
   const out = { cpu: 0, memory: 0, pods: 0 };
+  const extended: Record<string, number> = {};
   let good = true;
-  for (const field of RESOURCE_FIELDS) {
+  for (const field of Object.keys(o).filter((k) => (RESOURCE_FIELDS as readonly string[]).includes(k) || EXTENDED.test(k)).concat(RESOURCE_FIELDS.filter((f) => !(f in o)))) {
     const raw = o[field];
     const p = join(path, field);
     if (raw === undefined) {
@@ -138,12 +147,85 @@ function checkResources(c: Checker, v: unknown, path: string, required: boolean)
       good = false;
       continue;
     }
-    out[field] = parsed.value;
+    if (field === 'cpu' || field === 'memory' || field === 'pods') out[field] = parsed.value;
+    else extended[field] = parsed.value;
   }
-  return good ? out : undefined;
+  return good ? { ...out, ...(Object.keys(extended).length > 0 ? { extended } : {}) } : undefined;
 }
 
-const CLUSTER_FIELDS = ['name', 'labels', 'location', 'healthy', 'reachable', 'message', 'version', 'taints', 'allocatable', 'allocated', 'devices'] as const;
+const DEVICE_FIELDS = ['deviceClassName', 'total', 'allocated', 'alsoMatches', 'driver', 'attributes'] as const;
+
+function checkDevices(c: Checker, v: unknown, path: string): DeviceInventory[] {
+  const devices: DeviceInventory[] = [];
+  const seen = new Set<string>();
+  (c.array(v, path) ?? []).forEach((d, i) => {
+    const dp = join(path, i);
+    const dobj = c.object(d, dp);
+    if (dobj === undefined) return;
+    c.known(dobj, dp, DEVICE_FIELDS);
+    const cls = checkName(c, dobj.deviceClassName, join(dp, 'deviceClassName'));
+    const total = c.integer(dobj.total, join(dp, 'total'), 0);
+    const used = dobj.allocated === undefined ? 0 : c.integer(dobj.allocated, join(dp, 'allocated'), 0);
+    const also = dobj.alsoMatches === undefined ? [] : (c.array(dobj.alsoMatches, join(dp, 'alsoMatches')) ?? []).map((x, j) => checkName(c, x, join(join(dp, 'alsoMatches'), j)));
+    const driver = dobj.driver === undefined ? undefined : checkName(c, dobj.driver, join(dp, 'driver'));
+    const attributes: Record<string, string | number | boolean> = {};
+    if (dobj.attributes !== undefined) {
+      const ao = c.object(dobj.attributes, join(dp, 'attributes'));
+      for (const [k, x] of Object.entries(ao ?? {})) {
+        if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') attributes[k] = x;
+        else c.add(join(join(dp, 'attributes'), k), `expected a string, number or boolean, got ${describe(x)}`);
+      }
+    }
+    if (total !== undefined && used !== undefined && used > total) c.add(join(dp, 'allocated'), `${used} allocated is more than the ${total} devices in total`);
+    if (cls === undefined || total === undefined || used === undefined || also.some((x) => x === undefined)) return;
+    const key = JSON.stringify([cls, also, driver ?? null, Object.entries(attributes).sort()]);
+    if (seen.has(key)) c.add(join(dp, 'deviceClassName'), `devices of class ${cls} with these attributes are listed twice`);
+    seen.add(key);
+    devices.push({
+      deviceClassName: cls,
+      total,
+      allocated: used,
+      ...(also.length > 0 ? { alsoMatches: also as string[] } : {}),
+      ...(driver !== undefined ? { driver } : {}),
+      ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    });
+  });
+  return devices;
+}
+
+const NODE_GROUP_FIELDS = ['count', 'allocatable', 'allocated', 'devices'] as const;
+
+function checkNodeGroups(c: Checker, v: unknown, path: string): NodeGroup[] {
+  const groups: NodeGroup[] = [];
+  (c.array(v, path) ?? []).forEach((g, i) => {
+    const gp = join(path, i);
+    const go = c.object(g, gp);
+    if (go === undefined) return;
+    c.known(go, gp, NODE_GROUP_FIELDS);
+    const count = c.integer(go.count, join(gp, 'count'), 1);
+    const allocatable = checkResources(c, go.allocatable, join(gp, 'allocatable'), true);
+    const allocated = checkResources(c, go.allocated, join(gp, 'allocated'), false);
+    const devices = go.devices === undefined ? [] : checkDevices(c, go.devices, join(gp, 'devices'));
+    if (count !== undefined && allocatable && allocated) groups.push({ count, allocatable, allocated, devices });
+  });
+  return groups;
+}
+
+/** Per-node amounts times the nodes, summed over the groups. */
+function sumGroups(groups: readonly NodeGroup[], side: 'allocatable' | 'allocated'): Resources {
+  const out = { cpu: 0, memory: 0, pods: 0 };
+  const extended: Record<string, number> = {};
+  for (const g of groups) {
+    const r = g[side];
+    out.cpu += g.count * r.cpu;
+    out.memory += g.count * r.memory;
+    out.pods += g.count * r.pods;
+    for (const [k, x] of Object.entries(r.extended ?? {})) extended[k] = (extended[k] ?? 0) + g.count * (x as number);
+  }
+  return { ...out, ...(Object.keys(extended).length > 0 ? { extended } : {}) };
+}
+
+const CLUSTER_FIELDS = ['name', 'labels', 'location', 'healthy', 'reachable', 'message', 'version', 'taints', 'allocatable', 'allocated', 'devices', 'nodeGroups'] as const;
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 
 export function checkCluster(c: Checker, v: unknown, path: string): Cluster | undefined {
@@ -180,26 +262,27 @@ export function checkCluster(c: Checker, v: unknown, path: string): Cluster | un
       if (key !== undefined && effect !== undefined) taints.push({ key, effect, ...(value !== undefined ? { value } : {}) });
     });
   }
-  const allocatable = checkResources(c, o.allocatable, join(path, 'allocatable'), true);
-  const allocated = checkResources(c, o.allocated, join(path, 'allocated'), false);
-  const devices: DeviceInventory[] = [];
-  const seenClasses = new Set<string>();
-  if (o.devices !== undefined) {
-    (c.array(o.devices, join(path, 'devices')) ?? []).forEach((d, i) => {
-      const dp = join(join(path, 'devices'), i);
-      const dobj = c.object(d, dp);
-      if (dobj === undefined) return;
-      c.known(dobj, dp, ['deviceClassName', 'total', 'allocated']);
-      const cls = checkName(c, dobj.deviceClassName, join(dp, 'deviceClassName'));
-      const total = c.integer(dobj.total, join(dp, 'total'), 0);
-      const used = dobj.allocated === undefined ? 0 : c.integer(dobj.allocated, join(dp, 'allocated'), 0);
-      if (cls !== undefined && seenClasses.has(cls)) c.add(join(dp, 'deviceClassName'), `device class ${cls} is listed twice`);
-      if (cls !== undefined) seenClasses.add(cls);
-      if (total !== undefined && used !== undefined && used > total) {
-        c.add(join(dp, 'allocated'), `${used} allocated is more than the ${total} devices in total`);
-      }
-      if (cls !== undefined && total !== undefined && used !== undefined) devices.push({ deviceClassName: cls, total, allocated: used });
-    });
+  const nodeGroups = o.nodeGroups === undefined ? undefined : checkNodeGroups(c, o.nodeGroups, join(path, 'nodeGroups'));
+  // With node groups the cluster's totals are their sums: given as well, they must agree.
+  const totals = (side: 'allocatable' | 'allocated') => {
+    const given = checkResources(c, o[side], join(path, side), nodeGroups === undefined && side === 'allocatable');
+    if (nodeGroups === undefined || o[side] === undefined) return nodeGroups === undefined ? given : sumGroups(nodeGroups, side);
+    const sum = sumGroups(nodeGroups, side);
+    if (given !== undefined && JSON.stringify(given) !== JSON.stringify(sum)) {
+      c.add(join(path, side), `does not match the sum of the node groups (cpu ${sum.cpu}m, memory ${sum.memory}, pods ${sum.pods}): leave it out, or make it agree`);
+    }
+    return given;
+  };
+  const allocatable = totals('allocatable');
+  const allocated = totals('allocated');
+  const devices = o.devices === undefined ? (nodeGroups === undefined ? [] : nodeDevices(nodeGroups)) : checkDevices(c, o.devices, join(path, 'devices'));
+  if (nodeGroups !== undefined && o.devices !== undefined) {
+    // devices beyond the nodes' own are a pool every node shares; fewer is a contradiction
+    const onNodes = nodeDevices(nodeGroups);
+    for (const d of onNodes) {
+      const listed = devices.filter((x) => x.deviceClassName === d.deviceClassName).reduce((s2, x) => s2 + x.total, 0);
+      if (listed < d.total) c.add(join(path, 'devices'), `lists ${listed} devices of class ${d.deviceClassName}, its node groups ${d.total}`);
+    }
   }
   if (c.issues.length > before || name === undefined || healthy === undefined || !allocatable || !allocated) return undefined;
   return {
@@ -214,7 +297,21 @@ export function checkCluster(c: Checker, v: unknown, path: string): Cluster | un
     allocatable,
     allocated,
     devices,
+    ...(nodeGroups !== undefined ? { nodeGroups } : {}),
   };
+}
+
+/** The devices of the node groups, per kind, for a cluster that lists none of its own. */
+function nodeDevices(groups: readonly NodeGroup[]): DeviceInventory[] {
+  const byKind = new Map<string, DeviceInventory>();
+  for (const g of groups) {
+    for (const d of g.devices) {
+      const key = JSON.stringify([d.deviceClassName, d.alsoMatches ?? [], d.driver ?? null, Object.entries(d.attributes ?? {}).sort()]);
+      const known = byKind.get(key);
+      byKind.set(key, { ...d, total: (known?.total ?? 0) + g.count * d.total, allocated: (known?.allocated ?? 0) + g.count * d.allocated });
+    }
+  }
+  return [...byKind.values()];
 }
 
 // ---- Placements ----
@@ -312,11 +409,33 @@ function checkSpec(c: Checker, v: unknown, path: string): void {
       const ap = join(join(path, 'accelerators'), i);
       const ao = c.object(a, ap);
       if (ao === undefined) return;
-      c.known(ao, ap, ['deviceClassName', 'count']);
-      const cls = checkName(c, ao.deviceClassName, join(ap, 'deviceClassName'));
+      c.known(ao, ap, ['deviceClassName', 'resourceName', 'selectors', 'count']);
       c.integer(ao.count, join(ap, 'count'), 1, 1024);
-      if (cls !== undefined && seen.has(cls)) c.add(join(ap, 'deviceClassName'), `device class ${cls} is requested twice`);
-      if (cls !== undefined) seen.add(cls);
+      if ((ao.deviceClassName === undefined) === (ao.resourceName === undefined)) {
+        c.add(ap, 'give exactly one of deviceClassName (DRA) or resourceName (a device plugin\'s extended resource)');
+        return;
+      }
+      let name: string | undefined;
+      if (ao.resourceName !== undefined) {
+        name = c.string(ao.resourceName, join(ap, 'resourceName'));
+        if (name !== undefined && !EXTENDED.test(name)) {
+          c.add(join(ap, 'resourceName'), `${JSON.stringify(name)} is not an extended resource name such as nvidia.com/gpu`);
+          name = undefined;
+        }
+        if (ao.selectors !== undefined) c.add(join(ap, 'selectors'), 'selectors narrow DRA devices: they need deviceClassName');
+      } else {
+        name = checkName(c, ao.deviceClassName, join(ap, 'deviceClassName'));
+        if (ao.selectors !== undefined) {
+          (c.array(ao.selectors, join(ap, 'selectors')) ?? []).forEach((x, j) => {
+            const expression = c.string(x, join(join(ap, 'selectors'), j));
+            if (expression === undefined) return;
+            const problem = selectorProblem(expression);
+            if (problem !== undefined) c.add(join(join(ap, 'selectors'), j), `not a valid CEL expression: ${problem}`);
+          });
+        }
+      }
+      if (name !== undefined && seen.has(name)) c.add(ap, `${name} is requested twice`);
+      if (name !== undefined) seen.add(name);
     });
   }
   if (s.clusterSelector !== undefined) checkSelector(c, s.clusterSelector, join(path, 'clusterSelector'));

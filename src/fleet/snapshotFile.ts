@@ -80,7 +80,7 @@ export async function loadPlacements(file: string): Promise<Result<Placement[], 
 }
 
 function quantities(r: Resources) {
-  return { cpu: formatMilli(r.cpu), memory: formatBytes(r.memory), pods: r.pods };
+  return { cpu: formatMilli(r.cpu), memory: formatBytes(r.memory), pods: r.pods, ...(r.extended ?? {}) };
 }
 
 /** The snapshot in the file's own format, so a live fleet can be fed to `orrery plan`. */
@@ -100,6 +100,9 @@ export function toSnapshotDocument(snapshot: FleetSnapshot, placements: readonly
       allocatable: quantities(c.allocatable),
       allocated: quantities(c.allocated),
       ...(c.devices.length > 0 ? { devices: c.devices } : {}),
+      ...(c.nodeGroups !== undefined
+        ? { nodeGroups: c.nodeGroups.map((g) => ({ count: g.count, allocatable: quantities(g.allocatable), allocated: quantities(g.allocated), ...(g.devices.length > 0 ? { devices: g.devices } : {}) })) }
+        : {}),
     })),
     placements,
   };
