@@ -1,10 +1,9 @@
-// Free accelerators of a member from Dynamic Resource Allocation: the devices its drivers
-// publish in ResourceSlices that a DeviceClass's CEL selectors match, minus the devices that
-// ResourceClaims have been allocated. Only the newest generation of a pool counts, and only
-// once all of that generation's slices are there. Pure apart from evaluating CEL.
+// A member's accelerators from Dynamic Resource Allocation: the devices its drivers publish in
+// ResourceSlices (only the newest generation of a complete pool), which DeviceClasses' CEL
+// selectors match them, and which ResourceClaims have been allocated. Pure apart from CEL.
 
-import { run } from '@bufbuild/cel';
-import type { DeviceInventory } from '../core/model.js';
+import { type DeviceEnvironment, deviceEnvironment, matchesAll } from '../core/cel.js';
+import type { DeviceAttribute } from '../core/model.js';
 import { compareNames } from '../core/model.js';
 
 export interface DeviceClassObject {
@@ -26,21 +25,28 @@ export interface ResourceSliceObject {
   readonly spec: {
     readonly driver: string;
     readonly pool: { readonly name: string; readonly generation: number; readonly resourceSliceCount: number };
+    /** devices of one node; without it (allNodes, nodeSelector) the pool serves many */
+    readonly nodeName?: string;
     readonly devices?: readonly DeviceEntry[];
   };
 }
 
 export interface ResourceClaimObject {
+  readonly metadata?: { readonly labels?: Readonly<Record<string, string>> };
   readonly status?: {
     readonly allocation?: { readonly devices?: { readonly results?: readonly { driver: string; pool: string; device: string }[] } };
   };
 }
 
-interface Device {
+export interface Device {
   readonly driver: string;
   readonly pool: string;
   readonly name: string;
-  readonly cel: Map<string, unknown>;
+  /** the node the device is published for; undefined: any node may use it */
+  readonly nodeName: string | undefined;
+  /** attributes by qualified name (domain/name) */
+  readonly attributes: Readonly<Record<string, DeviceAttribute>>;
+  readonly cel: DeviceEnvironment;
 }
 
 /** The devices of complete pools at their newest generation. */
@@ -58,72 +64,53 @@ export function publishedDevices(slices: readonly ResourceSliceObject[]): Device
     // An incomplete pool is being rewritten by its driver: wait for the rest of it.
     if (pool.slices.length < pool.expected) continue;
     for (const s of pool.slices) {
-      for (const d of s.spec.devices ?? []) out.push(toDevice(s.spec.driver, s.spec.pool.name, d));
+      for (const d of s.spec.devices ?? []) out.push(toDevice(s.spec.driver, s.spec.pool.name, s.spec.nodeName, d));
     }
   }
   return out;
 }
 
-function toDevice(driver: string, pool: string, d: DeviceEntry): Device {
-  // CEL sees device.driver, device.attributes[domain].name and device.capacity[domain].name;
-  // an unqualified name belongs to the driver's domain.
-  const attributes = new Map<string, Map<string, unknown>>();
-  const capacity = new Map<string, Map<string, unknown>>();
-  const put = (into: Map<string, Map<string, unknown>>, key: string, v: unknown) => {
-    const slash = key.indexOf('/');
-    const [domain, name] = slash < 0 ? [driver, key] : [key.slice(0, slash), key.slice(slash + 1)];
-    let m = into.get(domain);
-    if (m === undefined) into.set(domain, (m = new Map()));
-    m.set(name, v);
-  };
+function toDevice(driver: string, pool: string, nodeName: string | undefined, d: DeviceEntry): Device {
+  const attributes: Record<string, DeviceAttribute> = {};
   for (const [k, a] of Object.entries(d.attributes ?? d.basic?.attributes ?? {})) {
-    const v = a.int !== undefined ? BigInt(a.int) : a.bool ?? a.string ?? a.version;
-    if (v !== undefined) put(attributes, k, v);
+    const v = a.int ?? a.bool ?? a.string ?? a.version;
+    // an unqualified name belongs to the driver's domain
+    if (v !== undefined) attributes[k.includes('/') ? k : `${driver}/${k}`] = v;
   }
-  for (const [k, c] of Object.entries(d.capacity ?? d.basic?.capacity ?? {})) put(capacity, k, typeof c === 'string' ? c : c.value);
-  const cel = new Map<string, unknown>([
-    ['driver', driver],
-    ['attributes', attributes],
-    ['capacity', capacity],
-  ]);
-  return { driver, pool, name: d.name, cel };
+  const capacity: Record<string, string> = {};
+  for (const [k, c] of Object.entries(d.capacity ?? d.basic?.capacity ?? {})) capacity[k.includes('/') ? k : `${driver}/${k}`] = typeof c === 'string' ? c : c.value;
+  return { driver, pool, name: d.name, nodeName, attributes, cel: deviceEnvironment(driver, attributes, capacity) };
 }
 
 /** Whether a device satisfies every CEL selector of the class; an error does not match. */
 export function matchesClass(device: Device, cls: DeviceClassObject): boolean {
-  for (const s of cls.spec?.selectors ?? []) {
-    if (s.cel === undefined) continue;
-    let r: unknown;
-    try {
-      r = run(s.cel.expression, { device: device.cel } as never);
-    } catch {
-      return false;
-    }
-    if (r !== true) return false;
-  }
-  return true;
+  const expressions = (cls.spec?.selectors ?? []).flatMap((s) => (s.cel === undefined ? [] : [s.cel.expression]));
+  return matchesAll(device.cel, expressions);
 }
 
-export function countDevices(
-  classes: readonly DeviceClassObject[],
-  slices: readonly ResourceSliceObject[],
-  claims: readonly ResourceClaimObject[],
-): DeviceInventory[] {
-  const devices = publishedDevices(slices);
+/** Devices that ResourceClaims hold, by driver/pool/device; `skip` leaves some claims out. */
+export function takenDevices(claims: readonly ResourceClaimObject[], skip: (c: ResourceClaimObject) => boolean = () => false): Set<string> {
   const taken = new Set<string>();
   for (const c of claims) {
+    if (skip(c)) continue;
     for (const r of c.status?.allocation?.devices?.results ?? []) taken.add(`${r.driver}/${r.pool}/${r.device}`);
   }
-  const out: DeviceInventory[] = [];
-  for (const cls of [...classes].sort((a, b) => compareNames(a.metadata.name, b.metadata.name))) {
-    let total = 0;
-    let allocated = 0;
-    for (const d of devices) {
-      if (!matchesClass(d, cls)) continue;
-      total++;
-      if (taken.has(`${d.driver}/${d.pool}/${d.name}`)) allocated++;
-    }
-    if (total > 0) out.push({ deviceClassName: cls.metadata.name, total, allocated });
+  return taken;
+}
+
+export interface ClassifiedDevice extends Device {
+  /** the device classes that match it, sorted */
+  readonly classes: readonly string[];
+  readonly taken: boolean;
+}
+
+/** Every published device that some class matches, with its classes and whether a claim holds it. */
+export function classifyDevices(classes: readonly DeviceClassObject[], slices: readonly ResourceSliceObject[], taken: ReadonlySet<string>): ClassifiedDevice[] {
+  const sorted = [...classes].sort((a, b) => compareNames(a.metadata.name, b.metadata.name));
+  const out: ClassifiedDevice[] = [];
+  for (const d of publishedDevices(slices)) {
+    const matched = sorted.filter((c) => matchesClass(d, c)).map((c) => c.metadata.name);
+    if (matched.length > 0) out.push({ ...d, classes: matched, taken: taken.has(`${d.driver}/${d.pool}/${d.name}`) });
   }
   return out;
 }

@@ -1,11 +1,7 @@
-// A member cluster's capacity from its Nodes and Pods, counted the way the Kubernetes scheduler
-// counts it: allocatable of the Nodes that can take new Pods, minus the requests of the Pods
-// bound to them that have not finished. Pure: objects in, numbers out.
+// What of a member's Nodes and Pods capacity is made of, and which Nodes take new Pods: counted
+// the way the Kubernetes scheduler counts them (summary.ts does the counting).
 
-import type { Resources } from '../core/model.js';
 import type { PodSpec } from '../core/model.js';
-import { podRequests } from '../core/prepare.js';
-import { parseMilli, parseUnits } from '../core/quantity.js';
 
 /** Pods of Orrery's own Deployments carry this label; they are not "other workloads". */
 export const PLACEMENT_LABEL = 'placement.orrery.dev/placement';
@@ -28,15 +24,6 @@ export interface PodObject {
   readonly status?: { readonly phase?: string };
 }
 
-export interface MemberCapacity {
-  readonly allocatable: Resources;
-  readonly allocated: Resources;
-  readonly nodes: number;
-  /** the most common region and zone labels of the counted Nodes */
-  readonly region?: string;
-  readonly zone?: string;
-}
-
 /** Ready, schedulable, and without a NoSchedule or NoExecute taint. */
 export function nodeTakesPods(node: NodeObject): boolean {
   if (node.spec?.unschedulable === true) return false;
@@ -45,56 +32,30 @@ export function nodeTakesPods(node: NodeObject): boolean {
   return !(node.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
 }
 
-function quantity(v: string | number | undefined, milli: boolean): number {
-  if (v === undefined) return 0;
-  const r = milli ? parseMilli(v) : parseUnits(v);
-  return r.ok ? r.value : 0;
-}
-
-function mostCommon(values: readonly (string | undefined)[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const v of values) if (v !== undefined && v !== '') counts.set(v, (counts.get(v) ?? 0) + 1);
-  let best: string | undefined;
-  let n = 0;
-  for (const [v, c] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    if (c > n) [best, n] = [v, c];
-  }
-  return best;
-}
-
-export function measureMember(nodes: readonly NodeObject[], pods: readonly PodObject[]): MemberCapacity {
-  const counted = nodes.filter(nodeTakesPods);
-  const names = new Set(counted.map((n) => n.metadata.name));
-  let cpu = 0;
-  let memory = 0;
-  let podSlots = 0;
-  for (const n of counted) {
-    cpu += quantity(n.status?.allocatable?.cpu, true);
-    memory += quantity(n.status?.allocatable?.memory, false);
-    podSlots += quantity(n.status?.allocatable?.pods, false);
-  }
-  let usedCpu = 0;
-  let usedMemory = 0;
-  let usedPods = 0;
-  for (const p of pods) {
-    const node = p.spec.nodeName;
-    if (node === undefined || !names.has(node)) continue;
-    if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
-    if (p.metadata.labels?.[PLACEMENT_LABEL] !== undefined) continue;
-    const r = podRequests(p.spec, `pods/${p.metadata.namespace ?? ''}/${p.metadata.name}`);
-    if (r.ok) {
-      usedCpu += r.value.cpu;
-      usedMemory += r.value.memory;
-    }
-    usedPods++;
-  }
-  const region = mostCommon(counted.map((n) => n.metadata.labels?.[REGION_LABEL]));
-  const zone = mostCommon(counted.map((n) => n.metadata.labels?.[ZONE_LABEL]));
+/**
+ * What capacity needs of a Pod, and nothing more: its node, phase, requests (containers, init
+ * containers, overhead) and whether it is Orrery's own. A whole Pod is several KiB of heap.
+ */
+export function capacityView(p: PodObject & { metadata: { uid?: string; resourceVersion?: string } }): PodObject {
+  const requests = (c: { name: string; resources?: { requests?: Readonly<Record<string, string | number | undefined>> } }) => ({
+    name: c.name,
+    ...(c.resources?.requests !== undefined ? { resources: { requests: c.resources.requests } } : {}),
+  });
+  const own = p.metadata.labels?.[PLACEMENT_LABEL];
   return {
-    allocatable: { cpu, memory, pods: podSlots },
-    allocated: { cpu: usedCpu, memory: usedMemory, pods: usedPods },
-    nodes: counted.length,
-    ...(region !== undefined ? { region } : {}),
-    ...(zone !== undefined ? { zone } : {}),
-  };
+    metadata: {
+      name: p.metadata.name,
+      ...(p.metadata.namespace !== undefined ? { namespace: p.metadata.namespace } : {}),
+      ...(p.metadata.uid !== undefined ? { uid: p.metadata.uid } : {}),
+      ...(p.metadata.resourceVersion !== undefined ? { resourceVersion: p.metadata.resourceVersion } : {}),
+      ...(own !== undefined ? { labels: { [PLACEMENT_LABEL]: own } } : {}),
+    },
+    spec: {
+      ...(p.spec.nodeName !== undefined ? { nodeName: p.spec.nodeName } : {}),
+      containers: p.spec.containers.map(requests),
+      ...(p.spec.initContainers !== undefined ? { initContainers: p.spec.initContainers.map((c) => ({ ...requests(c), ...(c.restartPolicy !== undefined ? { restartPolicy: c.restartPolicy } : {}) })) } : {}),
+      ...(p.spec.overhead !== undefined ? { overhead: p.spec.overhead } : {}),
+    },
+    ...(p.status?.phase !== undefined ? { status: { phase: p.status.phase } } : {}),
+  } as PodObject;
 }

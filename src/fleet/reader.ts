@@ -3,24 +3,17 @@
 // marked unreachable: a fault never reads as "this cluster is gone".
 
 import { createHash } from 'node:crypto';
-import type { Cluster, DeviceInventory, FleetSnapshot, Location } from '../core/model.js';
+import type { Cluster, FleetSnapshot, Location } from '../core/model.js';
 import { compareNames, makeSnapshot } from '../core/model.js';
 import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolveAccess } from './access.js';
 import { ApiClient } from './client.js';
 import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory.js';
-import { type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, countDevices } from './devices.js';
-import { type NodeObject, type PodObject, measureMember } from './measure.js';
+import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
+import type { NodeObject, PodObject } from './measure.js';
+import { type MemberObjects, type MemberSummary, summarizeMember } from './summary.js';
 
 /** DRA API versions, newest first: older members serve only the beta ones. */
 const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
-
-export interface MemberObjects {
-  readonly nodes: readonly NodeObject[];
-  readonly pods: readonly PodObject[];
-  readonly deviceClasses: readonly DeviceClassObject[];
-  readonly slices: readonly ResourceSliceObject[];
-  readonly claims: readonly ResourceClaimObject[];
-}
 
 /** The newest DRA version a member serves, if any. */
 export async function draVersion(member: ApiClient): Promise<string | undefined> {
@@ -101,23 +94,10 @@ export async function readFleet(hub: ApiClient, opts: ReadOptions = {}): Promise
   return { snapshot: makeSnapshot(clusters, generationOf(clusters)), members: [...results.map((r) => r.status), ...left] };
 }
 
-export interface Measured {
-  readonly allocatable: Cluster['allocatable'];
-  readonly allocated: Cluster['allocated'];
-  readonly devices: readonly DeviceInventory[];
-  readonly region?: string;
-  readonly zone?: string;
-}
+export type Measured = MemberSummary;
 
 export function measure(objects: MemberObjects): Measured {
-  const m = measureMember(objects.nodes, objects.pods);
-  return {
-    allocatable: m.allocatable,
-    allocated: m.allocated,
-    devices: countDevices(objects.deviceClasses, objects.slices, objects.claims),
-    ...(m.region !== undefined ? { region: m.region } : {}),
-    ...(m.zone !== undefined ? { zone: m.zone } : {}),
-  };
+  return summarizeMember(objects);
 }
 
 /**
@@ -145,6 +125,8 @@ export function clusterOf(p: ClusterProfileObject, measured: Measured | undefine
     allocatable: measured?.allocatable ?? { cpu: 0, memory: 0, pods: 0 },
     allocated: measured?.allocated ?? { cpu: 0, memory: 0, pods: 0 },
     devices: measured?.devices ?? [],
+    // Nodes known: fit is counted per node. Never measured: no room at all.
+    nodeGroups: measured?.nodeGroups ?? [],
   };
 }
 

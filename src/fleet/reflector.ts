@@ -45,10 +45,15 @@ export class Reflector<T extends Meta> {
   private listed = false;
   private timer: NodeJS.Timeout | undefined;
 
+  /**
+   * `keep` is what of each object is stored (default: all but managedFields): a mirror of every
+   * Pod of a member needs only what capacity is made of.
+   */
   constructor(
     private readonly client: ApiClient,
     private readonly path: string,
     private readonly events: ReflectorEvents,
+    private readonly keep: (o: T) => T = lean,
   ) {}
 
   items(): T[] {
@@ -90,7 +95,7 @@ export class Reflector<T extends Meta> {
       const list = await this.client.list<T>(this.path);
       if (this.stopped) return;
       this.store.clear();
-      for (const o of list.items) this.store.set(keyOf(o), lean(o));
+      for (const o of list.items) this.store.set(keyOf(o), this.keep(o));
       rv = list.resourceVersion;
       this.listed = true;
       this.events.health(true);
@@ -145,7 +150,7 @@ export class Reflector<T extends Meta> {
               this.store.delete(key);
               this.deleted.add(key);
             } else {
-              this.store.set(key, lean(ev.object));
+              this.store.set(key, this.keep(ev.object));
               this.deleted.delete(key);
             }
             this.events.changed();

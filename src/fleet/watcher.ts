@@ -13,7 +13,7 @@ import { compareNames, makeSnapshot } from '../core/model.js';
 import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolveAccess } from './access.js';
 import { ApiClient } from './client.js';
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
-import type { NodeObject, PodObject } from './measure.js';
+import { type NodeObject, type PodObject, capacityView } from './measure.js';
 import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory.js';
 import { type Measured, clusterOf, draVersion, generationOf, measure } from './reader.js';
 import { ProblemLog } from '../problems.js';
@@ -88,14 +88,15 @@ class MemberWatch {
       paths.push(['deviceClasses', `/apis/${dra}/deviceclasses`], ['slices', `/apis/${dra}/resourceslices`], ['claims', `/apis/${dra}/resourceclaims`]);
     }
     for (const [kind, path] of paths) {
-      const reflector = new Reflector<Meta>(client, path, {
+      const events = {
         changed: this.changed,
-        health: (ok, why) => {
+        health: (ok: boolean, why?: string) => {
           if (ok) this.failures.delete(kind);
           else this.failures.set(kind, why ?? 'failed');
           this.changed();
         },
-      });
+      };
+      const reflector = kind === 'pods' ? new Reflector<Meta>(client, path, events, (o) => capacityView(o as unknown as PodObject) as unknown as Meta) : new Reflector<Meta>(client, path, events);
       this.reflectors.set(kind, reflector);
       reflector.start();
     }
