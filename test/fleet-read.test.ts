@@ -131,7 +131,12 @@ test('the snapshot has what the members hold', async () => {
   assert.deepEqual(c1.location, { region: 'us-east1', zone: 'us-east1-b' });
   assert.deepEqual(c1.allocatable, { cpu: 16_000, memory: 64 * 2 ** 30, pods: 100 });
   assert.deepEqual(c1.allocated, { cpu: 1500, memory: 3 * 2 ** 30, pods: 3 });
-  assert.deepEqual(c1.devices, [{ deviceClassName: 'gpu.example.com', total: 4, allocated: 1 }]);
+  assert.deepEqual(c1.devices, [{ deviceClassName: 'gpu.example.com', driver: 'gpu.example.com', total: 4, allocated: 1 }]);
+  // per node: the GPUs with the node that publishes them; the other team's Pods where they run
+  const groups = (c1.nodeGroups ?? []).map((g) => ({ count: g.count, cpu: g.allocatable.cpu, used: g.allocated.cpu, gpus: g.devices.map((d) => `${d.total - d.allocated}/${d.total}`).join() }));
+  assert.equal(groups.reduce((s, g) => s + g.count, 0), 2);
+  assert.equal(groups.reduce((s, g) => s + g.count * g.used, 0), 1500);
+  assert.deepEqual(groups.map((g) => g.gpus).sort(), ['', '3/4']);
   assert.equal(read.members.find((m) => m.name === 'member-1')?.via, 'tests');
 
   const c2 = read.snapshot.byName.get('member-2')!;
@@ -201,7 +206,8 @@ test('orrery fleet prints a snapshot file that orrery plan takes', () => {
   assert.match(r.stderr, /warning: fleet\/member-3: credential plugin/);
   const parsed = parseFleet(r.stdout, 'fleet.yaml');
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
-  assert.deepEqual(parsed.value.snapshot.byName.get('member-1')?.devices, [{ deviceClassName: 'gpu.example.com', total: 4, allocated: 1 }]);
+  assert.deepEqual(parsed.value.snapshot.byName.get('member-1')?.devices, [{ deviceClassName: 'gpu.example.com', driver: 'gpu.example.com', total: 4, allocated: 1 }]);
+  assert.equal(parsed.value.snapshot.byName.get('member-1')?.nodeGroups?.reduce((s, g) => s + g.count, 0), 2, 'node groups written and read back');
   const file = join(fleet.dir, 'fleet.yaml');
   writeFileSync(file, r.stdout);
   const placements = join(fleet.dir, 'placements.yaml');

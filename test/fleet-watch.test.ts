@@ -84,8 +84,10 @@ test('a change that does not matter leaves the generation alone', async () => {
 test('DRA devices published in a member show up', async () => {
   const m1 = fleet.member('member-1').endpoint();
   await createDeviceClass(m1, 'gpu.example.com', 'gpu.example.com');
-  await createResourceSlice(m1, 'pool-a', { driver: 'gpu.example.com', pool: 'pool-a', nodeName: 'somewhere', devices: ['g0', 'g1'] });
-  await until('two GPUs', (s) => s.byName.get('member-1')?.devices[0]?.total === 2);
+  // a pool for all nodes: the cluster lists it, no node group does
+  await createResourceSlice(m1, 'pool-a', { driver: 'gpu.example.com', pool: 'pool-a', devices: ['g0', 'g1'] });
+  const { snapshot } = await until('two GPUs', (s) => s.byName.get('member-1')?.devices[0]?.total === 2);
+  assert.deepEqual(snapshot.byName.get('member-1')?.nodeGroups?.flatMap((g) => g.devices), []);
 });
 
 test('a member API server that stops turns the cluster unreachable, keeping it, and it comes back', async () => {

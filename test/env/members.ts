@@ -70,7 +70,8 @@ export async function markPodsReady(ep: Endpoint, namespace: string, selector: s
 export interface DeviceSpec {
   readonly driver: string;
   readonly pool: string;
-  readonly nodeName: string;
+  /** the node the devices are on; without one, every node may use them (allNodes) */
+  readonly nodeName?: string;
   readonly devices: readonly string[];
   /** attributes every device carries, e.g. {model: {string: 'h100'}} */
   readonly attributes?: Record<string, unknown>;
@@ -96,7 +97,7 @@ export async function createResourceSlice(ep: Endpoint, name: string, d: DeviceS
     metadata: { name },
     spec: {
       driver: d.driver,
-      nodeName: d.nodeName,
+      ...(d.nodeName !== undefined ? { nodeName: d.nodeName } : { allNodes: true }),
       pool: { name: d.pool, generation: d.generation ?? 1, resourceSliceCount: d.sliceCount ?? 1 },
       devices: d.devices.map((dev) => ({ name: dev, ...(d.attributes ? { attributes: d.attributes } : {}) })),
     },
