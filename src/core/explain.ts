@@ -4,8 +4,7 @@
 import { type CycleContext, type Profile, type Reason, explainScore, runFilters } from './framework.js';
 import type { FleetSnapshot, Placement } from './model.js';
 import { placementKey } from './model.js';
-import { fitCount } from './prepare.js';
-import { type ClusterNodes, fitOnNodes, nodeShortage } from './nodes.js';
+import { type ClusterNodes, fitOnNodes, nodeShortage, nodeTotals } from './nodes.js';
 import { formatAmount } from './quantity.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 
@@ -87,44 +86,48 @@ export function filterHistogram(profile: Profile, ctx: CycleContext, job: Job): 
  * "7 of 10 replicas unscheduled: ..." read from the final capacity alone, so that the same
  * outcome always reads the same, however the solver got there.
  */
-export function unscheduledMessage(cycle: Cycle, job: Job, free: Float64Array, nodes: readonly ClusterNodes[], placed: number, clustersUsed: number): string {
+export function unscheduledMessage(cycle: Cycle, job: Job, nodes: readonly ClusterNodes[], placed: number, clustersUsed: number): string {
   const { fleet } = cycle.ctx;
-  const dims = fleet.dims.length;
   const counts = new Map(filterHistogram(cycle.profile, cycle.ctx, job));
   const onNodes: string[] = [];
+  const scalarNames = fleet.dims.slice(0, fleet.scalarDims);
   // Eligible clusters that are now full: say which resource ran out, in all or on every node.
   for (const row of job.order) {
-    if (fitCount(free, row * dims, job.p.demand) > 0) {
-      const c = nodes[row] as ClusterNodes;
-      if (fitOnNodes(c, job.p.node, 1) > 0) continue;
-      const s = nodeShortage(c, job.p.node, fleet.dims.slice(0, fleet.scalarDims), job.p.requestNames);
-      const what = s?.resource ?? 'room';
-      const k = `Insufficient ${what} on every node`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-      if (s !== undefined && onNodes.length < 3) {
-        onNodes.push(`${fleet.clusters[row]!.name}: none of its ${s.nodes} nodes has ${formatAmount(s.resource, s.need)} ${s.resource} free (at most ${formatAmount(s.resource, s.mostFree)})`);
-      }
+    const c = nodes[row] as ClusterNodes;
+    if (fitOnNodes(c, job.p.node, 1) > 0) continue;
+    const short = shortInAll(c, job, scalarNames, fleet.kinds.length);
+    if (short !== undefined) {
+      counts.set(`Insufficient ${short}`, (counts.get(`Insufficient ${short}`) ?? 0) + 1);
       continue;
     }
-    let short = 'capacity';
-    for (let d = 0; d < dims; d++) {
-      if ((job.p.demand[d] as number) > (free[row * dims + d] as number)) {
-        short = fleet.dims[d] as string;
-        break;
-      }
-    }
-    const k = `Insufficient ${short}`;
+    const s = nodeShortage(c, job.p.node, scalarNames, job.p.requestNames);
+    const k = `Insufficient ${s?.resource ?? 'room'} on every node`;
     counts.set(k, (counts.get(k) ?? 0) + 1);
+    if (s !== undefined && onNodes.length < 3) {
+      onNodes.push(`${fleet.clusters[row]!.name}: none of its ${s.nodes} nodes has ${formatAmount(s.resource, s.need)} ${s.resource} free (at most ${formatAmount(s.resource, s.mostFree)})`);
+    }
   }
   const parts = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${n} ${k}`);
   const unscheduled = job.p.replicas - placed;
   const head = `${unscheduled} of ${job.p.replicas} replicas unscheduled`;
-  const why = ruleNote(job, free, dims, placed);
+  const why = ruleNote(job, nodes, placed);
   const missing = job.p.unknownDevices.length > 0 ? `; no cluster offers ${job.p.unknownDevices.join(', ')}` : '';
-  const rules = spreadNote(job, free, dims, placed, clustersUsed);
+  const rules = spreadNote(job, nodes, placed, clustersUsed);
   const demand = describeDemand(job, fleet.dims);
   const detail = onNodes.length > 0 ? ` (${onNodes.join('; ')})` : '';
   return `${head}${why}${missing}${rules}; one replica needs ${demand}; clusters: ${parts.length > 0 ? parts.join(', ') : 'none'}${detail}`;
+}
+
+/** The resource the whole cluster has less of than one replica needs, if any. */
+function shortInAll(c: ClusterNodes, job: Job, scalarNames: readonly string[], kinds: number): string | undefined {
+  const { free, devices } = nodeTotals(c, scalarNames.length, kinds);
+  for (let d = 0; d < scalarNames.length; d++) if ((job.p.node.scalar[d] as number) > (free[d] as number)) return scalarNames[d];
+  for (const [i, r] of job.p.node.requests.entries()) {
+    let have = 0;
+    for (const k of r.kinds) have += devices[k] as number;
+    if (have < r.count) return job.p.requestNames[i];
+  }
+  return undefined;
 }
 
 function describeDemand(job: Job, dims: readonly string[]): string {
@@ -136,10 +139,10 @@ function describeDemand(job: Job, dims: readonly string[]): string {
 }
 
 /** Rules that can leave a placement with nothing although some clusters have room. */
-function ruleNote(job: Job, free: Float64Array, dims: number, placed: number): string {
+function ruleNote(job: Job, nodes: readonly ClusterNodes[], placed: number): string {
   if (placed > 0) return '';
   if (job.p.gang) return '; gang placement: not all replicas fit at once';
-  const withRoom = job.order.filter((row) => fitCount(free, row * dims, job.p.demand) > 0).length;
+  const withRoom = job.order.filter((row) => fitOnNodes(nodes[row] as ClusterNodes, job.p.node, 1) > 0).length;
   if (withRoom > 0 && withRoom < job.p.spread.minClusters) {
     return `; only ${withRoom} clusters can take a replica, spread.minClusters is ${job.p.spread.minClusters}`;
   }
@@ -147,8 +150,8 @@ function ruleNote(job: Job, free: Float64Array, dims: number, placed: number): s
 }
 
 /** When clusters with room remain, the placement's own spread rules held it back: say which. */
-function spreadNote(job: Job, free: Float64Array, dims: number, placed: number, clustersUsed: number): string {
-  const room = job.order.some((row) => fitCount(free, row * dims, job.p.demand) > 0);
+function spreadNote(job: Job, nodes: readonly ClusterNodes[], placed: number, clustersUsed: number): string {
+  const room = job.order.some((row) => fitOnNodes(nodes[row] as ClusterNodes, job.p.node, 1) > 0);
   if (!room || placed === 0) return '';
   const s = job.p.spread;
   if (clustersUsed >= s.maxClusters) return `; spread.maxClusters (${s.maxClusters}) reached`;

@@ -95,7 +95,7 @@ export function placeOne(state: FleetState, placement: Placement): { state: Flee
     }
   }
   if (assign.size > 0) placed.set(key, { job, assign });
-  const decision = decide(cycle, job, assign, free, nodes);
+  const decision = decide(cycle, job, assign, nodes);
   decisions.set(key, decision);
   return { state: { ...state, placed, free, nodes, decisions }, decision };
 }

@@ -20,6 +20,9 @@ test('eight replicas of 3 CPU on six 4-CPU nodes: six placed, two unscheduled, t
   assert.equal(d?.unscheduledReplicas, 2);
   assert.match(d?.message ?? '', /1 Insufficient cpu on every node/);
   assert.match(d?.message ?? '', /six: none of its 6 nodes has 3 cpu free \(at most 1\)/);
+  // Steady from that decision: the same answer, the same words
+  const again = schedule(f, [p], { previous: [d!] }).decisions[0];
+  assert.deepEqual(again, d);
 });
 
 test('a cluster whose nodes are too small for one replica is refused by the Fit filter, saying so', () => {

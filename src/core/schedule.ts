@@ -68,9 +68,8 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
     if (placesMore(floor.assign, run.assign, byTier)) run = floor;
   }
   const packed = fitToNodes(run.assign, kept, fleet);
-  const views = reasonViews(byTier, run.freeAfterTier, kept, fleet.dims.length);
-  const nodeViews = nodeReasonViews(byTier, packed.assign, fleet);
-  const decisions = cycle.jobs.map((job) => decide(cycle, job, packed.assign.get(job), views.get(job) ?? packed.free, nodeViews.get(job) ?? packed.nodes));
+  const views = reasonViews(byTier, packed.assign, fleet);
+  const decisions = cycle.jobs.map((job) => decide(cycle, job, packed.assign.get(job), views.get(job) ?? packed.nodes));
   for (const [key, why] of cycle.invalid) decisions.push(invalidDecision(placements, key, why));
   decisions.sort((a, b) => compareNames(a.placement, b.placement));
   const totals = summarise(cycle.jobs, packed.assign, decisions);
@@ -97,7 +96,6 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
 interface TierRun {
   readonly assign: Map<Job, Assignment>;
   readonly free: Float64Array;
-  readonly freeAfterTier: readonly Float64Array[];
   readonly solver: 'optimal' | 'steered' | 'greedy';
 }
 
@@ -114,7 +112,6 @@ function runTiers(
 ): TierRun {
   let free = startFree;
   const assign = new Map<Job, Assignment>();
-  const freeAfterTier: Float64Array[] = [];
   let steeredWon = false;
   let allExact = byTier.length > 0;
   for (const [t, tier] of byTier.entries()) {
@@ -124,10 +121,9 @@ function runTiers(
     if (outcome.solver === 'steered') steeredWon = true;
     for (const [job, a] of outcome.assign) assign.set(job, a);
     free = outcome.free;
-    freeAfterTier.push(free);
   }
   const solver = opts.solver === 'greedy' ? 'greedy' : allExact ? 'optimal' : steeredWon ? 'steered' : 'greedy';
-  return { assign, free, freeAfterTier, solver };
+  return { assign, free, solver };
 }
 
 /** Whether `a` places more than `b` in the first tier, from the top, where they differ. */
@@ -144,28 +140,11 @@ function placesMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignm
 }
 
 /**
- * The capacity a placement's reasons are read from: what was left after its own tier, with
- * lower tiers' kept replicas given back. What lower priorities hold is not why a higher one
- * could not be placed, and the reasons read the same whether or not a previous decision was given.
+ * The nodes a placement's reasons are read from: its own tier's and higher tiers' replicas
+ * packed, lower tiers' left out. What lower priorities hold is not why a higher one could not be
+ * placed, and the reasons read the same whether or not a previous decision was given.
  */
-function reasonViews(byTier: readonly Job[][], freeAfterTier: readonly Float64Array[], kept: ReadonlyMap<Job, Assignment>, dims: number): Map<Job, Float64Array> {
-  const views = new Map<Job, Float64Array>();
-  const lower = new Float64Array(freeAfterTier[0]?.length ?? 0);
-  for (let t = byTier.length - 1; t >= 0; t--) {
-    const view = Float64Array.from(freeAfterTier[t] as Float64Array);
-    for (let i = 0; i < view.length; i++) view[i] = (view[i] as number) + (lower[i] as number);
-    for (const job of byTier[t] as Job[]) {
-      views.set(job, view);
-      for (const [row, n] of kept.get(job) ?? []) {
-        for (let d = 0; d < dims; d++) lower[row * dims + d] = (lower[row * dims + d] as number) + n * (job.p.demand[d] as number);
-      }
-    }
-  }
-  return views;
-}
-
-/** The nodes a placement's reasons are read from: its own tier and those above it, packed. */
-function nodeReasonViews(byTier: readonly Job[][], assign: ReadonlyMap<Job, Assignment>, fleet: Cycle['ctx']['fleet']): Map<Job, readonly ClusterNodes[]> {
+function reasonViews(byTier: readonly Job[][], assign: ReadonlyMap<Job, Assignment>, fleet: Cycle['ctx']['fleet']): Map<Job, readonly ClusterNodes[]> {
   const views = new Map<Job, readonly ClusterNodes[]>();
   const upTo: { job: Job; assign: Assignment }[] = [];
   for (const tier of byTier) {
@@ -184,7 +163,7 @@ function nodeReasonViews(byTier: readonly Job[][], assign: ReadonlyMap<Job, Assi
 }
 
 /** The decision for one placement from its assignment. */
-export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: Float64Array, nodes: readonly ClusterNodes[]): Decision {
+export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, nodes: readonly ClusterNodes[]): Decision {
   const { fleet } = cycle.ctx;
   const clusters: ClusterAssignment[] = [];
   let placed = 0;
@@ -197,7 +176,7 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, free: 
   const unscheduled = job.p.replicas - placed;
   const reason: DecisionReason = unscheduled === 0 ? 'Scheduled' : placed > 0 ? 'PartiallyScheduled' : 'Unschedulable';
   const message =
-    unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, free, nodes, placed, clusters.length);
+    unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
 }
 
