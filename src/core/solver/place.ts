@@ -76,7 +76,7 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   for (const row of job.order) {
     const have = kept?.get(row) ?? 0;
     // The cluster's summed room for what others take; its nodes for what one replica can use.
-    let cap = job.avoid?.has(row) ? 0 : Math.min(fitCount(free, row * dims, job.p.demand), job.nodeCap(row));
+    let cap = job.avoid?.has(row) ? 0 : Math.min(fitCount(free, row * dims, job.p.demand), job.nodeCap(row) - have);
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
     if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;
