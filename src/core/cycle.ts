@@ -198,7 +198,10 @@ function nodeCaps(cache: FleetCache, p: PreparedPlacement): (row: number) => num
   }
   const { cap, limit } = known;
   const want = Math.max(1, p.replicas);
+  const { wholeNode } = cache.fleet;
   return (row) => {
+    // A one-node cluster's sums are its node: the summed fit, which the solver checks anyway, is exact.
+    if (p.countedBySums && wholeNode[row] === 1) return want;
     const c = cap[row] as number;
     // counted before, and either below its limit then or to a limit as high as this one
     if (c >= 0 && (c < (limit[row] as number) || (limit[row] as number) >= want)) return Math.min(c, want);

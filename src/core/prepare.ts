@@ -41,6 +41,8 @@ export interface FleetIndex {
   readonly nodes: readonly ClusterNodes[];
   /** devices per cluster and kind, free or not: [cluster * kinds.length + kind] */
   readonly kindTotals: Float64Array;
+  /** per cluster row, 1 where the cluster is one node with no shared pool: its sums are its node */
+  readonly wholeNode: Uint8Array;
   /** which kinds a device request matches, by request key; filled as placements ask */
   readonly kindsOf: Map<string, Int32Array>;
 }
@@ -122,7 +124,8 @@ export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
     }
     nodes.push(clusterNodes(c, scalarOf, devicesOf, kinds.length));
   });
-  return { snapshot, clusters: snapshot.clusters, dims, dimOf, scalarDims, kinds, allocatable, free, nodes, kindTotals, kindsOf: new Map() };
+  const wholeNode = Uint8Array.from(nodes, (c) => (c.groups.length <= 1 && (c.groups[0]?.count ?? 1) === 1 && c.shared.every((x) => x === 0) ? 1 : 0));
+  return { snapshot, clusters: snapshot.clusters, dims, dimOf, scalarDims, kinds, allocatable, free, nodes, kindTotals, wholeNode, kindsOf: new Map() };
 }
 
 /** A cluster's node groups with their free room; without any, one node of the whole cluster. */
@@ -196,6 +199,11 @@ export interface PreparedPlacement {
   readonly node: NodeDemand;
   /** each device request in words, in the order of node.requests */
   readonly requestNames: readonly string[];
+  /**
+   * Whether the summed room of a one-node cluster counts this placement exactly: its device
+   * requests have no selectors and match devices of no other class.
+   */
+  readonly countedBySums: boolean;
   /** Device classes and extended resources requested that no cluster of the fleet offers. */
   readonly unknownDevices: readonly string[];
   /** Device requests whose selectors no device of the fleet matches. */
@@ -297,6 +305,7 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     }
   }
   const node: NodeDemand = { scalar: demand.slice(0, fleet.scalarDims), requests };
+  const countedBySums = (spec.accelerators ?? []).every((a) => (a.selectors ?? []).length === 0) && requests.every((r) => [...r.kinds].every((k) => fleet.kinds[k]?.classes.length === 1));
   const replicas = spec.replicas;
   const s = spec.spread ?? {};
   const spread: SpreadRules = {
@@ -325,6 +334,7 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     spread,
     demand,
     node,
+    countedBySums,
     requestNames,
     unknownDevices,
     unmatchedSelectors,

@@ -17,16 +17,27 @@ interface Item {
   readonly kept: boolean;
 }
 
-/** Larger replicas first: the dominant share of the fleet's room one replica takes. */
+const largest = new WeakMap<FleetIndex, Float64Array>();
+
+/** The most any cluster has of each dimension. */
+function largestOf(fleet: FleetIndex): Float64Array {
+  let most = largest.get(fleet);
+  if (most === undefined) {
+    const n = fleet.dims.length;
+    most = new Float64Array(n);
+    for (let r = 0; r < fleet.clusters.length; r++) for (let d = 0; d < n; d++) most[d] = Math.max(most[d] as number, fleet.allocatable[r * n + d] as number);
+    largest.set(fleet, most);
+  }
+  return most;
+}
+
+/** Larger replicas first: the dominant share one replica takes of the largest cluster. */
 function sizeOf(job: Job, fleet: FleetIndex): number {
+  const most = largestOf(fleet);
   let s = 0;
-  const n = fleet.dims.length;
-  for (let d = 0; d < n; d++) {
+  for (let d = 0; d < most.length; d++) {
     const need = job.p.demand[d] as number;
-    if (need <= 0) continue;
-    let most = 0;
-    for (let r = 0; r < fleet.clusters.length; r++) most = Math.max(most, fleet.allocatable[r * n + d] as number);
-    if (most > 0) s = Math.max(s, need / most);
+    if (need > 0 && (most[d] as number) > 0) s = Math.max(s, need / (most[d] as number));
   }
   return s;
 }
