@@ -5,9 +5,10 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { placeOne, startFleet } from '../src/core/incremental.js';
-import { schedule } from '../src/core/schedule.js';
+import { schedule, scheduleCycle } from '../src/core/schedule.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
+import { boundReplicas } from '../test/invariants.js';
 
 const [name, mode = 'solver', runsArg = '5'] = process.argv.slice(2);
 const spec = SCENARIOS.find((s) => s.name === name);
@@ -59,6 +60,8 @@ if (mode === 'solver' || mode === 'greedy') {
     lpSolves: s.lpSolves,
     deterministic: hashes.size === 1,
     maxRssMiB: rssMiB(),
+    // replicas decided, and how many an independent node-level packing binds (after timing)
+    binding: boundReplicas(scenario.snapshot, scenario.placements, last!, scheduleCycle(scenario.snapshot, scenario.placements, { solver: mode === 'greedy' ? 'greedy' : 'auto' }).packOrder),
   };
 } else if (mode === 'bound') {
   const t0 = performance.now();

@@ -7,7 +7,7 @@ import { API_VERSION, type Cluster, type FleetSnapshot, type Placement, type Tol
 
 const GI = 2 ** 30;
 
-export type Variant = 'balanced' | 'scarce-accelerator' | 'region-skewed';
+export type Variant = 'balanced' | 'scarce-accelerator' | 'region-skewed' | 'fragmented';
 
 export interface ScenarioSpec {
   readonly name: string;
@@ -63,7 +63,51 @@ function regionFor(r: () => number, variant: Variant): string {
   return pick(r, REGIONS);
 }
 
+/** Node shapes of a fragmented fleet: CPU, memory (GiB) and GPUs per node. */
+const NODE_SHAPES = [
+  { cpu: 4, mem: 16, gpus: 0 },
+  { cpu: 8, mem: 32, gpus: 0 },
+  { cpu: 16, mem: 64, gpus: 0 },
+  { cpu: 32, mem: 128, gpus: 0 },
+  { cpu: 64, mem: 256, gpus: 0 },
+  { cpu: 48, mem: 384, gpus: 4 },
+  { cpu: 96, mem: 768, gpus: 8 },
+] as const;
+
+/** A cluster of 20 node groups of mixed sizes, each used to its own degree; GPUs on some nodes. */
+function makeFragmentedCluster(r: () => number, i: number): Cluster {
+  const region = regionFor(r, 'fragmented');
+  const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
+  const accel = r() < 0.3;
+  const cls = pick(r, DEVICE_CLASSES);
+  const nodeGroups = Array.from({ length: 20 }, () => {
+    const shape = pick(r, accel ? NODE_SHAPES : NODE_SHAPES.filter((x) => x.gpus === 0));
+    const used = r() * 0.8;
+    const count = 1 + Math.floor(r() * 6);
+    return {
+      count,
+      allocatable: { cpu: shape.cpu * 1000, memory: shape.mem * GI, pods: 110 },
+      allocated: { cpu: Math.floor(shape.cpu * used) * 1000, memory: Math.floor(shape.mem * used) * GI, pods: Math.floor(110 * used) },
+      devices: shape.gpus > 0 ? [{ deviceClassName: cls, total: shape.gpus, allocated: Math.floor(shape.gpus * used) }] : [],
+    };
+  });
+  const sum = (f: (g: (typeof nodeGroups)[number]) => number) => nodeGroups.reduce((t, g) => t + g.count * f(g), 0);
+  const total = sum((g) => g.devices[0]?.total ?? 0);
+  return {
+    name: `nodes-${region}-${String(i).padStart(4, '0')}`,
+    labels: { environment: r() < 0.8 ? 'production' : 'staging', provider: pick(r, ['gke', 'eks', 'aks', 'onprem']) },
+    location: { region, zone },
+    healthy: r() >= 0.02,
+    taints: [],
+    allocatable: { cpu: sum((g) => g.allocatable.cpu), memory: sum((g) => g.allocatable.memory), pods: sum((g) => g.allocatable.pods) },
+    allocated: { cpu: sum((g) => g.allocated.cpu), memory: sum((g) => g.allocated.memory), pods: sum((g) => g.allocated.pods) },
+    devices: total > 0 ? [{ deviceClassName: cls, total, allocated: sum((g) => g.devices[0]?.allocated ?? 0) }] : [],
+    nodeGroups,
+  };
+}
+
 function makeCluster(r: () => number, i: number, variant: Variant): Cluster {
+  if (variant === 'fragmented') return makeFragmentedCluster(r, i);
   const region = regionFor(r, variant);
   const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
   // In the scarce variant the accelerator clusters are also the largest CPU pools, the
@@ -105,6 +149,11 @@ const CPU_SHAPES = [
   { cpu: '4', memory: '16Gi' },
 ] as const;
 
+const WIDE_SHAPES = [
+  { cpu: '6', memory: '24Gi' },
+  { cpu: '12', memory: '48Gi' },
+] as const;
+
 function makePlacement(r: () => number, i: number, variant: Variant): Placement {
   const accelShare = variant === 'scarce-accelerator' ? 0.35 : 0.25;
   const accel = r() < accelShare;
@@ -123,7 +172,8 @@ function makePlacement(r: () => number, i: number, variant: Variant): Placement 
     memory = `${32 * count}Gi`;
     replicas = 1 + Math.floor(r() * 4);
   } else {
-    const shape = pick(r, CPU_SHAPES);
+    // Fragmented fleets also see replicas too wide for their smaller nodes.
+    const shape = variant === 'fragmented' && r() < 0.3 ? pick(r, WIDE_SHAPES) : pick(r, CPU_SHAPES);
     cpu = shape.cpu;
     memory = shape.memory;
     replicas = 1 + Math.floor(r() * 20);
@@ -205,4 +255,6 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   { name: 'large', clusters: 1000, placements: 10000, variant: 'balanced', seed: 5 },
   { name: 'large-scarce', clusters: 1000, placements: 10000, variant: 'scarce-accelerator', seed: 6 },
   { name: 'xlarge-skewed', clusters: 2000, placements: 10000, variant: 'region-skewed', seed: 7 },
+  { name: 'medium-fragmented', clusters: 100, placements: 1000, variant: 'fragmented', seed: 8 },
+  { name: 'large-fragmented', clusters: 1000, placements: 10000, variant: 'fragmented', seed: 9 },
 ];

@@ -108,28 +108,84 @@ interface NodeRoom {
  * node), replicas placed largest first on the first node with room, largest by each resource in
  * turn. Independent of the solver's packing; a cluster no such order packs is reported.
  */
-export function unbindable(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult): string[] {
+/**
+ * `hint`: an order to try first (placement key, cluster, replicas), as the solver packed them.
+ * It proves nothing by itself: the check binds each replica to a node of its own accord.
+ */
+export type PackHint = readonly (readonly [string, string, number])[];
+
+export function unbindable(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult, hint?: PackHint): string[] {
+  return bindingByCluster(snapshot, placements, result, hint)
+    .filter((c) => c.bound < c.decided)
+    .map((c) => `${c.name}: ${c.decided} replicas do not pack onto its nodes`);
+}
+
+/** Replicas decided, and how many of them an independent packing binds to nodes. */
+export function boundReplicas(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult, hint?: PackHint): { decided: number; bound: number } {
+  let decided = 0;
+  let bound = 0;
+  for (const c of bindingByCluster(snapshot, placements, result, hint)) {
+    decided += c.decided;
+    bound += c.bound;
+  }
+  return { decided, bound };
+}
+
+function bindingByCluster(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult, hint?: PackHint): { name: string; decided: number; bound: number }[] {
   const byKey = new Map(placements.map((p) => [placementKey(p), p]));
-  const perCluster = new Map<string, { need: Map<string, number>; n: number }[]>();
+  // the largest cluster's room per resource, for the dominant share of a replica
+  const fleetLargest = new Map<string, number>();
+  for (const c of snapshot.clusters) {
+    const amounts: [string, number][] = [['cpu', c.allocatable.cpu], ['memory', c.allocatable.memory], ['pods', c.allocatable.pods], ...Object.entries(c.allocatable.extended ?? {})];
+    for (const d of c.devices) for (const cls of [d.deviceClassName, ...(d.alsoMatches ?? [])]) amounts.push([cls, d.total]);
+    for (const [k, v] of amounts) fleetLargest.set(k, Math.max(fleetLargest.get(k) ?? 0, v));
+  }
+  const perCluster = new Map<string, { key: string; need: Map<string, number>; priority: number; size: number; n: number }[]>();
   for (const d of result.decisions) {
     const p = byKey.get(d.placement);
     if (p === undefined) continue;
+    const need = perReplica(p);
+    const size = Math.max(0, ...[...need].map(([k, v]) => ((fleetLargest.get(k) ?? 0) > 0 ? v / (fleetLargest.get(k) as number) : 0)));
     for (const a of d.clusters) {
       const list = perCluster.get(a.name) ?? [];
-      list.push({ need: perReplica(p), n: a.replicas });
+      list.push({ key: d.placement, need, priority: p.spec.priority ?? 0, size, n: a.replicas });
       perCluster.set(a.name, list);
     }
   }
-  const out: string[] = [];
+  const out: { name: string; decided: number; bound: number }[] = [];
   for (const [name, items] of perCluster) {
     const c = snapshot.byName.get(name)!;
-    if (c.hold === true) continue;
     const replicas = items.flatMap((it) => Array.from({ length: it.n }, () => it));
-    // Largest first by each resource in turn, then a search: any way to bind them all proves they bind.
+    if (c.hold === true) {
+      out.push({ name, decided: replicas.length, bound: replicas.length });
+      continue;
+    }
+    // Largest first (by the share of the largest node, by priority then that share, by each
+    // resource in turn), then a search: any way to bind them all proves they bind.
+    const nodes = nodesOf(c);
+    const largest = new Map<string, number>();
+    for (const n of nodes) for (const [k, v] of [['cpu', n.cpu], ['memory', n.memory], ['pods', n.pods], ...n.other] as [string, number][]) largest.set(k, Math.max(largest.get(k) ?? 0, v));
+    const share = (r: (typeof replicas)[number]) => Math.max(0, ...[...r.need].map(([k, v]) => ((largest.get(k) ?? 0) > 0 ? v / (largest.get(k) as number) : 0)));
     const resources = [...new Set(replicas.flatMap((r) => [...r.need.keys()]))];
-    const orders = resources.map((k) => [...replicas].sort((a, b) => (b.need.get(k) ?? 0) - (a.need.get(k) ?? 0)));
-    if (orders.some((order) => firstFit(nodesOf(c), order))) continue;
-    if (!search(nodesOf(c), orders[0] ?? [], 0, { steps: 200_000 })) out.push(`${name}: ${replicas.length} replicas do not pack onto its nodes`);
+    const orders = [
+      [...replicas].sort((a, b) => b.priority - a.priority || share(b) - share(a)),
+      [...replicas].sort((a, b) => share(b) - share(a)),
+      ...resources.map((k) => [...replicas].sort((a, b) => (b.need.get(k) ?? 0) - (a.need.get(k) ?? 0))),
+    ];
+    // and placement by placement, as large ones come first, each on the roomiest-last nodes of the moment
+    const byPlacement = [...items].sort((a, b) => b.priority - a.priority || b.size - a.size || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let best = byPlacementFit(nodesOf(c), byPlacement);
+    if (best < replicas.length && hint !== undefined) {
+      // the hinted order, checked against what was decided: it must name exactly these replicas
+      const needs = new Map(items.map((it) => [it.key, it.need]));
+      const hinted = hint.filter(([, cluster]) => cluster === name).map(([key, , n]) => ({ need: needs.get(key) ?? new Map<string, number>(), n, key }));
+      const same = (xs: { key: string; n: number }[]) => [...xs.reduce((m, x) => m.set(x.key, (m.get(x.key) ?? 0) + x.n), new Map<string, number>())].sort().join();
+      if (same(hinted) === same(items)) best = Math.max(best, byPlacementFit(nodesOf(c), hinted));
+    }
+    if (best < replicas.length) best = Math.max(best, ...orders.map((order) => firstFit(nodesOf(c), order)));
+    // a search that runs out of steps proves nothing: those replicas count as not bound
+    const all = best === replicas.length || search(nodesOf(c), orders[1] ?? [], 0, { steps: 200_000 }) === true;
+    out.push({ name, decided: replicas.length, bound: all ? replicas.length : best });
   }
   return out;
 }
@@ -162,10 +218,10 @@ function use(n: NodeRoom, need: Map<string, number>, sign: 1 | -1): void {
   }
 }
 
-/** Depth-first over nodes for each replica, nodes with the same room tried once; gives up (true) past its steps. */
-function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[], i: number, budget: { steps: number }): boolean {
+/** Depth-first over nodes for each replica, nodes with the same room tried once; undefined past its steps. */
+function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[], i: number, budget: { steps: number }): boolean | undefined {
   if (i === replicas.length) return true;
-  if (--budget.steps < 0) return true;
+  if (--budget.steps < 0) return undefined;
   const need = replicas[i]!.need;
   const tried = new Set<string>();
   for (const n of nodes) {
@@ -175,16 +231,47 @@ function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number
     use(n, need, 1);
     const ok = search(nodes, replicas, i + 1, budget);
     use(n, need, -1);
-    if (ok) return true;
+    if (ok !== false) return ok;
   }
   return false;
 }
 
-function firstFit(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[]): boolean {
+/**
+ * Placement after placement, each on the nodes with the least room first, re-sorted as they
+ * fill; what does not fit in its turn is tried again after all the others.
+ */
+function byPlacementFit(nodes: NodeRoom[], items: readonly { need: Map<string, number>; n: number }[]): number {
+  const others = (n: NodeRoom) => [...n.other.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) => e[1]);
+  const room = (a: NodeRoom, b: NodeRoom) => {
+    const d = a.cpu - b.cpu || a.memory - b.memory || a.pods - b.pods;
+    if (d !== 0) return d;
+    const [x, y] = [others(a), others(b)];
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+    return 0;
+  };
+  let bound = 0;
+  const later: { need: Map<string, number>; n: number }[] = [];
+  for (const it of items) {
+    nodes.sort(room);
+    const got = firstFit(nodes, Array.from({ length: it.n }, () => it));
+    bound += got;
+    if (got < it.n) later.push({ need: it.need, n: it.n - got });
+  }
+  for (const it of later) {
+    nodes.sort(room);
+    bound += firstFit(nodes, Array.from({ length: it.n }, () => it));
+  }
+  return bound;
+}
+
+/** How many of the replicas, in this order, first-fit binds. */
+function firstFit(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[]): number {
+  let bound = 0;
   for (const r of replicas) {
     const node = nodes.find((n) => fits(n, r.need));
-    if (node === undefined) return false;
+    if (node === undefined) continue;
     use(node, r.need, 1);
+    bound++;
   }
-  return true;
+  return bound;
 }

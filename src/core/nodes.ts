@@ -161,14 +161,14 @@ export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: n
 
 /** Equal nodes merged, smallest room first: one canonical order for every packing. */
 export function normalise(groups: readonly NodeShape[]): NodeShape[] {
-  const byKey = new Map<string, NodeShape>();
-  for (const g of groups) {
-    if (g.count <= 0) continue;
-    const key = `${g.free.join(',')}|${g.devices.join(',')}`;
-    const known = byKey.get(key);
-    byKey.set(key, known === undefined ? g : { ...known, count: known.count + g.count });
+  const sorted = groups.filter((g) => g.count > 0).sort(compareRoom);
+  const out: NodeShape[] = [];
+  for (const g of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && compareRoom(last, g) === 0) out[out.length - 1] = { ...last, count: last.count + g.count };
+    else out.push(g);
   }
-  return [...byKey.values()].sort(compareRoom);
+  return out;
 }
 
 function compareRoom(a: NodeShape, b: NodeShape): number {

@@ -39,6 +39,8 @@ export interface ScheduledCycle {
   readonly free: Float64Array;
   /** each cluster's nodes with every assignment packed onto them */
   readonly nodes: readonly ClusterNodes[];
+  /** the order replicas were packed onto nodes in: placement key, cluster name, replicas */
+  readonly packOrder: readonly (readonly [string, string, number])[];
 }
 
 export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Placement[], opts: ScheduleOptions = {}): ScheduledCycle {
@@ -60,14 +62,16 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   }
   const stats = { lpSolves: 0, lpMs: 0 };
   let run = runTiers(byTier, kept, free, fleet, stats, opts, clock, deadline);
+  let packed = fitToNodes(run.assign, kept, fleet);
   if (opts.solver !== 'greedy') {
     // Each tier takes its best answer, but an answer that only scores better can leave the
     // tiers below worse off: the greedy schedule as a whole is the floor, compared tier by
-    // tier from the top, so that no priority gives up replicas for a lower one.
+    // tier from the top once both are packed onto nodes, so that no priority gives up
+    // replicas for a lower one.
     const floor = runTiers(byTier, kept, free, fleet, stats, { ...opts, solver: 'greedy' }, clock, deadline);
-    if (placesMore(floor.assign, run.assign, byTier)) run = floor;
+    const packedFloor = fitToNodes(floor.assign, kept, fleet);
+    if (placesMore(packedFloor.assign, packed.assign, byTier)) [run, packed] = [floor, packedFloor];
   }
-  const packed = fitToNodes(run.assign, kept, fleet);
   const views = reasonViews(byTier, packed.assign, fleet);
   const decisions = cycle.jobs.map((job) => decide(cycle, job, packed.assign.get(job), views.get(job) ?? packed.nodes));
   for (const [key, why] of cycle.invalid) decisions.push(invalidDecision(placements, key, why));
@@ -90,6 +94,7 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
     assign: packed.assign,
     free: packed.free,
     nodes: packed.nodes,
+    packOrder: packed.order.map(([key, row, n]) => [key, fleet.clusters[row]!.name, n] as const),
   };
 }
 

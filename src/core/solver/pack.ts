@@ -92,6 +92,8 @@ export interface Packed {
   readonly assign: Map<Job, Assignment>;
   readonly free: Float64Array;
   readonly nodes: ClusterNodes[];
+  /** the order replicas were packed in: placement key, cluster row, replicas (a checker's hint) */
+  readonly order: readonly (readonly [string, number, number])[];
 }
 
 /**
@@ -102,7 +104,8 @@ export interface Packed {
 export function fitToNodes(assignIn: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): Packed {
   const assign = new Map<Job, Assignment>([...assignIn].map(([j, a]) => [j, new Map(a)]));
   const retry = new Set<Job>();
-  let packed = packAll(fleet, itemsOf(assign, kept, fleet));
+  let items = itemsOf(assign, kept, fleet);
+  let packed = packAll(fleet, items);
   for (;;) {
     for (const [job, rows] of packed.short) {
       const a = assign.get(job)!;
@@ -117,8 +120,10 @@ export function fitToNodes(assignIn: ReadonlyMap<Job, Assignment>, kept: Readonl
     if (packed.short.size === 0 && broken.length === 0) break;
     for (const j of broken) assign.delete(j);
     // Trimmed or taken back: pack what stays again, so that the room they held is free.
-    packed = packAll(fleet, itemsOf(assign, kept, fleet));
+    items = itemsOf(assign, kept, fleet);
+    packed = packAll(fleet, items);
   }
+  const packOrder: [string, number, number][] = items.map((it) => [it.job.p.key, it.row, it.n]);
   const dims = fleet.dims.length;
   const free = Float64Array.from(fleet.free);
   for (const [job, a] of assign) for (const [row, n] of a) if (fleet.clusters[row]?.hold !== true) take(free, row * dims, job.p.demand, n);
@@ -134,13 +139,14 @@ export function fitToNodes(assignIn: ReadonlyMap<Job, Assignment>, kept: Readonl
       if (add <= 0) continue;
       const p = packInto(nodes[row] as ClusterNodes, job.p.node, add);
       nodes[row] = p.nodes;
+      packOrder.push([job.p.key, row, add]);
       // fitOnNodes said they fit: they pack
       if (p.placed !== add) throw new Error(`internal: ${job.p.key} packed ${p.placed} of ${add} on row ${row}`);
     }
     assign.set(job, r.assign);
   }
   for (const [job, a] of [...assign]) if (a.size === 0) assign.delete(job);
-  return { assign, free, nodes };
+  return { assign, free, nodes, order: packOrder };
 }
 
 /**
