@@ -5,6 +5,8 @@
 
 /** What one replica needs of a node: scalar resources, and device requests by matching kinds. */
 export interface NodeDemand {
+  /** equal keys, equal demands: counts are remembered per cluster state and key */
+  readonly key?: string;
   /** per scalar dimension (cpu, memory, pods, extended resources) */
   readonly scalar: Float64Array;
   readonly requests: readonly DeviceDemand[];
@@ -75,6 +77,20 @@ function perNode(g: NodeShape, d: NodeDemand, extra: Float64Array | undefined): 
  * (counting stops there).
  */
 export function fitOnNodes(c: ClusterNodes, d: NodeDemand, limit = Number.POSITIVE_INFINITY): number {
+  if (d.key === undefined) return countOnNodes(c, d, limit);
+  // Cluster states never change (packing makes new ones): a count holds as long as its state.
+  let known = counted.get(c);
+  if (known === undefined) counted.set(c, (known = new Map()));
+  const hit = known.get(d.key);
+  if (hit !== undefined && (hit[1] < hit[0] || hit[0] >= limit)) return Math.min(hit[1], limit);
+  const v = countOnNodes(c, d, limit);
+  known.set(d.key, [limit, v]);
+  return v;
+}
+
+const counted = new WeakMap<ClusterNodes, Map<string, [limit: number, count: number]>>();
+
+function countOnNodes(c: ClusterNodes, d: NodeDemand, limit: number): number {
   if (usesShared(c, d)) {
     // Each node counted with the whole pool is a bound; packing says what the pool really gives.
     let bound = 0;
@@ -183,14 +199,19 @@ function compareRoom(a: NodeShape, b: NodeShape): number {
   return 0;
 }
 
+const totals = new WeakMap<ClusterNodes, { free: Float64Array; devices: Float64Array }>();
+
 /** The node groups' room summed: what the cluster has free in all. */
-export function nodeTotals(c: ClusterNodes, scalarDims: number, kinds: number): { free: Float64Array; devices: Float64Array } {
+export function nodeTotals(c: ClusterNodes, scalarDims: number, kinds: number): { readonly free: Float64Array; readonly devices: Float64Array } {
+  const known = totals.get(c);
+  if (known !== undefined) return known;
   const free = new Float64Array(scalarDims);
   const devices = Float64Array.from(c.shared.length === kinds ? c.shared : new Float64Array(kinds));
   for (const g of c.groups) {
     for (let i = 0; i < scalarDims; i++) free[i] = (free[i] as number) + g.count * (g.free[i] as number);
     for (let k = 0; k < kinds; k++) devices[k] = (devices[k] as number) + g.count * (g.devices[k] as number);
   }
+  totals.set(c, { free, devices });
   return { free, devices };
 }
 

@@ -304,7 +304,8 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
       requestNames.push(selectors.length > 0 ? `${a.deviceClassName} (${selectors.join(' && ')})` : a.deviceClassName);
     }
   }
-  const node: NodeDemand = { scalar: demand.slice(0, fleet.scalarDims), requests };
+  const scalar = demand.slice(0, fleet.scalarDims);
+  const node: NodeDemand = { key: `${scalar.join(',')}|${requests.map((r) => `${r.count}:${r.kinds.join('.')}`).join(';')}`, scalar, requests };
   const countedBySums = (spec.accelerators ?? []).every((a) => (a.selectors ?? []).length === 0) && requests.every((r) => [...r.kinds].every((k) => fleet.kinds[k]?.classes.length === 1));
   const replicas = spec.replicas;
   const s = spec.spread ?? {};
