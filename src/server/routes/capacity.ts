@@ -61,7 +61,7 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
     },
   );
 
-  app.get<{ Querystring: Filters & { cpu?: string; memory?: string; devices?: number } }>(
+  app.get<{ Querystring: Filters & { cpu?: string; memory?: string; devices?: number; resourceName?: string } }>(
     '/v1/capacity/fit',
     {
       schema: {
@@ -74,8 +74,9 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
           properties: {
             cpu: { type: 'string', description: 'cpu per replica, a quantity such as 500m or 2' },
             memory: { type: 'string', description: 'memory per replica, a quantity such as 4Gi' },
-            deviceClass: { type: 'string', description: 'device class each replica needs devices of' },
-            devices: { type: 'integer', minimum: 1, maximum: 1024, description: 'devices per replica (default 1 with deviceClass)' },
+            deviceClass: { type: 'string', description: 'device class each replica needs devices of (DRA)' },
+            resourceName: { type: 'string', description: 'extended resource each replica needs, e.g. nvidia.com/gpu (device plugins)' },
+            devices: { type: 'integer', minimum: 1, maximum: 1024, description: 'devices per replica (default 1 with deviceClass or resourceName)' },
             ...filters,
           },
         },
@@ -91,17 +92,28 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       if (!cpu.ok) return reply.code(400).send(errorBody(400, `cpu: ${cpu.error}`));
       const memory = q.memory === undefined ? { ok: true as const, value: 0 } : parseUnits(q.memory);
       if (!memory.ok) return reply.code(400).send(errorBody(400, `memory: ${memory.error}`));
-      if (q.devices !== undefined && q.deviceClass === undefined) return reply.code(400).send(errorBody(400, 'devices needs deviceClass'));
-      if (q.deviceClass !== undefined && !snapshot.clusters.some((c) => c.devices.some((d) => d.deviceClassName === q.deviceClass))) {
+      if (q.deviceClass !== undefined && q.resourceName !== undefined) return reply.code(400).send(errorBody(400, 'give deviceClass or resourceName, not both'));
+      if (q.devices !== undefined && q.deviceClass === undefined && q.resourceName === undefined) return reply.code(400).send(errorBody(400, 'devices needs deviceClass or resourceName'));
+      if (q.deviceClass !== undefined && !snapshot.clusters.some((c) => c.devices.some((d) => d.deviceClassName === q.deviceClass || (d.alsoMatches ?? []).includes(q.deviceClass as string)))) {
         return reply.code(400).send(errorBody(400, `no cluster offers device class ${q.deviceClass}`));
       }
-      if (cpu.value === 0 && memory.value === 0 && q.deviceClass === undefined) return reply.code(400).send(errorBody(400, 'give at least one of cpu, memory or deviceClass'));
+      if (q.resourceName !== undefined && !snapshot.clusters.some((c) => (c.allocatable.extended?.[q.resourceName as string] ?? 0) > 0)) {
+        return reply.code(400).send(errorBody(400, `no cluster offers ${q.resourceName}`));
+      }
+      if (cpu.value === 0 && memory.value === 0 && q.deviceClass === undefined && q.resourceName === undefined) {
+        return reply.code(400).send(errorBody(400, 'give at least one of cpu, memory, deviceClass or resourceName'));
+      }
       const k = keeper({ ...(q.region !== undefined ? { region: q.region } : {}), ...(q.selector !== undefined ? { selector: q.selector } : {}) });
       if (!k.ok) return reply.code(400).send(errorBody(400, k.message));
       return cache.get('fit', q, () =>
         fitReport(
           snapshot,
-          { cpu: cpu.value, memory: memory.value, ...(q.deviceClass !== undefined ? { devices: { deviceClassName: q.deviceClass, count: q.devices ?? 1 } } : {}) },
+          {
+            cpu: cpu.value,
+            memory: memory.value,
+            ...(q.deviceClass !== undefined ? { devices: { deviceClassName: q.deviceClass, count: q.devices ?? 1 } } : {}),
+            ...(q.resourceName !== undefined ? { extended: { resourceName: q.resourceName, count: q.devices ?? 1 } } : {}),
+          },
           (c) => k.keep(c) && untolerated(c.taints, [], ['NoSchedule', 'NoExecute']).length === 0,
         ),
       );

@@ -45,10 +45,10 @@ export const whatifRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCac
         else problems.push(formatIssues(r.issues));
       });
       if (problems.length > 0) return reply.code(400).send(errorBody(400, problems.join('; ').replace(/\n/g, '; ')));
-      const unknown = placements.flatMap((p) => (p.spec.accelerators ?? []).map((a) => a.deviceClassName)).find(
-        (cls) => !engine.snapshot()!.clusters.some((c) => c.devices.some((d) => d.deviceClassName === cls)),
-      );
-      if (unknown !== undefined) return reply.code(400).send(errorBody(400, `no cluster offers device class ${unknown}`));
+      const offered = (name: string) =>
+        engine.snapshot()!.clusters.some((c) => c.devices.some((d) => d.deviceClassName === name || (d.alsoMatches ?? []).includes(name)) || (c.allocatable.extended?.[name] ?? 0) > 0);
+      const unknown = placements.flatMap((p) => (p.spec.accelerators ?? []).map((a) => a.resourceName ?? a.deviceClassName ?? '')).find((name) => !offered(name));
+      if (unknown !== undefined) return reply.code(400).send(errorBody(400, `no cluster offers ${unknown}`));
       return cache.get('whatif', req.body, () => ({ decisions: engine.whatif(placements) }));
     },
   );
