@@ -55,6 +55,12 @@ for (const s of scenarios) {
   });
 }
 const incremental = scenarios.some((s) => s.name === 'large') ? measure('large', 'incremental', 21) : undefined;
+const incrementalNodes = scenarios.some((s) => s.name === 'large-fragmented') ? measure('large-fragmented', 'incremental', 21) : undefined;
+// The hub's mirror of member Pods: whole Pods against the capacity view it keeps.
+const pods = JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(here, 'pods.js'), '20000'], { encoding: 'utf8' })) as {
+  bytesPerPod: { whole: number; capacityView: number };
+  podsPerMiB: { whole: number; capacityView: number };
+};
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -96,13 +102,19 @@ const lines = [
     ].join(' ');
   }),
 ];
-if (incremental !== undefined) {
+for (const [name, inc] of [['large', incremental], ['large-fragmented', incrementalNodes]] as const) {
+  if (inc === undefined) continue;
   lines.push(
     '',
-    `add one placement to 'large' (${incremental.placed} placed): median ${f(incremental.addOneMedianMs, 2)} ms over 21; ` +
-      `other placements changed: ${incremental.otherPlacementsChanged}; full Steady re-check: ${f(incremental.steadyRecheckMedianMs)} ms`,
+    `add one placement to '${name}' (${inc.placed} placed): median ${f(inc.addOneMedianMs, 2)} ms over 21; ` +
+      `other placements changed: ${inc.otherPlacementsChanged}; full Steady re-check: ${f(inc.steadyRecheckMedianMs)} ms`,
   );
 }
+lines.push(
+  '',
+  `member Pods mirrored on the hub: whole ${pods.bytesPerPod.whole} B each (${pods.podsPerMiB.whole} per MiB of heap), ` +
+    `capacity view ${pods.bytesPerPod.capacityView} B (${pods.podsPerMiB.capacityView} per MiB)`,
+);
 lines.push('', 'PLACED (W): replicas placed weighted by priority + 1 (solver median run); VS BOUND: against the LP relaxation;');
 lines.push('BY PRIORITY: solver minus greedy replicas at the highest priority where they differ (priorities are served in order);');
 lines.push('SCORE: mean preference of the clusters replicas landed on, solver/greedy; times are medians;');
@@ -111,4 +123,4 @@ process.stdout.write(lines.join('\n') + '\n');
 
 const results = join(here, '..', '..', 'bench', 'results');
 mkdirSync(results, { recursive: true });
-writeFileSync(join(results, only ? `core-${only.join('+')}.json` : 'core.json'), JSON.stringify({ machine, scenarios: rows, incremental }, null, 2) + '\n');
+writeFileSync(join(results, only ? `core-${only.join('+')}.json` : 'core.json'), JSON.stringify({ machine, scenarios: rows, incremental, incrementalNodes, pods }, null, 2) + '\n');
