@@ -15,7 +15,7 @@ import { FleetWatcher } from '../src/fleet/watcher.js';
 import { ProblemLog } from '../src/problems.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
-import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
+import { type Endpoint, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createNode, reapTerminatingPods } from './env/members.js';
 import { installCrd } from './env/hub.js';
 
@@ -137,14 +137,7 @@ after(async () => {
   await fleet?.stop();
 });
 
-async function get<T>(ep: Endpoint, path: string): Promise<T | undefined> {
-  try {
-    return await call<T>(ep, 'GET', path);
-  } catch (e) {
-    if (e instanceof KubeError && e.status === 404) return undefined;
-    throw e;
-  }
-}
+const get = getOrNone;
 
 interface EventList {
   items: { reason: string; type: string; note: string; regarding: { name: string } }[];

@@ -12,7 +12,7 @@ import { ApiClient } from '../src/fleet/client.js';
 import { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
-import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
+import { type Endpoint, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createDeviceClass, createNode, createResourceSlice, reapTerminatingPods } from './env/members.js';
 import { installCrd, registerMember } from './env/hub.js';
 
@@ -78,14 +78,7 @@ interface PodList {
 }
 const pods = (ep: Endpoint, app: string) => call<PodList>(ep, 'GET', `/api/v1/namespaces/ml/pods?labelSelector=${encodeURIComponent(`app=${app}`)}`);
 
-async function get<T>(ep: Endpoint, path: string): Promise<T | undefined> {
-  try {
-    return await call<T>(ep, 'GET', path);
-  } catch (e) {
-    if (e instanceof KubeError && e.status === 404) return undefined;
-    throw e;
-  }
-}
+const get = getOrNone;
 
 interface ClaimList {
   items: { metadata: { labels?: Record<string, string> }; status?: { allocation?: { devices?: { results?: { pool: string; device: string }[] } } } }[];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
-import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
+import { type Endpoint, KubeError, call, eventually, grant, mergePatch } from './env/kube.js';
 import { createNode, markPodsReady } from './env/members.js';
 import { installCrd, registerMember } from './env/hub.js';
 
@@ -163,36 +163,12 @@ test('without --lease-namespace the Lease goes to "default", which every hub has
 });
 
 test('a hub list that keeps failing is logged with its cause and shows on /readyz and in the metrics', async () => {
-  // bob may take the Lease in "default" and nothing else: no ClusterProfiles, no Placements
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name: 'bob-leases' },
-    rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch', 'update'] }],
-  });
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name: 'bob-leases' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bob-leases' },
-    subjects: [{ kind: 'User', name: 'bob', apiGroup: 'rbac.authorization.k8s.io' }],
-  });
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'bob-reviews' },
-    rules: [
-      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    ],
-  });
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'bob-reviews' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'bob-reviews' },
-    subjects: [{ kind: 'User', name: 'bob', apiGroup: 'rbac.authorization.k8s.io' }],
-  });
+  // bob may take the Lease in "default", and review callers, and nothing else: no ClusterProfiles, no Placements
+  await grant(hub, 'bob', 'bob-leases', [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch', 'update'] }], 'default');
+  await grant(hub, 'bob', 'bob-reviews', [
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+  ]);
   const r = await serveOnce(['--namespace', 'fleet', '--lease-namespace', 'default'], 'bob', (err) => /serving the HTTP API on \S+\n/.test(err) && /ClusterProfiles on the hub: /.test(err));
   try {
     assert.match(r.err, /ClusterProfiles on the hub: .*forbidden/i);

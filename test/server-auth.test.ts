@@ -12,7 +12,7 @@ import { loadFleet, loadPlacements } from '../src/fleet/snapshotFile.js';
 import { buildApp } from '../src/server/app.js';
 import { KubeAuthenticator } from '../src/server/kubeAuth.js';
 import { type User, TestFleet } from './env/fleet.js';
-import { call } from './env/kube.js';
+import { bind, call, grant } from './env/kube.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -22,44 +22,14 @@ let base: string;
 before(async () => {
   fleet = await TestFleet.start({ members: 0 });
   const hub = fleet.hub.endpoint();
-  // alice may read capacity everywhere and placements in "team"; bob may do nothing
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'orrery-capacity-reader' },
-    rules: [{ apiGroups: ['placement.orrery.dev'], resources: ['capacity'], verbs: ['get'] }],
-  });
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'alice-capacity' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'orrery-capacity-reader' },
-    subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
-  });
-  // the scrape role deploy/ ships, bound to alice
+  // alice may read capacity everywhere, scrape /metrics with the role deploy/ ships, and read
+  // placements in "team"; bob may do nothing
+  await grant(hub, 'alice', 'orrery-capacity-reader', [{ apiGroups: ['placement.orrery.dev'], resources: ['capacity'], verbs: ['get'] }]);
   const scrape = fleet.hub.kubectl(['apply', '--server-side', '-f', join(root, 'deploy', 'metrics-reader.yaml')]);
   assert.equal(scrape.code, 0, scrape.stderr);
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'alice-scrapes' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'orrery-metrics-reader' },
-    subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
-  });
+  await bind(hub, 'alice', 'orrery-metrics-reader', 'ClusterRole');
   await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name: 'placement-reader', namespace: 'team' },
-    rules: [{ apiGroups: ['placement.orrery.dev'], resources: ['placements'], verbs: ['get', 'list'] }],
-  });
-  await call(hub, 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name: 'alice-reads', namespace: 'team' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'placement-reader' },
-    subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
-  });
+  await grant(hub, 'alice', 'placement-reader', [{ apiGroups: ['placement.orrery.dev'], resources: ['placements'], verbs: ['get', 'list'] }], 'team');
   const fleetFile = await loadFleet(join(root, 'examples', 'fleet.yaml'));
   const placements = await loadPlacements(join(root, 'examples', 'placements.yaml'));
   assert.ok(fleetFile.ok && placements.ok);

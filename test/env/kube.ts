@@ -87,3 +87,42 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** GET, with a 404 as undefined. */
+export async function getOrNone<T = Record<string, unknown>>(ep: Endpoint, path: string): Promise<T | undefined> {
+  try {
+    return await call<T>(ep, 'GET', path);
+  } catch (e) {
+    if (e instanceof KubeError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+export interface Rule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+const RBAC = '/apis/rbac.authorization.k8s.io/v1';
+
+/** A role with these rules bound to a user: in a namespace, or cluster-wide without one. */
+export async function grant(ep: Endpoint, user: string, name: string, rules: readonly Rule[], namespace?: string): Promise<void> {
+  const scope = namespace === undefined ? '' : `/namespaces/${namespace}`;
+  const kind = namespace === undefined ? 'ClusterRole' : 'Role';
+  await call(ep, 'POST', `${RBAC}${scope}/${kind.toLowerCase()}s`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name }, rules });
+  await bind(ep, user, name, kind, namespace);
+}
+
+/** Binds an existing role (or ClusterRole) to a user, in a namespace or cluster-wide. */
+export async function bind(ep: Endpoint, user: string, role: string, kind: 'Role' | 'ClusterRole', namespace?: string): Promise<void> {
+  const scope = namespace === undefined ? '' : `/namespaces/${namespace}`;
+  const bindingKind = namespace === undefined ? 'ClusterRoleBinding' : 'RoleBinding';
+  await call(ep, 'POST', `${RBAC}${scope}/${bindingKind.toLowerCase()}s`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: bindingKind,
+    metadata: { name: `${user}-${role}` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name: role },
+    subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+  });
+}
