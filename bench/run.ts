@@ -79,13 +79,13 @@ const f = (v: unknown, d = 1) => (typeof v === 'number' ? v.toFixed(d) : String(
 const lines = [
   `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
   '',
-  [pad('SCENARIO', 15), pad('SIZE', 12), pad('SOLVER MS', 10), pad('GREEDY MS', 10), pad('PLACED (W)', 11), pad('GREEDY (W)', 11), pad('LP BOUND', 11), pad('VS GREEDY', 10), pad('BY PRIORITY', 13), pad('VS BOUND', 9), pad('SCORE', 12), pad('RSS MIB', 8), pad('BINDS', 8), 'SAME OUTPUT'].join(' '),
+  [pad('SCENARIO', 18), pad('SIZE', 12), pad('SOLVER MS', 10), pad('GREEDY MS', 10), pad('PLACED (W)', 11), pad('GREEDY (W)', 11), pad('LP BOUND', 11), pad('VS GREEDY', 10), pad('BY PRIORITY', 13), pad('VS BOUND', 9), pad('SCORE', 12), pad('RSS MIB', 8), pad('BINDS', 8), 'SAME OUTPUT'].join(' '),
   ...rows.map((r) => {
     const sv = r.solver as Record<string, number | boolean>;
     const gr = r.greedy as Record<string, number | boolean>;
     const bd = r.bound as Record<string, number>;
     return [
-      pad(r.name, 15),
+      pad(r.name, 18),
       pad(`${r.clusters}x${r.placements}`, 12),
       pad(f(sv.medianMs), 10),
       pad(f(gr.medianMs), 10),
