@@ -243,3 +243,29 @@ export function nodeShortage(c: ClusterNodes, d: NodeDemand, scalarNames: readon
   for (const e of short) if (worst === undefined || e[1].nodes > worst[1].nodes) worst = e;
   return worst === undefined || nodes === 0 ? undefined : { resource: worst[0], ...worst[1] };
 }
+
+/**
+ * Packs items in order onto a cluster that is one node with no shared pool: the same answer
+ * as packing them one by one, without a new state per item.
+ */
+export function packOneNode(c: ClusterNodes, items: readonly { readonly d: NodeDemand; readonly n: number }[]): { placed: number[]; nodes: ClusterNodes } {
+  const g = c.groups[0];
+  if (g === undefined || c.groups.length !== 1 || g.count !== 1) throw new Error('internal: packOneNode needs a one-node cluster');
+  const node = { count: 1, free: Float64Array.from(g.free), devices: Float64Array.from(g.devices) };
+  const placed = items.map(({ d, n }) => {
+    const k = Math.min(n, perNode(node, d, undefined));
+    if (k <= 0) return 0;
+    for (let i = 0; i < node.free.length; i++) node.free[i] = (node.free[i] as number) - k * (d.scalar[i] as number);
+    for (const r of d.requests) {
+      let need = k * r.count;
+      for (const kind of r.kinds) {
+        if (need === 0) break;
+        const take = Math.min(need, node.devices[kind] as number);
+        node.devices[kind] = (node.devices[kind] as number) - take;
+        need -= take;
+      }
+    }
+    return k;
+  });
+  return { placed, nodes: { groups: [node], shared: c.shared } };
+}

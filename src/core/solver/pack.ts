@@ -7,7 +7,7 @@
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
-import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
+import { type ClusterNodes, fitOnNodes, packInto, packOneNode } from '../nodes.js';
 import { type Assignment, placeJob, placedOf, take } from './place.js';
 
 interface Item {
@@ -55,14 +55,28 @@ export function packingOrder(items: Item[], fleet: FleetIndex): Item[] {
 export function packAll(fleet: FleetIndex, items: readonly Item[]): { nodes: ClusterNodes[]; short: Map<Job, Map<number, number>> } {
   const nodes = [...fleet.nodes];
   const short = new Map<Job, Map<number, number>>();
+  const note = (it: Item, placed: number) => {
+    if (placed >= it.n) return;
+    const m = short.get(it.job) ?? new Map<number, number>();
+    m.set(it.row, (m.get(it.row) ?? 0) + it.n - placed);
+    short.set(it.job, m);
+  };
+  // A cluster's packing depends only on its own items, in their order: one-node clusters are
+  // packed in one go.
+  const oneNode = new Map<number, Item[]>();
   for (const it of items) {
+    if (fleet.wholeNode[it.row] === 1) {
+      (oneNode.get(it.row) ?? oneNode.set(it.row, []).get(it.row)!).push(it);
+      continue;
+    }
     const r = packInto(nodes[it.row] as ClusterNodes, it.job.p.node, it.n);
     nodes[it.row] = r.nodes;
-    if (r.placed < it.n) {
-      const m = short.get(it.job) ?? new Map<number, number>();
-      m.set(it.row, (m.get(it.row) ?? 0) + it.n - r.placed);
-      short.set(it.job, m);
-    }
+    note(it, r.placed);
+  }
+  for (const [row, list] of oneNode) {
+    const r = packOneNode(nodes[row] as ClusterNodes, list.map((it) => ({ d: it.job.p.node, n: it.n })));
+    nodes[row] = r.nodes;
+    list.forEach((it, i) => note(it, r.placed[i] as number));
   }
   return { nodes, short };
 }
@@ -160,7 +174,7 @@ export function repackRows(fleet: FleetIndex, nodes: readonly ClusterNodes[], ro
   for (const { job, assign } of assigned) {
     for (const [row, n] of assign) if (wanted.has(row) && n > 0 && fleet.clusters[row]?.hold !== true) items.push({ job, row, n, kept: false });
   }
-  for (const row of wanted) out[row] = fleet.nodes[row] as ClusterNodes;
-  for (const it of packingOrder(items, fleet)) out[it.row] = packInto(out[it.row] as ClusterNodes, it.job.p.node, it.n).nodes;
+  const packed = packAll(fleet, packingOrder(items, fleet)).nodes;
+  for (const row of wanted) out[row] = packed[row] as ClusterNodes;
   return out;
 }
