@@ -216,10 +216,12 @@ test('replicas that stay Pending for lack of room are placed elsewhere', async (
     return Object.keys(x).length > 0 ? x : undefined;
   });
   assert.deepEqual(first, { 'member-1': 1 }, 'the preferred region first');
-  const moved = await until('big moved', async () => {
+  // member-1's kube-scheduler reconnects to its API server, restarted by an earlier test, with
+  // a backoff: it may take a while to call the Pod Unschedulable, which is what Orrery waits for.
+  const moved = await eventually('big moved', async () => {
     const x = await replicasEverywhere('big');
     return x['member-2'] === 1 && x['member-1'] === undefined ? x : undefined;
-  });
+  }, 90_000, 200);
   assert.deepEqual(moved, { 'member-2': 1 });
   await call(hub, 'DELETE', `${placements}/big`);
 });
