@@ -213,3 +213,29 @@ for (const [name, method, path, body, opts, status, message] of bad) {
     assert.doesNotMatch(r.text, /\s+at \S+ \(/, 'no stack trace');
   });
 }
+
+test('fit counts replicas of the shape, devices per replica divided in, from the fleet file itself', async () => {
+  const f = await loadFleet(join(root, 'examples', 'fleet.yaml'));
+  assert.ok(f.ok);
+  const bare = await buildApp({ engine: new EmbeddedEngine(f.value.snapshot, []), auth: new StaticToken(TOKEN) });
+  try {
+    // what the file says is free, one node per cluster, counted here without the core
+    const expected = (devices: number) =>
+      f.value.snapshot.clusters
+        .filter((c) => c.healthy && c.reachable !== false)
+        .map((c) => {
+          const gpu = c.devices.find((d) => d.deviceClassName === 'gpu.nvidia.com');
+          if (gpu === undefined) return 0;
+          return Math.max(0, Math.min(Math.floor((gpu.total - gpu.allocated) / devices), Math.floor((c.allocatable.cpu - c.allocated.cpu) / 8000), Math.floor((c.allocatable.memory - c.allocated.memory) / (64 * 2 ** 30)), c.allocatable.pods - c.allocated.pods));
+        })
+        .reduce((s, n) => s + n, 0);
+    for (const devices of [1, 2, 4]) {
+      const r = await bare.inject({ method: 'GET', url: `/v1/capacity/fit?cpu=8&memory=64Gi&deviceClass=gpu.nvidia.com&devices=${devices}`, headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(r.statusCode, 200);
+      assert.equal(r.json().total, expected(devices), `${devices} devices per replica`);
+    }
+    assert.notEqual(expected(1), expected(4), 'the shapes differ in what fits');
+  } finally {
+    await bare.close();
+  }
+});

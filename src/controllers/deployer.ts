@@ -142,9 +142,6 @@ export interface Applied {
   readonly readyReplicas: number;
 }
 
-/** What to run where, per member and placement key. */
-export type Desired = ReadonlyMap<string, ReadonlyMap<string, { placement: Placement; replicas: number }>>;
-
 const SERVICE_EXPORT_VERSIONS = ['multicluster.x-k8s.io/v1beta1', 'multicluster.x-k8s.io/v1alpha1'];
 
 export class Deployer {

@@ -48,3 +48,13 @@ test('the selector comes from the template', () => {
   const q = placement('x');
   assert.equal(selectorOf({ ...q, spec: { ...q.spec, template: { spec: { ...q.spec.template.spec, selector: { matchLabels: { b: '2', a: '1' } } } } } }), 'a=1,b=2');
 });
+
+test('not Available while replicas are unscheduled, however ready the placed ones are', () => {
+  const partial = { placement: 'default/web', clusters: [{ name: 'a', replicas: 3 }], unscheduledReplicas: 1, reason: 'PartiallyScheduled' as const, message: '1 of 4 replicas unscheduled' };
+  const s = statusFor(p, partial, rollout({ a: 3 }), undefined, 'T1');
+  assert.equal(s.replicas, 3);
+  assert.equal(s.readyReplicas, 3);
+  assert.equal(s.unscheduledReplicas, 1);
+  assert.deepEqual([cond(s, 'Scheduled').status, cond(s, 'Scheduled').reason], ['False', 'PartiallyScheduled']);
+  assert.deepEqual([cond(s, 'Available').status, cond(s, 'Available').message], ['False', '3 of 4 replicas ready']);
+});

@@ -28,3 +28,14 @@ test('explain reports an invalid placement instead of throwing', () => {
   assert.ok('invalid' in e);
   assert.match(e.invalid, /"x" is not a quantity/);
 });
+
+test('a cluster with only another device class is refused by DeviceClass, not Fit', () => {
+  const f = fleet(cluster('tpus', { cpu: 64, devices: { 'tpu.google.com': 8 } }), cluster('gpus', { cpu: 64, devices: { 'gpu.nvidia.com': [8, 8] } }));
+  const e = explainPlacement(f, placement('train', { cpu: '1', accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }] }));
+  assert.ok(!('invalid' in e));
+  const tpus = e.clusters.find((c) => c.name === 'tpus');
+  assert.deepEqual([tpus?.reason?.plugin, tpus?.reason?.code], ['DeviceClass', 'DeviceClassMissing']);
+  // with the class present but every device taken, it is Fit that refuses, with the numbers
+  const gpus = e.clusters.find((c) => c.name === 'gpus');
+  assert.deepEqual([gpus?.reason?.plugin, gpus?.reason?.resource, gpus?.reason?.requested, gpus?.reason?.free], ['Fit', 'gpu.nvidia.com', 1, 0]);
+});

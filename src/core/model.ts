@@ -110,14 +110,6 @@ export function makeSnapshot(clusters: readonly Cluster[], generation = 0, compl
   return { clusters: sorted, byName: new Map(sorted.map((c) => [c.name, c])), generation, complete };
 }
 
-export function freeResources(c: Cluster): Resources {
-  return {
-    cpu: c.allocatable.cpu - c.allocated.cpu,
-    memory: c.allocatable.memory - c.allocated.memory,
-    pods: c.allocatable.pods - c.allocated.pods,
-  };
-}
-
 /** Code-point order, so ordering never depends on the locale. */
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
