@@ -268,7 +268,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     await step('writing status', () => this.writeStatus(p, d, rollout));
     await step('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
-    const source = `Placement ${key}`;
+    const source = placementSource(key);
     if (failures.length === 0) {
       this.writeFailures.delete(key);
       this.report(source, undefined);
@@ -485,13 +485,18 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.last.delete(placementKey(p));
       this.avoiding.delete(placementKey(p));
       this.writeFailures.delete(placementKey(p));
-      this.opts.problems?.forget(`Placement ${placementKey(p)}`);
+      this.opts.problems?.forget(placementSource(placementKey(p)));
       for (const key of [...this.writtenSlices.keys()]) {
         if (key.startsWith(`${p.metadata.namespace}/${p.metadata.name}-`)) this.writtenSlices.delete(key);
       }
     }
     return unreachable.size === 0;
   }
+}
+
+/** The problem source for one Placement's writes. */
+function placementSource(key: string): string {
+  return `Placement ${key}`;
 }
 
 /** The decision a Placement's status records, as a new leader finds it. */
