@@ -15,7 +15,7 @@ import { FleetWatcher } from '../src/fleet/watcher.js';
 import { ProblemLog } from '../src/problems.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
-import { type Endpoint, call, eventually, getOrNone, mergePatch } from './env/kube.js';
+import { type Endpoint, call, eventually, getOrNone, mergePatch, refuse } from './env/kube.js';
 import { createNode, reapTerminatingPods } from './env/members.js';
 import { installCrd } from './env/hub.js';
 
@@ -60,41 +60,9 @@ before(async () => {
     assert.equal(r.code, 0, r.stderr);
   }
   for (const ns of ['fleet', 'fleet-b', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  // The hub refuses PlacementDecisions of one name, as a policy might.
-  await call(hub, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: 'refuse-some-decisions' },
-    spec: {
-      failurePolicy: 'Fail',
-      matchConstraints: { resourceRules: [{ apiGroups: ['multicluster.x-k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['placementdecisions'] }] },
-      validations: [{ expression: "!object.metadata.name.startsWith('refused-')", message: 'refused by the hub policy' }],
-    },
-  });
-  await call(hub, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings', {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name: 'refuse-some-decisions' },
-    spec: { policyName: 'refuse-some-decisions', validationActions: ['Deny'] },
-  });
-
-  // The member refuses Deployments of one name, as a policy might.
-  await call(member, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: 'refuse-some-deployments' },
-    spec: {
-      failurePolicy: 'Fail',
-      matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] }] },
-      validations: [{ expression: "object.metadata.name != 'not-here'", message: 'refused by the member policy' }],
-    },
-  });
-  await call(member, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings', {
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name: 'refuse-some-deployments' },
-    spec: { policyName: 'refuse-some-deployments', validationActions: ['Deny'] },
-  });
+  // The hub refuses PlacementDecisions of one name, and the member Deployments of one, as policies might.
+  await refuse(hub, 'refuse-some-decisions', { group: 'multicluster.x-k8s.io', resource: 'placementdecisions' }, "!object.metadata.name.startsWith('refused-')", 'refused by the hub policy');
+  await refuse(member, 'refuse-some-deployments', { group: 'apps', resource: 'deployments' }, "object.metadata.name != 'not-here'", 'refused by the member policy');
   // The member: two nodes, ServiceExport served, and Orrery's ServiceAccount with deploy/member/.
   await installCrd(member, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
   for (const n of ['node-a', 'node-b']) await createNode(member, { name: n, cpu: '4', memory: '16Gi', pods: 50 });

@@ -126,3 +126,27 @@ export async function bind(ep: Endpoint, user: string, role: string, kind: 'Role
     subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
   });
 }
+
+/**
+ * A ValidatingAdmissionPolicy, bound to deny: creates and updates of a resource are refused
+ * where the CEL `expression` over `object` is false, with `message`. A write that fails on purpose.
+ */
+export async function refuse(ep: Endpoint, name: string, target: { group: string; resource: string }, expression: string, message: string): Promise<void> {
+  const base = '/apis/admissionregistration.k8s.io/v1';
+  await call(ep, 'POST', `${base}/validatingadmissionpolicies`, {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: [target.group], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: [target.resource] }] },
+      validations: [{ expression, message }],
+    },
+  });
+  await call(ep, 'POST', `${base}/validatingadmissionpolicybindings`, {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name },
+    spec: { policyName: name, validationActions: ['Deny'] },
+  });
+}
