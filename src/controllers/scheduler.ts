@@ -443,7 +443,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     for (const key of [...this.writtenSlices.keys()]) {
       const [sliceNs, slice] = key.split('/') as [string, string];
       if (sliceNs !== ns || names.has(slice) || !slice.startsWith(`${name}-`)) continue;
-      await this.hub.delete(`${DECISIONS}/namespaces/${ns}/placementdecisions/${slice}`).catch(() => undefined);
+      try {
+        await this.hub.delete(`${DECISIONS}/namespaces/${ns}/placementdecisions/${slice}`);
+      } catch (e) {
+        // already gone is what was wanted; anything else is this Placement's failed write
+        if (!(e instanceof ApiError && e.status === 404)) throw e;
+      }
       this.writtenSlices.delete(key);
     }
   }

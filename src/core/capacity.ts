@@ -1,7 +1,7 @@
 // Free and allocatable capacity of a fleet, per cluster, per region and per device class.
 
 import type { Cluster, DeviceInventory, FleetSnapshot, Placement, Resources } from './model.js';
-import { API_VERSION, compareNames, makeSnapshot } from './model.js';
+import { API_VERSION, compareNames, makeSnapshot, offers } from './model.js';
 import { type FleetIndex, indexFleet, preparePlacement } from './prepare.js';
 import { type ClusterNodes, fitOnNodes, nodeTotals } from './nodes.js';
 import { formatBytes, formatMilli } from './quantity.js';
@@ -120,13 +120,12 @@ export function occupiedSnapshot(fleet: FleetIndex, free: Float64Array, nodes: r
   const clusters: Cluster[] = fleet.clusters.map((c, row) => {
     const room = nodes[row] as ClusterNodes;
     const { devices: freeDevices } = nodeTotals(room, scalarDims, kinds.length);
-    const totalOf = totalsByKind(c.devices, kinds);
     const allocatable = resources(Float64Array.from({ length: scalarDims }, (_, d) => fleet.allocatable[row * n + d] as number));
     const used = Float64Array.from({ length: scalarDims }, (_, d) => (fleet.allocatable[row * n + d] as number) - (free[row * n + d] as number));
     return {
       ...c,
       allocated: resources(used),
-      devices: deviceList(freeDevices, (k) => totalOf[k] as number),
+      devices: deviceList(freeDevices, (k) => fleet.kindTotals[row * kinds.length + k] as number),
       ...(c.nodeGroups !== undefined
         ? {
             nodeGroups: room.groups.map((g) => ({
@@ -141,16 +140,6 @@ export function occupiedSnapshot(fleet: FleetIndex, free: Float64Array, nodes: r
     };
   });
   return makeSnapshot(clusters, fleet.snapshot.generation, fleet.snapshot.complete);
-}
-
-function totalsByKind(devices: readonly DeviceInventory[], kinds: FleetIndex['kinds']): Float64Array {
-  const out = new Float64Array(kinds.length);
-  for (const d of devices) {
-    const classes = [d.deviceClassName, ...(d.alsoMatches ?? [])].sort(compareNames);
-    const i = kinds.findIndex((k) => k.classes.join() === classes.join() && k.driver === (d.driver ?? d.deviceClassName) && JSON.stringify(Object.entries(k.attributes).sort()) === JSON.stringify(Object.entries(d.attributes ?? {}).sort()));
-    if (i >= 0) out[i] = (out[i] as number) + d.total;
-  }
-  return out;
 }
 
 export interface Shape {
@@ -198,9 +187,8 @@ export function fitReport(now: FleetSnapshot, shape: Shape, keep: (c: Cluster) =
     const p = prepared.value;
     for (const [row, c] of now.clusters.entries()) {
       if (!c.healthy || c.reachable === false || !keep(c)) continue;
-      const offered = (name: string) => c.devices.some((d) => d.total > 0 && (d.deviceClassName === name || (d.alsoMatches ?? []).includes(name))) || (c.allocatable.extended?.[name] ?? 0) > 0;
-      if (shape.devices && !offered(shape.devices.deviceClassName)) continue;
-      if (shape.extended && !offered(shape.extended.resourceName)) continue;
+      if (shape.devices && !offers(c, shape.devices.deviceClassName)) continue;
+      if (shape.extended && !offers(c, shape.extended.resourceName)) continue;
       const fit = p.unknownDevices.length > 0 ? 0 : fitOnNodes(fleet.nodes[row] as ClusterNodes, p.node);
       clusters.push({ name: c.name, region: c.location.region ?? '', replicas: fit });
       total += fit;

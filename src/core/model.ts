@@ -93,6 +93,23 @@ export interface Cluster {
   readonly nodeGroups?: readonly NodeGroup[];
 }
 
+/** The classes a device entry's devices match. */
+export function classesOf(d: DeviceInventory): readonly string[] {
+  return [d.deviceClassName, ...(d.alsoMatches ?? [])];
+}
+
+/** Devices alike have one key: their classes, driver and attributes. */
+export function deviceKindKey(d: DeviceInventory): string {
+  const classes = [...classesOf(d)].sort(compareNames);
+  const attributes = Object.entries(d.attributes ?? {}).sort((a, b) => compareNames(a[0], b[0]));
+  return JSON.stringify([classes, d.driver ?? '', attributes]);
+}
+
+/** Whether a cluster has any devices of a class, or any of an extended resource, free or not. */
+export function offers(c: Cluster, name: string): boolean {
+  return c.devices.some((d) => d.total > 0 && classesOf(d).includes(name)) || (c.allocatable.extended?.[name] ?? 0) > 0;
+}
+
 export interface FleetSnapshot {
   readonly clusters: readonly Cluster[];
   readonly byName: ReadonlyMap<string, Cluster>;

@@ -8,7 +8,7 @@
 
 import { type DeviceEnvironment, deviceEnvironment, matchesAll } from './cel.js';
 import type { Cluster, DeviceAttribute, DeviceInventory, FleetSnapshot, Placement, PodSpec, ResourceList, Resources } from './model.js';
-import { compareNames, placementKey } from './model.js';
+import { classesOf, compareNames, deviceKindKey, placementKey } from './model.js';
 import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, normalise } from './nodes.js';
 import { parseMilli, parseUnits } from './quantity.js';
 import { type Result, ok, err } from './result.js';
@@ -47,12 +47,6 @@ export interface FleetIndex {
   readonly kindsOf: Map<string, Int32Array>;
 }
 
-function kindKey(d: DeviceInventory): string {
-  const classes = [d.deviceClassName, ...(d.alsoMatches ?? [])].sort(compareNames);
-  const attributes = Object.entries(d.attributes ?? {}).sort((a, b) => compareNames(a[0], b[0]));
-  return JSON.stringify([classes, d.driver ?? '', attributes]);
-}
-
 function extendedOf(r: Resources, name: string): number {
   return r.extended?.[name] ?? 0;
 }
@@ -65,11 +59,11 @@ export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
   const noteKinds = (devices: readonly DeviceInventory[]) => {
     for (const d of devices) {
       classes.add(d.deviceClassName);
-      for (const c of d.alsoMatches ?? []) classes.add(c);
-      const key = kindKey(d);
+      for (const c of classesOf(d)) classes.add(c);
+      const key = deviceKindKey(d);
       if (!kindIndex.has(key)) {
         kindIndex.set(key, kinds.length);
-        kinds.push({ classes: [d.deviceClassName, ...(d.alsoMatches ?? [])].sort(compareNames), attributes: d.attributes ?? {}, driver: d.driver ?? d.deviceClassName });
+        kinds.push({ classes: [...classesOf(d)].sort(compareNames), attributes: d.attributes ?? {}, driver: d.driver ?? d.deviceClassName });
       }
     }
   };
@@ -99,7 +93,7 @@ export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
   const devicesOf = (devices: readonly DeviceInventory[], side: 'total' | 'free') => {
     const v = new Float64Array(kinds.length);
     for (const d of devices) {
-      const k = kindIndex.get(kindKey(d)) as number;
+      const k = kindIndex.get(deviceKindKey(d)) as number;
       v[k] = (v[k] as number) + (side === 'total' ? d.total : Math.max(0, d.total - d.allocated));
     }
     return v;
@@ -116,7 +110,7 @@ export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
       free[row + d] = Math.max(0, (alloc[d] as number) - (used[d] as number));
     }
     for (const dev of c.devices) {
-      for (const cls of [dev.deviceClassName, ...(dev.alsoMatches ?? [])]) {
+      for (const cls of classesOf(dev)) {
         const dim = dimOf.get(cls) as number;
         allocatable[row + dim] = (allocatable[row + dim] as number) + dev.total;
         free[row + dim] = (free[row + dim] as number) + Math.max(0, dev.total - dev.allocated);

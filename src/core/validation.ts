@@ -2,7 +2,7 @@
 // Every problem is reported with the path of the field and what was expected, the way
 // the API server reports a CRD schema violation; nothing throws.
 
-import { API_VERSION, type Cluster, type DeviceInventory, type NodeGroup, type Placement, type Resources, type Taint } from './model.js';
+import { API_VERSION, deviceKindKey, type Cluster, type DeviceInventory, type NodeGroup, type Placement, type Resources, type Taint } from './model.js';
 import { selectorProblem } from './cel.js';
 import { parseMilli, parseUnits } from './quantity.js';
 
@@ -178,7 +178,7 @@ function checkDevices(c: Checker, v: unknown, path: string): DeviceInventory[] {
     }
     if (total !== undefined && used !== undefined && used > total) c.add(join(dp, 'allocated'), `${used} allocated is more than the ${total} devices in total`);
     if (cls === undefined || total === undefined || used === undefined || also.some((x) => x === undefined)) return;
-    const key = JSON.stringify([cls, also, driver ?? null, Object.entries(attributes).sort()]);
+    const key = deviceKindKey({ deviceClassName: cls, total, allocated: used, alsoMatches: also as string[], ...(driver !== undefined ? { driver } : {}), attributes });
     if (seen.has(key)) c.add(join(dp, 'deviceClassName'), `devices of class ${cls} with these attributes are listed twice`);
     seen.add(key);
     devices.push({
@@ -306,7 +306,7 @@ function nodeDevices(groups: readonly NodeGroup[]): DeviceInventory[] {
   const byKind = new Map<string, DeviceInventory>();
   for (const g of groups) {
     for (const d of g.devices) {
-      const key = JSON.stringify([d.deviceClassName, d.alsoMatches ?? [], d.driver ?? null, Object.entries(d.attributes ?? {}).sort()]);
+      const key = deviceKindKey(d);
       const known = byKind.get(key);
       byKind.set(key, { ...d, total: (known?.total ?? 0) + g.count * d.total, allocated: (known?.allocated ?? 0) + g.count * d.allocated });
     }

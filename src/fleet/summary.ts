@@ -7,7 +7,7 @@
 // taken: the decisions reserve them.
 
 import type { DeviceAttribute, DeviceInventory, NodeGroup, Resources } from '../core/model.js';
-import { compareNames } from '../core/model.js';
+import { compareNames, deviceKindKey } from '../core/model.js';
 import { podRequests } from '../core/prepare.js';
 import { parseMilli, parseUnits } from '../core/quantity.js';
 import { type ClassifiedDevice, type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, classifyDevices, takenDevices } from './devices.js';
@@ -99,7 +99,7 @@ function kindOf(d: ClassifiedDevice, skip: ReadonlySet<string>): Kind {
     driver: d.driver,
     ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
   };
-  return { key: JSON.stringify(entry), entry };
+  return { key: deviceKindKey({ ...entry, total: 0, allocated: 0 }), entry };
 }
 
 function inventory(devices: readonly ClassifiedDevice[], skip: ReadonlySet<string>): DeviceInventory[] {

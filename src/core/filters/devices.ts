@@ -1,4 +1,5 @@
 import { type Filter, PASS, reject } from '../framework.js';
+import { offers } from '../model.js';
 
 /**
  * Every requested accelerator must exist in the cluster, whether or not any is free now: the
@@ -11,14 +12,13 @@ export const deviceClassFilter: Filter = {
     let request = 0;
     for (const a of p.placement.spec.accelerators ?? []) {
       if (a.resourceName !== undefined) {
-        if ((cluster.allocatable.extended?.[a.resourceName] ?? 0) <= 0) {
+        if (!offers(cluster, a.resourceName)) {
           return reject(this.name, 'ResourceMissing', `cluster has no ${a.resourceName}`, { resource: a.resourceName });
         }
         continue;
       }
       const cls = a.deviceClassName ?? '';
-      const offered = cluster.devices.some((d) => d.total > 0 && (d.deviceClassName === cls || (d.alsoMatches ?? []).includes(cls)));
-      if (!offered) return reject(this.name, 'DeviceClassMissing', `cluster has no devices of class ${cls}`, { resource: cls });
+      if (!offers(cluster, cls)) return reject(this.name, 'DeviceClassMissing', `cluster has no devices of class ${cls}`, { resource: cls });
       const kinds = p.node.requests[request]?.kinds ?? new Int32Array();
       request++;
       let matched = 0;

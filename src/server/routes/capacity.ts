@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { capacityReport, fitReport, reportAsQuantities } from '../../core/capacity.js';
 import { matchesSelector, parseSelector } from '../../core/labels.js';
-import type { Cluster, LabelSelector } from '../../core/model.js';
+import { type Cluster, type LabelSelector, offers } from '../../core/model.js';
 import { parseMilli, parseUnits } from '../../core/quantity.js';
 import { untolerated } from '../../core/taints.js';
 import type { AnswerCache } from '../cache.js';
@@ -34,7 +34,7 @@ function keeper(q: Filters): { ok: true; keep: (c: Cluster) => boolean } | { ok:
     keep: (c) =>
       (q.region === undefined || c.location.region === q.region) &&
       matchesSelector(c.labels, selector) &&
-      (q.deviceClass === undefined || c.devices.some((d) => d.deviceClassName === q.deviceClass)),
+      (q.deviceClass === undefined || offers(c, q.deviceClass)),
   };
 }
 
@@ -94,10 +94,10 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       if (!memory.ok) return reply.code(400).send(errorBody(400, `memory: ${memory.error}`));
       if (q.deviceClass !== undefined && q.resourceName !== undefined) return reply.code(400).send(errorBody(400, 'give deviceClass or resourceName, not both'));
       if (q.devices !== undefined && q.deviceClass === undefined && q.resourceName === undefined) return reply.code(400).send(errorBody(400, 'devices needs deviceClass or resourceName'));
-      if (q.deviceClass !== undefined && !snapshot.clusters.some((c) => c.devices.some((d) => d.deviceClassName === q.deviceClass || (d.alsoMatches ?? []).includes(q.deviceClass as string)))) {
+      if (q.deviceClass !== undefined && !snapshot.clusters.some((c) => offers(c, q.deviceClass as string))) {
         return reply.code(400).send(errorBody(400, `no cluster offers device class ${q.deviceClass}`));
       }
-      if (q.resourceName !== undefined && !snapshot.clusters.some((c) => (c.allocatable.extended?.[q.resourceName as string] ?? 0) > 0)) {
+      if (q.resourceName !== undefined && !snapshot.clusters.some((c) => offers(c, q.resourceName as string))) {
         return reply.code(400).send(errorBody(400, `no cluster offers ${q.resourceName}`));
       }
       if (cpu.value === 0 && memory.value === 0 && q.deviceClass === undefined && q.resourceName === undefined) {

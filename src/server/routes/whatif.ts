@@ -1,7 +1,7 @@
 // What-if: the decisions Orrery would make now for some placements, changing nothing.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { API_VERSION, type Placement } from '../../core/model.js';
+import { API_VERSION, type Placement, offers } from '../../core/model.js';
 import { checkPlacement, formatIssues } from '../../core/validation.js';
 import type { AnswerCache } from '../cache.js';
 import type { Engine } from '../engine.js';
@@ -45,9 +45,7 @@ export const whatifRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCac
         else problems.push(formatIssues(r.issues));
       });
       if (problems.length > 0) return reply.code(400).send(errorBody(400, problems.join('; ').replace(/\n/g, '; ')));
-      const offered = (name: string) =>
-        engine.snapshot()!.clusters.some((c) => c.devices.some((d) => d.deviceClassName === name || (d.alsoMatches ?? []).includes(name)) || (c.allocatable.extended?.[name] ?? 0) > 0);
-      const unknown = placements.flatMap((p) => (p.spec.accelerators ?? []).map((a) => a.resourceName ?? a.deviceClassName ?? '')).find((name) => !offered(name));
+      const unknown = placements.flatMap((p) => (p.spec.accelerators ?? []).map((a) => a.resourceName ?? a.deviceClassName ?? '')).find((name) => !engine.snapshot()!.clusters.some((c) => offers(c, name)));
       if (unknown !== undefined) return reply.code(400).send(errorBody(400, `no cluster offers ${unknown}`));
       return cache.get('whatif', req.body, () => ({ decisions: engine.whatif(placements) }));
     },
