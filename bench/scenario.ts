@@ -1,5 +1,5 @@
 // One measurement in a process of its own, so that its peak RSS is its own:
-//   node dist/bench/scenario.js NAME solver|greedy|bound|incremental RUNS
+//   node dist/bench/scenario.js NAME solver|greedy|best-fit|bound|incremental RUNS
 // Prints one JSON object.
 
 import { createHash } from 'node:crypto';
@@ -9,6 +9,7 @@ import { schedule, scheduleCycle } from '../src/core/schedule.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
 import { boundReplicas } from '../test/invariants.js';
+import { measure } from './measures.js';
 
 const [name, mode = 'solver', runsArg = '5'] = process.argv.slice(2);
 const spec = SCENARIOS.find((s) => s.name === name);
@@ -31,42 +32,43 @@ function rssMiB(): number {
 }
 
 let out: Record<string, unknown>;
-if (mode === 'solver' || mode === 'greedy') {
+if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
+  const solver = mode === 'solver' ? 'auto' : mode;
   const times: number[] = [];
   const hashes = new Set<string>();
   let last;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    last = schedule(scenario.snapshot, scenario.placements, { solver: mode === 'greedy' ? 'greedy' : 'auto', clock });
+    last = schedule(scenario.snapshot, scenario.placements, { solver, clock });
     times.push(performance.now() - t0);
     hashes.add(createHash('sha256').update(JSON.stringify(last.decisions)).digest('hex'));
   }
   const s = last!.stats;
-  const priorityOf = new Map(scenario.placements.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.spec.priority ?? 0]));
-  const placedByPriority: Record<string, number> = {};
-  for (const d of last!.decisions) {
-    const k = String(priorityOf.get(d.placement) ?? 0);
-    placedByPriority[k] = (placedByPriority[k] ?? 0) + d.clusters.reduce((t, c) => t + c.replicas, 0);
-  }
+  const maxRssMiB = rssMiB();
   out = {
-    placedByPriority,
+    ...measure(scenario.snapshot, scenario.placements, last!.decisions),
     medianMs: median(times),
     times,
     weightedPlaced: s.weightedPlaced,
+    value: s.value,
     placedReplicas: s.placedReplicas,
     unscheduledReplicas: s.unscheduledReplicas,
     meanScore: s.meanScore,
     solver: s.solver,
     lpSolves: s.lpSolves,
+    lpMs: s.lpMs,
+    lpLibraries: s.lpLibraries,
     deterministic: hashes.size === 1,
-    maxRssMiB: rssMiB(),
+    maxRssMiB,
     // replicas decided, and how many an independent node-level packing binds (after timing)
-    binding: boundReplicas(scenario.snapshot, scenario.placements, last!, scheduleCycle(scenario.snapshot, scenario.placements, { solver: mode === 'greedy' ? 'greedy' : 'auto' }).packOrder),
+    binding: boundReplicas(scenario.snapshot, scenario.placements, last!, scheduleCycle(scenario.snapshot, scenario.placements, { solver }).packOrder),
   };
 } else if (mode === 'bound') {
+  // Each tier below the top is bounded under the solver's answer for the tiers above it.
+  const answer = schedule(scenario.snapshot, scenario.placements);
   const t0 = performance.now();
-  const b = relaxationBound(scenario.snapshot, scenario.placements);
-  out = { weightedPlaced: b?.weightedPlaced ?? null, variables: b?.variables ?? null, ms: performance.now() - t0, maxRssMiB: rssMiB() };
+  const tiers = relaxationBound(scenario.snapshot, scenario.placements, answer.decisions);
+  out = { tiers, ms: performance.now() - t0, maxRssMiB: rssMiB() };
 } else if (mode === 'incremental') {
   const state = startFleet(scenario.snapshot, scenario.placements, { clock });
   const extras = generate({ ...spec, name: `${spec.name}-extra`, placements: runs, seed: spec.seed + 1000 }).placements;

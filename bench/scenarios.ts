@@ -7,7 +7,7 @@ import { API_VERSION, type Cluster, type FleetSnapshot, type Placement, type Tol
 
 const GI = 2 ** 30;
 
-export type Variant = 'balanced' | 'scarce-accelerator' | 'region-skewed' | 'fragmented';
+export type Variant = 'balanced' | 'scarce-accelerator' | 'region-skewed' | 'fragmented' | 'contended' | 'multi-size';
 
 export interface ScenarioSpec {
   readonly name: string;
@@ -106,18 +106,60 @@ function makeFragmentedCluster(r: () => number, i: number): Cluster {
   };
 }
 
+/**
+ * GPU nodes as a public GPU cluster trace has them (1,523 nodes, 6,212 GPUs: about four a node),
+ * partly in use, so that whole free nodes are what multi-GPU replicas compete for.
+ */
+const GPU_NODES = [
+  { cpu: 96, mem: 768, gpus: 8, weight: 4 },
+  { cpu: 48, mem: 384, gpus: 4, weight: 3 },
+  { cpu: 24, mem: 192, gpus: 2, weight: 2 },
+  { cpu: 12, mem: 96, gpus: 1, weight: 1 },
+] as const;
+
+function makeGpuCluster(r: () => number, i: number): Cluster {
+  const region = regionFor(r, 'multi-size');
+  const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
+  const nodeGroups = Array.from({ length: 2 + Math.floor(r() * 4) }, () => {
+    const shape = weighted(r, GPU_NODES.map((x) => [x, x.weight] as const));
+    // Half the nodes idle, the rest with some of their GPUs taken.
+    const usedGpus = r() < 0.5 ? 0 : Math.floor(r() * shape.gpus);
+    const used = usedGpus / shape.gpus;
+    return {
+      count: 1 + Math.floor(r() * 5),
+      allocatable: { cpu: shape.cpu * 1000, memory: shape.mem * GI, pods: 110 },
+      allocated: { cpu: Math.floor(shape.cpu * used) * 1000, memory: Math.floor(shape.mem * used) * GI, pods: usedGpus },
+      devices: [{ deviceClassName: DEVICE_CLASSES[0]!, total: shape.gpus, allocated: usedGpus }],
+    };
+  });
+  const sum = (f: (g: (typeof nodeGroups)[number]) => number) => nodeGroups.reduce((t, g) => t + g.count * f(g), 0);
+  return {
+    name: `gpu-${region}-${String(i).padStart(4, '0')}`,
+    labels: { environment: 'production', provider: pick(r, ['gke', 'eks', 'aks', 'onprem']) },
+    location: { region, zone },
+    healthy: r() >= 0.02,
+    taints: [],
+    allocatable: { cpu: sum((g) => g.allocatable.cpu), memory: sum((g) => g.allocatable.memory), pods: sum((g) => g.allocatable.pods) },
+    allocated: { cpu: sum((g) => g.allocated.cpu), memory: sum((g) => g.allocated.memory), pods: sum((g) => g.allocated.pods) },
+    devices: [{ deviceClassName: DEVICE_CLASSES[0]!, total: sum((g) => g.devices[0]!.total), allocated: sum((g) => g.devices[0]!.allocated) }],
+    nodeGroups,
+  };
+}
+
 function makeCluster(r: () => number, i: number, variant: Variant): Cluster {
   if (variant === 'fragmented') return makeFragmentedCluster(r, i);
+  if (variant === 'multi-size') return makeGpuCluster(r, i);
   const region = regionFor(r, variant);
   const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
   // In the scarce variant the accelerator clusters are also the largest CPU pools, the
   // layout in which placing each workload where it fits most strands the accelerators.
-  const accel = r() < (variant === 'scarce-accelerator' ? 0.3 : 0.25);
+  const bigGpu = variant === 'scarce-accelerator' || variant === 'contended';
+  const accel = r() < (bigGpu ? 0.3 : 0.25);
   const kind = accel ? 'gpu' : weighted(r, [['small', 3], ['large', 2]] as const);
   const size = {
     small: { cpu: 64, mem: 256, pods: 500 },
     large: { cpu: 192, mem: 768, pods: 1500 },
-    gpu: variant === 'scarce-accelerator' ? { cpu: 384, mem: 1536, pods: 2000 } : { cpu: 128, mem: 1024, pods: 1000 },
+    gpu: bigGpu ? { cpu: 384, mem: 1536, pods: 2000 } : { cpu: 128, mem: 1024, pods: 1000 },
   }[kind];
   const used = 0.1 + r() * 0.4;
   const devices = [];
@@ -154,7 +196,58 @@ const WIDE_SHAPES = [
   { cpu: '12', memory: '48Gi' },
 ] as const;
 
+/** Equal priority, one device class, replicas of 1, 2, 4 and 8 GPUs in equal numbers. */
+function makeGpuPlacement(r: () => number, i: number): Placement {
+  const count = [1, 2, 4, 8][i % 4] as number;
+  const name = `train-${String(i).padStart(5, '0')}`;
+  const spec: Record<string, unknown> = {
+    replicas: 1 + Math.floor(r() * 6),
+    accelerators: [{ deviceClassName: DEVICE_CLASSES[0]!, count }],
+  };
+  if (r() < 0.2) spec.gang = true;
+  if (r() < 0.3) spec.strategy = 'Pack';
+  if (r() < 0.2) spec.locality = { preferred: [{ region: pick(r, REGIONS), weight: 60 }] };
+  return placementOf(name, `team-${i % 20}`, spec, String(6 * count), `${32 * count}Gi`);
+}
+
+/**
+ * Contended: the GPU clusters hold most of the CPU, CPU-only work asks more CPU than the
+ * CPU-only clusters have, and every placement has the same priority.
+ */
+function makeContendedPlacement(r: () => number, i: number): Placement {
+  const gpu = r() < 0.25;
+  const name = `app-${String(i).padStart(5, '0')}`;
+  const spec: Record<string, unknown> = { replicas: 1 + Math.floor(r() * (gpu ? 4 : 20)) };
+  if (gpu) spec.accelerators = [{ deviceClassName: weighted(r, [[DEVICE_CLASSES[0]!, 6], [DEVICE_CLASSES[1]!, 2], [DEVICE_CLASSES[2]!, 2]] as const), count: 1 }];
+  if (r() < 0.3) spec.strategy = 'Pack';
+  if (r() < 0.3) spec.locality = { preferred: [{ region: pick(r, REGIONS), weight: 60 }] };
+  const shape = gpu ? { cpu: '8', memory: '32Gi' } : pick(r, CPU_SHAPES.slice(1));
+  return placementOf(name, `team-${i % 20}`, spec, shape.cpu, shape.memory);
+}
+
+function placementOf(name: string, namespace: string, spec: Record<string, unknown>, cpu: string, memory: string): Placement {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Placement',
+    metadata: { name, namespace },
+    spec: {
+      ...(spec as Omit<Placement['spec'], 'template'>),
+      template: {
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'main', image: 'registry.example.com/app:1', resources: { requests: { cpu, memory } } }] },
+          },
+        },
+      },
+    },
+  };
+}
+
 function makePlacement(r: () => number, i: number, variant: Variant): Placement {
+  if (variant === 'multi-size') return makeGpuPlacement(r, i);
+  if (variant === 'contended') return makeContendedPlacement(r, i);
   const accelShare = variant === 'scarce-accelerator' ? 0.35 : 0.25;
   const accel = r() < accelShare;
   const name = `app-${String(i).padStart(5, '0')}`;
@@ -195,30 +288,21 @@ function makePlacement(r: () => number, i: number, variant: Variant): Placement 
   if (r() < 0.3) spec.clusterSelector = { matchLabels: { environment: 'production' } };
   if (r() < 0.1) spec.tolerations = [{ key: 'maintenance', operator: 'Exists' } satisfies Toleration];
   if (r() < 0.1) spec.priority = 100;
-  return {
-    apiVersion: API_VERSION,
-    kind: 'Placement',
-    metadata: { name, namespace },
-    spec: {
-      ...(spec as Omit<Placement['spec'], 'template'>),
-      template: {
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { containers: [{ name: 'main', image: 'registry.example.com/app:1', resources: { requests: { cpu, memory } } }] },
-          },
-        },
-      },
-    },
-  };
+  return placementOf(name, namespace, spec, cpu, memory);
 }
 
-/**
- * Replicas are scaled so that demand is the same share of free capacity at every fleet size:
- * about 75% of free CPU for CPU-only work and 80% of the free devices for accelerator work;
- * where accelerators are scarce, 70% of free CPU and 130% of the free devices.
- */
+/** What CPU-only work asks of the free CPU, and accelerator work of the free devices. */
+const DEMAND: Record<Variant, readonly [number, number]> = {
+  balanced: [0.75, 0.8],
+  'region-skewed': [0.75, 0.8],
+  fragmented: [0.75, 0.8],
+  'scarce-accelerator': [0.7, 1.3],
+  // More CPU than the CPU-only clusters have, half the devices: the GPUs' CPU is contended.
+  contended: [0.9, 0.5],
+  'multi-size': [0, 2],
+};
+
+/** Replicas are scaled so that demand is the same share of free capacity at every fleet size. */
 export function generate(spec: ScenarioSpec): Scenario {
   const r = rng(spec.seed);
   const clusters = Array.from({ length: spec.clusters }, (_, i) => makeCluster(r, i, spec.variant));
@@ -233,8 +317,9 @@ export function generate(spec: ScenarioSpec): Scenario {
     if (devices > 0) deviceDemand += devices * p.spec.replicas;
     else cpuDemand += cpuOf(p) * p.spec.replicas;
   }
-  const cpuFactor = ((spec.variant === 'scarce-accelerator' ? 0.7 : 0.75) * freeCpu) / Math.max(1, cpuDemand);
-  const deviceFactor = ((spec.variant === 'scarce-accelerator' ? 1.3 : 0.8) * freeDevices) / Math.max(1, deviceDemand);
+  const [cpuShare, deviceShare] = DEMAND[spec.variant];
+  const cpuFactor = (cpuShare * freeCpu) / Math.max(1, cpuDemand);
+  const deviceFactor = (deviceShare * freeDevices) / Math.max(1, deviceDemand);
   const placements = base.map((p) => {
     const factor = (p.spec.accelerators ?? []).length > 0 ? deviceFactor : cpuFactor;
     return { ...p, spec: { ...p.spec, replicas: Math.max(1, Math.round(p.spec.replicas * factor)) } };
@@ -255,6 +340,10 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   { name: 'large', clusters: 1000, placements: 10000, variant: 'balanced', seed: 5 },
   { name: 'large-scarce', clusters: 1000, placements: 10000, variant: 'scarce-accelerator', seed: 6 },
   { name: 'xlarge-skewed', clusters: 2000, placements: 10000, variant: 'region-skewed', seed: 7 },
+  { name: 'medium-contended', clusters: 100, placements: 1000, variant: 'contended', seed: 10 },
+  { name: 'large-contended', clusters: 1000, placements: 10000, variant: 'contended', seed: 11 },
+  { name: 'medium-multi-size', clusters: 100, placements: 1000, variant: 'multi-size', seed: 12 },
+  { name: 'large-multi-size', clusters: 1000, placements: 10000, variant: 'multi-size', seed: 13 },
   { name: 'medium-fragmented', clusters: 100, placements: 1000, variant: 'fragmented', seed: 8 },
   { name: 'large-fragmented', clusters: 1000, placements: 10000, variant: 'fragmented', seed: 9 },
 ];

@@ -275,3 +275,47 @@ function firstFit(nodes: NodeRoom[], replicas: readonly { need: Map<string, numb
   }
   return bound;
 }
+
+/**
+ * What a schedule is worth at each priority, from the objective's definition: every placed
+ * replica counts its dominant share, the largest fraction it asks of the healthy fleet's free
+ * CPU, memory, extended resources or devices of one class.
+ */
+export function worthByPriority(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult): Map<number, number> {
+  const free = new Map<string, number>();
+  const add = (name: string, n: number) => free.set(name, (free.get(name) ?? 0) + Math.max(0, n));
+  for (const c of snapshot.clusters) {
+    if (!c.healthy) continue;
+    add('cpu', c.allocatable.cpu - c.allocated.cpu);
+    add('memory', c.allocatable.memory - c.allocated.memory);
+    for (const [name, n] of Object.entries(c.allocatable.extended ?? {})) add(name, n - (c.allocated.extended?.[name] ?? 0));
+    for (const d of c.devices) for (const cls of new Set([d.deviceClassName, ...(d.alsoMatches ?? [])])) add(cls, d.total - d.allocated);
+  }
+  const byKey = new Map(placements.map((p) => [placementKey(p), p]));
+  const out = new Map<number, number>();
+  for (const p of placements) out.set(p.spec.priority ?? 0, 0);
+  for (const d of result.decisions) {
+    const p = byKey.get(d.placement);
+    if (p === undefined) continue;
+    let share = 0;
+    for (const [name, need] of perReplica(p)) {
+      const total = free.get(name) ?? 0;
+      if (name !== 'pods' && need > 0 && total > 0) share = Math.max(share, need / total);
+    }
+    const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
+    const prio = p.spec.priority ?? 0;
+    out.set(prio, (out.get(prio) ?? 0) + placed * share);
+  }
+  return out;
+}
+
+/** Positive when `a` is worth more than `b` at the first priority, from the top, where they differ by more than rounding. */
+export function compareByPriority(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): number {
+  const priorities = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => y - x);
+  for (const p of priorities) {
+    const x = a.get(p) ?? 0;
+    const y = b.get(p) ?? 0;
+    if (Math.abs(x - y) > 1e-9 * Math.max(1, x, y)) return x - y;
+  }
+  return 0;
+}

@@ -8,13 +8,17 @@ import { type CycleContext, type Profile, activeWeight, runFilters } from './fra
 import { defaultProfile } from './profile.js';
 import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
 import { type ClusterNodes, fitOnNodes } from './nodes.js';
+import { replicaValue } from './objective.js';
 
 export interface ScheduleOptions {
   /** The decision in force; with it, scheduling is Steady unless mode says Fresh. */
   readonly previous?: readonly Decision[];
   readonly mode?: 'Steady' | 'Fresh';
-  /** greedy: the baseline only, as other multi-cluster schedulers place. */
-  readonly solver?: 'auto' | 'greedy';
+  /**
+   * greedy: the baseline only, as other multi-cluster schedulers place; best-fit: the bin
+   * packer's baseline only.
+   */
+  readonly solver?: 'auto' | 'greedy' | 'best-fit';
   readonly profile?: Profile;
   /** Milliseconds, for stats and the budget: the core keeps no clock of its own. */
   readonly clock?: () => number;
@@ -39,6 +43,8 @@ export interface ScheduleOptions {
 export interface Job {
   readonly p: PreparedPlacement;
   readonly weight: number;
+  /** what one placed replica is worth within its tier: its dominant share of the fleet */
+  readonly value: number;
   readonly eligible: Uint8Array;
   readonly eligibleCount: number;
   /** preference per cluster row shared by look-alike placements (stability left out) */
@@ -223,14 +229,16 @@ function makeJob(
   nodeCap: (row: number) => number,
 ): Job {
   const base = scored.pref;
+  const value = replicaValue(p.demand, fleet);
   if (previous === undefined || bonus === 0) {
-    return { p, weight: p.priority + 1, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous, avoid, nodeCap };
+    return { p, weight: p.priority + 1, value, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous, avoid, nodeCap };
   }
   const pref = (row: number) => (base[row] as number) + (previous.has(row) && eligible.mask[row] === 1 ? bonus : 0);
   let order: Int32Array | undefined;
   return {
     p,
     weight: p.priority + 1,
+    value,
     eligible: eligible.mask,
     eligibleCount: eligible.count,
     basePref: base,

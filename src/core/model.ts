@@ -289,11 +289,14 @@ export interface Decision {
 
 export interface SolveStats {
   readonly solveMs: number;
-  readonly solver: 'optimal' | 'steered' | 'greedy';
+  /** the answer that won: optimal (exact integer programs), steered (by the relaxation), or a floor */
+  readonly solver: 'optimal' | 'steered' | 'greedy' | 'best-fit';
   readonly placements: number;
   readonly clusters: number;
   /** replicas placed, each weighted by its placement's priority + 1 */
   readonly weightedPlaced: number;
+  /** the placed replicas' dominant shares of the fleet's free capacity, summed over every priority */
+  readonly value: number;
   readonly placedReplicas: number;
   readonly unscheduledReplicas: number;
   /** mean preference (0..100) of the clusters that placed replicas landed on */
@@ -302,6 +305,8 @@ export interface SolveStats {
   readonly moves: number;
   readonly lpSolves: number;
   readonly lpMs: number;
+  /** relaxations and integer programs each LP library solved */
+  readonly lpLibraries: { readonly 'javascript-lp-solver': number; readonly highs: number };
 }
 
 export interface ScheduleResult {

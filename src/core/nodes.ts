@@ -90,6 +90,28 @@ export function fitOnNodes(c: ClusterNodes, d: NodeDemand, limit = Number.POSITI
 
 const counted = new WeakMap<ClusterNodes, Map<string, [limit: number, count: number]>>();
 
+/**
+ * How closely one replica of `d` fits the cluster: the fewest replicas that any node with room
+ * for one holds (1 where it fills a gap exactly); Infinity where no node holds one. A bin packer
+ * puts small replicas where this is lowest, so that whole nodes stay free for large ones.
+ */
+export function tightestNode(c: ClusterNodes, d: NodeDemand): number {
+  let known = tightness.get(c);
+  if (known === undefined) tightness.set(c, (known = new Map()));
+  const hit = d.key === undefined ? undefined : known.get(d.key);
+  if (hit !== undefined) return hit;
+  const extra = usesShared(c, d) ? c.shared : undefined;
+  let best = Number.POSITIVE_INFINITY;
+  for (const g of c.groups) {
+    const k = perNode(g, d, extra);
+    if (k >= 1 && k < best) best = k;
+  }
+  if (d.key !== undefined) known.set(d.key, best);
+  return best;
+}
+
+const tightness = new WeakMap<ClusterNodes, Map<string, number>>();
+
 function countOnNodes(c: ClusterNodes, d: NodeDemand, limit: number): number {
   if (usesShared(c, d)) {
     // Each node counted with the whole pool is a bound; packing says what the pool really gives.

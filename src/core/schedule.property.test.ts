@@ -4,9 +4,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { cluster, placement } from '../../test/fixtures.js';
-import { violations } from '../../test/invariants.js';
+import { compareByPriority, violations, worthByPriority } from '../../test/invariants.js';
 import { type Cluster, type Placement, makeSnapshot, placementKey } from './model.js';
-import { schedule } from './schedule.js';
+import { schedule, scheduleCycle } from './schedule.js';
+import { fitCount } from './prepare.js';
+import { fitOnNodes } from './nodes.js';
+import { hasOwnLimits } from './solver/solo.js';
 
 const regions = ['r1', 'r2', 'r3'];
 
@@ -115,15 +118,16 @@ test('deterministic: the same input in any order gives the same output, byte for
   );
 });
 
-test('priority: lower priorities never cost a higher one a replica', () => {
+test('priority: lower priorities never cost a higher one any worth', () => {
   fc.assert(
     fc.property(fleetArb, placementsArb, (clusters, placements) => {
       const snapshot = makeSnapshot(clusters);
       const high = placements.filter((p) => (p.spec.priority ?? 0) === 10);
       fc.pre(high.length > 0 && high.length < placements.length);
-      const placedHigh = (r: ReturnType<typeof schedule>) =>
-        r.decisions.filter((d) => high.some((p) => placementKey(p) === d.placement)).reduce((s, d) => s + d.clusters.reduce((t, c) => t + c.replicas, 0), 0);
-      assert.ok(placedHigh(schedule(snapshot, placements)) >= placedHigh(schedule(snapshot, high)));
+      // worth is measured against the whole fleet either way: the same scale for both answers
+      const worthHigh = (r: ReturnType<typeof schedule>) => worthByPriority(snapshot, placements, r).get(10) ?? 0;
+      const alone = worthHigh(schedule(snapshot, high));
+      assert.ok(worthHigh(schedule(snapshot, placements)) >= alone - 1e-9 * Math.max(1, alone));
       // The greedy baseline serves priorities strictly in order, so there the answer is the same.
       const greedyAll = schedule(snapshot, placements, { solver: 'greedy' }).decisions.filter((d) => high.some((p) => placementKey(p) === d.placement));
       assert.deepEqual(greedyAll, schedule(snapshot, high, { solver: 'greedy' }).decisions);
@@ -171,16 +175,59 @@ test('an unchanged fleet gives an unchanged decision', () => {
   );
 });
 
-test('the solver places at least as many top-priority replicas as the greedy baseline', () => {
+test('never worth less than a greedy floor, tier by tier from the top', () => {
   fc.assert(
     fc.property(fleetArb, placementsArb, (clusters, placements) => {
       const snapshot = makeSnapshot(clusters);
-      const top = Math.max(...placements.map((p) => p.spec.priority ?? 0));
-      const count = (r: ReturnType<typeof schedule>) =>
-        r.decisions
-          .filter((d) => placements.find((p) => placementKey(p) === d.placement)?.spec.priority === top)
-          .reduce((s, d) => s + d.clusters.reduce((t, c) => t + c.replicas, 0), 0);
-      assert.ok(count(schedule(snapshot, placements)) >= count(schedule(snapshot, placements, { solver: 'greedy' })));
+      const solved = worthByPriority(snapshot, placements, schedule(snapshot, placements));
+      for (const solver of ['greedy', 'best-fit'] as const) {
+        const floor = worthByPriority(snapshot, placements, schedule(snapshot, placements, { solver }));
+        assert.ok(compareByPriority(solved, floor) >= 0, `${solver}: ${JSON.stringify([...floor])} over ${JSON.stringify([...solved])}`);
+      }
+    }),
+    runs,
+  );
+});
+
+test('nothing is left idle that a waiting replica could use', () => {
+  fc.assert(
+    fc.property(fleetArb, placementsArb, (clusters, placements) => {
+      const s = scheduleCycle(makeSnapshot(clusters), placements);
+      const { fleet } = s.cycle.ctx;
+      const dims = fleet.dims.length;
+      const decided = new Map(s.result.decisions.map((d) => [d.placement, d]));
+      for (const job of s.cycle.jobs) {
+        // Rules of its own (gang, spread) can rightly hold a placement below what fits.
+        if ((decided.get(job.p.key)?.unscheduledReplicas ?? 0) === 0 || hasOwnLimits(job)) continue;
+        for (const row of job.order) {
+          const fits = fitCount(s.free, row * dims, job.p.demand) >= 1 && fitOnNodes(s.nodes[row]!, job.p.node, 1) >= 1;
+          assert.ok(!fits, `${job.p.key} waits while ${fleet.clusters[row]!.name} holds one of its replicas`);
+        }
+      }
+    }),
+    runs,
+  );
+});
+
+test('placements of one shape at one priority get the same share of what they ask, to a replica', () => {
+  const sameShape = fc.record({
+    cpu: fc.constantFrom('500m', '1', '2'),
+    gpus: fc.constantFrom(0, 1, 2),
+    asks: fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 2, maxLength: 6 }),
+  });
+  fc.assert(
+    fc.property(fleetArb, sameShape, (clusters, o) => {
+      const placements = o.asks.map((replicas, i) =>
+        placement(`p${i}`, { replicas, cpu: o.cpu, memory: '256Mi', ...(o.gpus > 0 ? { accelerators: [{ deviceClassName: 'gpu', count: o.gpus }] } : {}) }),
+      );
+      const r = schedule(makeSnapshot(clusters), placements);
+      const share = r.decisions.map((d) => {
+        const asked = placements.find((p) => placementKey(p) === d.placement)!.spec.replicas;
+        return { got: (asked - d.unscheduledReplicas) / asked, step: 1 / asked };
+      });
+      // Filled a tenth at a time: no placement more than a tenth and a replica ahead of another.
+      const least = Math.min(...share.map((x) => x.got));
+      for (const x of share) assert.ok(x.got <= least + 0.1 + x.step + 1e-9, JSON.stringify(share));
     }),
     runs,
   );

@@ -14,13 +14,15 @@ import {
   type FleetSnapshot,
   type Placement,
   type ScheduleResult,
+  type SolveStats,
   compareNames,
   placementKey,
 } from './model.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { unscheduledMessage } from './explain.js';
 import { type Assignment, keepPrevious, placedOf } from './solver/place.js';
-import { solveTier } from './solver/tier.js';
+import { type Floor, type TierContext, newCounters, solveTier } from './solver/tier.js';
+import { compareTiers, worthOf } from './objective.js';
 import { fitToNodes, repackRows } from './solver/pack.js';
 import type { ClusterNodes } from './nodes.js';
 
@@ -60,17 +62,19 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
       if (k.size > 0) kept.set(job, k);
     }
   }
-  const stats = { lpSolves: 0, lpMs: 0 };
-  let run = runTiers(byTier, kept, free, fleet, stats, opts, clock, deadline);
-  let packed = fitToNodes(run.assign, kept, fleet);
-  if (opts.solver !== 'greedy') {
-    // Each tier takes its best answer, but an answer that only scores better can leave the
-    // tiers below worse off: the greedy schedule as a whole is the floor, compared tier by
-    // tier from the top once both are packed onto nodes, so that no priority gives up
-    // replicas for a lower one.
-    const floor = runTiers(byTier, kept, free, fleet, stats, { ...opts, solver: 'greedy' }, clock, deadline);
-    const packedFloor = fitToNodes(floor.assign, kept, fleet);
-    if (placesMore(packedFloor.assign, packed.assign, byTier)) [run, packed] = [floor, packedFloor];
+  const counters = newCounters();
+  const ctx: TierContext = { fleet, kept, counters, opts, clock, deadline };
+  let run = runTiers(byTier, ctx, free);
+  let packed = fitToNodes(cycle.jobs, run.assign, kept, fleet);
+  if (opts.solver === undefined || opts.solver === 'auto') {
+    // Each tier takes its worthiest answer, but an answer worth more to one tier can leave the
+    // tiers below worse off: each floor's schedule as a whole is compared too, tier by tier from
+    // the top once packed onto nodes, so that no priority gives up worth for a lower one.
+    for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
+      const other = runTiers(byTier, { ...ctx, opts: { ...opts, solver: floor } }, free);
+      const otherPacked = fitToNodes(cycle.jobs, other.assign, kept, fleet);
+      if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
+    }
   }
   const views = reasonViews(byTier, packed.assign, fleet);
   const decisions = cycle.jobs.map((job) => decide(cycle, job, packed.assign.get(job), views.get(job) ?? packed.nodes));
@@ -86,8 +90,9 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
         placements: decisions.length,
         clusters: fleet.clusters.length,
         ...totals,
-        lpSolves: stats.lpSolves,
-        lpMs: round(stats.lpMs),
+        lpSolves: counters.lpSolves,
+        lpMs: round(counters.lpMs),
+        lpLibraries: { ...counters.libraries },
       },
     },
     cycle,
@@ -101,47 +106,30 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
 interface TierRun {
   readonly assign: Map<Job, Assignment>;
   readonly free: Float64Array;
-  readonly solver: 'optimal' | 'steered' | 'greedy';
+  readonly solver: SolveStats['solver'];
 }
 
 /** Every tier in turn, highest priority first, each from what the ones before it left. */
-function runTiers(
-  byTier: readonly Job[][],
-  kept: ReadonlyMap<Job, Assignment>,
-  startFree: Float64Array,
-  fleet: Cycle['ctx']['fleet'],
-  stats: { lpSolves: number; lpMs: number },
-  opts: ScheduleOptions,
-  clock: () => number,
-  deadline: number,
-): TierRun {
+function runTiers(byTier: readonly Job[][], ctx: TierContext, startFree: Float64Array): TierRun {
   let free = startFree;
   const assign = new Map<Job, Assignment>();
-  let steeredWon = false;
+  const solvers = new Set<string>();
   let allExact = byTier.length > 0;
   for (const [t, tier] of byTier.entries()) {
     const below = byTier.slice(t + 1).flat();
-    const { outcome, exact } = solveTier(tier, below, kept, free, fleet, stats, opts, clock, deadline);
+    const { outcome, exact } = solveTier(tier, below, ctx, free);
     if (!exact) allExact = false;
-    if (outcome.solver === 'steered') steeredWon = true;
+    solvers.add(outcome.solver);
     for (const [job, a] of outcome.assign) assign.set(job, a);
     free = outcome.free;
   }
-  const solver = opts.solver === 'greedy' ? 'greedy' : allExact ? 'optimal' : steeredWon ? 'steered' : 'greedy';
+  const floor = ctx.opts.solver === 'greedy' || ctx.opts.solver === 'best-fit' ? ctx.opts.solver : undefined;
+  const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : solvers.has('best-fit') ? 'best-fit' : 'greedy');
   return { assign, free, solver };
 }
 
-/** Whether `a` places more than `b` in the first tier, from the top, where they differ. */
-function placesMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>, byTier: readonly Job[][]): boolean {
-  for (const tier of byTier) {
-    let diff = 0;
-    for (const job of tier) {
-      for (const n of a.get(job)?.values() ?? []) diff += n;
-      for (const n of b.get(job)?.values() ?? []) diff -= n;
-    }
-    if (diff !== 0) return diff > 0;
-  }
-  return false;
+function worthMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>, byTier: readonly Job[][]): boolean {
+  return compareTiers(byTier.map((t) => worthOf(t, a)), byTier.map((t) => worthOf(t, b))) > 0;
 }
 
 /**
@@ -193,6 +181,7 @@ export function invalidDecision(placements: readonly Placement[], key: string, w
 
 function summarise(jobs: readonly Job[], assign: ReadonlyMap<Job, Assignment>, decisions: readonly Decision[]) {
   let weightedPlaced = 0;
+  let value = 0;
   let placedReplicas = 0;
   let moves = 0;
   let score = 0;
@@ -204,12 +193,13 @@ function summarise(jobs: readonly Job[], assign: ReadonlyMap<Job, Assignment>, d
       score += n * job.pref(row);
     }
     weightedPlaced += placed * job.weight;
+    value += placed * job.value;
     placedReplicas += placed;
     if (job.previous !== undefined) moves += movedReplicas(job, a ?? new Map());
   }
   const unscheduledReplicas = decisions.reduce((s, d) => s + d.unscheduledReplicas, 0);
   const meanScore = placedReplicas === 0 ? 0 : Math.round((score / placedReplicas) * 100) / 100;
-  return { weightedPlaced, placedReplicas, unscheduledReplicas, meanScore, moves };
+  return { weightedPlaced, value, placedReplicas, unscheduledReplicas, meanScore, moves };
 }
 
 function round(ms: number): number {

@@ -1,38 +1,66 @@
-// An upper bound on the priority-weighted replicas any schedule can place: the LP relaxation
-// over every placement at once, without integrality or priority order, with each group of
-// look-alike clusters pooled. Gang and spread rules enter only as a cap on each placement:
-// what it could place with the whole fleet to itself. Benchmarks measure answers against it.
+// An upper bound on what any schedule can be worth, tier by tier: the LP relaxation of the
+// tier's placements merged by demand and eligibility, without integrality, each group of
+// look-alike clusters pooled and each placement held to what the nodes hold of it alone. Gang
+// and spread rules enter only as a cap on each placement: what it could place with the whole
+// fleet to itself. The tiers below the top see the capacity a given answer's higher tiers left,
+// so each tier's bound is what that tier could be worth under that answer's higher tiers.
+// Benchmarks measure answers against it.
 
-import type { FleetSnapshot, Placement } from '../model.js';
+import type { Decision, FleetSnapshot, Placement } from '../model.js';
 import { type ScheduleOptions, prepareCycle } from '../cycle.js';
-import { solveLinear } from './lp.js';
-import { hasOwnLimits, soloCap } from './solo.js';
-import { type SteeringClass, buildSteeringModel, groupClusters, readQuotas, steeringVariables } from './steer.js';
+import { tiers } from '../schedule.js';
+import { take } from './place.js';
+import { solveSteering, steeringClasses, steeringVariables } from './steer.js';
+import type { LpLibrary } from './lp.js';
 
-export interface Bound {
-  readonly weightedPlaced: number;
+export interface TierBound {
+  readonly priority: number;
+  /** the relaxation's worth: placed replicas times their dominant shares */
+  readonly value: number;
   readonly variables: number;
+  readonly library: LpLibrary;
+  /** whether look-alike clusters were pooled: a looser bound, for models too large to solve per cluster */
+  readonly pooled: boolean;
 }
 
-export function relaxationBound(snapshot: FleetSnapshot, placements: readonly Placement[], opts: ScheduleOptions = {}): Bound | undefined {
+/** Per-cluster relaxations up to this size (HiGHS solves them in well under a minute). */
+const EXACT_BOUND_VARIABLES = 400_000;
+
+export function relaxationBound(
+  snapshot: FleetSnapshot,
+  placements: readonly Placement[],
+  given: readonly Decision[] = [],
+  opts: ScheduleOptions & { readonly boundMaxVariables?: number } = {},
+): TierBound[] {
   const cycle = prepareCycle(snapshot, placements, { ...opts, mode: 'Fresh' });
   const { fleet } = cycle.ctx;
-  const classes: SteeringClass[] = [];
-  const byKey = new Map<string, { replicas: number; demand: Float64Array; eligible: Uint8Array; pref: Float64Array; placeValue: number; prefValue: number; weight: number }>();
-  for (const job of cycle.jobs) {
-    const key = `${job.p.eligibilityKey}|${job.weight}`;
-    let c = byKey.get(key);
-    if (c === undefined) {
-      c = { replicas: 0, demand: job.p.demand, eligible: job.eligible, pref: job.basePref, placeValue: job.weight, prefValue: 0, weight: job.weight };
-      byKey.set(key, c);
-      classes.push(c);
+  const dims = fleet.dims.length;
+  const rowOf = new Map(fleet.clusters.map((c, i) => [c.name, i]));
+  const answer = new Map(given.map((d) => [d.placement, d]));
+  const free = Float64Array.from(fleet.free);
+  const out: TierBound[] = [];
+  for (const tier of tiers(cycle.jobs)) {
+    const classes = steeringClasses(tier, (j) => j.p.replicas, free, fleet, (j) => j.p.eligibilityKey);
+    let least = Number.POSITIVE_INFINITY;
+    for (const c of classes) if (c.value > 0) least = Math.min(least, c.value);
+    // scaled for the simplex's tolerances; the worth is read from the classes' own values
+    for (const c of classes) c.placeValue = Number.isFinite(least) ? c.value / least : 1;
+    // Exact on merged placements where it fits, clusters pooled by look-alikes where it does not.
+    const exact = solveSteering(classes, free, fleet, { maxVariables: opts.boundMaxVariables ?? EXACT_BOUND_VARIABLES, pooled: false });
+    const steering = exact ?? solveSteering(classes, free, fleet, { maxVariables: Number.POSITIVE_INFINITY });
+    out.push({
+      priority: tier[0]!.p.priority,
+      pooled: exact === undefined,
+      value: steering?.quotas.value ?? 0,
+      variables: steering === undefined ? 0 : steeringVariables(steering.grouping),
+      library: steering?.library ?? 'javascript-lp-solver',
+    });
+    for (const job of tier) {
+      for (const c of answer.get(job.p.key)?.clusters ?? []) {
+        const row = rowOf.get(c.name);
+        if (row !== undefined) take(free, row * dims, job.p.demand, c.replicas);
+      }
     }
-    c.replicas += hasOwnLimits(job) ? soloCap(job, fleet.free, fleet) : job.p.replicas;
   }
-  const grouping = groupClusters(classes, fleet.clusters.length);
-  const model = buildSteeringModel(classes, grouping, fleet.free, fleet.dims.length);
-  const solution = solveLinear(model);
-  if (!solution.feasible) return undefined;
-  const q = readQuotas(classes, grouping, solution.values, fleet.free, fleet.dims.length);
-  return { weightedPlaced: q.bound, variables: steeringVariables(grouping) };
+  return out;
 }

@@ -3,22 +3,16 @@
 // all-or-nothing; min/max clusters through binary "uses cluster" variables; maxSkew through
 // a per-placement floor that every domain stays within maxSkew of.
 
-import type { FleetIndex } from '../prepare.js';
 import { domainOf, fitCount } from '../prepare.js';
 import type { Job } from '../cycle.js';
 import { type LinearModel, solveLinear } from './lp.js';
+import type { TierContext } from './tier.js';
 
 type Assignment = Map<number, number>;
 
-export function solveExactTier(
-  tier: readonly Job[],
-  free: Float64Array,
-  fleet: FleetIndex,
-  maxPairs: number,
-  stats: { lpSolves: number; lpMs: number },
-  clock: () => number,
-  deadline = Number.POSITIVE_INFINITY,
-): { assign: Map<Job, Assignment>; free: Float64Array } | undefined {
+export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: TierContext): { assign: Map<Job, Assignment>; free: Float64Array } | undefined {
+  const { fleet, clock, deadline, counters } = ctx;
+  const maxPairs = ctx.opts.exactMaxPairs ?? 48;
   const dims = fleet.dims.length;
   const pairs: { j: number; row: number; cap: number }[] = [];
   for (let j = 0; j < tier.length; j++) {
@@ -35,9 +29,11 @@ export function solveExactTier(
   }
   if (pairs.length === 0) return undefined;
 
-  const totalReplicas = tier.reduce((s, job) => s + job.p.replicas * job.weight, 0);
-  // Large enough that one more placed replica outweighs any preference.
-  const place = 100 * totalReplicas + 1;
+  const totalReplicas = tier.reduce((s, job) => s + job.p.replicas, 0);
+  // Worth in units of the least worthy replica, each unit large enough to outweigh any preference.
+  let least = Number.POSITIVE_INFINITY;
+  for (const job of tier) if (job.value > 0) least = Math.min(least, job.value);
+  const place = (job: Job) => (Number.isFinite(least) ? job.value / least : 1) * (100 * totalReplicas + 1);
   const unit = new Float64Array(dims);
   for (const job of tier) for (let d = 0; d < dims; d++) unit[d] = Math.max(unit[d] as number, job.p.demand[d] as number);
   const objective = new Map<string, number>();
@@ -58,7 +54,7 @@ export function solveExactTier(
     const job = tier[j] as Job;
     const x = `x${j}_${row}`;
     integers.add(x);
-    objective.set(x, place * job.weight + job.pref(row));
+    objective.set(x, place(job) + job.pref(row));
     const cx = column(x);
     cx.set(`u${j}_${row}`, 1);
     rows.set(`u${j}_${row}`, { max: cap });
@@ -126,8 +122,9 @@ export function solveExactTier(
   const t0 = clock();
   // Small as the model is, branch and bound gets a cap of its own, inside the budget.
   const solution = solveLinear(model, { timeoutMs: Math.max(1, Math.min(500, deadline - t0)) });
-  stats.lpSolves++;
-  stats.lpMs += clock() - t0;
+  counters.lpSolves++;
+  counters.lpMs += clock() - t0;
+  counters.libraries[solution.library]++;
   if (!solution.feasible) return undefined;
 
   const left = Float64Array.from(free);

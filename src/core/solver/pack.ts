@@ -112,10 +112,11 @@ export interface Packed {
 
 /**
  * Makes an assignment pack onto nodes: trims what does not fit (a gang or minClusters placement
- * that loses any replica is taken back whole), then places the trimmed placements again, highest
- * priority first, where nodes hold them now.
+ * that loses any replica is taken back whole), then places every placement still short of its
+ * replicas again where nodes hold them now: highest priority first, larger replicas before
+ * smaller, so that the room the trimmed ones held and the holes between replicas get used.
  */
-export function fitToNodes(assignIn: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): Packed {
+export function fitToNodes(jobs: readonly Job[], assignIn: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): Packed {
   const assign = new Map<Job, Assignment>([...assignIn].map(([j, a]) => [j, new Map(a)]));
   const retry = new Set<Job>();
   let items = itemsOf(assign, kept, fleet);
@@ -142,10 +143,10 @@ export function fitToNodes(assignIn: ReadonlyMap<Job, Assignment>, kept: Readonl
   const free = Float64Array.from(fleet.free);
   for (const [job, a] of assign) for (const [row, n] of a) if (fleet.clusters[row]?.hold !== true) take(free, row * dims, job.p.demand, n);
   const nodes = packed.nodes;
-  const order = [...retry].sort((a, b) => b.p.priority - a.p.priority || compareNames(a.p.key, b.p.key));
+  const order = jobs.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
+  order.sort((a, b) => b.p.priority - a.p.priority || b.value - a.value || compareNames(a.p.key, b.p.key));
   for (const job of order) {
     const had = assign.get(job);
-    if (placedOf(had) >= job.p.replicas) continue;
     const r = placeJob(job, had, free, fleet, { limit: (row, cap) => Math.min(cap, fitOnNodes(nodes[row] as ClusterNodes, job.p.node, cap)) });
     if (!r.ok) continue;
     for (const [row, n] of r.assign) {

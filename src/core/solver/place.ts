@@ -6,6 +6,7 @@ import { domainOf, fitCount } from '../prepare.js';
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import { type Candidate, allocate } from './allocate.js';
+import { type ClusterNodes, tightestNode } from '../nodes.js';
 
 /** cluster row → replicas */
 export type Assignment = Map<number, number>;
@@ -64,7 +65,15 @@ export function take(free: Float64Array, base: number, demand: Float64Array, n: 
 
 export interface PlaceOpts {
   /** per cluster row, how many more replicas this placement may put there */
-  readonly limit?: (row: number, cap: number) => number;
+  readonly limit?: ((row: number, cap: number) => number) | undefined;
+  /** replicas to reach, kept ones included; the placement's own count without it */
+  readonly target?: number;
+  /** preference: the best-scored clusters first; best-fit: those with the least room for it first */
+  readonly order?: 'preference' | 'best-fit';
+  /** packed onto the first clusters whatever the placement's strategy, as a bin packer does */
+  readonly pack?: boolean;
+  /** the nodes best-fit reads, when they are followed as replicas are placed */
+  readonly nodes?: readonly ClusterNodes[] | undefined;
 }
 
 export function candidatesFor(job: Job, kept: Assignment | undefined, free: Float64Array, fleet: FleetIndex, opts: PlaceOpts): Candidate[] {
@@ -82,6 +91,12 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     const c = fleet.clusters[row]!;
     out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain: domainOf(c, key) ?? '', kept: have });
   }
+  if (opts.order === 'best-fit') {
+    // the tightest node first, then the least room; clusters with no room keep their place at the end
+    const nodes = opts.nodes ?? fleet.nodes;
+    const tight = new Map(out.map((c) => [c.row, c.cap > 0 ? tightestNode(nodes[c.row] as ClusterNodes, job.p.node) : 0]));
+    out.sort((a, b) => (a.cap === 0 ? 1 : 0) - (b.cap === 0 ? 1 : 0) || (tight.get(a.row) as number) - (tight.get(b.row) as number) || a.cap - b.cap);
+  }
   return out;
 }
 
@@ -94,7 +109,12 @@ export function placeJob(
   opts: PlaceOpts = {},
 ): { ok: true; assign: Assignment } | { ok: false; code: string } {
   const cands = candidatesFor(job, kept, free, fleet, opts);
-  const r = allocate(cands, { replicas: job.p.replicas, strategy: job.p.strategy, spread: job.p.spread, gang: job.p.gang });
+  const r = allocate(cands, {
+    replicas: opts.target ?? job.p.replicas,
+    strategy: opts.pack === true ? 'Pack' : job.p.strategy,
+    spread: job.p.spread,
+    gang: job.p.gang,
+  });
   if (!r.ok) return { ok: false, code: r.code };
   const dims = fleet.dims.length;
   const assign: Assignment = new Map(kept ?? []);

@@ -1,107 +1,169 @@
-// One priority tier: the greedy answer, the answer steered by the LP relaxation, and for
-// small tiers the exact integer program, each from the same starting capacity.
+// One priority tier: the greedy floors, the answer steered by the LP relaxation, and for small
+// tiers the exact integer program, each from the same starting capacity; the worthiest wins.
 
-import { compareNames } from '../model.js';
 import type { Job, ScheduleOptions } from '../cycle.js';
-import type { FleetIndex } from '../prepare.js';
+import { type FleetIndex, PODS } from '../prepare.js';
+import { type Worth, compareWorth, worthOf } from '../objective.js';
+import { compareNames } from '../model.js';
 import { solveExactTier } from './exact.js';
-import { solveLinear } from './lp.js';
-import { type Assignment, placeJob, placedOf, release } from './place.js';
-import { hasOwnLimits, soloCap } from './solo.js';
-import { type SteeringClass, buildSteeringModel, groupClusters, readQuotas, steeringVariables } from './steer.js';
+import { type FillOpts, type FollowedNodes, type TierState, fill } from './fill.js';
+import { type ClusterNodes, packInto } from '../nodes.js';
+import type { LpLibrary } from './lp.js';
+import { type Assignment, placedOf } from './place.js';
+import { hasOwnLimits } from './solo.js';
+import { type Steering, type SteeringClass, solveSteering, steeringClasses } from './steer.js';
+
+/** What the solver did, for the stats. */
+export interface SolveCounters {
+  lpSolves: number;
+  lpMs: number;
+  /** relaxations each library solved */
+  libraries: Record<LpLibrary, number>;
+}
+
+export function newCounters(): SolveCounters {
+  return { lpSolves: 0, lpMs: 0, libraries: { 'javascript-lp-solver': 0, highs: 0 } };
+}
+
+/** What every tier of one solve shares. */
+export interface TierContext {
+  readonly fleet: FleetIndex;
+  /** what each placement keeps of the previous decision, reserved before any tier is placed */
+  readonly kept: ReadonlyMap<Job, Assignment>;
+  readonly counters: SolveCounters;
+  readonly opts: ScheduleOptions;
+  readonly clock: () => number;
+  /** past it, every tier takes its best floor */
+  readonly deadline: number;
+}
+
+export type Floor = 'greedy' | 'best-fit';
 
 export interface TierOutcome {
   readonly assign: Map<Job, Assignment>;
   readonly free: Float64Array;
-  readonly placed: number;
-  readonly score: number;
-  readonly solver: 'optimal' | 'steered' | 'greedy';
+  readonly worth: Worth;
+  readonly solver: 'optimal' | 'steered' | Floor;
 }
 
-function placeTier(
-  tier: readonly Job[],
-  below: readonly Job[],
-  kept: ReadonlyMap<Job, Assignment>,
-  startFree: Float64Array,
-  fleet: FleetIndex,
-  mode: 'greedy' | 'steered',
-  stats: { lpSolves: number; lpMs: number },
-  opts: ScheduleOptions,
-  clock: () => number,
-  deadline: number,
-): TierOutcome {
-  const dims = fleet.dims.length;
-  const free = Float64Array.from(startFree);
+/** The tier's placements with what they keep, on a copy of the capacity. */
+function startState(tier: readonly Job[], ctx: TierContext, startFree: Float64Array): TierState {
   const assign = new Map<Job, Assignment>();
   for (const job of tier) {
-    const a = kept.get(job);
+    const a = ctx.kept.get(job);
     if (a !== undefined) assign.set(job, new Map(a));
   }
-
-  const commit = (job: Job, r: ReturnType<typeof placeJob>) => {
-    if (r.ok) {
-      assign.set(job, r.assign);
-    } else {
-      // All or nothing: a gang (or minClusters) that cannot be met gives back what it kept.
-      const had = assign.get(job);
-      if (had !== undefined) release(free, dims, job, had);
-      assign.delete(job);
-    }
-  };
-
-  if (mode === 'greedy') {
-    for (const job of tier) {
-      if (placedOf(assign.get(job)) < job.p.replicas) commit(job, placeJob(job, assign.get(job), free, fleet));
-    }
-    return outcomeOf(tier, assign, free, 'greedy');
-  }
-
-  const open = tier.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
-  const order = [...open].sort(constrainedFirst);
-  const steering = steer(open, below, (j) => j.p.replicas - placedOf(assign.get(j) ?? kept.get(j)), free, fleet, stats, opts, clock, deadline);
-  if (steering !== undefined) {
-    const { grouping, quotas, classOf } = steering;
-    const left = new Map(quotas.quota);
-    for (const job of order) {
-      const k = classOf.get(job) as number;
-      const tentative = new Map<number, number>();
-      const limit = (row: number, cap: number) => {
-        const g = grouping.groupOf[row] as number;
-        if (!quotas.contended.has(g)) return cap;
-        const q = tentative.has(g) ? (tentative.get(g) as number) : (left.get(`${k}:${g}`) ?? 0);
-        const n = Math.min(cap, q);
-        tentative.set(g, q - n);
-        return n;
-      };
-      // A skew counts every eligible domain: quotas must not hide one.
-      const r = placeJob(job, assign.get(job), free, fleet, Number.isFinite(job.p.spread.maxSkew) ? {} : { limit });
-      // A gang (or minClusters) that does not fit its quotas keeps what it had and waits for
-      // the second pass: the relaxation judged that capacity better used by others.
-      if (!r.ok) continue;
-      for (const [row, n] of r.assign) {
-        const g = grouping.groupOf[row] as number;
-        const before = assign.get(job)?.get(row) ?? 0;
-        if (n > before) left.set(`${k}:${g}`, (left.get(`${k}:${g}`) ?? 0) - (n - before));
-      }
-      commit(job, r);
-    }
-  }
-  // What the quotas did not cover goes wherever it fits.
-  for (const job of order) {
-    if (placedOf(assign.get(job)) >= job.p.replicas) continue;
-    commit(job, placeJob(job, assign.get(job), free, fleet));
-  }
-  return outcomeOf(tier, assign, free, 'steered');
+  return { assign, free: Float64Array.from(startFree) };
 }
 
-/** Scarce resources first: device users, then placements with rules of their own (gang, spread), then the fewest eligible clusters. */
-function constrainedFirst(a: Job, b: Job): number {
-  const dev = (j: Job) => (j.p.demand.length > 3 ? j.p.demand.subarray(3).reduce((s, x) => s + x, 0) : 0);
+function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver']): TierOutcome {
+  return { assign: s.assign, free: s.free, worth: worthOf(tier, s.assign), solver };
+}
+
+/**
+ * A floor: placements in name order, each taking all it can. greedy: on its best-scored
+ * clusters first, as other multi-cluster schedulers place; best-fit: on the clusters it fits
+ * most tightly first, as a bin packer does.
+ */
+export function placeFloor(tier: readonly Job[], ctx: TierContext, startFree: Float64Array, floor: Floor): TierOutcome {
+  const s = startState(tier, ctx, startFree);
+  fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onFailure: 'release' });
+  return outcome(tier, s, floor);
+}
+
+/**
+ * Every placement raised together, steered by the relaxation's quotas unless `below` is
+ * undefined. The relaxation sees clusters only as groups and nodes only one class at a time:
+ * its quotas can cost fairness that the fill alone keeps, so both answers are weighed.
+ */
+function placeFairly(tier: readonly Job[], below: readonly Job[] | undefined, ctx: TierContext, startFree: Float64Array): TierOutcome {
+  const s = startState(tier, ctx, startFree);
+  const order = tier.filter((j) => placedOf(s.assign.get(j)) < j.p.replicas).sort(scarceFirst);
+  const bands = bandsOf(order, ctx.fleet);
+  const nodes = followedNodes(tier, s, ctx.fleet);
+  const remaining = (j: Job) => j.p.replicas - placedOf(s.assign.get(j));
+  const steering = below === undefined ? undefined : steer(order, below, remaining, s.free, ctx);
+  const quotas = steering === undefined ? undefined : quotaLimits(steering);
+  for (const band of bands) {
+    const how = { fair: true, order: band.order, ...band.nodes(nodes) } as const;
+    // A gang (or minClusters) that does not fit its quotas holds what it had and waits for the
+    // second pass: the relaxation judged that capacity better used by others.
+    if (quotas !== undefined) fill(band, s, ctx.fleet, { ...how, ...quotas, onFailure: 'hold' });
+    // What the quotas did not cover goes wherever it fits.
+    fill(band, s, ctx.fleet, { ...how, onFailure: 'release' });
+  }
+  return outcome(tier, s, 'steered');
+}
+
+/**
+ * Placements that ask for devices are filled before those that do not: in a cluster the
+ * relaxation sees only as part of its group, CPU-only replicas could otherwise take the CPU
+ * that the devices there need, leaving them idle. Device replicas go where they fit most
+ * tightly first, so that small ones fill the gaps and the larger ones find whole nodes.
+ */
+interface Band extends Array<Job> {
+  readonly order: 'preference' | 'best-fit';
+  /** the nodes the band follows as it places, if any */
+  nodes(n: FollowedNodes): { nodes?: FollowedNodes };
+}
+
+function bandsOf(order: readonly Job[], fleet: FleetIndex): Band[] {
+  const devices: Band = Object.assign([] as Job[], { order: 'best-fit' as const, nodes: (n: FollowedNodes) => ({ nodes: n }) });
+  const rest: Band = Object.assign([] as Job[], { order: 'preference' as const, nodes: () => ({}) });
+  for (const job of order) (usesDevices(job, fleet) ? devices : rest).push(job);
+  return [devices, rest].filter((b) => b.length > 0);
+}
+
+/**
+ * The snapshot's nodes with what the tier keeps packed on them: device replicas, large next to
+ * their nodes, are placed on these as well as on the sums (the tiers above are left to the
+ * packing that follows every solve).
+ */
+function followedNodes(tier: readonly Job[], s: TierState, fleet: FleetIndex): FollowedNodes {
+  const nodes = [...fleet.nodes];
+  for (const job of tier) {
+    for (const [row, n] of s.assign.get(job) ?? []) nodes[row] = packInto(nodes[row] as ClusterNodes, job.p.node, n).nodes;
+  }
+  return { nodes };
+}
+
+function usesDevices(job: Job, fleet: FleetIndex): boolean {
+  for (let d = PODS + 1; d < fleet.dims.length; d++) if ((job.p.demand[d] as number) > 0) return true;
+  return false;
+}
+
+/** Each class's quota in each contended group, drawn down as replicas are placed. */
+function quotaLimits({ steered, classOf }: { steered: Steering; classOf: Map<Job, number> }): Pick<FillOpts, 'limitFor' | 'placed'> {
+  const { groupOf } = steered.grouping;
+  const { quota, contended } = steered.quotas;
+  const left = new Map(quota);
+  const limitFor: FillOpts['limitFor'] = (job) => {
+    // A skew counts every eligible domain: quotas must not hide one.
+    if (Number.isFinite(job.p.spread.maxSkew)) return undefined;
+    const k = classOf.get(job) as number;
+    const tentative = new Map<number, number>();
+    return (row, cap) => {
+      const g = groupOf[row] as number;
+      if (!contended.has(g)) return cap;
+      const q = tentative.get(g) ?? left.get(`${k}:${g}`) ?? 0;
+      const n = Math.min(cap, q);
+      tentative.set(g, q - n);
+      return n;
+    };
+  };
+  const placed = (job: Job, row: number, n: number) => {
+    const key = `${classOf.get(job) as number}:${groupOf[row] as number}`;
+    left.set(key, (left.get(key) ?? 0) - n);
+  };
+  return { limitFor, placed };
+}
+
+/** Scarce resources first: rules of their own (all or nothing), the worthiest replicas, the fewest eligible clusters. */
+function scarceFirst(a: Job, b: Job): number {
   return (
-    dev(b) - dev(a) ||
     Number(hasOwnLimits(b)) - Number(hasOwnLimits(a)) ||
+    b.value - a.value ||
     a.eligibleCount - b.eligibleCount ||
-    b.p.replicas * (b.p.demand[0] as number) - a.p.replicas * (a.p.demand[0] as number) ||
     compareNames(a.p.key, b.p.key)
   );
 }
@@ -120,96 +182,63 @@ function maskKey(mask: Uint8Array): string {
   return key;
 }
 
-// The relaxation's objective: a replica of this tier outweighs any number of lower-tier
-// replicas it could realistically trade for; lower tiers' capacity outweighs this tier's
-// preferences; preferences break the remaining ties.
-const PLACE = 1e6;
-const PREFER = 5;
-const BELOW = 1000;
+// The relaxation's objective, lexicographic in effect: the tier's least worthy replica is worth
+// TIER; the fairness term adds at most a thousandth of a replica's worth; a point of preference
+// PREFER per replica; and every replica of the tiers below together at most BELOW each, so that
+// this tier leaves them the capacity only they can use without giving up any of its own.
+const TIER = 1000;
+const PREFER = 1e-3;
+const BELOW = 0.5;
 
-/**
- * Quotas for the tier from the relaxation. The placements of lower tiers take part with a
- * smaller value, so that this tier leaves them the capacity only they can use.
- */
+/** Quotas for the tier from the relaxation; the placements of lower tiers take part at a lower worth. */
 function steer(
   jobs: readonly Job[],
   below: readonly Job[],
   remaining: (job: Job) => number,
   free: Float64Array,
-  fleet: FleetIndex,
-  stats: { lpSolves: number; lpMs: number },
-  opts: ScheduleOptions,
-  clock: () => number,
-  deadline: number,
-) {
-  if (jobs.length < 2) return undefined;
-  const dims = fleet.dims.length;
-  const classIndex = new Map<string, number>();
-  const classes: { replicas: number; demand: Float64Array; eligible: Uint8Array; pref: Float64Array; placeValue: number; prefValue: number; weight: number }[] = [];
-  const classOf = new Map<Job, number>();
-  const maxBelow = Math.max(1, ...below.map((j) => j.weight));
-  const add = (job: Job, replicas: number, lower: boolean) => {
-    // Lower tiers only need to be roughly right: one class per set of eligible clusters, with
-    // the mean demand of its replicas, keeps the relaxation small.
-    const key = lower ? `below|${job.weight}|${maskKey(job.eligible)}` : job.p.eligibilityKey;
-    let k = classIndex.get(key);
-    if (k === undefined) {
-      k = classes.length;
-      classIndex.set(key, k);
-      classes.push({
-        replicas: 0,
-        demand: lower ? new Float64Array(dims) : job.p.demand,
-        eligible: job.eligible,
-        pref: job.basePref,
-        placeValue: lower ? (BELOW * job.weight) / maxBelow : PLACE,
-        prefValue: lower ? 0 : PREFER,
-        weight: job.weight,
-      });
-    }
-    const c = classes[k]!;
-    // A placement's own rules may hold it below what capacity allows: tell the relaxation.
-    const n = hasOwnLimits(job) ? Math.min(replicas, soloCap(job, free, fleet)) : replicas;
-    if (lower && n > 0) {
-      for (let d = 0; d < dims; d++) c.demand[d] = ((c.demand[d] as number) * c.replicas + (job.p.demand[d] as number) * n) / (c.replicas + n);
-    }
-    c.replicas += n;
-    return k;
-  };
-  for (const job of jobs) classOf.set(job, add(job, remaining(job), false));
-  for (const job of below) add(job, remaining(job), true);
-  const steeringClasses: SteeringClass[] = classes;
-  const grouping = groupClusters(steeringClasses, fleet.clusters.length);
-  if (steeringVariables(grouping) > (opts.steerMaxVariables ?? 3000)) return undefined;
-  const model = buildSteeringModel(steeringClasses, grouping, free, dims);
-  const t0 = clock();
-  const solution = solveLinear(model, Number.isFinite(deadline) ? { timeoutMs: Math.max(1, deadline - t0) } : {});
-  stats.lpSolves++;
-  stats.lpMs += clock() - t0;
-  if (!solution.feasible) return undefined;
-  const quotas = readQuotas(steeringClasses, grouping, solution.values, free, dims);
-  return { grouping, quotas, classOf };
-}
-
-export function outcomeOf(
-  tier: readonly Job[],
-  assign: Map<Job, Assignment>,
-  free: Float64Array,
-  solver: TierOutcome['solver'],
-): TierOutcome {
-  let placed = 0;
-  let score = 0;
-  for (const job of tier) {
-    for (const [row, n] of assign.get(job) ?? []) {
-      placed += n * job.weight;
-      score += n * job.pref(row);
-    }
+  ctx: TierContext,
+): { steered: Steering; classOf: Map<Job, number> } | undefined {
+  if (jobs.length < 2 && below.length === 0) return undefined;
+  const { fleet, opts, clock, deadline, counters } = ctx;
+  const own = steeringClasses(jobs, remaining, free, fleet, (j) => j.p.eligibilityKey);
+  let least = Number.POSITIVE_INFINITY;
+  for (const c of own) if (c.value > 0) least = Math.min(least, c.value);
+  for (const c of own) {
+    c.placeValue = Number.isFinite(least) ? (TIER * c.value) / least : TIER;
+    c.prefValue = PREFER;
+    c.fair = true;
   }
-  return { assign, free, placed, score, solver };
+  // Lower tiers only need to be roughly right: one class per priority and set of eligible
+  // clusters, with the mean demand of its replicas, keeps the relaxation small.
+  const lower = steeringClasses(below, (j) => j.p.replicas - placedOf(ctx.kept.get(j)), free, fleet, (j) => `${j.weight}|${maskKey(j.eligible)}`, true);
+  const top = (f: (c: SteeringClass) => number) => Math.max(1e-300, ...lower.map(f));
+  const mostValue = top((c) => c.value);
+  const mostWeight = top((c) => c.jobs[0]!.weight);
+  for (const c of lower) c.placeValue = (BELOW * (c.value / mostValue) * c.jobs[0]!.weight) / mostWeight;
+  const classes = [...own, ...lower];
+  const t0 = clock();
+  const limits = (maxVariables: number, pooled: boolean) => ({
+    maxVariables,
+    pooled,
+    ...(Number.isFinite(deadline) ? { timeoutMs: Math.max(1, deadline - clock()) } : {}),
+  });
+  // Cluster by cluster where the model stays small; look-alike clusters pooled where it would not.
+  const steered =
+    solveSteering(classes, free, fleet, limits(opts.steerMaxVariables ?? 20_000, false)) ??
+    solveSteering(classes, free, fleet, limits(opts.steerMaxVariables ?? 200_000, true));
+  counters.lpMs += clock() - t0;
+  if (steered === undefined) return undefined;
+  counters.lpSolves++;
+  counters.libraries[steered.library]++;
+  const classOf = new Map<Job, number>();
+  own.forEach((c, k) => {
+    for (const job of c.jobs) classOf.set(job, k);
+  });
+  return { steered, classOf };
 }
 
-function better(a: TierOutcome, b: TierOutcome): boolean {
-  if (a.placed !== b.placed) return a.placed > b.placed;
-  return a.score > b.score + 1e-9;
+function everyReplicaPlaced(tier: readonly Job[], o: TierOutcome): boolean {
+  return tier.every((j) => placedOf(o.assign.get(j)) >= j.p.replicas);
 }
 
 export interface TierResult {
@@ -219,38 +248,37 @@ export interface TierResult {
 }
 
 /**
- * Places what the tier's placements still need on top of what they keep, the best of the
- * greedy, steered and (small tiers) exact answers.
+ * Places what the tier's placements still need on top of what they keep: the worthiest of the
+ * floors, the steered answer and (small tiers) the exact one.
  */
-export function solveTier(
-  tier: readonly Job[],
-  below: readonly Job[],
-  kept: ReadonlyMap<Job, Assignment>,
-  free: Float64Array,
-  fleet: FleetIndex,
-  stats: { lpSolves: number; lpMs: number },
-  opts: ScheduleOptions,
-  clock: () => number,
-  deadline = Number.POSITIVE_INFINITY,
-): TierResult {
-  const greedy = placeTier(tier, below, kept, free, fleet, 'greedy', stats, opts, clock, deadline);
-  // The greedy answer is the floor: past the deadline it is the answer.
-  if (opts.solver === 'greedy' || clock() >= deadline) return { outcome: greedy, exact: false };
-  const steered = placeTier(tier, below, kept, free, fleet, 'steered', stats, opts, clock, deadline);
-  let best = better(steered, greedy) ? steered : greedy;
+export function solveTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, free: Float64Array): TierResult {
+  const { opts, clock, deadline } = ctx;
+  if (opts.solver === 'greedy' || opts.solver === 'best-fit') return { outcome: placeFloor(tier, ctx, free, opts.solver), exact: false };
+  const greedy = placeFloor(tier, ctx, free, 'greedy');
+  const bestFit = placeFloor(tier, ctx, free, 'best-fit');
+  // With tiers below still to place, their worth comes before this tier's preferences.
+  const scored = below.length === 0;
+  let best = compareWorth(bestFit.worth, greedy.worth, scored) > 0 ? bestFit : greedy;
+  // Past the deadline the floor is the answer; and with every replica placed and no tier below
+  // to leave room for, there is nothing left to gain.
+  if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
+  const fair = placeFairly(tier, undefined, ctx, free);
+  if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
+  const steered = placeFairly(tier, below, ctx, free);
+  // At equal worth the steered answer stands: it also left room for the tiers below.
+  if (compareWorth(steered.worth, best.worth, scored) >= 0) best = steered;
   if (below.length > 0 && clock() < deadline) {
-    // Steering for the tiers below must never cost this tier a replica: the answer steered
-    // for this tier alone stands whenever it places more here.
-    const selfish = placeTier(tier, [], kept, free, fleet, 'steered', stats, opts, clock, deadline);
-    if (selfish.placed > best.placed) best = selfish;
+    // Steering for the tiers below must never cost this tier: the answer steered for this tier
+    // alone stands whenever it is worth more here.
+    const selfish = placeFairly(tier, [], ctx, free);
+    if (compareWorth(selfish.worth, best.worth, false) > 0) best = selfish;
   }
-  const tierKeeps = tier.some((job) => kept.has(job));
-  const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, free, fleet, opts.exactMaxPairs ?? 48, stats, clock, deadline);
+  const tierKeeps = tier.some((job) => ctx.kept.has(job));
+  const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, free, ctx);
   if (exact === undefined) return { outcome: best, exact: false };
-  const exactOutcome = outcomeOf(tier, exact.assign, exact.free, 'optimal');
-  // The exact answer replaces a heuristic one only when it places strictly more: the
-  // heuristics keep the Spread/Pack shape that the objective does not see.
-  if (exactOutcome.placed > best.placed + 1e-9) best = exactOutcome;
-  else best = { ...best, solver: 'optimal' };
+  const exactOutcome: TierOutcome = { ...exact, worth: worthOf(tier, exact.assign), solver: 'optimal' };
+  // The exact answer replaces a heuristic one only when it is worth strictly more: the
+  // heuristics keep the fairness and the Spread/Pack shape that its objective does not see.
+  best = exactOutcome.worth.value > best.worth.value * (1 + 1e-9) + 1e-15 ? exactOutcome : { ...best, solver: 'optimal' };
   return { outcome: best, exact: true };
 }
