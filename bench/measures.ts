@@ -5,10 +5,12 @@
 
 import type { Decision, FleetSnapshot, Placement } from '../src/core/model.js';
 import { prepareCycle } from '../src/core/cycle.js';
+import { fitCount } from '../src/core/prepare.js';
+import { fitOnNodes } from '../src/core/nodes.js';
+import type { ScheduledCycle } from '../src/core/schedule.js';
+import { hasOwnLimits } from '../src/core/solver/solo.js';
 
 export interface Measures {
-  /** priority → worth placed (sum of dominant shares) */
-  readonly valueByPriority: Record<string, number>;
   /** priority → replicas placed */
   readonly placedByPriority: Record<string, number>;
   /** device class or extended resource → devices used of the free ones, and replicas asking it that wait */
@@ -22,7 +24,6 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
   const { fleet } = cycle.ctx;
   const dims = fleet.dims.length;
   const byKey = new Map(decisions.map((d) => [d.placement, d]));
-  const valueByPriority: Record<string, number> = {};
   const placedByPriority: Record<string, number> = {};
   const deviceDims: number[] = [];
   for (let d = 3; d < dims; d++) deviceDims.push(d);
@@ -39,7 +40,6 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
     const d = byKey.get(job.p.key);
     const placed = d === undefined ? 0 : d.clusters.reduce((s, c) => s + c.replicas, 0);
     const prio = String(job.p.priority);
-    valueByPriority[prio] = (valueByPriority[prio] ?? 0) + placed * job.value;
     placedByPriority[prio] = (placedByPriority[prio] ?? 0) + placed;
     let size = 0;
     for (const dim of deviceDims) {
@@ -63,5 +63,27 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
   for (const [size, asked] of [...sizeAsked].sort((a, b) => a[0] - b[0])) {
     sizes[String(size)] = { placed: totalPlaced > 0 ? (sizePlaced.get(size) ?? 0) / totalPlaced : 0, asked: asked / totalAsked };
   }
-  return { valueByPriority, placedByPriority, devices, sizes };
+  return { placedByPriority, devices, sizes };
+}
+
+/**
+ * Replicas that wait although an eligible cluster holds one of them, summed and on its nodes,
+ * after the schedule: capacity left idle. Placements whose own rules (gang, spread) can hold
+ * them back are left out.
+ */
+export function idleWhileWaiting(s: ScheduledCycle): number {
+  const { fleet } = s.cycle.ctx;
+  const dims = fleet.dims.length;
+  const unscheduled = new Map(s.result.decisions.map((d) => [d.placement, d.unscheduledReplicas]));
+  let waiting = 0;
+  for (const job of s.cycle.jobs) {
+    if ((unscheduled.get(job.p.key) ?? 0) === 0 || hasOwnLimits(job)) continue;
+    for (const row of job.order) {
+      if (fitCount(s.free, row * dims, job.p.demand) >= 1 && fitOnNodes(s.nodes[row]!, job.p.node, 1) >= 1) {
+        waiting += unscheduled.get(job.p.key) ?? 0;
+        break;
+      }
+    }
+  }
+  return waiting;
 }

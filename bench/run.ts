@@ -23,14 +23,42 @@ function measure(name: string, mode: string, runs: number): Record<string, unkno
   return JSON.parse(out) as Record<string, unknown>;
 }
 
-/** Solver against greedy in priority order: the first priority, from the top, where they differ. */
-function firstDifference(a: Record<string, number>, b: Record<string, number>): string {
-  const priorities = [...new Set([...Object.keys(a), ...Object.keys(b)])].map(Number).sort((x, y) => y - x);
-  for (const p of priorities) {
-    const d = (a[p] ?? 0) - (b[p] ?? 0);
-    if (d !== 0) return `${d > 0 ? '+' : ''}${d} @p${p}`;
+type Worth = Record<string, number>;
+
+/** Priorities, highest first. */
+function prioritiesOf(...ws: Worth[]): string[] {
+  return [...new Set(ws.flatMap((w) => Object.keys(w)))].sort((a, b) => Number(b) - Number(a));
+}
+
+/** The solver against a floor: by how much it is worth more at the first priority, from the top, where they differ. */
+function againstFloor(solver: Worth, floor: Worth): string {
+  for (const p of prioritiesOf(solver, floor)) {
+    const a = solver[p] ?? 0;
+    const b = floor[p] ?? 0;
+    if (Math.abs(a - b) > 1e-9 * Math.max(1, a, b)) return `${a > b ? '+' : ''}${b > 0 ? (((a - b) / b) * 100).toFixed(1) + '%' : 'new'} @p${p}`;
   }
   return 'same';
+}
+
+/** The solver's worth against the bound, per priority. */
+function againstBound(solver: Worth, bound: { priority: number; value: number; pooled: boolean }[]): string {
+  return bound.map((t) => `p${t.priority} ${t.value > 0 ? (((solver[t.priority] ?? 0) / t.value) * 100).toFixed(1) : '-'}%${t.pooled ? '*' : ''}`).join(' ');
+}
+
+/** The device class used least, as a share of its free devices, with the replicas that wait for any. */
+function deviceUse(devices: Record<string, { free: number; used: number; waiting: number }>): string {
+  const list = Object.entries(devices).filter(([, d]) => d.free > 0);
+  if (list.length === 0) return '-';
+  const [name, least] = list.sort((a, b) => a[1].used / a[1].free - b[1].used / b[1].free)[0]!;
+  return `${((100 * least.used) / least.free).toFixed(0)}% ${name.split('.')[0]} ${least.waiting}w`;
+}
+
+/** The replica size furthest from its share of the demand, in points (equal priorities only). */
+function sizeSpread(sizes: Record<string, { placed: number; asked: number }>): string {
+  const list = Object.entries(sizes);
+  if (list.length < 2) return '-';
+  const [size, worst] = list.sort((a, b) => Math.abs(b[1].placed - b[1].asked) - Math.abs(a[1].placed - a[1].asked))[0]!;
+  return `${((worst.placed - worst.asked) * 100).toFixed(1)} pt (${size})`;
 }
 
 const rows: Record<string, unknown>[] = [];
@@ -38,9 +66,10 @@ for (const s of scenarios) {
   const runs = Number(values.runs ?? (s.clusters >= 1000 ? 3 : 7));
   process.stderr.write(`${s.name} (${s.clusters} clusters × ${s.placements} placements, ${s.variant}) ...\n`);
   const greedy = measure(s.name, 'greedy', runs);
+  const bestFit = measure(s.name, 'best-fit', runs);
   const solver = measure(s.name, 'solver', runs);
   const bound = measure(s.name, 'bound', 1);
-  const b = bound.weightedPlaced as number;
+  const worth = solver.valueByPriority as Worth;
   rows.push({
     name: s.name,
     clusters: s.clusters,
@@ -48,10 +77,11 @@ for (const s of scenarios) {
     variant: s.variant,
     solver,
     greedy,
+    bestFit,
     bound,
-    placedVsGreedy: (solver.weightedPlaced as number) / (greedy.weightedPlaced as number),
-    byPriority: firstDifference(solver.placedByPriority as Record<string, number>, greedy.placedByPriority as Record<string, number>),
-    placedVsBound: b > 0 ? (solver.weightedPlaced as number) / b : null,
+    vsGreedy: againstFloor(worth, greedy.valueByPriority as Worth),
+    vsBestFit: againstFloor(worth, bestFit.valueByPriority as Worth),
+    vsBound: againstBound(worth, bound.tiers as { priority: number; value: number; pooled: boolean }[]),
   });
 }
 const incremental = scenarios.some((s) => s.name === 'large') ? measure('large', 'incremental', 21) : undefined;
@@ -79,26 +109,39 @@ const f = (v: unknown, d = 1) => (typeof v === 'number' ? v.toFixed(d) : String(
 const lines = [
   `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
   '',
-  [pad('SCENARIO', 18), pad('SIZE', 12), pad('SOLVER MS', 10), pad('GREEDY MS', 10), pad('PLACED (W)', 11), pad('GREEDY (W)', 11), pad('LP BOUND', 11), pad('VS GREEDY', 10), pad('BY PRIORITY', 13), pad('VS BOUND', 9), pad('SCORE', 12), pad('RSS MIB', 8), pad('BINDS', 8), 'SAME OUTPUT'].join(' '),
+  [
+    pad('SCENARIO', 18),
+    pad('SIZE', 11),
+    pad('SOLVER MS', 10),
+    pad('RSS MIB', 8),
+    pad('VS BOUND', 20),
+    pad('VS GREEDY', 14),
+    pad('VS BEST-FIT', 14),
+    pad('PLACED', 14),
+    pad('DEVICES', 16),
+    pad('IDLE', 5),
+    pad('SIZES', 13),
+    pad('BINDS', 7),
+    'SAME',
+  ].join(' '),
   ...rows.map((r) => {
-    const sv = r.solver as Record<string, number | boolean>;
-    const gr = r.greedy as Record<string, number | boolean>;
-    const bd = r.bound as Record<string, number>;
+    const sv = r.solver as Record<string, unknown>;
+    const gr = r.greedy as Record<string, unknown>;
+    const total = (x: Record<string, unknown>) => Object.values(x.placedByPriority as Record<string, number>).reduce((a, b) => a + b, 0);
     return [
       pad(r.name, 18),
-      pad(`${r.clusters}x${r.placements}`, 12),
-      pad(f(sv.medianMs), 10),
-      pad(f(gr.medianMs), 10),
-      pad(sv.weightedPlaced, 11),
-      pad(gr.weightedPlaced, 11),
-      pad(f(bd.weightedPlaced, 0), 11),
-      pad(f(((r.placedVsGreedy as number) - 1) * 100, 2) + '%', 10),
-      pad(r.byPriority, 13),
-      pad(f((r.placedVsBound as number) * 100, 2) + '%', 9),
-      pad(`${f(sv.meanScore)}/${f(gr.meanScore)}`, 12),
+      pad(`${r.clusters}x${r.placements}`, 11),
+      pad(f(sv.medianMs, 0), 10),
       pad(sv.maxRssMiB, 8),
-      pad(bindsOf(sv.binding), 8),
-      String(sv.deterministic && gr.deterministic),
+      pad(r.vsBound, 20),
+      pad(r.vsGreedy, 14),
+      pad(r.vsBestFit, 14),
+      pad(`${total(sv)}/${total(gr)}`, 14),
+      pad(deviceUse(sv.devices as Record<string, { free: number; used: number; waiting: number }>), 16),
+      pad(sv.idleWhileWaiting, 5),
+      pad(sizeSpread(sv.sizes as Record<string, { placed: number; asked: number }>), 13),
+      pad(bindsOf(sv.binding), 7),
+      String(sv.deterministic && gr.deterministic && (r.bestFit as Record<string, unknown>).deterministic),
     ].join(' ');
   }),
 ];
@@ -115,10 +158,17 @@ lines.push(
   `member Pods mirrored on the hub: whole ${pods.bytesPerPod.whole} B each (${pods.podsPerMiB.whole} per MiB of heap), ` +
     `capacity view ${pods.bytesPerPod.capacityView} B (${pods.podsPerMiB.capacityView} per MiB)`,
 );
-lines.push('', 'PLACED (W): replicas placed weighted by priority + 1 (solver median run); VS BOUND: against the LP relaxation;');
-lines.push('BY PRIORITY: solver minus greedy replicas at the highest priority where they differ (priorities are served in order);');
-lines.push('SCORE: mean preference of the clusters replicas landed on, solver/greedy; times are medians;');
-lines.push('BINDS: of the replicas the solver decided, the share an independent node-level packing binds.');
+lines.push(
+  '',
+  "Worth: the placed replicas' dominant shares of the fleet (the objective), per priority.",
+  'VS BOUND: worth against the LP relaxation of the same objective, per priority, each tier under the',
+  "  solver's answer for the tiers above (* pooled look-alike clusters: a looser bound, model too large);",
+  'VS GREEDY / VS BEST-FIT: worth against each floor at the first priority, from the top, where they differ;',
+  'PLACED: replicas, solver/greedy; DEVICES: the device class used least, share of its free devices, replicas waiting for it;',
+  'IDLE: replicas that wait while an eligible cluster holds one (placements without rules of their own);',
+  'SIZES: at equal priority, the replica size (devices) furthest from its share of the asked devices;',
+  'BINDS: of the replicas decided, the share an independent node-level packing binds; times are medians.',
+);
 process.stdout.write(lines.join('\n') + '\n');
 
 const results = join(here, '..', '..', 'bench', 'results');

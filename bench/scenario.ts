@@ -8,8 +8,8 @@ import { placeOne, startFleet } from '../src/core/incremental.js';
 import { schedule, scheduleCycle } from '../src/core/schedule.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
-import { boundReplicas } from '../test/invariants.js';
-import { measure } from './measures.js';
+import { boundReplicas, worthByPriority } from '../test/invariants.js';
+import { idleWhileWaiting, measure } from './measures.js';
 
 const [name, mode = 'solver', runsArg = '5'] = process.argv.slice(2);
 const spec = SCENARIOS.find((s) => s.name === name);
@@ -45,8 +45,11 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
   }
   const s = last!.stats;
   const maxRssMiB = rssMiB();
+  const cycle = scheduleCycle(scenario.snapshot, scenario.placements, { solver });
   out = {
     ...measure(scenario.snapshot, scenario.placements, last!.decisions),
+    valueByPriority: Object.fromEntries(worthByPriority(scenario.snapshot, scenario.placements, last!)),
+    idleWhileWaiting: idleWhileWaiting(cycle),
     medianMs: median(times),
     times,
     weightedPlaced: s.weightedPlaced,
@@ -61,7 +64,7 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
     deterministic: hashes.size === 1,
     maxRssMiB,
     // replicas decided, and how many an independent node-level packing binds (after timing)
-    binding: boundReplicas(scenario.snapshot, scenario.placements, last!, scheduleCycle(scenario.snapshot, scenario.placements, { solver }).packOrder),
+    binding: boundReplicas(scenario.snapshot, scenario.placements, last!, cycle.packOrder),
   };
 } else if (mode === 'bound') {
   // Each tier below the top is bounded under the solver's answer for the tiers above it.
