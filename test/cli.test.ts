@@ -73,9 +73,14 @@ test('plan --previous keeps an unchanged decision', () => {
   assert.deepEqual((JSON.parse(again.stdout) as PlanJson).decisions, (JSON.parse(first.stdout) as PlanJson).decisions);
 });
 
-test('plan --solver greedy runs the baseline', () => {
-  const out = JSON.parse(orrery('plan', '--fleet', fleet, '--placements', placements, '--solver', 'greedy', '-o', 'json').stdout) as PlanJson;
-  assert.equal(out.stats.solver, 'greedy');
+test('plan --solver greedy or best-fit runs that floor alone', () => {
+  for (const solver of ['greedy', 'best-fit']) {
+    const out = JSON.parse(orrery('plan', '--fleet', fleet, '--placements', placements, '--solver', solver, '-o', 'json').stdout) as PlanJson;
+    assert.equal(out.stats.solver, solver);
+  }
+  const wrong = orrery('plan', '--fleet', fleet, '--solver', 'fastest');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--solver must be auto, greedy or best-fit, not "fastest"/);
 });
 
 test('capacity prints clusters, regions and device classes', () => {

@@ -34,10 +34,11 @@ ORRERY_LOG=off (no request log).`,
   },
   plan: {
     summary: "Decide where every Placement's replicas go on a fleet snapshot file",
-    usage: 'orrery plan --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy] [--budget-ms N] [-o table|json|yaml]',
+    usage: 'orrery plan --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy|best-fit] [--budget-ms N] [-o table|json|yaml]',
     notes: `Without --placements, the placements listed in the fleet file. --previous takes the JSON
 output of an earlier plan: replicas stay where they were unless something changed.
---budget-ms bounds the solve: past it, the greedy answer stands.`,
+--solver greedy or best-fit gives one floor alone, the baselines the solver is measured against.
+--budget-ms bounds the solve: past it, the better floor stands.`,
   },
   capacity: {
     summary: 'Free and allocatable cpu, memory, pods and devices per cluster, region and device class',
@@ -108,7 +109,7 @@ async function plan(args: string[]): Promise<number> {
   if (values.fleet === undefined) throw new UsageError('plan needs --fleet FILE');
   const output = outputOf(values.output);
   const solver = values.solver ?? 'auto';
-  if (solver !== 'auto' && solver !== 'greedy') throw new UsageError(`--solver must be auto or greedy, not "${solver}"`);
+  if (solver !== 'auto' && solver !== 'greedy' && solver !== 'best-fit') throw new UsageError(`--solver must be auto, greedy or best-fit, not "${solver}"`);
   const budget = values['budget-ms'] === undefined ? undefined : Number(values['budget-ms']);
   if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) throw new UsageError(`--budget-ms must be a positive whole number, not "${values['budget-ms']}"`);
   const inputs = await loadInputs(values.fleet, values.placements);
@@ -164,7 +165,7 @@ function planTable(result: ScheduleResult): string {
   const notes = result.decisions.filter((d) => d.unscheduledReplicas > 0);
   if (notes.length > 0) out += '\n' + notes.map((d) => `${d.placement}: ${d.message}`).join('\n') + '\n';
   const s = result.stats;
-  out += `\n${s.placedReplicas} replicas placed, ${s.unscheduledReplicas} unscheduled; ${s.placements} placements on ${s.clusters} clusters in ${s.solveMs.toFixed(1)} ms (${s.solver})\n`;
+  out += `\n${s.placedReplicas} replicas placed, ${s.unscheduledReplicas} unscheduled; ${s.placements} placements on ${s.clusters} clusters in ${s.solveMs.toFixed(1)} ms (${s.solver}); worth ${s.value.toFixed(4)} of the fleet\n`;
   return out;
 }
 

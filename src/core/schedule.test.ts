@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cluster, fleet, placement } from '../../test/fixtures.js';
+import { cluster, fleet, nodeCluster, placement } from '../../test/fixtures.js';
 import { violations } from '../../test/invariants.js';
 import type { Decision } from './model.js';
 import { schedule } from './schedule.js';
@@ -150,4 +150,37 @@ test('past its time budget the solve keeps the better of its floors', () => {
   assert.deepEqual(late.decisions, schedule(f, ps, { solver: late.stats.solver }).decisions);
   const inTime = schedule(f, ps, { budgetMs: 60_000, clock: () => 0 });
   assert.equal(inTime.stats.placedReplicas, 40);
+});
+
+test('a contended fleet: accelerators are not stranded for more, smaller CPU replicas', () => {
+  // Free: 24 cpu and 2 GPUs. A GPU replica is worth its GPU, half the fleet's (1/2); a web
+  // replica its 4 cpu (1/6). On the GPU cluster two llm replicas (1) beat four web ones (2/3):
+  // the best answer is worth 4/3 and places 4 replicas, where counting replicas places 6 web.
+  const f = fleet(cluster('gpu', { cpu: 16, memoryGi: 64, devices: { 'gpu.nvidia.com': 2 } }), cluster('cpu', { cpu: 8, memoryGi: 64 }));
+  const ps = [
+    placement('a-web', { replicas: 6, cpu: '4', memory: '1Gi' }),
+    placement('b-llm', { replicas: 2, cpu: '8', memory: '1Gi', accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }] }),
+  ];
+  const r = schedule(f, ps);
+  assert.deepEqual(replicasOn(find(r, 'default/b-llm')), { gpu: 2 });
+  assert.deepEqual(replicasOn(find(r, 'default/a-web')), { cpu: 2 });
+  assert.ok(Math.abs(r.stats.value - 4 / 3) < 1e-9, String(r.stats.value));
+  // the greedy floor, placements in name order, gives every CPU to web
+  const greedy = schedule(f, ps, { solver: 'greedy' });
+  assert.equal(greedy.stats.placedReplicas, 6);
+  assert.deepEqual(replicasOn(find(greedy, 'default/b-llm')), {});
+});
+
+test('at equal worth, replicas of every size get the same share of what they ask', () => {
+  // 16 GPUs on two 8-GPU nodes, 32 asked: all of them are used whichever replicas get them; the
+  // fairest answer gives each placement half: one 8-GPU replica and eight 1-GPU ones.
+  const f = fleet(nodeCluster('gpu', [{ count: 2, cpu: 64, memoryGi: 256, devices: { gpu: 8 } }]));
+  const ps = [
+    placement('big', { replicas: 2, cpu: '8', memory: '8Gi', accelerators: [{ deviceClassName: 'gpu', count: 8 }] }),
+    placement('small', { replicas: 16, cpu: '1', memory: '1Gi', accelerators: [{ deviceClassName: 'gpu', count: 1 }] }),
+  ];
+  const r = schedule(f, ps);
+  assert.deepEqual(replicasOn(find(r, 'default/big')), { gpu: 1 });
+  assert.deepEqual(replicasOn(find(r, 'default/small')), { gpu: 8 });
+  assert.deepEqual(violations(f, ps, r), []);
 });
