@@ -345,7 +345,10 @@ export function fitCount(free: Float64Array, row: number, demand: Float64Array):
     const need = demand[d] as number;
     if (need > 0) {
       const k = Math.floor((free[row + d] as number) / need);
-      if (k < n) n = k;
+      if (k < n) {
+        if (k <= 0) return k;
+        n = k;
+      }
     }
   }
   return n;

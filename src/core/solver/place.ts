@@ -82,20 +82,29 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   const key = job.p.spread.topologyKey;
   // A skew counts every eligible domain, full ones too: their clusters stay in the list.
   const everyDomain = Number.isFinite(job.p.spread.maxSkew);
-  for (const row of job.order) {
+  const { demand } = job.p;
+  const order = job.order;
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i] as number;
     const have = kept?.get(row) ?? 0;
     // The cluster's summed room for what others take; its nodes for what one replica can use.
-    let cap = job.avoid?.has(row) ? 0 : Math.min(fitCount(free, row * dims, job.p.demand), job.nodeCap(row) - have);
+    let cap = job.avoid?.has(row) ? 0 : fitCount(free, row * dims, demand);
+    if (cap > 0) cap = Math.min(cap, job.nodeCap(row) - have);
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
     if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;
-    out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain: domainOf(c, key) ?? '', kept: have });
+    // Domains matter to a skew alone.
+    out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain: everyDomain ? (domainOf(c, key) ?? '') : '', kept: have });
   }
   if (opts.order === 'best-fit') {
     // the tightest node first, then the least room; clusters with no room keep their place at the end
     const nodes = opts.nodes ?? fleet.nodes;
-    const tight = new Map(out.map((c) => [c.row, c.cap > 0 ? tightestNode(nodes[c.row] as ClusterNodes, job.p.node) : 0]));
-    out.sort((a, b) => (a.cap === 0 ? 1 : 0) - (b.cap === 0 ? 1 : 0) || (tight.get(a.row) as number) - (tight.get(b.row) as number) || a.cap - b.cap);
+    // a one-node cluster's room for the replica is how tightly it fits there
+    const tightness = (c: Candidate) =>
+      c.cap === 0 ? Number.POSITIVE_INFINITY : job.p.countedBySums && fleet.wholeNode[c.row] === 1 ? c.cap : tightestNode(nodes[c.row] as ClusterNodes, job.p.node);
+    const keyed = out.map((c) => ({ c, tight: tightness(c) }));
+    keyed.sort((a, b) => a.tight - b.tight || a.c.cap - b.c.cap);
+    return keyed.map((k) => k.c);
   }
   return out;
 }

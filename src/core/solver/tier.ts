@@ -264,15 +264,10 @@ export function solveTier(tier: readonly Job[], below: readonly Job[], ctx: Tier
   if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
   const fair = placeFairly(tier, undefined, ctx, free);
   if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
+  // Steering for the tiers below must never cost this tier: it stands only at equal or more worth
+  // here, and at equal worth it stands, as it also left room for the tiers below.
   const steered = placeFairly(tier, below, ctx, free);
-  // At equal worth the steered answer stands: it also left room for the tiers below.
   if (compareWorth(steered.worth, best.worth, scored) >= 0) best = steered;
-  if (below.length > 0 && clock() < deadline) {
-    // Steering for the tiers below must never cost this tier: the answer steered for this tier
-    // alone stands whenever it is worth more here.
-    const selfish = placeFairly(tier, [], ctx, free);
-    if (compareWorth(selfish.worth, best.worth, false) > 0) best = selfish;
-  }
   const tierKeeps = tier.some((job) => ctx.kept.has(job));
   const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, free, ctx);
   if (exact === undefined) return { outcome: best, exact: false };
