@@ -11,6 +11,7 @@ import { type ClusterNodes, packInto } from '../nodes.js';
 import type { LpLibrary } from './lp.js';
 import { type Assignment, placedOf } from './place.js';
 import { hasOwnLimits } from './solo.js';
+import { repair } from './repair.js';
 import { type Steering, type SteeringClass, solveSteering, steeringClasses } from './steer.js';
 
 /** What the solver did, for the stats. */
@@ -92,6 +93,7 @@ function placeFairly(tier: readonly Job[], below: readonly Job[] | undefined, ct
     // What the quotas did not cover goes wherever it fits.
     fill(band, s, ctx.fleet, { ...how, onFailure: 'release' });
   }
+  repair(tier, s, ctx.fleet, ctx.kept);
   return outcome(tier, s, 'steered');
 }
 
