@@ -1,9 +1,12 @@
 // Free and allocatable capacity of a fleet, per cluster, per region and per device class.
 
 import type { Cluster, DeviceInventory, FleetSnapshot, Placement, Resources } from './model.js';
-import { API_VERSION, compareNames, makeSnapshot, offers } from './model.js';
-import { type FleetIndex, indexFleet, preparePlacement } from './prepare.js';
-import { type ClusterNodes, fitOnNodes, nodeTotals } from './nodes.js';
+import { API_VERSION, compareNames, makeSnapshot, takesReplicas } from './model.js';
+import { type FleetIndex, indexFleet, preparePlacement, replicasThatFit } from './prepare.js';
+import { type Profile, runFilters } from './framework.js';
+import { defaultProfile } from './profile.js';
+import { fitFilter } from './filters/fit.js';
+import { type ClusterNodes, nodeTotals } from './nodes.js';
 import { formatBytes, formatMilli } from './quantity.js';
 
 export interface Amounts {
@@ -54,7 +57,7 @@ export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
     for (const d of c.devices) row.devices[d.deviceClassName] = { total: d.total, free: Math.max(0, d.total - d.allocated) };
     const region = c.location.region ?? '(none)';
     clusters.push({ ...row, region, healthy: c.healthy });
-    if (!c.healthy || c.reachable === false) continue;
+    if (!takesReplicas(c)) continue;
     let r = regions.get(region);
     if (r === undefined) {
       r = emptyRow(region);
@@ -175,21 +178,23 @@ function shapePlacement(shape: Shape): Placement {
 
 /**
  * How many replicas of a shape fit in each cluster of `now` (the fleet as placements leave it),
- * each wholly on one node, among the healthy, reachable clusters `keep` accepts that have the
- * devices it asks for.
+ * each wholly on one node, among the clusters `keep` accepts that the profile's filters let take
+ * it (healthy, readable, untainted, with the devices it asks for); those it does not fit now are
+ * listed with 0.
  */
-export function fitReport(now: FleetSnapshot, shape: Shape, keep: (c: Cluster) => boolean): FitReport {
+export function fitReport(now: FleetSnapshot, shape: Shape, keep: (c: Cluster) => boolean, profile: Profile = defaultProfile): FitReport {
   const fleet = indexFleet(now);
   const prepared = preparePlacement(shapePlacement(shape), fleet);
   const clusters = [];
   let total = 0;
   if (prepared.ok) {
     const p = prepared.value;
+    const ctx = { fleet, previous: new Map() };
     for (const [row, c] of now.clusters.entries()) {
-      if (!c.healthy || c.reachable === false || !keep(c)) continue;
-      if (shape.devices && !offers(c, shape.devices.deviceClassName)) continue;
-      if (shape.extended && !offers(c, shape.extended.resourceName)) continue;
-      const fit = p.unknownDevices.length > 0 ? 0 : fitOnNodes(fleet.nodes[row] as ClusterNodes, p.node);
+      if (!keep(c)) continue;
+      const r = runFilters(profile, ctx, p, c, row);
+      if (!r.ok && r.reason.plugin !== fitFilter.name) continue;
+      const fit = r.ok ? replicasThatFit(fleet, row, p) : 0;
       clusters.push({ name: c.name, region: c.location.region ?? '', replicas: fit });
       total += fit;
     }

@@ -4,7 +4,7 @@
 
 import type { Decision, FleetSnapshot, Placement } from './model.js';
 import { compareNames, placementKey } from './model.js';
-import { type CycleContext, type Profile, activeWeight, runFilters } from './framework.js';
+import { type CycleContext, type Profile, runFilters, scoreKey, scorePart } from './framework.js';
 import { defaultProfile } from './profile.js';
 import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
 import { type ClusterNodes, fitOnNodes } from './nodes.js';
@@ -124,8 +124,6 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
   // Shared work must not depend on this cycle's previous decision.
   const sharedCtx: CycleContext = { fleet, previous: NO_PREVIOUS };
   const nClusters = fleet.clusters.length;
-  const shared = profile.scores.filter((s) => s.plugin.name !== 'Stability');
-  const stability = profile.scores.find((s) => s.plugin.name === 'Stability');
 
   const jobs: Job[] = [];
   const invalid = new Map<string, string>();
@@ -158,38 +156,38 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       cache.eligible.set(p.eligibilityKey, eligible);
     }
     const mask = eligible.mask;
-    // Plugins that do not apply to a placement (no region preference, no accelerators) do not
-    // water down the ones that do.
-    const totalWeight = activeWeight(profile, p);
-    const bonus = stability === undefined ? 0 : (stability.weight * 100) / totalWeight;
-    let scored = cache.scored.get(p.scoreKey);
+    // Look-alike placements share the scores that read the snapshot alone, and the order of
+    // their eligible clusters by them.
+    const sharedKey = `${p.eligibilityKey} ${scoreKey(profile, p)}`;
+    let scored = cache.scored.get(sharedKey);
     if (scored === undefined) {
       const pref = new Float64Array(nClusters);
       const rows: number[] = [];
       for (let row = 0; row < nClusters; row++) {
         if (mask[row] !== 1) continue;
-        let sum = 0;
-        for (const { plugin, weight } of shared) {
-          if (plugin.appliesTo?.(p) !== false) sum += weight * clamp(plugin.score(sharedCtx, p, fleet.clusters[row]!, row));
-        }
-        pref[row] = sum / totalWeight;
+        pref[row] = scorePart(profile, 'shared', sharedCtx, p, fleet.clusters[row]!, row);
         rows.push(row);
       }
       scored = { pref, order: orderRows(rows, pref, fleet) };
-      cache.scored.set(p.scoreKey, scored);
+      cache.scored.set(sharedKey, scored);
     }
     let prevRows: Map<number, number> | undefined;
+    // The scores that read the decision in force, on the clusters it runs on there.
+    let own: Map<number, number> | undefined;
     for (const [name, n] of previous.get(key) ?? []) {
       const row = cache.rowOf.get(name);
       if (row === undefined || n <= 0) continue;
       (prevRows ??= new Map()).set(row, n);
+      if (mask[row] !== 1) continue;
+      const v = scorePart(profile, 'previous', ctx, p, fleet.clusters[row]!, row);
+      if (v !== 0) (own ??= new Map()).set(row, v);
     }
     let avoid: Set<number> | undefined;
     for (const name of opts.avoid?.get(key) ?? []) {
       const row = cache.rowOf.get(name);
       if (row !== undefined) (avoid ??= new Set()).add(row);
     }
-    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, avoid, bonus, fleet, nodeCaps(cache, p)));
+    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, avoid, own, fleet, nodeCaps(cache, p)));
   }
   return { ctx, profile, jobs, invalid };
 }
@@ -224,16 +222,16 @@ function makeJob(
   scored: Scored,
   previous: Map<number, number> | undefined,
   avoid: ReadonlySet<number> | undefined,
-  bonus: number,
+  own: ReadonlyMap<number, number> | undefined,
   fleet: FleetIndex,
   nodeCap: (row: number) => number,
 ): Job {
   const base = scored.pref;
   const value = replicaValue(p.demand, fleet);
-  if (previous === undefined || bonus === 0) {
+  if (own === undefined) {
     return { p, weight: p.priority + 1, value, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous, avoid, nodeCap };
   }
-  const pref = (row: number) => (base[row] as number) + (previous.has(row) && eligible.mask[row] === 1 ? bonus : 0);
+  const pref = (row: number) => (base[row] as number) + (own.get(row) ?? 0);
   let order: Int32Array | undefined;
   return {
     p,
@@ -246,18 +244,18 @@ function makeJob(
     previous,
     avoid,
     nodeCap,
-    // The clusters it ran on move up by the stability bonus: merge them into the shared order
-    // instead of sorting every cluster again.
+    // The clusters it ran on move up by the scores that read the decision in force: merge them
+    // into the shared order instead of sorting every cluster again.
     get order() {
       if (order === undefined) {
         const names = fleet.clusters;
         const cmp = (a: number, b: number) => pref(b) - pref(a) || compareNames(names[a]!.name, names[b]!.name);
-        const boosted = [...previous.keys()].filter((r) => eligible.mask[r] === 1).sort(cmp);
+        const boosted = [...own.keys()].sort(cmp);
         const out = new Int32Array(scored.order.length);
         let i = 0;
         let k = 0;
         for (const row of scored.order) {
-          if (previous.has(row)) continue;
+          if (own.has(row)) continue;
           while (k < boosted.length && cmp(boosted[k] as number, row) < 0) out[i++] = boosted[k++] as number;
           out[i++] = row;
         }
@@ -273,9 +271,5 @@ function orderRows(rows: number[], pref: Float64Array, fleet: FleetIndex): Int32
   const names = fleet.clusters;
   rows.sort((a, b) => (pref[b] as number) - (pref[a] as number) || compareNames(names[a]!.name, names[b]!.name));
   return Int32Array.from(rows);
-}
-
-function clamp(s: number): number {
-  return Number.isFinite(s) ? Math.min(100, Math.max(0, s)) : 0;
 }
 

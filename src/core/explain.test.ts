@@ -39,3 +39,31 @@ test('a cluster with only another device class is refused by DeviceClass, not Fi
   const gpus = e.clusters.find((c) => c.name === 'gpus');
   assert.deepEqual([gpus?.reason?.plugin, gpus?.reason?.resource, gpus?.reason?.requested, gpus?.reason?.free], ['Fit', 'gpu.nvidia.com', 1, 0]);
 });
+
+test('explain reports exactly the scores the solver used: the total is the weighted mean of its own plugin scores', () => {
+  const f = fleet(
+    cluster('eu', { region: 'europe-west4', cpu: 32, usedCpu: 8 }),
+    cluster('us', { region: 'us-east1', cpu: 64, taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] }),
+    cluster('gpu', { region: 'us-east1', cpu: 64, devices: { 'gpu.nvidia.com': [8, 6] } }),
+  );
+  const p = placement('web', { replicas: 4, cpu: '2', locality: { preferred: [{ region: 'us-east1', weight: 60 }] } });
+  // running on eu: Stability, which reads the decision in force, counts there
+  const previous = [{ placement: 'default/web', clusters: [{ name: 'eu', replicas: 4 }], unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '' }];
+  const e = explainPlacement(f, p, { previous });
+  assert.ok('clusters' in e);
+  const weightSum = Object.values(e.weights).reduce((s, w) => s + w, 0);
+  for (const c of e.clusters) {
+    const mean = Object.entries(c.scores ?? {}).reduce((s, [name, v]) => s + (e.weights[name] ?? 0) * v, 0) / weightSum;
+    assert.ok(Math.abs(mean - (c.score ?? -1)) < 0.02, `${c.name}: ${mean} vs ${c.score}`);
+  }
+  const by = Object.fromEntries(e.clusters.map((c) => [c.name, c]));
+  assert.equal(by['eu']?.scores?.['Stability'], 100);
+  assert.equal(by['us']?.scores?.['Stability'], 0);
+  assert.equal(by['us']?.scores?.['TaintPreference'], 0);
+  assert.equal(by['us']?.scores?.['PreferredRegion'], 60);
+  // Stability weighs 2 of 7 (PreferredRegion 3, Headroom 1, TaintPreference 1): 200/7 points
+  const fresh = explainPlacement(f, p);
+  assert.ok('clusters' in fresh);
+  const euFresh = fresh.clusters.find((c) => c.name === 'eu')?.score ?? 0;
+  assert.ok(Math.abs((by['eu']?.score ?? 0) - euFresh - 200 / 7) < 0.02, `${by['eu']?.score} vs ${euFresh}`);
+});

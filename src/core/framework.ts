@@ -35,6 +35,16 @@ export interface Score {
   appliesTo?(p: PreparedPlacement): boolean;
   /** 0..100, higher is better. */
   score(ctx: CycleContext, p: PreparedPlacement, cluster: Cluster, row: number): number;
+  /**
+   * What of the placement the score reads: placements with equal keys score every cluster alike
+   * and share the work. Without it, the placement scores alone.
+   */
+  key?(p: PreparedPlacement): string;
+  /**
+   * The score reads the decision in force (ctx.previous): it is worked out for each placement on
+   * its own, and only for the clusters the placement runs on there; elsewhere it is 0.
+   */
+  readonly readsPrevious?: boolean;
 }
 
 export interface WeightedScore {
@@ -71,13 +81,36 @@ export function activeWeight(profile: Profile, p: PreparedPlacement): number {
   return weights || 1;
 }
 
-/** The weighted mean of the score plugins that apply: the one place scores are normalised. */
-export function scoreCluster(profile: Profile, ctx: CycleContext, p: PreparedPlacement, c: Cluster, row: number): number {
+/**
+ * One part of a cluster's score, normalised: the weighted scores of the plugins that apply and
+ * read the snapshot alone (`shared`) or the decision in force (`previous`), over the summed weight
+ * of all that apply. A cluster's score is the sum of the two parts: the one normaliser.
+ */
+export function scorePart(profile: Profile, part: 'shared' | 'previous', ctx: CycleContext, p: PreparedPlacement, c: Cluster, row: number): number {
   let sum = 0;
   for (const { plugin, weight } of profile.scores) {
-    if (plugin.appliesTo?.(p) !== false) sum += weight * clampScore(plugin.score(ctx, p, c, row));
+    if ((plugin.readsPrevious === true) !== (part === 'previous') || plugin.appliesTo?.(p) === false) continue;
+    sum += weight * clampScore(plugin.score(ctx, p, c, row));
   }
   return sum / activeWeight(profile, p);
+}
+
+/** The weighted mean of the score plugins that apply, 0..100. */
+export function scoreCluster(profile: Profile, ctx: CycleContext, p: PreparedPlacement, c: Cluster, row: number): number {
+  return scorePart(profile, 'shared', ctx, p, c, row) + scorePart(profile, 'previous', ctx, p, c, row);
+}
+
+/**
+ * Placements with equal keys get the same shared scores on every cluster: the plugins that
+ * apply, each with its own key.
+ */
+export function scoreKey(profile: Profile, p: PreparedPlacement): string {
+  const parts: string[] = [];
+  for (const { plugin } of profile.scores) {
+    if (plugin.readsPrevious === true) continue;
+    parts.push(plugin.appliesTo?.(p) === false ? '-' : (plugin.key?.(p) ?? `placement ${p.key}`));
+  }
+  return JSON.stringify(parts);
 }
 
 export function explainScore(profile: Profile, ctx: CycleContext, p: PreparedPlacement, c: Cluster, row: number): ScoreBreakdown {

@@ -105,6 +105,14 @@ export function deviceKindKey(d: DeviceInventory): string {
   return JSON.stringify([classes, d.driver ?? '', attributes]);
 }
 
+/**
+ * Whether a cluster may take new replicas at all: its control plane is healthy and Orrery can
+ * read it. What it has free counts for nothing otherwise.
+ */
+export function takesReplicas(c: Cluster): boolean {
+  return c.healthy && c.reachable !== false;
+}
+
 /** Whether a cluster has any devices of a class, or any of an extended resource, free or not. */
 export function offers(c: Cluster, name: string): boolean {
   return c.devices.some((d) => d.total > 0 && classesOf(d).includes(name)) || (c.allocatable.extended?.[name] ?? 0) > 0;

@@ -11,13 +11,15 @@
 
 import type { Job } from './cycle.js';
 import { PODS, type FleetIndex } from './prepare.js';
+import { takesReplicas } from './model.js';
 
 type Assignment = ReadonlyMap<number, number>;
 
 const weightsOf = new WeakMap<FleetIndex, Float64Array>();
 
 /**
- * Per dimension, what one unit is worth: one over the healthy fleet's free total. Pods are
+ * Per dimension, what one unit is worth: one over the free total of the clusters that take
+ * replicas (healthy and readable). Pods are
  * a count limit, not a resource anyone is short of for its own sake: they weigh nothing.
  */
 export function shareWeights(fleet: FleetIndex): Float64Array {
@@ -26,7 +28,7 @@ export function shareWeights(fleet: FleetIndex): Float64Array {
     const dims = fleet.dims.length;
     const total = new Float64Array(dims);
     fleet.clusters.forEach((c, row) => {
-      if (!c.healthy) return;
+      if (!takesReplicas(c)) return;
       for (let d = 0; d < dims; d++) total[d] = (total[d] as number) + (fleet.free[row * dims + d] as number);
     });
     w = new Float64Array(dims);

@@ -9,7 +9,7 @@
 import { type DeviceEnvironment, deviceEnvironment, matchesAll } from './cel.js';
 import type { Cluster, DeviceAttribute, DeviceInventory, FleetSnapshot, Placement, PodSpec, ResourceList, Resources } from './model.js';
 import { classesOf, compareNames, deviceKindKey, placementKey } from './model.js';
-import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, normalise } from './nodes.js';
+import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, fitOnNodes, normalise } from './nodes.js';
 import { parseMilli, parseUnits } from './quantity.js';
 import { type Result, ok, err } from './result.js';
 
@@ -145,7 +145,10 @@ function clusterNodes(
   return { groups: normalise(groups), shared };
 }
 
-/** The device kinds one request matches: its class, and its selectors if it has any. */
+/**
+ * The device kinds one request matches (its class, and its selectors if it has any), those that
+ * fewer classes match first: a replica takes those before the devices more requests could use.
+ */
 export function kindsFor(fleet: FleetIndex, deviceClassName: string, selectors: readonly string[]): Int32Array {
   const key = JSON.stringify([deviceClassName, selectors]);
   let out = fleet.kindsOf.get(key);
@@ -156,6 +159,7 @@ export function kindsFor(fleet: FleetIndex, deviceClassName: string, selectors: 
       if (selectors.length > 0 && !matchesAll(environmentOf(k), selectors)) return;
       found.push(i);
     });
+    found.sort((a, b) => fleet.kinds[a]!.classes.length - fleet.kinds[b]!.classes.length || a - b);
     out = Int32Array.from(found);
     fleet.kindsOf.set(key, out);
   }
@@ -204,8 +208,6 @@ export interface PreparedPlacement {
   readonly unmatchedSelectors: readonly string[];
   /** Placements with equal keys pass the same filters on every cluster. */
   readonly eligibilityKey: string;
-  /** Placements with equal keys get the same scores (stability aside). */
-  readonly scoreKey: string;
 }
 
 interface PodRequests {
@@ -318,7 +320,6 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     Array.from(demand),
   ]);
   const strategy = spec.strategy ?? 'Spread';
-  const scoreKey = JSON.stringify([eligibilityKey, spec.locality?.preferred ?? null, strategy]);
   return ok({
     key: placementKey(p),
     placement: p,
@@ -334,7 +335,6 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     unknownDevices,
     unmatchedSelectors,
     eligibilityKey,
-    scoreKey,
   });
 }
 
@@ -352,6 +352,15 @@ export function fitCount(free: Float64Array, row: number, demand: Float64Array):
     }
   }
   return n;
+}
+
+/**
+ * How many replicas of a placement fit in one cluster: by its summed free room and wholly on
+ * its nodes, at most `limit`. The one count of what fits, wherever a count is shown.
+ */
+export function replicasThatFit(fleet: FleetIndex, row: number, p: PreparedPlacement, limit = Number.POSITIVE_INFINITY): number {
+  const sums = Math.min(limit, fitCount(fleet.free, row * fleet.dims.length, p.demand));
+  return sums <= 0 ? 0 : fitOnNodes(fleet.nodes[row] as ClusterNodes, p.node, sums);
 }
 
 /** The topology domain a cluster belongs to for a spread key. */

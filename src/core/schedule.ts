@@ -21,10 +21,10 @@ import {
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { unscheduledMessage } from './explain.js';
 import { type Assignment, keepPrevious, placedOf } from './solver/place.js';
-import { type Floor, type TierContext, newCounters, solveTier } from './solver/tier.js';
+import { type Floor, type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
 import { fitToNodes, repackRows } from './solver/pack.js';
-import type { ClusterNodes } from './nodes.js';
+import { type ClusterNodes, packInto } from './nodes.js';
 
 export type { Job, ScheduleOptions } from './cycle.js';
 
@@ -62,16 +62,17 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
       if (k.size > 0) kept.set(job, k);
     }
   }
+  const start: TierStart = { free, nodes: packKept(byTier, kept, fleet) };
   const counters = newCounters();
   const ctx: TierContext = { fleet, kept, counters, opts, clock, deadline };
-  let run = runTiers(byTier, ctx, free);
+  let run = runTiers(byTier, ctx, start);
   let packed = fitToNodes(cycle.jobs, run.assign, kept, fleet);
   if (opts.solver === undefined || opts.solver === 'auto') {
     // Each tier takes its worthiest answer, but an answer worth more to one tier can leave the
     // tiers below worse off: each floor's schedule as a whole is compared too, tier by tier from
     // the top once packed onto nodes, so that no priority gives up worth for a lower one.
     for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
-      const other = runTiers(byTier, { ...ctx, opts: { ...opts, solver: floor } }, free);
+      const other = runTiers(byTier, { ...ctx, opts: { ...opts, solver: floor } }, start);
       const otherPacked = fitToNodes(cycle.jobs, other.assign, kept, fleet);
       if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
     }
@@ -109,23 +110,37 @@ interface TierRun {
   readonly solver: SolveStats['solver'];
 }
 
+/** The snapshot's nodes with the kept replicas packed on them, highest priority first. */
+function packKept(byTier: readonly Job[][], kept: ReadonlyMap<Job, Assignment>, fleet: Cycle['ctx']['fleet']): ClusterNodes[] {
+  const nodes = [...fleet.nodes];
+  for (const tier of byTier) {
+    for (const job of tier) {
+      for (const [row, n] of kept.get(job) ?? []) {
+        // What runs on a held cluster takes nothing of what the snapshot counts free.
+        if (fleet.clusters[row]?.hold !== true) nodes[row] = packInto(nodes[row] as ClusterNodes, job.p.node, n).nodes;
+      }
+    }
+  }
+  return nodes;
+}
+
 /** Every tier in turn, highest priority first, each from what the ones before it left. */
-function runTiers(byTier: readonly Job[][], ctx: TierContext, startFree: Float64Array): TierRun {
-  let free = startFree;
+function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart): TierRun {
+  let at = start;
   const assign = new Map<Job, Assignment>();
   const solvers = new Set<string>();
   let allExact = byTier.length > 0;
   for (const [t, tier] of byTier.entries()) {
     const below = byTier.slice(t + 1).flat();
-    const { outcome, exact } = solveTier(tier, below, ctx, free);
+    const { outcome, exact } = solveTier(tier, below, ctx, at);
     if (!exact) allExact = false;
     solvers.add(outcome.solver);
     for (const [job, a] of outcome.assign) assign.set(job, a);
-    free = outcome.free;
+    at = outcome;
   }
   const floor = ctx.opts.solver === 'greedy' || ctx.opts.solver === 'best-fit' ? ctx.opts.solver : undefined;
   const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : solvers.has('best-fit') ? 'best-fit' : 'greedy');
-  return { assign, free, solver };
+  return { assign, free: at.free, solver };
 }
 
 function worthMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>, byTier: readonly Job[][]): boolean {

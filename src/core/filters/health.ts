@@ -1,4 +1,5 @@
 import { type Filter, PASS, reject } from '../framework.js';
+import { takesReplicas } from '../model.js';
 
 /** Only clusters whose control plane is healthy, and that Orrery can read, take new replicas. */
 export const healthFilter: Filter = {
@@ -7,6 +8,7 @@ export const healthFilter: Filter = {
     if (cluster.reachable === false) {
       return reject(this.name, 'ClusterUnreachable', `cluster cannot be read${cluster.message ? `: ${cluster.message}` : ''}`);
     }
-    return cluster.healthy ? PASS : reject(this.name, 'ClusterUnhealthy', 'cluster control plane is not healthy');
+    // one rule for who takes replicas, here and in every sum of free capacity
+    return takesReplicas(cluster) ? PASS : reject(this.name, 'ClusterUnhealthy', 'cluster control plane is not healthy');
   },
 };

@@ -6,6 +6,7 @@ import type { Score } from '../framework.js';
 export const acceleratorScore: Score = {
   name: 'FreeAccelerators',
   appliesTo: (p) => (p.placement.spec.accelerators ?? []).length > 0,
+  key: (p) => JSON.stringify((p.placement.spec.accelerators ?? []).map((a) => a.resourceName ?? a.deviceClassName ?? '')),
   score(ctx, p, _cluster, row) {
     const accelerators = p.placement.spec.accelerators ?? [];
     const { dims, dimOf, free, allocatable } = ctx.fleet;

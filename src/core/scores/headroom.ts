@@ -7,6 +7,7 @@ import { CPU, MEMORY } from '../prepare.js';
  */
 export const headroomScore: Score = {
   name: 'Headroom',
+  key: (p) => `${p.strategy} ${p.demand[CPU]} ${p.demand[MEMORY]}`,
   score(ctx, p, _cluster, row) {
     const { dims, free, allocatable } = ctx.fleet;
     const base = row * dims.length;

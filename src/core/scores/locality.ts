@@ -4,6 +4,7 @@ import type { Score } from '../framework.js';
 export const localityScore: Score = {
   name: 'PreferredRegion',
   appliesTo: (p) => (p.placement.spec.locality?.preferred ?? []).length > 0,
+  key: (p) => JSON.stringify(p.placement.spec.locality?.preferred ?? []),
   score(_ctx, p, cluster) {
     const region = cluster.location.region;
     let best = 0;

@@ -9,17 +9,13 @@ import type { FleetIndex } from '../prepare.js';
 import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
 import { type Assignment, type PlaceOpts, placeJob, placedOf, release } from './place.js';
 
-/** A tier's assignments and the capacity they leave, changed in place as replicas are placed. */
+/**
+ * A tier's assignments and the capacity they leave, summed and on nodes, changed in place as
+ * replicas are placed: summed room alone would let several replicas count on the same free node.
+ */
 export interface TierState {
   readonly assign: Map<Job, Assignment>;
   readonly free: Float64Array;
-}
-
-/**
- * Nodes followed as replicas are placed, for placements whose replicas are large next to their
- * nodes: summed room alone would let several of them count on the same free node.
- */
-export interface FollowedNodes {
   readonly nodes: ClusterNodes[];
 }
 
@@ -28,10 +24,14 @@ export interface FillOpts {
   readonly fair: boolean;
   readonly order?: PlaceOpts['order'];
   readonly pack?: boolean;
+  /**
+   * Whether replicas are placed on the nodes as well as the sums. Without it the nodes are left
+   * as they are (the packing after the solve settles them): cheaper, for replicas small next to
+   * their nodes.
+   */
+  readonly onNodes: boolean;
   /** per placement, how many more replicas it may put on a cluster */
   readonly limitFor?: (job: Job) => PlaceOpts['limit'];
-  /** nodes to place on as well as the sums */
-  readonly nodes?: FollowedNodes;
   /** called with what a placement newly placed, per cluster row */
   readonly placed?: (job: Job, row: number, n: number) => void;
   /**
@@ -43,13 +43,16 @@ export interface FillOpts {
 
 const LEVELS = 10;
 
-function limitOf(job: Job, opts: FillOpts): PlaceOpts['limit'] {
+function limitOf(job: Job, opts: FillOpts, state: TierState, fleet: FleetIndex): PlaceOpts['limit'] {
   const outer = opts.limitFor?.(job);
-  const followed = opts.nodes?.nodes;
-  if (followed === undefined) return outer;
+  if (!opts.onNodes) return outer;
+  const followed = state.nodes;
   return (row, cap) => {
     const n = outer === undefined ? cap : outer(row, cap);
-    return n > 0 ? Math.min(n, fitOnNodes(followed[row] as ClusterNodes, job.p.node, n)) : n;
+    // A one-node cluster's sums are its node; nodes nothing was packed on yet hold what the
+    // candidate count (the snapshot's nodes) already allows.
+    if (n <= 0 || (job.p.countedBySums && fleet.wholeNode[row] === 1) || followed[row] === fleet.nodes[row]) return n;
+    return Math.min(n, fitOnNodes(followed[row] as ClusterNodes, job.p.node, n));
   };
 }
 
@@ -70,9 +73,11 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
         next.push(job);
         continue;
       }
-      const r = placeJob(job, before, state.free, fleet, { limit: limitOf(job, opts), target, order: opts.order ?? 'preference', pack: opts.pack ?? false, nodes: opts.nodes?.nodes });
+      const r = placeJob(job, before, state.free, fleet, { limit: limitOf(job, opts, state, fleet), target, order: opts.order ?? 'preference', pack: opts.pack ?? false, ...(opts.onNodes ? { nodes: state.nodes } : {}) });
       if (!r.ok) {
         if (opts.onFailure === 'release' && before !== undefined) {
+          // Its nodes keep the room taken until the answer is packed again: this tier only
+          // sees less room than there is, never more.
           release(state.free, dims, job, before);
           state.assign.delete(job);
         }
@@ -82,8 +87,7 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
         const add = n - (before?.get(row) ?? 0);
         if (add <= 0) continue;
         opts.placed?.(job, row, add);
-        const followed = opts.nodes?.nodes;
-        if (followed !== undefined) followed[row] = packInto(followed[row] as ClusterNodes, job.p.node, add).nodes;
+        if (opts.onNodes) state.nodes[row] = packInto(state.nodes[row] as ClusterNodes, job.p.node, add).nodes;
       }
       state.assign.set(job, r.assign);
       // Capacity and limits only shrink as the tier fills: short of its target now, it gets no more later.

@@ -17,8 +17,8 @@ test('repair moves a replica that can go elsewhere to make room for one that wai
   const rowOf = (name: string) => index.clusters.findIndex((c) => c.name === name);
   const free = Float64Array.from(index.free);
   take(free, rowOf('x') * index.dims.length, roam!.p.demand, 2);
-  const s = { assign: new Map([[roam!, new Map([[rowOf('x'), 2]])]]), free };
-  assert.equal(repair(cycle.jobs, s, index, new Map()), 1);
+  const s = { assign: new Map([[roam!, new Map([[rowOf('x'), 2]])]]), free, nodes: [...index.nodes] };
+  assert.equal(repair(cycle.jobs, s, index, new Map(), index.nodes), 1);
   assert.deepEqual([...s.assign.get(local!)!], [[rowOf('x'), 1]]);
   // nothing given up: roam keeps both replicas, one moved to y
   assert.deepEqual(Object.fromEntries(s.assign.get(roam!)!), { [rowOf('x')]: 1, [rowOf('y')]: 1 });
@@ -36,7 +36,7 @@ test('repair moves no replica that stays from the previous decision', () => {
   const x = index.clusters.findIndex((c) => c.name === 'x');
   const free = Float64Array.from(index.free);
   take(free, x * index.dims.length, roam!.p.demand, 2);
-  const s = { assign: new Map([[roam!, new Map([[x, 2]])]]), free };
-  assert.equal(repair(cycle.jobs, s, index, new Map([[roam!, new Map([[x, 2]])]])), 0);
+  const s = { assign: new Map([[roam!, new Map([[x, 2]])]]), free, nodes: [...index.nodes] };
+  assert.equal(repair(cycle.jobs, s, index, new Map([[roam!, new Map([[x, 2]])]]), index.nodes), 0);
   assert.deepEqual([...s.assign.get(roam!)!], [[x, 2]]);
 });

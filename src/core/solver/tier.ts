@@ -6,10 +6,10 @@ import { type FleetIndex, PODS } from '../prepare.js';
 import { type Worth, compareWorth, worthOf } from '../objective.js';
 import { compareNames } from '../model.js';
 import { solveExactTier } from './exact.js';
-import { type FillOpts, type FollowedNodes, type TierState, fill } from './fill.js';
+import { type FillOpts, type TierState, fill } from './fill.js';
 import { type ClusterNodes, packInto } from '../nodes.js';
 import type { LpLibrary } from './lp.js';
-import { type Assignment, placedOf } from './place.js';
+import { type Assignment, placedOf, take } from './place.js';
 import { hasOwnLimits } from './solo.js';
 import { repair } from './repair.js';
 import { type Steering, type SteeringClass, solveSteering, steeringClasses } from './steer.js';
@@ -40,25 +40,30 @@ export interface TierContext {
 
 export type Floor = 'greedy' | 'best-fit';
 
-export interface TierOutcome {
-  readonly assign: Map<Job, Assignment>;
+/** The capacity a tier starts from: summed per cluster and on each cluster's nodes. */
+export interface TierStart {
   readonly free: Float64Array;
+  readonly nodes: readonly ClusterNodes[];
+}
+
+export interface TierOutcome extends TierStart {
+  readonly assign: Map<Job, Assignment>;
   readonly worth: Worth;
   readonly solver: 'optimal' | 'steered' | Floor;
 }
 
-/** The tier's placements with what they keep, on a copy of the capacity. */
-function startState(tier: readonly Job[], ctx: TierContext, startFree: Float64Array): TierState {
+/** The tier's placements with what they keep (reserved in `start` already), on a copy of the capacity. */
+function startState(tier: readonly Job[], ctx: TierContext, start: TierStart): TierState {
   const assign = new Map<Job, Assignment>();
   for (const job of tier) {
     const a = ctx.kept.get(job);
     if (a !== undefined) assign.set(job, new Map(a));
   }
-  return { assign, free: Float64Array.from(startFree) };
+  return { assign, free: Float64Array.from(start.free), nodes: [...start.nodes] };
 }
 
 function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver']): TierOutcome {
-  return { assign: s.assign, free: s.free, worth: worthOf(tier, s.assign), solver };
+  return { assign: s.assign, free: s.free, nodes: s.nodes, worth: worthOf(tier, s.assign), solver };
 }
 
 /**
@@ -66,9 +71,9 @@ function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver
  * clusters first, as other multi-cluster schedulers place; best-fit: on the clusters it fits
  * most tightly first, as a bin packer does.
  */
-export function placeFloor(tier: readonly Job[], ctx: TierContext, startFree: Float64Array, floor: Floor): TierOutcome {
-  const s = startState(tier, ctx, startFree);
-  fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onFailure: 'release' });
+export function placeFloor(tier: readonly Job[], ctx: TierContext, start: TierStart, floor: Floor): TierOutcome {
+  const s = startState(tier, ctx, start);
+  fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
   return outcome(tier, s, floor);
 }
 
@@ -77,23 +82,22 @@ export function placeFloor(tier: readonly Job[], ctx: TierContext, startFree: Fl
  * undefined. The relaxation sees clusters only as groups and nodes only one class at a time:
  * its quotas can cost fairness that the fill alone keeps, so both answers are weighed.
  */
-function placeFairly(tier: readonly Job[], below: readonly Job[] | undefined, ctx: TierContext, startFree: Float64Array): TierOutcome {
-  const s = startState(tier, ctx, startFree);
+function placeFairly(tier: readonly Job[], below: readonly Job[] | undefined, ctx: TierContext, start: TierStart): TierOutcome {
+  const s = startState(tier, ctx, start);
   const order = tier.filter((j) => placedOf(s.assign.get(j)) < j.p.replicas).sort(scarceFirst);
   const bands = bandsOf(order, ctx.fleet);
-  const nodes = followedNodes(tier, s, ctx.fleet);
   const remaining = (j: Job) => j.p.replicas - placedOf(s.assign.get(j));
   const steering = below === undefined ? undefined : steer(order, below, remaining, s.free, ctx);
   const quotas = steering === undefined ? undefined : quotaLimits(steering);
   for (const band of bands) {
-    const how = { fair: true, order: band.order, ...band.nodes(nodes) } as const;
+    const how = { fair: true, order: band.order, onNodes: band.onNodes } as const;
     // A gang (or minClusters) that does not fit its quotas holds what it had and waits for the
     // second pass: the relaxation judged that capacity better used by others.
     if (quotas !== undefined) fill(band, s, ctx.fleet, { ...how, ...quotas, onFailure: 'hold' });
     // What the quotas did not cover goes wherever it fits.
     fill(band, s, ctx.fleet, { ...how, onFailure: 'release' });
   }
-  repair(tier, s, ctx.fleet, ctx.kept);
+  repair(tier, s, ctx.fleet, ctx.kept, start.nodes);
   return outcome(tier, s, 'steered');
 }
 
@@ -105,28 +109,16 @@ function placeFairly(tier: readonly Job[], below: readonly Job[] | undefined, ct
  */
 interface Band extends Array<Job> {
   readonly order: 'preference' | 'best-fit';
-  /** the nodes the band follows as it places, if any */
-  nodes(n: FollowedNodes): { nodes?: FollowedNodes };
+  readonly onNodes: boolean;
 }
 
 function bandsOf(order: readonly Job[], fleet: FleetIndex): Band[] {
-  const devices: Band = Object.assign([] as Job[], { order: 'best-fit' as const, nodes: (n: FollowedNodes) => ({ nodes: n }) });
-  const rest: Band = Object.assign([] as Job[], { order: 'preference' as const, nodes: () => ({}) });
+  const devices: Band = Object.assign([] as Job[], { order: 'best-fit' as const, onNodes: true });
+  // CPU-only replicas are small next to their nodes: the sums place them well enough, and the
+  // packing after the solve settles the rest, at a fraction of the cost.
+  const rest: Band = Object.assign([] as Job[], { order: 'preference' as const, onNodes: false });
   for (const job of order) (usesDevices(job, fleet) ? devices : rest).push(job);
   return [devices, rest].filter((b) => b.length > 0);
-}
-
-/**
- * The snapshot's nodes with what the tier keeps packed on them: device replicas, large next to
- * their nodes, are placed on these as well as on the sums (the tiers above are left to the
- * packing that follows every solve).
- */
-function followedNodes(tier: readonly Job[], s: TierState, fleet: FleetIndex): FollowedNodes {
-  const nodes = [...fleet.nodes];
-  for (const job of tier) {
-    for (const [row, n] of s.assign.get(job) ?? []) nodes[row] = packInto(nodes[row] as ClusterNodes, job.p.node, n).nodes;
-  }
-  return { nodes };
 }
 
 function usesDevices(job: Job, fleet: FleetIndex): boolean {
@@ -253,29 +245,70 @@ export interface TierResult {
  * Places what the tier's placements still need on top of what they keep: the worthiest of the
  * floors, the steered answer and (small tiers) the exact one.
  */
-export function solveTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, free: Float64Array): TierResult {
+export function solveTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierResult {
   const { opts, clock, deadline } = ctx;
-  if (opts.solver === 'greedy' || opts.solver === 'best-fit') return { outcome: placeFloor(tier, ctx, free, opts.solver), exact: false };
-  const greedy = placeFloor(tier, ctx, free, 'greedy');
-  const bestFit = placeFloor(tier, ctx, free, 'best-fit');
+  if (opts.solver === 'greedy' || opts.solver === 'best-fit') return { outcome: placeFloor(tier, ctx, start, opts.solver), exact: false };
+  const greedy = placeFloor(tier, ctx, start, 'greedy');
+  const bestFit = placeFloor(tier, ctx, start, 'best-fit');
   // With tiers below still to place, their worth comes before this tier's preferences.
   const scored = below.length === 0;
   let best = compareWorth(bestFit.worth, greedy.worth, scored) > 0 ? bestFit : greedy;
   // Past the deadline the floor is the answer; and with every replica placed and no tier below
   // to leave room for, there is nothing left to gain.
   if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
-  const fair = placeFairly(tier, undefined, ctx, free);
+  const fair = placeFairly(tier, undefined, ctx, start);
   if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
   // Steering for the tiers below must never cost this tier: it stands only at equal or more worth
   // here, and at equal worth it stands, as it also left room for the tiers below.
-  const steered = placeFairly(tier, below, ctx, free);
+  const steered = placeFairly(tier, below, ctx, start);
   if (compareWorth(steered.worth, best.worth, scored) >= 0) best = steered;
   const tierKeeps = tier.some((job) => ctx.kept.has(job));
-  const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, free, ctx);
+  const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, start.free, ctx);
   if (exact === undefined) return { outcome: best, exact: false };
-  const exactOutcome: TierOutcome = { ...exact, worth: worthOf(tier, exact.assign), solver: 'optimal' };
+  const packed = settle(start, exact.assign, ctx.kept, ctx.fleet);
+  const exactOutcome: TierOutcome = { ...packed, worth: worthOf(tier, packed.assign), solver: 'optimal' };
   // The exact answer replaces a heuristic one only when it is worth strictly more: the
   // heuristics keep the fairness and the Spread/Pack shape that its objective does not see.
   best = exactOutcome.worth.value > best.worth.value * (1 + 1e-9) + 1e-15 ? exactOutcome : { ...best, solver: 'optimal' };
   return { outcome: best, exact: true };
+}
+
+/**
+ * An answer of summed room made true on the nodes: packed, larger replicas first, trimmed to
+ * what packs; a placement with rules of its own (gang, spread) that would lose a replica is taken
+ * back whole. What the tier's answers are compared on.
+ */
+function settle(
+  start: TierStart,
+  assignIn: ReadonlyMap<Job, Assignment>,
+  kept: ReadonlyMap<Job, Assignment>,
+  fleet: FleetIndex,
+): TierStart & { assign: Map<Job, Assignment> } {
+  // What is kept is packed in `start` already.
+  const items = [...assignIn].flatMap(([job, a]) => [...a].map(([row, n]) => ({ job, row, n: n - (kept.get(job)?.get(row) ?? 0) })));
+  items.sort((a, b) => b.job.value - a.job.value || compareNames(a.job.p.key, b.job.p.key) || a.row - b.row);
+  const dropped = new Set<Job>();
+  for (;;) {
+    const nodes = [...start.nodes];
+    const free = Float64Array.from(start.free);
+    const assign = new Map<Job, Assignment>();
+    for (const [job, a] of kept) if (assignIn.has(job)) assign.set(job, new Map(a));
+    let broken = false;
+    for (const { job, row, n } of items) {
+      if (dropped.has(job) || n <= 0) continue;
+      const r = packInto(nodes[row] as ClusterNodes, job.p.node, n);
+      if (r.placed < n && hasOwnLimits(job)) {
+        // taken back whole; the others pack again without it
+        dropped.add(job);
+        broken = true;
+        continue;
+      }
+      nodes[row] = r.nodes;
+      if (r.placed === 0) continue;
+      take(free, row * fleet.dims.length, job.p.demand, r.placed);
+      const a = assign.get(job) ?? assign.set(job, new Map()).get(job)!;
+      a.set(row, (a.get(row) ?? 0) + r.placed);
+    }
+    if (!broken) return { assign, free, nodes };
+  }
 }

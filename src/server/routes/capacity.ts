@@ -5,7 +5,6 @@ import { capacityReport, fitReport, reportAsQuantities } from '../../core/capaci
 import { matchesSelector, parseSelector } from '../../core/labels.js';
 import { type Cluster, type LabelSelector, offers } from '../../core/model.js';
 import { parseMilli, parseUnits } from '../../core/quantity.js';
-import { untolerated } from '../../core/taints.js';
 import type { AnswerCache } from '../cache.js';
 import type { Engine } from '../engine.js';
 import { errorBody } from '../errors.js';
@@ -114,7 +113,7 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
             ...(q.deviceClass !== undefined ? { devices: { deviceClassName: q.deviceClass, count: q.devices ?? 1 } } : {}),
             ...(q.resourceName !== undefined ? { extended: { resourceName: q.resourceName, count: q.devices ?? 1 } } : {}),
           },
-          (c) => k.keep(c) && untolerated(c.taints, [], ['NoSchedule', 'NoExecute']).length === 0,
+          k.keep,
         ),
       );
     },
