@@ -27,10 +27,15 @@ export interface PlacementExplanation {
   readonly weights: Readonly<Record<string, number>>;
 }
 
+/**
+ * Filters run on `snapshot`; scores are those the solver gave on `scored`, the snapshot it
+ * scheduled (by default the same), so that explain shows exactly the scores it used.
+ */
 export function explainPlacement(
   snapshot: FleetSnapshot,
   placement: Placement,
   opts: ScheduleOptions = {},
+  scored: FleetSnapshot = snapshot,
 ): PlacementExplanation | { readonly placement: string; readonly invalid: string } {
   const cycle = prepareCycle(snapshot, [placement], opts);
   const key = placementKey(placement);
@@ -38,6 +43,9 @@ export function explainPlacement(
   if (invalid !== undefined) return { placement: key, invalid };
   const job = cycle.jobs[0] as Job;
   const { fleet } = cycle.ctx;
+  const scoring = scored === snapshot ? cycle : prepareCycle(scored, [placement], opts);
+  const scoringJob = scoring.jobs[0] as Job;
+  const scoringRow = new Map(scoring.ctx.fleet.clusters.map((c, i) => [c.name, i]));
   const clusters: ClusterExplanation[] = [];
   const filtered: Record<string, number> = {};
   fleet.clusters.forEach((c, row) => {
@@ -48,8 +56,9 @@ export function explainPlacement(
       clusters.push({ name: c.name, eligible: false, reason: r.reason });
       return;
     }
-    const s = explainScore(cycle.profile, cycle.ctx, job.p, c, row);
-    clusters.push({ name: c.name, eligible: true, score: round2(job.pref(row)), scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])) });
+    const at = scoringRow.get(c.name) as number;
+    const s = explainScore(scoring.profile, scoring.ctx, scoringJob.p, scoring.ctx.fleet.clusters[at]!, at);
+    clusters.push({ name: c.name, eligible: true, score: round2(scoringJob.pref(at)), scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])) });
   });
   const weights = Object.fromEntries(cycle.profile.scores.filter((s) => s.plugin.appliesTo?.(job.p) !== false).map((s) => [s.plugin.name, s.weight]));
   return { placement: key, clusters, filtered, weights };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cluster, fleet, placement } from '../../test/fixtures.js';
 import { violations } from '../../test/invariants.js';
-import { placeOne, removeOne, startFleet } from './incremental.js';
+import { explainScheduled, placeOne, removeOne, startFleet } from './incremental.js';
+import { prepareCycle } from './cycle.js';
 
 test('placeOne uses free capacity only and moves nothing else', () => {
   const f = fleet(cluster('a', { cpu: 8 }), cluster('b', { cpu: 8 }));
@@ -37,4 +38,23 @@ test('a gang that does not fit takes nothing', () => {
   assert.deepEqual(r.decision.clusters, []);
   assert.equal(r.decision.reason, 'Unschedulable');
   assert.equal(placeOne(r.state, placement('web', { replicas: 4, cpu: '1' })).decision.unscheduledReplicas, 0);
+});
+
+test('explain on a scheduled fleet shows the scores the solver used, not those of the room left', () => {
+  const f = fleet(cluster('a', { cpu: 8, devices: { gpu: 4 } }), cluster('b', { cpu: 8, devices: { gpu: 4 } }));
+  const ps = [
+    placement('train', { replicas: 4, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 1 }] }),
+    placement('other', { replicas: 4, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 1 }] }),
+  ];
+  const state = startFleet(f, ps);
+  const e = explainScheduled(state, ps[0]!);
+  assert.ok('clusters' in e);
+  const cycle = prepareCycle(f, ps, { previous: [...state.decisions.values()] });
+  const job = cycle.jobs.find((j) => j.p.key === 'default/train')!;
+  for (const c of e.clusters) {
+    const row = cycle.ctx.fleet.clusters.findIndex((x) => x.name === c.name);
+    assert.equal(c.score, Math.round(job.pref(row) * 100) / 100, c.name);
+    // every GPU was free in the snapshot the solver scored
+    assert.equal(c.scores?.['FreeAccelerators'], 100, c.name);
+  }
 });

@@ -145,15 +145,16 @@ export function placeAll(state: FleetState, placements: readonly Placement[]): D
 export type ScheduledExplanation = PlacementExplanation & { readonly decision?: Decision };
 
 /**
- * Why a placement of a scheduled fleet went where it did: against the fleet as the schedule
- * leaves it, less the placement's own replicas, with the decisions in force as the previous
- * ones. The API and the CLI both answer with this.
+ * Why a placement of a scheduled fleet went where it did: filters against the fleet as the
+ * schedule leaves it, less the placement's own replicas; scores as the solver gave them on the
+ * snapshot it scheduled, with the decisions in force as the previous ones. The API and the CLI
+ * both answer with this.
  */
 export function explainScheduled(state: FleetState, placement: Placement): ScheduledExplanation | { readonly placement: string; readonly invalid: string } {
   const key = placementKey(placement);
   const room = roomWithout(state, key);
   const now = occupiedSnapshot(state.fleet, room.free, room.nodes);
-  const e = explainPlacement(now, placement, { ...state.opts, previous: [...state.decisions.values()] });
+  const e = explainPlacement(now, placement, { ...state.opts, previous: [...state.decisions.values()] }, state.snapshot);
   if ('invalid' in e) return e;
   const decision = state.decisions.get(key);
   return decision === undefined ? e : { ...e, decision };
