@@ -6,8 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { type FleetState, stateOf } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
-import { makeSnapshot, placementKey } from '../core/model.js';
+import { placementKey } from '../core/model.js';
 import { scheduleCycle } from '../core/schedule.js';
+import { type Avoidance, type PodView, activeAvoidance, avoid, holdUnreadable, stuckPods, withoutStuck } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
@@ -68,7 +69,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   /** replicas stuck Pending for lack of room: placement key → cluster → count */
   private stuck = new Map<string, Map<string, number>>();
   /** placement key → cluster → until when it takes no new replicas of it */
-  private readonly avoiding = new Map<string, Map<string, number>>();
+  private avoiding: Avoidance = new Map();
   private running = false;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -191,21 +192,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       const known = this.last.get(key) ?? fromStatus(key, p.status);
       if (known === undefined) continue;
       told.set(key, known);
-      const stuck = this.stuck.get(key);
-      // Replicas that could not start where they were placed count as not placed there.
-      if (stuck !== undefined) {
-        previous.push({ ...known, clusters: known.clusters.map((c) => ({ name: c.name, replicas: Math.max(0, c.replicas - (stuck.get(c.name) ?? 0)) })).filter((c) => c.replicas > 0) });
-      } else previous.push(known);
+      previous.push(withoutStuck(known, this.stuck.get(key)));
     }
-    const now = Date.now();
-    const avoid = new Map<string, Set<string>>();
-    for (const [key, clusters] of this.avoiding) {
-      for (const [name, until] of clusters) {
-        if (until > now) (avoid.get(key) ?? avoid.set(key, new Set()).get(key)!).add(name);
-        else clusters.delete(name);
-      }
-      if (clusters.size === 0) this.avoiding.delete(key);
-    }
+    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now());
+    this.avoiding = kept;
     this.stuck = new Map();
     const cycle = scheduleCycle(snapshot, live, { previous, avoid, clock: this.opts.clock ?? (() => performance.now()) });
     this.state = stateOf(snapshot, cycle);
@@ -308,19 +298,11 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
   /** Members unreadable for less than the grace period keep their replicas. */
   private withGrace(s: FleetSnapshot): FleetSnapshot {
-    const grace = this.opts.unreachableGraceMs ?? 60_000;
     const now = Date.now();
-    if (!s.clusters.some((c) => c.reachable === false)) return s;
-    const clusters = s.clusters.map((c) => {
-      const since = this.fleet.unreadableSince(c.name);
-      // A member already readable again while the snapshot still says otherwise is held too.
-      if (c.reachable !== false || (since !== undefined && now - since >= grace)) return c;
-      if (since === undefined) return { ...c, hold: true };
-      // When the grace runs out, its replicas go elsewhere: be there to place them.
-      this.later(since + grace - now + 50);
-      return { ...c, hold: true };
-    });
-    return makeSnapshot(clusters, s.generation, s.complete);
+    const held = holdUnreadable(s, (name) => this.fleet.unreadableSince(name), now, this.opts.unreachableGraceMs ?? 60_000);
+    // When the grace runs out, its replicas go elsewhere: be there to place them.
+    if (held.recheckAt !== undefined) this.later(held.recheckAt - now + 50);
+    return held.snapshot;
   }
 
   private async ensureFinalizer(p: PlacementObject): Promise<void> {
@@ -394,20 +376,20 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const pods = await client.list<{ metadata: { creationTimestamp?: string }; spec: { nodeName?: string }; status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] } }>(
       `/api/v1/namespaces/${p.metadata.namespace}/pods?labelSelector=${selector}`,
     );
-    const grace = this.opts.pendingGraceMs ?? 60_000;
     const now = Date.now();
-    let stuck = 0;
-    for (const pod of pods.items) {
-      if (pod.spec.nodeName) continue;
+    const views = pods.items.map((pod): PodView => {
       const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
-      if (c?.status !== 'False' || c.reason !== 'Unschedulable') continue;
-      const since = Date.parse(pod.metadata.creationTimestamp ?? c.lastTransitionTime ?? '');
-      if (Number.isFinite(since) && now - since >= grace) stuck++;
-    }
+      return {
+        ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+        ...(pod.metadata.creationTimestamp ? { createdAt: pod.metadata.creationTimestamp } : {}),
+        ...(c ? { scheduled: { status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.lastTransitionTime ? { since: c.lastTransitionTime } : {}) } } : {}),
+      };
+    });
+    const stuck = stuckPods(views, now, this.opts.pendingGraceMs ?? 60_000);
     if (stuck === 0) return;
     const key = placementKey(p);
     (this.stuck.get(key) ?? this.stuck.set(key, new Map()).get(key)!).set(cluster, stuck);
-    (this.avoiding.get(key) ?? this.avoiding.set(key, new Map()).get(key)!).set(cluster, now + (this.opts.avoidMs ?? 300_000));
+    this.avoiding = avoid(this.avoiding, key, cluster, now, this.opts.avoidMs ?? 300_000);
     this.log(`${key}: ${stuck} replicas cannot start in ${cluster}; placing them elsewhere`);
     this.again = true;
   }
@@ -488,7 +470,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
         if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
       }
       this.last.delete(placementKey(p));
-      this.avoiding.delete(placementKey(p));
+      this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== placementKey(p)));
       this.writeFailures.delete(placementKey(p));
       this.opts.problems?.forget(placementSource(placementKey(p)));
       for (const key of [...this.writtenSlices.keys()]) {
