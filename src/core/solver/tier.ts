@@ -243,9 +243,29 @@ export interface TierResult {
 
 /**
  * Places what the tier's placements still need on top of what they keep: the worthiest of the
- * floors, the steered answer and (small tiers) the exact one.
+ * floors, the steered answer and (small tiers) the exact one, completed so that no replica the
+ * room left can hold waits.
  */
 export function solveTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierResult {
+  const chosen = chooseTier(tier, below, ctx, start);
+  return { ...chosen, outcome: completed(tier, chosen.outcome, ctx) };
+}
+
+/**
+ * An answer with every placement still short of its replicas given what the room left holds,
+ * the worthiest replicas first, each in its own shape: what a heuristic left (a bin packer's
+ * Pack that broke a spread rule, quotas) goes to this tier before the tiers below see the room.
+ */
+function completed(tier: readonly Job[], o: TierOutcome, ctx: TierContext): TierOutcome {
+  const short = tier.filter((j) => placedOf(o.assign.get(j)) < j.p.replicas);
+  if (short.length === 0) return o;
+  short.sort((a, b) => b.value - a.value || compareNames(a.p.key, b.p.key));
+  const s: TierState = { assign: new Map(o.assign), free: Float64Array.from(o.free), nodes: [...o.nodes] };
+  fill(short, s, ctx.fleet, { fair: false, order: 'preference', onNodes: true, onFailure: 'hold' });
+  return { ...s, worth: worthOf(tier, s.assign), solver: o.solver };
+}
+
+function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierResult {
   const { opts, clock, deadline } = ctx;
   if (opts.solver === 'greedy' || opts.solver === 'best-fit') return { outcome: placeFloor(tier, ctx, start, opts.solver), exact: false };
   const greedy = placeFloor(tier, ctx, start, 'greedy');
