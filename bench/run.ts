@@ -41,8 +41,9 @@ function againstFloor(solver: Worth, floor: Worth): string {
 }
 
 /** The solver's worth against the bound, per priority. */
-function againstBound(solver: Worth, bound: { priority: number; value: number; pooled: boolean }[]): string {
-  return bound.map((t) => `p${t.priority} ${t.value > 0 ? (((solver[t.priority] ?? 0) / t.value) * 100).toFixed(1) : '-'}%${t.pooled ? '*' : ''}`).join(' ');
+function againstBound(solver: Worth, bound: { priority: number; value: number; pooled: boolean; integral: boolean }[]): string {
+  const mark = (t: { pooled: boolean; integral: boolean }) => (t.integral ? '' : t.pooled ? '**' : '*');
+  return bound.map((t) => `p${t.priority} ${t.value > 0 ? (((solver[t.priority] ?? 0) / t.value) * 100).toFixed(1) : '-'}%${mark(t)}`).join(' ');
 }
 
 /** The device class used least, as a share of its free devices, with the replicas that wait for any. */
@@ -81,7 +82,7 @@ for (const s of scenarios) {
     bound,
     vsGreedy: againstFloor(worth, greedy.valueByPriority as Worth),
     vsBestFit: againstFloor(worth, bestFit.valueByPriority as Worth),
-    vsBound: againstBound(worth, bound.tiers as { priority: number; value: number; pooled: boolean }[]),
+    vsBound: againstBound(worth, bound.tiers as { priority: number; value: number; pooled: boolean; integral: boolean }[]),
   });
 }
 const incremental = scenarios.some((s) => s.name === 'large') ? measure('large', 'incremental', 21) : undefined;

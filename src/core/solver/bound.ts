@@ -19,6 +19,8 @@ export interface TierBound {
   readonly value: number;
   readonly variables: number;
   readonly library: LpLibrary;
+  /** whether replicas were whole: the integer program, solved to optimality */
+  readonly integral: boolean;
   /** whether look-alike clusters were pooled: a looser bound, for models too large to solve per cluster */
   readonly pooled: boolean;
 }
@@ -30,7 +32,7 @@ export function relaxationBound(
   snapshot: FleetSnapshot,
   placements: readonly Placement[],
   given: readonly Decision[] = [],
-  opts: ScheduleOptions & { readonly boundMaxVariables?: number } = {},
+  opts: ScheduleOptions & { readonly boundMaxVariables?: number; readonly boundIntegerMs?: number } = {},
 ): TierBound[] {
   const cycle = prepareCycle(snapshot, placements, { ...opts, mode: 'Fresh' });
   const { fleet } = cycle.ctx;
@@ -45,11 +47,15 @@ export function relaxationBound(
     for (const c of classes) if (c.value > 0) least = Math.min(least, c.value);
     // scaled for the simplex's tolerances; the worth is read from the classes' own values
     for (const c of classes) c.placeValue = Number.isFinite(least) ? c.value / least : 1;
-    // Exact on merged placements where it fits, clusters pooled by look-alikes where it does not.
-    const exact = solveSteering(classes, free, fleet, { maxVariables: opts.boundMaxVariables ?? EXACT_BOUND_VARIABLES, pooled: false });
+    // Whole replicas where the integer program is solved within a minute; else the relaxation,
+    // cluster by cluster where it fits, clusters pooled by look-alikes where it does not.
+    const perCluster = { maxVariables: opts.boundMaxVariables ?? EXACT_BOUND_VARIABLES, pooled: false };
+    const integral = solveSteering(classes, free, fleet, { ...perCluster, integral: true, timeoutMs: opts.boundIntegerMs ?? 60_000 });
+    const exact = integral ?? solveSteering(classes, free, fleet, perCluster);
     const steering = exact ?? solveSteering(classes, free, fleet, { maxVariables: Number.POSITIVE_INFINITY });
     out.push({
       priority: tier[0]!.p.priority,
+      integral: integral !== undefined,
       pooled: exact === undefined,
       value: steering?.quotas.value ?? 0,
       variables: steering === undefined ? 0 : steeringVariables(steering.grouping),

@@ -131,6 +131,7 @@ function solveWithHighs(m: LinearModel, timeoutMs: number | undefined): LinearSo
     ...(timeoutMs !== undefined ? { time_limit: timeoutMs / 1000 } : {}),
     output_flag: false,
   });
+  // A time limit leaves an answer that is neither proven best nor a bound: none.
   if (r.Status !== 'Optimal') return { feasible: false, library: 'highs' };
   const values = new Map<string, number>();
   for (const name of m.columns.keys()) {

@@ -293,7 +293,13 @@ export function solveSteering(
   classes: readonly SteeringClass[],
   free: Float64Array,
   fleet: FleetIndex,
-  limits: { readonly maxVariables: number; readonly timeoutMs?: number; readonly pooled?: boolean },
+  limits: {
+    readonly maxVariables: number;
+    readonly timeoutMs?: number;
+    readonly pooled?: boolean;
+    /** whole replicas: the integer program (HiGHS), answered only when solved to optimality in time */
+    readonly integral?: boolean;
+  },
 ): Steering | undefined {
   const grouping = groupClusters(classes, fleet.clusters.length, limits.pooled ?? true);
   if (steeringVariables(grouping) > limits.maxVariables) return undefined;
@@ -301,8 +307,12 @@ export function solveSteering(
   const values = new Map<string, number>();
   let library: LpLibrary = 'javascript-lp-solver';
   for (const part of partsOf(classes, grouping)) {
-    const model = buildSteeringModel(classes, grouping, free, dims, part);
-    const solution = solveLinear(model, limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {});
+    const relaxed = buildSteeringModel(classes, grouping, free, dims, part);
+    const model = limits.integral === true ? { ...relaxed, integers: new Set([...relaxed.columns.keys()].filter((v) => v.startsWith('x'))) } : relaxed;
+    const solution = solveLinear(model, {
+      ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
+      ...(limits.integral === true ? { library: 'highs' as const } : {}),
+    });
     if (!solution.feasible) return undefined;
     if (solution.library === 'highs') library = 'highs';
     for (const [name, v] of solution.values) values.set(name, v);
