@@ -32,6 +32,7 @@ export function relaxationBound(
   snapshot: FleetSnapshot,
   placements: readonly Placement[],
   given: readonly Decision[] = [],
+  /** boundIntegerMs: time for the integer program (0: none, the relaxation only) */
   opts: ScheduleOptions & { readonly boundMaxVariables?: number; readonly boundIntegerMs?: number } = {},
 ): TierBound[] {
   const cycle = prepareCycle(snapshot, placements, { ...opts, mode: 'Fresh' });
@@ -50,7 +51,8 @@ export function relaxationBound(
     // Whole replicas where the integer program is solved within a minute; else the relaxation,
     // cluster by cluster where it fits, clusters pooled by look-alikes where it does not.
     const perCluster = { maxVariables: opts.boundMaxVariables ?? EXACT_BOUND_VARIABLES, pooled: false };
-    const integral = solveSteering(classes, free, fleet, { ...perCluster, integral: true, timeoutMs: opts.boundIntegerMs ?? 60_000 });
+    const integerMs = opts.boundIntegerMs ?? 60_000;
+    const integral = integerMs > 0 ? solveSteering(classes, free, fleet, { ...perCluster, integral: true, timeoutMs: integerMs }) : undefined;
     const exact = integral ?? solveSteering(classes, free, fleet, perCluster);
     const steering = exact ?? solveSteering(classes, free, fleet, { maxVariables: Number.POSITIVE_INFINITY });
     out.push({
