@@ -46,6 +46,13 @@ before(async () => {
   watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
   watcher.start();
   await watcher.ready;
+  // Both members read, Nodes and all: a first cycle with one would rightly keep its replicas there.
+  await eventually(
+    'both members read',
+    async () => ((watcher.snapshot()?.clusters ?? []).filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2 ? true : undefined),
+    60_000,
+    100,
+  );
   controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000, unreachableGraceMs: 15_000 });
   controller.start();
 }, { timeout: 900_000 });
