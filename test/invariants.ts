@@ -278,14 +278,15 @@ function firstFit(nodes: NodeRoom[], replicas: readonly { need: Map<string, numb
 
 /**
  * What a schedule is worth at each priority, from the objective's definition: every placed
- * replica counts its dominant share, the largest fraction it asks of the healthy fleet's free
- * CPU, memory, extended resources or devices of one class.
+ * replica counts its dominant share, the largest fraction it asks of the free CPU, memory,
+ * extended resources or devices of one class of the healthy, readable clusters.
  */
 export function worthByPriority(snapshot: FleetSnapshot, placements: readonly Placement[], result: ScheduleResult): Map<number, number> {
   const free = new Map<string, number>();
   const add = (name: string, n: number) => free.set(name, (free.get(name) ?? 0) + Math.max(0, n));
   for (const c of snapshot.clusters) {
-    if (!c.healthy) continue;
+    // only clusters that take replicas: healthy and readable
+    if (!c.healthy || c.reachable === false) continue;
     add('cpu', c.allocatable.cpu - c.allocated.cpu);
     add('memory', c.allocatable.memory - c.allocated.memory);
     for (const [name, n] of Object.entries(c.allocatable.extended ?? {})) add(name, n - (c.allocated.extended?.[name] ?? 0));

@@ -6,7 +6,7 @@ import type { Decision, FleetSnapshot, Placement } from './model.js';
 import { compareNames, placementKey } from './model.js';
 import { type CycleContext, type Profile, runFilters, scoreKey, scorePart } from './framework.js';
 import { defaultProfile } from './profile.js';
-import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
+import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement, sumsAreExact } from './prepare.js';
 import { type ClusterNodes, fitOnNodes } from './nodes.js';
 import { replicaValue } from './objective.js';
 
@@ -79,6 +79,8 @@ interface FleetCache {
   readonly eligible: Map<string, { readonly mask: Uint8Array; readonly count: number }>;
   readonly scored: Map<string, Scored>;
   readonly prepared: WeakMap<Placement, ReturnType<typeof preparePlacement>>;
+  /** what look-alike placements share their scores by */
+  readonly sharedKeys: WeakMap<PreparedPlacement, string>;
   /** node-level caps by eligibility key: per row, the cap and the limit it was counted to */
   readonly caps: Map<string, { cap: Int32Array; limit: Int32Array }>;
 }
@@ -102,6 +104,7 @@ function fleetCache(snapshot: FleetSnapshot, profile: Profile): FleetCache {
       eligible: new Map(),
       scored: new Map(),
       prepared: new WeakMap(),
+      sharedKeys: new WeakMap(),
       caps: new Map(),
     };
     byProfile.set(profile, cache);
@@ -158,7 +161,11 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
     const mask = eligible.mask;
     // Look-alike placements share the scores that read the snapshot alone, and the order of
     // their eligible clusters by them.
-    const sharedKey = `${p.eligibilityKey} ${scoreKey(profile, p)}`;
+    let sharedKey = cache.sharedKeys.get(p);
+    if (sharedKey === undefined) {
+      sharedKey = `${p.eligibilityKey} ${scoreKey(profile, p)}`;
+      cache.sharedKeys.set(p, sharedKey);
+    }
     let scored = cache.scored.get(sharedKey);
     if (scored === undefined) {
       const pref = new Float64Array(nClusters);
@@ -202,10 +209,9 @@ function nodeCaps(cache: FleetCache, p: PreparedPlacement): (row: number) => num
   }
   const { cap, limit } = known;
   const want = Math.max(1, p.replicas);
-  const { wholeNode } = cache.fleet;
   return (row) => {
     // A one-node cluster's sums are its node: the summed fit, which the solver checks anyway, is exact.
-    if (p.countedBySums && wholeNode[row] === 1) return want;
+    if (sumsAreExact(cache.fleet, row, p)) return want;
     const c = cap[row] as number;
     // counted before, and either below its limit then or to a limit as high as this one
     if (c >= 0 && (c < (limit[row] as number) || (limit[row] as number) >= want)) return Math.min(c, want);

@@ -354,13 +354,19 @@ export function fitCount(free: Float64Array, row: number, demand: Float64Array):
   return n;
 }
 
+/** Whether a cluster's summed room counts a placement exactly: it is one node, and the placement's devices are counted by class alone. */
+export function sumsAreExact(fleet: FleetIndex, row: number, p: PreparedPlacement): boolean {
+  return p.countedBySums && fleet.wholeNode[row] === 1;
+}
+
 /**
  * How many replicas of a placement fit in one cluster: by its summed free room and wholly on
- * its nodes, at most `limit`. The one count of what fits, wherever a count is shown.
+ * its nodes as the snapshot has them, at most `limit`. The one count of what fits.
  */
-export function replicasThatFit(fleet: FleetIndex, row: number, p: PreparedPlacement, limit = Number.POSITIVE_INFINITY): number {
-  const sums = Math.min(limit, fitCount(fleet.free, row * fleet.dims.length, p.demand));
-  return sums <= 0 ? 0 : fitOnNodes(fleet.nodes[row] as ClusterNodes, p.node, sums);
+export function replicasThatFit(fleet: FleetIndex, row: number, p: PreparedPlacement, limit = Number.POSITIVE_INFINITY, free = fleet.free): number {
+  const sums = Math.min(limit, fitCount(free, row * fleet.dims.length, p.demand));
+  if (sums <= 0) return 0;
+  return sumsAreExact(fleet, row, p) ? sums : fitOnNodes(fleet.nodes[row] as ClusterNodes, p.node, sums);
 }
 
 /** The topology domain a cluster belongs to for a spread key. */

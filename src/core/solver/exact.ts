@@ -10,7 +10,7 @@ import type { TierContext } from './tier.js';
 
 type Assignment = Map<number, number>;
 
-export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: TierContext): { assign: Map<Job, Assignment>; free: Float64Array } | undefined {
+export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: TierContext): { assign: Map<Job, Assignment> } | undefined {
   const { fleet, clock, deadline, counters } = ctx;
   const maxPairs = ctx.opts.exactMaxPairs ?? 48;
   const dims = fleet.dims.length;
@@ -147,5 +147,5 @@ export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: Ti
     const placed = [...(assign.get(job)?.values() ?? [])].reduce((s, n) => s + n, 0);
     if (placed > job.p.replicas || (job.p.gang && placed > 0 && placed < job.p.replicas)) return undefined;
   }
-  return { assign, free: left };
+  return { assign };
 }

@@ -5,7 +5,7 @@
 // capacity the others needed for the same worth.
 
 import type { Job } from '../cycle.js';
-import type { FleetIndex } from '../prepare.js';
+import { type FleetIndex, sumsAreExact } from '../prepare.js';
 import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
 import { type Assignment, type PlaceOpts, placeJob, placedOf, release } from './place.js';
 
@@ -51,7 +51,7 @@ function limitOf(job: Job, opts: FillOpts, state: TierState, fleet: FleetIndex):
     const n = outer === undefined ? cap : outer(row, cap);
     // A one-node cluster's sums are its node; nodes nothing was packed on yet hold what the
     // candidate count (the snapshot's nodes) already allows.
-    if (n <= 0 || (job.p.countedBySums && fleet.wholeNode[row] === 1) || followed[row] === fleet.nodes[row]) return n;
+    if (n <= 0 || sumsAreExact(fleet, row, job.p) || followed[row] === fleet.nodes[row]) return n;
     return Math.min(n, fitOnNodes(followed[row] as ClusterNodes, job.p.node, n));
   };
 }

@@ -2,7 +2,7 @@
 // bookkeeping that goes with it.
 
 import type { FleetIndex } from '../prepare.js';
-import { domainOf, fitCount } from '../prepare.js';
+import { domainOf, fitCount, sumsAreExact } from '../prepare.js';
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import { type Candidate, allocate } from './allocate.js';
@@ -101,7 +101,7 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     const nodes = opts.nodes ?? fleet.nodes;
     // a one-node cluster's room for the replica is how tightly it fits there
     const tightness = (c: Candidate) =>
-      c.cap === 0 ? Number.POSITIVE_INFINITY : job.p.countedBySums && fleet.wholeNode[c.row] === 1 ? c.cap : tightestNode(nodes[c.row] as ClusterNodes, job.p.node);
+      c.cap === 0 ? Number.POSITIVE_INFINITY : sumsAreExact(fleet, c.row, job.p) ? c.cap : tightestNode(nodes[c.row] as ClusterNodes, job.p.node);
     const keyed = out.map((c) => ({ c, tight: tightness(c) }));
     keyed.sort((a, b) => a.tight - b.tight || a.c.cap - b.c.cap);
     return keyed.map((k) => k.c);

@@ -6,8 +6,7 @@
 // strand accelerators. Independent parts of the fleet (no class spans them) are solved apart.
 
 import type { Job } from '../cycle.js';
-import { type FleetIndex, fitCount } from '../prepare.js';
-import { type ClusterNodes, fitOnNodes } from '../nodes.js';
+import { type FleetIndex, replicasThatFit } from '../prepare.js';
 import { type LinearModel, type LpLibrary, solveLinear } from './lp.js';
 import { hasOwnLimits, soloCap } from './solo.js';
 
@@ -87,13 +86,7 @@ export function steeringClasses(
  * splitting one replica over clusters that each hold only part of it.
  */
 function classNodeCap(job: Job, free: Float64Array, fleet: FleetIndex): (row: number, upTo: number) => number {
-  const dims = fleet.dims.length;
-  return (row, upTo) => {
-    const sums = Math.min(upTo, fitCount(free, row * dims, job.p.demand));
-    // A one-node cluster's sums are its node.
-    if (sums === 0 || (job.p.countedBySums && fleet.wholeNode[row] === 1)) return sums;
-    return fitOnNodes(fleet.nodes[row] as ClusterNodes, job.p.node, sums);
-  };
+  return (row, upTo) => replicasThatFit(fleet, row, job.p, upTo, free);
 }
 
 export interface Grouping {
