@@ -32,5 +32,12 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
+// The web view's tests run Debian's Chromium: install it once, like the control planes.
+const browser = spawnSync('bash', ['test/setup/install-chromium.sh'], { stdio: 'inherit' });
+if (browser.status !== 0) {
+  console.error('Chromium could not be installed for the browser tests: see the message above');
+  process.exit(1);
+}
+
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

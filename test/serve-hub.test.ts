@@ -11,6 +11,7 @@ import { TestFleet } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, grant, mergePatch } from './env/kube.js';
 import { createNode, markPodsReady } from './env/members.js';
 import { installCrd, registerMember } from './env/hub.js';
+import { launchBrowser } from './browser.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -128,6 +129,30 @@ test('when the leader dies, the other takes over', async () => {
   assert.ok(servers.has(next));
   await mergePatch(hub, `${placements}/web`, { spec: { replicas: 2 } });
   await eventually('the new leader writes', async () => ((await replicas()) === 2 ? true : undefined), 30_000, 100);
+});
+
+test('the web view on the hub: signed in with a hub token, it shows the member and follows the Placement', async () => {
+  const url = [...servers.values()][0]?.url as string;
+  const { browser, close } = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${url}/`);
+    await page.locator('#token').fill(hub.token);
+    await page.locator('#login button').click();
+    await page.locator('[data-cluster="member-1"]').waitFor({ timeout: 15_000 });
+    const row = page.locator('tr[data-placement="shop/web"]');
+    await row.locator('[data-where="member-1"]').filter({ hasText: 'member-1 × 2' }).waitFor({ timeout: 15_000 });
+    // the hub's own conditions are shown, as the Placement's status has them
+    await row.getByText('Scheduled=True').waitFor();
+    await mergePatch(hub, `${placements}/web`, { spec: { replicas: 3 } });
+    await row.locator('[data-field="asked"]').filter({ hasText: '3' }).waitFor({ timeout: 15_000 });
+    await row.locator('[data-where="member-1"]').filter({ hasText: 'member-1 × 3' }).waitFor({ timeout: 15_000 });
+    // one CPU a replica: what Orrery reserves on the member's card is the decision's
+    const title = await page.locator('[data-cluster="member-1"] .bar').first().getAttribute('title');
+    assert.match(title ?? '', /Orrery 3[ ,]/);
+  } finally {
+    await close();
+  }
 });
 
 /** Runs orrery serve on the hub and gathers what it says until it exits or `until` matches. */

@@ -150,6 +150,45 @@ test('cached answers follow the fleet as placements change', async () => {
   assert.equal((await http('GET', q)).json.total, first.json.total);
 });
 
+test('/v1/watch sends the version at once and again when a placement changes; /v1/fleet follows', async () => {
+  const res = await fetch(`${base}/v1/watch`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const nextEvent = async (): Promise<{ version: number; generation: number }> => {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const m = /^event: version\ndata: (.*)$/m.exec(event);
+        if (m) return JSON.parse(m[1]!);
+        continue;
+      }
+      const { value, done } = await reader.read();
+      assert.ok(!done, 'the stream stays open');
+      buffer += value;
+    }
+  };
+  const first = await nextEvent();
+  const fleetBefore = await http('GET', '/v1/fleet');
+  assert.equal(fleetBefore.json.version, first.version);
+  const us = (c: { name: string }) => c.name === 'gke-us-central1';
+  const cpuBefore = fleetBefore.json.clusters.find(us).cpu;
+  const p = placement('watched', { namespace: 'ml', replicas: 2, cpu: '3', locality: { requiredRegions: ['us-central1'] } });
+  assert.equal((await http('PUT', '/v1/namespaces/ml/placements/watched', p)).status, 200);
+  const second = await nextEvent();
+  assert.notEqual(second.version, first.version);
+  const fleetAfter = await http('GET', '/v1/fleet');
+  assert.equal(fleetAfter.json.version, second.version);
+  assert.equal(fleetAfter.json.clusters.find(us).cpu.orrery, cpuBefore.orrery + 6000, 'two replicas of 3 CPU reserved');
+  assert.equal(fleetAfter.json.clusters.find(us).cpu.free, cpuBefore.free - 6000);
+  await http('DELETE', '/v1/namespaces/ml/placements/watched');
+  assert.notEqual((await nextEvent()).version, second.version);
+  await reader.cancel();
+});
+
 test('metrics name the series, after scheduling', async () => {
   await http('POST', '/v1/whatif', { placements: [placement('m', { replicas: 1 })] });
   const r = await http('GET', '/metrics');

@@ -214,6 +214,12 @@ async function capacity(args: string[]): Promise<number> {
       report.deviceClasses.map((d) => [d.deviceClassName, String(d.clusters), String(d.free), String(d.total)]),
     );
   }
+  if (report.extendedResources.length > 0) {
+    out += '\n' + table(
+      ['EXTENDED RESOURCE', 'CLUSTERS', 'FREE', 'TOTAL'],
+      report.extendedResources.map((d) => [d.resourceName, String(d.clusters), String(d.free), String(d.total)]),
+    );
+  }
   out += `\nFree/allocatable after ${placements.length} placements; unhealthy clusters are left out of the sums.\n`;
   print(out);
   return 0;

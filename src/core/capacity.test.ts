@@ -15,6 +15,24 @@ test('free capacity per cluster, region and device class; unhealthy clusters are
   assert.deepEqual(r.regions.map((x) => [x.name, x.clusters, x.free.cpu, x.devices]), [['eu', 2, 20000, { gpu: { total: 12, free: 10 }, tpu: { total: 4, free: 0 } }]]);
   assert.deepEqual(r.deviceClasses, [{ deviceClassName: 'gpu', clusters: 2, total: 12, free: 10 }, { deviceClassName: 'tpu', clusters: 1, total: 4, free: 0 }]);
   assert.equal(r.total.free.cpu, 20000);
+  assert.deepEqual(r.extendedResources, []);
+});
+
+test('device-plugin resources are summed like device classes, per cluster, region and in total', () => {
+  const r = capacityReport(
+    fleet(
+      nodeCluster('a', [{ count: 2, cpu: 32, extended: { 'nvidia.com/gpu': 8 } }], { region: 'eu' }),
+      { ...nodeCluster('b', [{ count: 1, cpu: 32, extended: { 'nvidia.com/gpu': 4 } }], { region: 'eu' }), allocated: { cpu: 0, memory: 0, pods: 0, extended: { 'nvidia.com/gpu': 3 } } },
+      { ...nodeCluster('gone', [{ count: 1, cpu: 32, extended: { 'nvidia.com/gpu': 8 } }], { region: 'eu' }), reachable: false },
+    ),
+  );
+  assert.deepEqual(r.clusters.map((c) => [c.name, c.extended]), [
+    ['a', { 'nvidia.com/gpu': { total: 16, free: 16 } }],
+    ['b', { 'nvidia.com/gpu': { total: 4, free: 1 } }],
+    ['gone', { 'nvidia.com/gpu': { total: 8, free: 8 } }],
+  ]);
+  assert.deepEqual(r.regions[0]?.extended, { 'nvidia.com/gpu': { total: 20, free: 17 } });
+  assert.deepEqual(r.extendedResources, [{ resourceName: 'nvidia.com/gpu', clusters: 2, total: 20, free: 17 }]);
 });
 
 test('fit counts whole replicas per node with the profile filters: devices per replica divide, taints and unreadable clusters refuse', () => {

@@ -25,25 +25,58 @@ export interface CapacityRow {
   readonly clusters: number;
   readonly allocatable: Amounts;
   readonly free: Amounts;
+  /** per device class (DRA) */
   readonly devices: Record<string, DeviceAmounts>;
+  /** per extended resource that device plugins publish, e.g. nvidia.com/gpu */
+  readonly extended: Record<string, DeviceAmounts>;
+}
+
+/** One kind of accelerator over the clusters that take replicas. */
+export interface AcceleratorTotal {
+  readonly clusters: number;
+  readonly total: number;
+  readonly free: number;
 }
 
 export interface CapacityReport {
   readonly clusters: readonly (CapacityRow & { readonly region: string; readonly healthy: boolean })[];
   readonly regions: readonly CapacityRow[];
-  readonly deviceClasses: readonly { readonly deviceClassName: string; readonly clusters: number; readonly total: number; readonly free: number }[];
+  readonly deviceClasses: readonly (AcceleratorTotal & { readonly deviceClassName: string })[];
+  readonly extendedResources: readonly (AcceleratorTotal & { readonly resourceName: string })[];
   readonly total: CapacityRow;
 }
 
-function emptyRow(name: string): { name: string; clusters: number; allocatable: Amounts; free: Amounts; devices: Record<string, DeviceAmounts> } {
-  return { name, clusters: 0, allocatable: { cpu: 0, memory: 0, pods: 0 }, free: { cpu: 0, memory: 0, pods: 0 }, devices: {} };
+function emptyRow(name: string): { name: string; clusters: number; allocatable: Amounts; free: Amounts; devices: Record<string, DeviceAmounts>; extended: Record<string, DeviceAmounts> } {
+  return { name, clusters: 0, allocatable: { cpu: 0, memory: 0, pods: 0 }, free: { cpu: 0, memory: 0, pods: 0 }, devices: {}, extended: {} };
+}
+
+function addAmounts(into: Record<string, DeviceAmounts>, from: Readonly<Record<string, DeviceAmounts>>): void {
+  for (const [k, d] of Object.entries(from)) {
+    const s = (into[k] ??= { total: 0, free: 0 });
+    s.total += d.total;
+    s.free += d.free;
+  }
+}
+
+function totals(rows: readonly Readonly<Record<string, DeviceAmounts>>[]): Map<string, AcceleratorTotal> {
+  const out = new Map<string, { clusters: number; total: number; free: number }>();
+  for (const row of rows) {
+    for (const [k, d] of Object.entries(row)) {
+      const s = out.get(k) ?? { clusters: 0, total: 0, free: 0 };
+      s.clusters++;
+      s.total += d.total;
+      s.free += d.free;
+      out.set(k, s);
+    }
+  }
+  return new Map([...out].sort((a, b) => compareNames(a[0], b[0])));
 }
 
 /** Unhealthy and unreachable clusters are listed but count for nothing in the sums: nothing new can go there. */
 export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
   const clusters = [];
+  const counted: ReturnType<typeof emptyRow>[] = [];
   const regions = new Map<string, ReturnType<typeof emptyRow>>();
-  const classes = new Map<string, { deviceClassName: string; clusters: number; total: number; free: number }>();
   const total = emptyRow('total');
   for (const c of snapshot.clusters) {
     const row = emptyRow(c.name);
@@ -54,10 +87,15 @@ export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
       memory: Math.max(0, c.allocatable.memory - c.allocated.memory),
       pods: Math.max(0, c.allocatable.pods - c.allocated.pods),
     };
-    for (const d of c.devices) row.devices[d.deviceClassName] = { total: d.total, free: Math.max(0, d.total - d.allocated) };
+    // Devices alike in class but not in attributes are separate entries of one class.
+    for (const d of c.devices) addAmounts(row.devices, { [d.deviceClassName]: { total: d.total, free: Math.max(0, d.total - d.allocated) } });
+    for (const [name, t] of Object.entries(c.allocatable.extended ?? {})) {
+      if (t > 0) row.extended[name] = { total: t, free: Math.max(0, t - (c.allocated.extended?.[name] ?? 0)) };
+    }
     const region = c.location.region ?? '(none)';
     clusters.push({ ...row, region, healthy: c.healthy });
     if (!takesReplicas(c)) continue;
+    counted.push(row);
     let r = regions.get(region);
     if (r === undefined) {
       r = emptyRow(region);
@@ -69,24 +107,15 @@ export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
         sum.allocatable[k] += row.allocatable[k];
         sum.free[k] += row.free[k];
       }
-      for (const [cls, d] of Object.entries(row.devices)) {
-        const s = (sum.devices[cls] ??= { total: 0, free: 0 });
-        s.total += d.total;
-        s.free += d.free;
-      }
-    }
-    for (const [cls, d] of Object.entries(row.devices)) {
-      const s = classes.get(cls) ?? { deviceClassName: cls, clusters: 0, total: 0, free: 0 };
-      s.clusters++;
-      s.total += d.total;
-      s.free += d.free;
-      classes.set(cls, s);
+      addAmounts(sum.devices, row.devices);
+      addAmounts(sum.extended, row.extended);
     }
   }
   return {
     clusters,
     regions: [...regions.values()].sort((a, b) => compareNames(a.name, b.name)),
-    deviceClasses: [...classes.values()].sort((a, b) => compareNames(a.deviceClassName, b.deviceClassName)),
+    deviceClasses: [...totals(counted.map((r) => r.devices))].map(([deviceClassName, t]) => ({ deviceClassName, ...t })),
+    extendedResources: [...totals(counted.map((r) => r.extended))].map(([resourceName, t]) => ({ resourceName, ...t })),
     total,
   };
 }
@@ -108,11 +137,11 @@ export function occupiedSnapshot(fleet: FleetIndex, free: Float64Array, nodes: r
     kinds.forEach((k, i) => {
       const t = total(i);
       if (t <= 0) return;
-      const [first, ...rest] = k.classes;
+      const rest = k.classes.filter((c) => c !== k.name);
       out.push({
-        deviceClassName: first as string,
+        deviceClassName: k.name,
         ...(rest.length > 0 ? { alsoMatches: rest } : {}),
-        ...(k.driver !== first ? { driver: k.driver } : {}),
+        ...(k.driver !== k.name ? { driver: k.driver } : {}),
         ...(Object.keys(k.attributes).length > 0 ? { attributes: k.attributes } : {}),
         total: t,
         allocated: t - (v[i] as number),
@@ -210,5 +239,5 @@ function quantities(a: Amounts) {
 /** The report with cpu and memory as Kubernetes quantities ("500m", "64Gi"), for JSON and YAML. */
 export function reportAsQuantities(report: CapacityReport) {
   const row = <T extends CapacityRow>(r: T) => ({ ...r, allocatable: quantities(r.allocatable), free: quantities(r.free) });
-  return { clusters: report.clusters.map(row), regions: report.regions.map(row), deviceClasses: report.deviceClasses, total: row(report.total) };
+  return { clusters: report.clusters.map(row), regions: report.regions.map(row), deviceClasses: report.deviceClasses, extendedResources: report.extendedResources, total: row(report.total) };
 }

@@ -20,6 +20,8 @@ const BASE_DIMS = ['cpu', 'memory', 'pods'] as const;
 
 /** Devices alike, wherever in the fleet they are. */
 export interface DeviceKind {
+  /** the class the inventory names them by, as read (the rest of `classes` also match) */
+  readonly name: string;
   readonly classes: readonly string[];
   readonly attributes: Readonly<Record<string, DeviceAttribute>>;
   readonly driver: string;
@@ -63,7 +65,7 @@ export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
       const key = deviceKindKey(d);
       if (!kindIndex.has(key)) {
         kindIndex.set(key, kinds.length);
-        kinds.push({ classes: [...classesOf(d)].sort(compareNames), attributes: d.attributes ?? {}, driver: d.driver ?? d.deviceClassName });
+        kinds.push({ name: d.deviceClassName, classes: [...classesOf(d)].sort(compareNames), attributes: d.attributes ?? {}, driver: d.driver ?? d.deviceClassName });
       }
     }
   };

@@ -8,10 +8,12 @@ import { installErrorHandling } from './errors.js';
 import { Metrics } from './metrics.js';
 import { installApiDocs } from './openapi.js';
 import { capacityRoutes } from './routes/capacity.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { placementRoutes } from './routes/placements.js';
 import { whatifRoutes } from './routes/whatif.js';
+import { uiRoutes } from './ui.js';
 import { VERSION } from '../version.js';
 
 export interface AppOptions {
@@ -46,6 +48,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(capacityRoutes, { engine: opts.engine, cache });
   await app.register(whatifRoutes, { engine: opts.engine, cache });
   await app.register(placementRoutes, { engine: opts.engine });
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
+  await app.register(fleetRoutes, { engine: opts.engine, cache });
+  await app.register(uiRoutes);
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/'));
   return app;
 }

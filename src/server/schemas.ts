@@ -33,15 +33,23 @@ const devices = {
   additionalProperties: { type: 'object', required: ['total', 'free'], properties: { total: { type: 'integer' }, free: { type: 'integer' } } },
 } as const;
 
+const extended = { ...devices, description: 'per extended resource that device plugins publish, e.g. nvidia.com/gpu' } as const;
+
 const capacityRow = {
   type: 'object',
-  required: ['name', 'clusters', 'allocatable', 'free', 'devices'],
-  properties: { name: { type: 'string' }, clusters: { type: 'integer' }, allocatable: amounts, free: amounts, devices },
+  required: ['name', 'clusters', 'allocatable', 'free', 'devices', 'extended'],
+  properties: { name: { type: 'string' }, clusters: { type: 'integer' }, allocatable: amounts, free: amounts, devices, extended },
 } as const;
+
+const acceleratorTotal = (key: string) => ({
+  type: 'object',
+  required: [key, 'clusters', 'total', 'free'],
+  properties: { [key]: { type: 'string' }, clusters: { type: 'integer' }, total: { type: 'integer' }, free: { type: 'integer' } },
+}) as const;
 
 export const capacitySchema = {
   type: 'object',
-  required: ['generation', 'clusters', 'regions', 'deviceClasses', 'total'],
+  required: ['generation', 'clusters', 'regions', 'deviceClasses', 'extendedResources', 'total'],
   properties: {
     generation: { type: 'integer', description: 'the fleet snapshot this answer was made from' },
     clusters: {
@@ -49,14 +57,8 @@ export const capacitySchema = {
       items: { ...capacityRow, required: [...capacityRow.required, 'region', 'healthy'], properties: { ...capacityRow.properties, region: { type: 'string' }, healthy: { type: 'boolean' } } },
     },
     regions: { type: 'array', items: capacityRow },
-    deviceClasses: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['deviceClassName', 'clusters', 'total', 'free'],
-        properties: { deviceClassName: { type: 'string' }, clusters: { type: 'integer' }, total: { type: 'integer' }, free: { type: 'integer' } },
-      },
-    },
+    deviceClasses: { type: 'array', items: acceleratorTotal('deviceClassName') },
+    extendedResources: { type: 'array', items: acceleratorTotal('resourceName') },
     total: capacityRow,
   },
 } as const;
@@ -121,4 +123,63 @@ export const placementListSchema = {
   type: 'object',
   required: ['items'],
   properties: { items: { type: 'array', items: viewSchema } },
+} as const;
+
+const usage = (unit: string) => ({
+  type: 'object',
+  required: ['allocatable', 'others', 'orrery', 'free'],
+  description: `in ${unit}: allocatable, used by other workloads, reserved by Orrery's placements, free`,
+  properties: { allocatable: { type: 'integer' }, others: { type: 'integer' }, orrery: { type: 'integer' }, free: { type: 'integer' } },
+}) as const;
+
+export const fleetSchema = {
+  type: 'object',
+  required: ['mode', 'version', 'generation', 'complete', 'clusters', 'capacity'],
+  properties: {
+    mode: { type: 'string', enum: ['embedded', 'cluster'] },
+    version: { type: 'integer', description: 'moves whenever anything an answer depends on changes; /v1/watch sends it' },
+    generation: { type: 'integer', description: 'the fleet snapshot this answer was made from' },
+    complete: { type: 'boolean', description: 'false while the cluster inventory was listed only in part' },
+    clusters: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'region', 'healthy', 'reachable', 'schedulable', 'cpu', 'memory', 'pods', 'accelerators'],
+        properties: {
+          name: { type: 'string' },
+          region: { type: 'string' },
+          zone: { type: 'string' },
+          healthy: { type: 'boolean' },
+          reachable: { type: 'boolean' },
+          schedulable: { type: 'boolean', description: 'takes new replicas: healthy and readable' },
+          message: { type: 'string' },
+          cpu: usage('milli-CPU'),
+          memory: usage('bytes'),
+          pods: usage('Pods'),
+          accelerators: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'source', 'allocatable', 'others', 'orrery', 'free'],
+              properties: { name: { type: 'string' }, source: { type: 'string', enum: ['deviceClass', 'extendedResource'] }, ...usage('devices').properties },
+            },
+          },
+          nodeGroups: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['count', 'cpu', 'memory', 'accelerators'],
+              properties: {
+                count: { type: 'integer' },
+                cpu: { type: 'integer', description: 'milli-CPU per node' },
+                memory: { type: 'integer', description: 'bytes per node' },
+                accelerators: { type: 'array', items: { type: 'object', required: ['name', 'total'], properties: { name: { type: 'string' }, total: { type: 'integer' } } } },
+              },
+            },
+          },
+        },
+      },
+    },
+    capacity: { ...capacitySchema, required: capacitySchema.required.filter((k) => k !== 'generation'), description: 'what /v1/capacity answers, without filters' },
+  },
 } as const;
