@@ -150,6 +150,15 @@ test('the web view on the hub: signed in with a hub token, it shows the member a
     // one CPU a replica: what Orrery reserves on the member's card is the decision's
     const title = await page.locator('[data-cluster="member-1"] .bar').first().getAttribute('title');
     assert.match(title ?? '', /Orrery 3[ ,]/);
+    // the member goes dark in the inventory: its card says so within seconds, without a reload
+    const profile = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles/member-1/status';
+    const health = (status: 'True' | 'False') => ({
+      status: { conditions: [{ type: 'ControlPlaneHealthy', status, reason: status === 'True' ? 'Healthy' : 'Unreachable', message: status === 'True' ? 'ok' : 'the API server does not answer', lastTransitionTime: new Date().toISOString() }] },
+    });
+    await mergePatch(hub, profile, health('False'));
+    await page.locator('[data-cluster="member-1"] .badge.bad').waitFor({ timeout: 10_000 });
+    await mergePatch(hub, profile, health('True'));
+    await page.locator('[data-cluster="member-1"] .badge:not(.bad)').waitFor({ timeout: 10_000 });
   } finally {
     await close();
   }

@@ -1,20 +1,22 @@
-// The controller on the hub: Placements and the fleet in, decisions out. It schedules on every
-// change (coalesced) and on a periodic re-check, Steady from its last decisions, then writes
-// each Placement's status and PlacementDecision slices where they changed, and has the deployer
-// carry the decisions out in the members.
+// The scheduling controller on the hub: Placements and the fleet in, decisions out. It schedules
+// on every change (coalesced) and on a periodic re-check, Steady from its last decisions, hands
+// the decisions to the rollout controller (rollout.ts) to carry out in the members, then writes
+// each Placement's status and PlacementDecision slices where they changed, and finishes the
+// deletion of Placements once the members are clean.
 
 import { EventEmitter } from 'node:events';
 import { type FleetState, stateOf } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
 import { placementKey } from '../core/model.js';
 import { scheduleCycle } from '../core/schedule.js';
-import { type Avoidance, type PodView, activeAvoidance, avoid, holdUnreadable, stuckPods, withoutStuck } from '../core/grace.js';
+import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutStuck } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { type DecisionSlice, slicesFor } from './decisions.js';
-import { Deployer, FIELD_MANAGER, MANAGED_BY, placementLabel } from './deployer.js';
-import { PLACEMENT_LABEL } from '../fleet/measure.js';
+import { FIELD_MANAGER } from './deployer.js';
+import { forEachLimit } from './queues.js';
+import { RolloutController, type RolloutWork, type Stuck, desiredByMember } from './rollout.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
 import type { ProblemLog } from '../problems.js';
@@ -22,12 +24,8 @@ import type { ProblemLog } from '../problems.js';
 export const FINALIZER = 'placement.orrery.dev/cleanup';
 const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
 const DECISIONS = '/apis/multicluster.x-k8s.io/v1alpha1';
-
-interface DeploymentObject {
-  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string };
-  spec?: { replicas?: number };
-  status?: { readyReplicas?: number };
-}
+/** writes to the hub in flight at a time: status, slices, finalizers */
+const HUB_WRITES = 16;
 
 type PlacementObject = Placement & {
   metadata: Placement['metadata'] & { deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
@@ -42,6 +40,8 @@ export interface SchedulerOptions {
   /** how long a cluster then takes no new replicas of that placement */
   readonly avoidMs?: number;
   readonly resyncMs?: number;
+  /** writes in flight to one member at a time */
+  readonly perMember?: number;
   readonly coalesceMs?: number;
   /** Whether this instance may write (it leads); one that may not still keeps decisions for the API. */
   readonly writes?: () => boolean;
@@ -60,7 +60,7 @@ export interface SchedulerEvents {
 
 export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private readonly placements: Reflector<PlacementObject>;
-  private readonly deployer = new Deployer();
+  private readonly rollout: RolloutController;
   private last = new Map<string, Decision>();
   private state: FleetState | undefined;
   private readonly writtenSlices = new Map<string, string>();
@@ -76,10 +76,6 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private resync: NodeJS.Timeout | undefined;
   private stopped = false;
   private fullNext = true;
-  /** what was last applied where: placement key + cluster → signature and ready replicas */
-  private readonly applied = new Map<string, { sig: string; ready: number; at: number }>();
-  /** each member's Deployments that Orrery made, watched: readiness and drift show at once */
-  private readonly deployments = new Map<string, { client: ApiClient; reflector: Reflector<DeploymentObject> }>();
 
   constructor(
     private readonly hub: ApiClient,
@@ -90,6 +86,14 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.placements = new Reflector<PlacementObject>(hub, `${PLACEMENTS}/placements`, {
       changed: () => this.trigger(),
       health: (ok, why) => this.report('Placements on the hub', ok ? undefined : why),
+    });
+    this.rollout = new RolloutController(fleet, {
+      ...(opts.perMember !== undefined ? { perMember: opts.perMember } : {}),
+      ...(opts.pendingGraceMs !== undefined ? { pendingGraceMs: opts.pendingGraceMs } : {}),
+      changed: () => this.trigger(),
+      later: (ms) => this.later(ms),
+      report: (source, problem) => this.report(source, problem),
+      log: (message) => this.log(message),
     });
   }
 
@@ -108,7 +112,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   stop(): void {
     this.stopped = true;
     this.placements.stop();
-    for (const d of this.deployments.values()) d.reflector.stop();
+    this.rollout.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
   }
@@ -207,59 +211,57 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     const full = this.fullNext;
     this.fullNext = false;
-    this.watchDeployments(snapshot);
-    const desired = new Map<string, Set<string>>(); // member → placement labels it should run
-    const wanted = new Set<string>();
-    for (const p of live) {
+    const work: RolloutWork[] = live.flatMap((p) => {
+      const d = this.last.get(placementKey(p));
+      return d === undefined ? [] : [{ placement: p, decision: d }];
+    });
+    /** per placement, the writes that failed this cycle */
+    const failures = new Map<string, string[]>();
+    const failed = (key: string, what: string, e: unknown) => (failures.get(key) ?? failures.set(key, []).get(key)!).push(`${what}: ${(e as Error).message}`);
+    for (const { placement: p, decision: d } of work) {
+      for (const e of decisionEvents(told.get(placementKey(p)), d)) void this.opts.events?.record(p, e);
+    }
+    await forEachLimit(work, HUB_WRITES, async ({ placement: p }) => {
+      try {
+        await this.ensureFinalizer(p as PlacementObject);
+      } catch (e) {
+        failed(placementKey(p), 'adding the finalizer', e);
+      }
+    });
+    const { rollouts, stuck } = await this.rollout.carryOut(work, snapshot, full);
+    this.noteStuck(stuck);
+    await forEachLimit(work, HUB_WRITES, async ({ placement: p, decision: d }) => {
       const key = placementKey(p);
-      const d = this.last.get(key);
-      if (d === undefined) continue;
-      await this.carryOut(p, d, told.get(key), snapshot, desired, wanted, full);
-    }
+      const rollout = rollouts.get(key);
+      for (const [cluster, why] of rollout?.failed ?? []) {
+        void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
+      }
+      try {
+        await this.writeStatus(p as PlacementObject, d, rollout);
+      } catch (e) {
+        failed(key, 'writing status', e);
+      }
+      try {
+        await this.writeSlices(p, d, snapshot);
+      } catch (e) {
+        failed(key, 'writing PlacementDecisions', e);
+      }
+      this.settleWrites(p, failures.get(key));
+    });
     // Something left a cluster, or a Placement is going: time to clean up.
-    const left = [...this.applied.keys()].filter((k) => !wanted.has(k));
-    if (full || deleting.length > 0 || left.length > 0) {
-      if (await this.prune(snapshot, desired, deleting)) for (const k of left) this.applied.delete(k);
-    }
+    const left = this.rollout.leftBehind(work);
+    if (full || deleting.length > 0 || left.length > 0) await this.prune(snapshot, desiredByMember(work), deleting, left);
     this.emit('reconciled', cycle.result);
   }
 
   /**
-   * Everything written for one Placement: each step on its own, so that a write the hub or a
-   * member refuses holds up neither the other steps nor any other Placement. A failure is
-   * logged, posted as an Event on the Placement and tried again with a backoff.
+   * After a placement's writes: a failure is said (problem log, Event) and tried again with a
+   * backoff; a success clears what was said.
    */
-  private async carryOut(
-    p: PlacementObject,
-    d: Decision,
-    before: Decision | undefined,
-    snapshot: FleetSnapshot,
-    desired: Map<string, Set<string>>,
-    wanted: Set<string>,
-    full: boolean,
-  ): Promise<void> {
+  private settleWrites(p: Placement, failures: readonly string[] | undefined): void {
     const key = placementKey(p);
-    const failures: string[] = [];
-    const step = async (what: string, f: () => Promise<void>) => {
-      try {
-        await f();
-      } catch (e) {
-        failures.push(`${what}: ${(e as Error).message}`);
-      }
-    };
-    for (const e of decisionEvents(before, d)) void this.opts.events?.record(p, e);
-    let rollout: Rollout | undefined;
-    await step('adding the finalizer', () => this.ensureFinalizer(p));
-    await step('applying to members', async () => {
-      rollout = await this.rollout(p, d, snapshot, desired, wanted, full);
-    });
-    for (const [cluster, why] of rollout?.failed ?? []) {
-      void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
-    }
-    await step('writing status', () => this.writeStatus(p, d, rollout));
-    await step('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
     const source = placementSource(key);
-    if (failures.length === 0) {
+    if (failures === undefined || failures.length === 0) {
       this.writeFailures.delete(key);
       this.report(source, undefined);
       return;
@@ -272,28 +274,18 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.later(Math.min(30_000, 500 * 2 ** Math.min(n, 6)));
   }
 
-  /** Keeps a watch on Orrery's Deployments in every member that can be reached. */
-  private watchDeployments(snapshot: FleetSnapshot): void {
-    for (const c of snapshot.clusters) {
-      const client = this.fleet.memberClient(c.name);
-      const current = this.deployments.get(c.name);
-      if (client === undefined || current?.client === client) continue;
-      current?.reflector.stop();
-      const reflector = new Reflector<DeploymentObject>(client, `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent(`${MANAGED_BY}=orrery`)}`, {
-        changed: () => this.trigger(),
-        health: (ok, why) => this.report(`Deployments in ${c.name}`, ok ? undefined : why),
-      });
-      this.deployments.set(c.name, { client, reflector });
-      reflector.start();
+  /**
+   * Replicas the members could not start: placed elsewhere on the next cycle, and the cluster
+   * takes no new replicas of that placement for a while.
+   */
+  private noteStuck(stuck: readonly Stuck[]): void {
+    const now = Date.now();
+    for (const s of stuck) {
+      (this.stuck.get(s.placement) ?? this.stuck.set(s.placement, new Map()).get(s.placement)!).set(s.cluster, s.replicas);
+      this.avoiding = avoid(this.avoiding, s.placement, s.cluster, now, this.opts.avoidMs ?? 300_000);
+      this.log(`${s.placement}: ${s.replicas} replicas cannot start in ${s.cluster}; placing them elsewhere`);
+      this.again = true;
     }
-  }
-
-  /** The Deployment as the member's watch last saw it, if it is watched. */
-  private seen(cluster: string, p: Placement): { watched: boolean; d?: DeploymentObject } {
-    const w = this.deployments.get(cluster);
-    if (w === undefined || !w.reflector.synced()) return { watched: false };
-    const d = w.reflector.items().find((x) => x.metadata.name === p.metadata.name && x.metadata.namespace === p.metadata.namespace);
-    return d ? { watched: true, d } : { watched: true };
   }
 
   /** Members unreadable for less than the grace period keep their replicas. */
@@ -312,86 +304,6 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, finalizers: [FINALIZER] } },
       FIELD_MANAGER,
     );
-  }
-
-  private async rollout(
-    p: PlacementObject,
-    d: Decision,
-    snapshot: FleetSnapshot,
-    desired: Map<string, Set<string>>,
-    wanted: Set<string>,
-    full: boolean,
-  ): Promise<Rollout> {
-    const applied = new Set<string>();
-    const ready = new Map<string, number>();
-    const failed = new Map<string, string>();
-    const key = placementKey(p);
-    const label = placementLabel(key);
-    for (const c of d.clusters) {
-      (desired.get(c.name) ?? desired.set(c.name, new Set()).get(c.name)!).add(label);
-      const at = `${key}|${c.name}`;
-      wanted.add(at);
-      const sig = `${p.metadata.uid ?? ''}|${p.metadata.generation ?? p.metadata.resourceVersion ?? ''}|${c.replicas}`;
-      const before = this.applied.get(at);
-      const seen = this.seen(c.name, p);
-      // Applied before and, as far as the member's watch shows, still as applied: nothing to do.
-      // Right after an apply the watch may not have caught up: give it a moment before judging.
-      const settled = before !== undefined && Date.now() - before.at > 2000;
-      const differs = seen.watched && (seen.d === undefined || seen.d.spec?.replicas !== c.replicas);
-      const drifted = settled && differs;
-      // Not settled yet: look again once it is, even if nothing else happens by then.
-      if (differs && !settled && before !== undefined) this.later(before.at + 2100 - Date.now());
-      if (!full && before?.sig === sig && !drifted) {
-        applied.add(c.name);
-        ready.set(c.name, seen.d?.status?.readyReplicas ?? before.ready);
-        continue;
-      }
-      const client = this.fleet.memberClient(c.name);
-      if (client === undefined) {
-        failed.set(c.name, snapshot.byName.get(c.name)?.message ?? 'member not reachable');
-        continue;
-      }
-      try {
-        const r = await this.deployer.apply(c.name, client, p, c.replicas);
-        applied.add(c.name);
-        ready.set(c.name, r.readyReplicas);
-        this.applied.set(at, { sig, ready: r.readyReplicas, at: Date.now() });
-        if (full && r.readyReplicas < c.replicas) await this.checkPending(p, c.name, client);
-      } catch (e) {
-        failed.set(c.name, (e as Error).message);
-        // a member that refused (busy, or a CRD still settling) is tried again soon
-        this.later(1000);
-      }
-    }
-    return { applied, ready, failed };
-  }
-
-  /**
-   * Pods of the placement that the member's scheduler could not place, for longer than the
-   * grace period: the cluster is at its ceiling for this placement. They are placed elsewhere
-   * on the next cycle, and the cluster takes no new replicas of it for a while.
-   */
-  private async checkPending(p: Placement, cluster: string, client: ApiClient): Promise<void> {
-    const selector = encodeURIComponent(`${PLACEMENT_LABEL}=${placementLabel(placementKey(p))}`);
-    const pods = await client.list<{ metadata: { creationTimestamp?: string }; spec: { nodeName?: string }; status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] } }>(
-      `/api/v1/namespaces/${p.metadata.namespace}/pods?labelSelector=${selector}`,
-    );
-    const now = Date.now();
-    const views = pods.items.map((pod): PodView => {
-      const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
-      return {
-        ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-        ...(pod.metadata.creationTimestamp ? { createdAt: pod.metadata.creationTimestamp } : {}),
-        ...(c ? { scheduled: { status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.lastTransitionTime ? { since: c.lastTransitionTime } : {}) } } : {}),
-      };
-    });
-    const stuck = stuckPods(views, now, this.opts.pendingGraceMs ?? 60_000);
-    if (stuck === 0) return;
-    const key = placementKey(p);
-    (this.stuck.get(key) ?? this.stuck.set(key, new Map()).get(key)!).set(cluster, stuck);
-    this.avoiding = avoid(this.avoiding, key, cluster, now, this.opts.avoidMs ?? 300_000);
-    this.log(`${key}: ${stuck} replicas cannot start in ${cluster}; placing them elsewhere`);
-    this.again = true;
   }
 
   private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout | undefined): Promise<void> {
@@ -439,25 +351,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
    * Removes workloads no longer chosen — only from members that can be reached, and only while
    * the inventory is whole — and finishes the deletion of Placements that were deleted.
    */
-  private async prune(snapshot: FleetSnapshot, desired: Map<string, Set<string>>, deleting: readonly PlacementObject[]): Promise<boolean> {
+  private async prune(snapshot: FleetSnapshot, desired: Map<string, Set<string>>, deleting: readonly PlacementObject[], left: readonly string[]): Promise<void> {
     if (!snapshot.complete) {
       this.log('inventory incomplete: nothing is removed this cycle');
-      return false;
+      return;
     }
-    const unreachable = new Set<string>();
-    for (const c of snapshot.clusters) {
-      const client = this.fleet.memberClient(c.name);
-      if (client === undefined) {
-        unreachable.add(c.name);
-        continue;
-      }
-      try {
-        await this.deployer.prune(c.name, client, desired.get(c.name) ?? new Set());
-      } catch (e) {
-        unreachable.add(c.name);
-        this.log(`pruning ${c.name}: ${(e as Error).message}`);
-      }
-    }
+    const unreachable = await this.rollout.prune(snapshot, desired, left);
     for (const p of deleting) {
       // Only once every member that may still run it has been cleaned up.
       if (unreachable.size > 0) continue;
@@ -477,7 +376,6 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
         if (key.startsWith(`${p.metadata.namespace}/${p.metadata.name}-`)) this.writtenSlices.delete(key);
       }
     }
-    return unreachable.size === 0;
   }
 }
 
