@@ -3,18 +3,28 @@
 // all-or-nothing; min/max clusters through binary "uses cluster" variables; maxSkew through
 // a per-placement floor that every domain stays within maxSkew of.
 
-import { domainOf, fitCount } from '../prepare.js';
+import { type FleetIndex, domainOf, fitCount } from '../prepare.js';
 import type { Job } from '../cycle.js';
 import { type LinearModel, solveLinear } from './lp.js';
 import type { TierContext } from './tier.js';
 
 type Assignment = Map<number, number>;
 
-export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: TierContext): { assign: Map<Job, Assignment> } | undefined {
-  const { fleet, clock, deadline, counters } = ctx;
+/** A placement and a cluster it may get replicas on, with at most how many. */
+export interface Pair {
+  readonly j: number;
+  readonly row: number;
+  readonly cap: number;
+}
+
+/**
+ * The placement × cluster pairs of a tier, or undefined when the tier is not one to solve
+ * exactly: too many pairs, a rule the program does not model, or nothing to place.
+ */
+export function exactPairs(tier: readonly Job[], free: Float64Array, ctx: TierContext): Pair[] | undefined {
   const maxPairs = ctx.opts.exactMaxPairs ?? 48;
-  const dims = fleet.dims.length;
-  const pairs: { j: number; row: number; cap: number }[] = [];
+  const dims = ctx.fleet.dims.length;
+  const pairs: Pair[] = [];
   for (let j = 0; j < tier.length; j++) {
     const job = tier[j] as Job;
     // Skew among the domains of whichever clusters get chosen is not modelled here.
@@ -27,8 +37,12 @@ export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: Ti
     }
     if (pairs.length > maxPairs) return undefined;
   }
-  if (pairs.length === 0) return undefined;
+  return pairs.length === 0 ? undefined : pairs;
+}
 
+/** The integer program of a tier's pairs, in the form solver/lp.ts takes. */
+export function buildExactModel(tier: readonly Job[], pairs: readonly Pair[], free: Float64Array, fleet: FleetIndex): LinearModel {
+  const dims = fleet.dims.length;
   const totalReplicas = tier.reduce((s, job) => s + job.p.replicas, 0);
   // Worth in units of the least worthy replica, each unit large enough to outweigh any preference.
   let least = Number.POSITIVE_INFINITY;
@@ -118,19 +132,16 @@ export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: Ti
     }
   });
 
-  const model: LinearModel = { objective, columns, rows, integers, binaries };
-  const t0 = clock();
-  // Small as the model is, branch and bound gets a cap of its own, inside the budget.
-  const solution = solveLinear(model, { timeoutMs: Math.max(1, Math.min(500, deadline - t0)) });
-  counters.lpSolves++;
-  counters.lpMs += clock() - t0;
-  counters.libraries[solution.library]++;
-  if (!solution.feasible) return undefined;
+  return { objective, columns, rows, integers, binaries };
+}
 
+/** The assignment a solution gives, or undefined if rounding broke a capacity or a rule. */
+export function readExact(tier: readonly Job[], pairs: readonly Pair[], values: ReadonlyMap<string, number>, free: Float64Array, fleet: FleetIndex): Map<Job, Assignment> | undefined {
+  const dims = fleet.dims.length;
   const left = Float64Array.from(free);
   const assign = new Map<Job, Assignment>();
   for (const { j, row } of pairs) {
-    const n = Math.round(solution.values.get(`x${j}_${row}`) ?? 0);
+    const n = Math.round(values.get(`x${j}_${row}`) ?? 0);
     if (n <= 0) continue;
     const job = tier[j] as Job;
     for (let d = 0; d < dims; d++) left[row * dims + d] = (left[row * dims + d] as number) - n * (job.p.demand[d] as number);
@@ -147,5 +158,20 @@ export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: Ti
     const placed = [...(assign.get(job)?.values() ?? [])].reduce((s, n) => s + n, 0);
     if (placed > job.p.replicas || (job.p.gang && placed > 0 && placed < job.p.replicas)) return undefined;
   }
-  return { assign };
+  return assign;
+}
+
+export function solveExactTier(tier: readonly Job[], free: Float64Array, ctx: TierContext): { assign: Map<Job, Assignment> } | undefined {
+  const pairs = exactPairs(tier, free, ctx);
+  if (pairs === undefined) return undefined;
+  const { clock, deadline, counters } = ctx;
+  const t0 = clock();
+  // Small as the model is, branch and bound gets a cap of its own, inside the budget.
+  const solution = solveLinear(buildExactModel(tier, pairs, free, ctx.fleet), { timeoutMs: Math.max(1, Math.min(500, deadline - t0)) });
+  counters.lpSolves++;
+  counters.lpMs += clock() - t0;
+  counters.libraries[solution.library]++;
+  if (!solution.feasible) return undefined;
+  const assign = readExact(tier, pairs, solution.values, free, ctx.fleet);
+  return assign === undefined ? undefined : { assign };
 }
