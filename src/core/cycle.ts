@@ -194,7 +194,7 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       const row = cache.rowOf.get(name);
       if (row !== undefined) (avoid ??= new Set()).add(row);
     }
-    jobs.push(makeJob(p, { mask, count: eligible.count }, scored, prevRows, avoid, own, fleet, nodeCaps(cache, p)));
+    jobs.push(makeJob(p, { eligible: { mask, count: eligible.count }, scored, previous: prevRows, avoid, own, fleet, nodeCap: nodeCaps(cache, p) }));
   }
   return { ctx, profile, jobs, invalid };
 }
@@ -222,16 +222,20 @@ function nodeCaps(cache: FleetCache, p: PreparedPlacement): (row: number) => num
   };
 }
 
-function makeJob(
-  p: PreparedPlacement,
-  eligible: { mask: Uint8Array; count: number },
-  scored: Scored,
-  previous: Map<number, number> | undefined,
-  avoid: ReadonlySet<number> | undefined,
-  own: ReadonlyMap<number, number> | undefined,
-  fleet: FleetIndex,
-  nodeCap: (row: number) => number,
-): Job {
+/** What a job is made of, beside its placement: worked out by prepareCycle, most of it shared. */
+interface JobParts {
+  readonly eligible: { readonly mask: Uint8Array; readonly count: number };
+  readonly scored: Scored;
+  /** cluster row → replicas in the decision in force */
+  readonly previous: Map<number, number> | undefined;
+  readonly avoid: ReadonlySet<number> | undefined;
+  /** the scores that read the decision in force, by row */
+  readonly own: ReadonlyMap<number, number> | undefined;
+  readonly fleet: FleetIndex;
+  readonly nodeCap: (row: number) => number;
+}
+
+function makeJob(p: PreparedPlacement, { eligible, scored, previous, avoid, own, fleet, nodeCap }: JobParts): Job {
   const base = scored.pref;
   const value = replicaValue(p.demand, fleet);
   if (own === undefined) {
