@@ -116,7 +116,7 @@ export function pluginView(snapshot: FleetSnapshot, p: Placement, previous: Read
   const fleet = indexFleet(snapshot);
   const ctx: CycleContext = { fleet, previous };
   const prepared = preparePlacement(p, fleet);
-  if (!prepared.ok) throw new Error(prepared.error);
+  if (!prepared.ok) throw new Error(prepared.error.message);
   const row = (name: string) => {
     const i = fleet.clusters.findIndex((c) => c.name === name);
     if (i < 0) throw new Error(`no cluster ${name}`);

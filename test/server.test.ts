@@ -12,7 +12,7 @@ import { parseMilli } from '../src/core/quantity.js';
 
 function milli(q: string): number {
   const r = parseMilli(q);
-  if (!r.ok) throw new Error(r.error);
+  if (!r.ok) throw new Error(r.error.message);
   return r.value;
 }
 import { buildApp } from '../src/server/app.js';

@@ -141,7 +141,7 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       cache.prepared.set(placement, prepared);
     }
     if (!prepared.ok) {
-      invalid.set(key, prepared.error);
+      invalid.set(key, prepared.error.message);
       continue;
     }
     const p = prepared.value;

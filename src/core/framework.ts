@@ -3,6 +3,7 @@
 
 import type { Cluster } from './model.js';
 import type { FleetIndex, PreparedPlacement } from './prepare.js';
+import type { Issue } from './result.js';
 
 export interface CycleContext {
   readonly fleet: FleetIndex;
@@ -11,10 +12,9 @@ export interface CycleContext {
 }
 
 /** Why a cluster was refused, as data: numbers where there are numbers. */
-export interface Reason {
-  readonly code: string;
+/** Why a filter refused a cluster: an Issue, with the plugin that found it. */
+export interface Reason extends Issue {
   readonly plugin: string;
-  readonly message: string;
   readonly resource?: string;
   readonly requested?: number;
   readonly free?: number;

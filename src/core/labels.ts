@@ -3,6 +3,7 @@
 // matches everything.
 
 import type { LabelSelector, LabelSelectorRequirement } from './model.js';
+import { type Result, err, ok } from './result.js';
 
 export function matchesRequirement(labels: Readonly<Record<string, string>>, r: LabelSelectorRequirement): boolean {
   const has = Object.prototype.hasOwnProperty.call(labels, r.key);
@@ -49,7 +50,7 @@ const KEY = /^([a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?\/)?[a-z0-9A-Z]([-a-z0-9A
  * A selector in kubectl's text form: "env=prod,tier!=free,region in (eu,us),gpu,!spot".
  * Errors name the part that could not be read.
  */
-export function parseSelector(text: string): { ok: true; value: LabelSelector } | { ok: false; error: string } {
+export function parseSelector(text: string): Result<LabelSelector> {
   const matchExpressions: LabelSelectorRequirement[] = [];
   // split on commas that are not inside parentheses
   const parts: string[] = [];
@@ -69,19 +70,19 @@ export function parseSelector(text: string): { ok: true; value: LabelSelector } 
     let m: RegExpExecArray | null;
     if ((m = /^(\S+?)\s*(==|=|!=)\s*(\S*)$/.exec(part))) {
       const [, key, op, value] = m as unknown as [string, string, string, string];
-      if (!KEY.test(key)) return { ok: false, error: `"${key}" is not a label key` };
+      if (!KEY.test(key)) return err('SelectorInvalid', `"${key}" is not a label key`);
       matchExpressions.push({ key, operator: op === '!=' ? 'NotIn' : 'In', values: [value] });
     } else if ((m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part))) {
       const [, key, op, list] = m as unknown as [string, string, string, string];
-      if (!KEY.test(key)) return { ok: false, error: `"${key}" is not a label key` };
+      if (!KEY.test(key)) return err('SelectorInvalid', `"${key}" is not a label key`);
       const values = list.split(',').map((v) => v.trim()).filter((v) => v !== '');
-      if (values.length === 0) return { ok: false, error: `"${part}" lists no values` };
+      if (values.length === 0) return err('SelectorInvalid', `"${part}" lists no values`);
       matchExpressions.push({ key, operator: op === 'in' ? 'In' : 'NotIn', values });
     } else if ((m = /^(!?)(\S+)$/.exec(part)) && KEY.test(m[2] as string)) {
       matchExpressions.push({ key: m[2] as string, operator: m[1] === '!' ? 'DoesNotExist' : 'Exists' });
     } else {
-      return { ok: false, error: `cannot read "${part}" as a selector requirement` };
+      return err('SelectorInvalid', `cannot read "${part}" as a selector requirement`);
     }
   }
-  return { ok: true, value: { matchExpressions } };
+  return ok({ matchExpressions });
 }

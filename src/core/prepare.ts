@@ -217,17 +217,17 @@ interface PodRequests {
   readonly memory: number;
 }
 
-function listRequests(list: ResourceList | undefined, path: string): Result<PodRequests, string> {
+function listRequests(list: ResourceList | undefined, path: string): Result<PodRequests> {
   let cpu = 0;
   let memory = 0;
   if (list?.cpu !== undefined) {
     const v = parseMilli(list.cpu);
-    if (!v.ok) return err(`${path}.cpu: ${v.error}`);
+    if (!v.ok) return err(v.error.code, `${path}.cpu: ${v.error.message}`, `${path}.cpu`);
     cpu = v.value;
   }
   if (list?.memory !== undefined) {
     const v = parseUnits(list.memory);
-    if (!v.ok) return err(`${path}.memory: ${v.error}`);
+    if (!v.ok) return err(v.error.code, `${path}.memory: ${v.error.message}`, `${path}.memory`);
     memory = v.value;
   }
   return ok({ cpu, memory });
@@ -237,7 +237,7 @@ function listRequests(list: ResourceList | undefined, path: string): Result<PodR
  * What the Kubernetes scheduler charges a node for one Pod: the larger of the app containers
  * (plus restartable init "sidecar" containers) and the peak of the init sequence, plus overhead.
  */
-export function podRequests(spec: PodSpec, path = 'spec.template.spec.template.spec'): Result<PodRequests, string> {
+export function podRequests(spec: PodSpec, path = 'spec.template.spec.template.spec'): Result<PodRequests> {
   let cpu = 0;
   let memory = 0;
   for (const [i, c] of spec.containers.entries()) {
@@ -274,7 +274,7 @@ function topologyKeyOf(key: string | undefined): string {
   return key === undefined || key === '' ? 'region' : key;
 }
 
-export function preparePlacement(p: Placement, fleet: FleetIndex): Result<PreparedPlacement, string> {
+export function preparePlacement(p: Placement, fleet: FleetIndex): Result<PreparedPlacement> {
   const spec = p.spec;
   const pod = podRequests(spec.template.spec.template.spec);
   if (!pod.ok) return pod;

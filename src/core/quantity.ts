@@ -36,9 +36,9 @@ const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G
 /** A quantity in nano-units (value × 10^9), exact. */
 export type Quantity = bigint;
 
-export function parseQuantity(text: string): Result<Quantity, string> {
+export function parseQuantity(text: string): Result<Quantity> {
   const m = QUANTITY.exec(text.trim());
-  if (m === null || text.trim() === '') return err(`"${text}" is not a quantity`);
+  if (m === null || text.trim() === '') return err('QuantityInvalid', `"${text}" is not a quantity`);
   const [, sign, number, suffix, exponent] = m as unknown as [string, string, string, string | undefined, string | undefined];
   const [whole = '', frac = ''] = number.split('.');
   // digits × 10^-frac.length, scaled to nanos below
@@ -51,7 +51,7 @@ export function parseQuantity(text: string): Result<Quantity, string> {
     else pow10 += DECIMAL_SUFFIXES[suffix] ?? 0;
   } else if (exponent !== undefined) {
     const e = Number(exponent);
-    if (!Number.isSafeInteger(e) || Math.abs(e) > 30) return err(`"${text}" has an exponent out of range`);
+    if (!Number.isSafeInteger(e) || Math.abs(e) > 30) return err('QuantityInvalid', `"${text}" has an exponent out of range`);
     pow10 += e;
   }
   digits *= multiplier;
@@ -70,9 +70,9 @@ function ceilDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a > 0n ? q + 1n : q;
 }
 
-function toSafeNumber(v: bigint, text: string): Result<number, string> {
+function toSafeNumber(v: bigint, text: string): Result<number> {
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    return err(`"${text}" is too large`);
+    return err('QuantityTooLarge', `"${text}" is too large`);
   }
   return ok(Number(v));
 }
@@ -88,18 +88,18 @@ export function value(q: Quantity): bigint {
 }
 
 /** Parses a non-negative quantity straight into integer milli-units. */
-export function parseMilli(text: string | number): Result<number, string> {
+export function parseMilli(text: string | number): Result<number> {
   const q = parseQuantity(String(text));
   if (!q.ok) return q;
-  if (q.value < 0n) return err(`"${text}" is negative`);
+  if (q.value < 0n) return err('QuantityNegative', `"${text}" is negative`);
   return toSafeNumber(milliValue(q.value), String(text));
 }
 
 /** Parses a non-negative quantity straight into integer units. */
-export function parseUnits(text: string | number): Result<number, string> {
+export function parseUnits(text: string | number): Result<number> {
   const q = parseQuantity(String(text));
   if (!q.ok) return q;
-  if (q.value < 0n) return err(`"${text}" is negative`);
+  if (q.value < 0n) return err('QuantityNegative', `"${text}" is negative`);
   return toSafeNumber(value(q.value), String(text));
 }
 

@@ -5,46 +5,47 @@
 import { API_VERSION, deviceKindKey, type Cluster, type DeviceInventory, type NodeGroup, type Placement, type Resources, type Taint } from './model.js';
 import { selectorProblem } from './cel.js';
 import { parseMilli, parseUnits } from './quantity.js';
+import type { Issue } from './result.js';
 
-export interface Issue {
-  readonly path: string;
-  readonly message: string;
-}
+export type { Issue };
 
 export function formatIssues(issues: readonly Issue[]): string {
-  return issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('\n');
+  return issues.map((i) => (i.path === undefined || i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('\n');
 }
+
+/** The kinds of field error, as the API server names them. */
+type FieldCode = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueTypeInvalid' | 'FieldValueNotSupported';
 
 type Obj = Record<string, unknown>;
 
 class Checker {
   readonly issues: Issue[] = [];
-  add(path: string, message: string): void {
-    this.issues.push({ path, message });
+  add(path: string, message: string, code: FieldCode = 'FieldValueInvalid'): void {
+    this.issues.push({ code, path, message });
   }
   object(v: unknown, path: string): Obj | undefined {
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Obj;
-    this.add(path, `expected an object, got ${describe(v)}`);
+    this.add(path, `expected an object, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
   array(v: unknown, path: string): unknown[] | undefined {
     if (Array.isArray(v)) return v;
-    this.add(path, `expected a list, got ${describe(v)}`);
+    this.add(path, `expected a list, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
   string(v: unknown, path: string): string | undefined {
     if (typeof v === 'string') return v;
-    this.add(path, `expected a string, got ${describe(v)}`);
+    this.add(path, `expected a string, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
   boolean(v: unknown, path: string): boolean | undefined {
     if (typeof v === 'boolean') return v;
-    this.add(path, `expected true or false, got ${describe(v)}`);
+    this.add(path, `expected true or false, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
   integer(v: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      this.add(path, `expected an integer, got ${describe(v)}`);
+      this.add(path, `expected an integer, got ${describe(v)}`, 'FieldValueTypeInvalid');
       return undefined;
     }
     if (v < min || v > max) {
@@ -60,7 +61,7 @@ class Checker {
   }
   known(o: Obj, path: string, fields: readonly string[]): void {
     for (const k of Object.keys(o)) {
-      if (!fields.includes(k)) this.add(join(path, k), `unknown field (expected one of ${fields.join(', ')})`);
+      if (!fields.includes(k)) this.add(join(path, k), `unknown field (expected one of ${fields.join(', ')})`, 'FieldValueNotSupported');
     }
   }
   stringMap(v: unknown, path: string): Record<string, string> {
@@ -113,14 +114,14 @@ const EXTENDED = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 
 function checkResources(c: Checker, v: unknown, path: string, required: boolean): Resources | undefined {
   if (v === undefined) {
-    if (required) c.add(path, 'is required');
+    if (required) c.add(path, 'is required', 'FieldValueRequired');
     return required ? undefined : { cpu: 0, memory: 0, pods: 0 };
   }
   const o = c.object(v, path);
   if (o === undefined) return undefined;
   for (const k of Object.keys(o)) {
     if (!(RESOURCE_FIELDS as readonly string[]).includes(k) && !EXTENDED.test(k)) {
-      c.add(join(path, k), 'unknown field: cpu, memory, pods, or an extended resource such as nvidia.com/gpu');
+      c.add(join(path, k), 'unknown field: cpu, memory, pods, or an extended resource such as nvidia.com/gpu', 'FieldValueNotSupported');
     }
   }
   const out = { cpu: 0, memory: 0, pods: 0 };
@@ -131,7 +132,7 @@ function checkResources(c: Checker, v: unknown, path: string, required: boolean)
     const p = join(path, field);
     if (raw === undefined) {
       if (required) {
-        c.add(p, 'is required');
+        c.add(p, 'is required', 'FieldValueRequired');
         good = false;
       }
       continue;
@@ -143,7 +144,7 @@ function checkResources(c: Checker, v: unknown, path: string, required: boolean)
     }
     const parsed = field === 'cpu' ? parseMilli(raw) : parseUnits(raw);
     if (!parsed.ok) {
-      c.add(p, parsed.error);
+      c.add(p, parsed.error.message);
       good = false;
       continue;
     }
@@ -351,7 +352,7 @@ function checkRequests(c: Checker, v: unknown, path: string): void {
       continue;
     }
     const r = k === 'cpu' ? parseMilli(val) : parseUnits(val);
-    if (!r.ok) c.add(p, r.error);
+    if (!r.ok) c.add(p, r.error.message);
   }
 }
 
@@ -535,7 +536,7 @@ export interface SnapshotDocument {
 export function checkSnapshotDocument(v: unknown): { document?: SnapshotDocument; issues: Issue[] } {
   const c = new Checker();
   const o = c.object(v, '');
-  if (o === undefined) return { issues: [{ path: '', message: `expected a FleetSnapshot document, got ${describe(v)}` }] };
+  if (o === undefined) return { issues: [{ code: 'FieldValueTypeInvalid', path: '', message: `expected a FleetSnapshot document, got ${describe(v)}` }] };
   c.known(o, '', ['apiVersion', 'kind', 'clusters', 'placements', 'metadata']);
   if (o.apiVersion !== API_VERSION) c.add('apiVersion', `expected ${API_VERSION}, got ${describe(o.apiVersion)}`);
   if (o.kind !== 'FleetSnapshot') c.add('kind', `expected FleetSnapshot, got ${describe(o.kind)}`);

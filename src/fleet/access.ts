@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type Result, err, ok } from '../core/result.js';
+import { type Result, fail, ok } from '../core/result.js';
 import { ApiError, type ApiClient, kubeConfigFor } from './client.js';
 
 export interface ExecConfig {
@@ -28,14 +28,14 @@ export async function loadProviderFile(file: string): Promise<Result<ProviderFil
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    return err(`${file}: ${(e as Error).message}`);
+    return fail(`${file}: ${(e as Error).message}`);
   }
   const providers = (parsed as { providers?: unknown }).providers;
-  if (!Array.isArray(providers)) return err(`${file}: expected {"providers": [...]}`);
+  if (!Array.isArray(providers)) return fail(`${file}: expected {"providers": [...]}`);
   for (const [i, p] of providers.entries()) {
     const q = p as { name?: unknown; execConfig?: { command?: unknown } };
-    if (typeof q.name !== 'string' || q.name === '') return err(`${file}: providers[${i}].name: expected a name`);
-    if (typeof q.execConfig?.command !== 'string') return err(`${file}: providers[${i}].execConfig.command: expected a command`);
+    if (typeof q.name !== 'string' || q.name === '') return fail(`${file}: providers[${i}].name: expected a name`);
+    if (typeof q.execConfig?.command !== 'string') return fail(`${file}: providers[${i}].execConfig.command: expected a command`);
   }
   return ok(parsed as ProviderFile);
 }
@@ -110,17 +110,17 @@ export async function runExecPlugin(exec: ExecConfig, cluster: ProfileCluster, t
   const name = exec.command;
   if (out.error !== undefined) {
     const why = out.stderr.trim().split('\n').slice(-3).join(' ') || out.error.message;
-    return err(`credential plugin ${name} failed: ${why}`);
+    return fail(`credential plugin ${name} failed: ${why}`);
   }
   let cred: { kind?: string; status?: { token?: string; clientCertificateData?: string; clientKeyData?: string; expirationTimestamp?: string } };
   try {
     cred = JSON.parse(out.stdout);
   } catch {
-    return err(`credential plugin ${name} printed something that is not an ExecCredential: ${JSON.stringify(out.stdout.slice(0, 80))}`);
+    return fail(`credential plugin ${name} printed something that is not an ExecCredential: ${JSON.stringify(out.stdout.slice(0, 80))}`);
   }
   const s = cred.status;
   if (cred.kind !== 'ExecCredential' || s === undefined || (s.token === undefined && (s.clientCertificateData === undefined || s.clientKeyData === undefined))) {
-    return err(`credential plugin ${name} printed an ExecCredential without a token or client certificate`);
+    return fail(`credential plugin ${name} printed an ExecCredential without a token or client certificate`);
   }
   const expires = s.expirationTimestamp !== undefined ? Date.parse(s.expirationTimestamp) : undefined;
   return ok({
@@ -152,7 +152,7 @@ export async function resolveAccess(
   for (const p of providers?.providers ?? []) {
     const cluster = offered.get(p.name);
     if (cluster === undefined) continue;
-    if (cluster.server === undefined || cluster.server === '') return err(`access provider ${p.name} gives no server`);
+    if (cluster.server === undefined || cluster.server === '') return fail(`access provider ${p.name} gives no server`);
     const cred = await runExecPlugin(p.execConfig, cluster);
     if (!cred.ok) return cred;
     const kc = kubeConfigFor({
@@ -171,17 +171,17 @@ export async function resolveAccess(
   try {
     const secret = await hub.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
     const data = secret.data?.config;
-    if (data === undefined) return err(`secret ${namespace}/${name} has no key "config"`);
+    if (data === undefined) return fail(`secret ${namespace}/${name} has no key "config"`);
     const kc = new KubeConfig();
     kc.loadFromString(Buffer.from(data, 'base64').toString('utf8'));
     return ok({ via: 'secret', kc });
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
       const names = [...offered.keys()];
-      return err(
+      return fail(
         `no way to reach the cluster: ${names.length > 0 ? `its access providers (${names.join(', ')}) are not in the provider file` : 'it lists no access providers'}, and there is no secret ${namespace}/${name}`,
       );
     }
-    return err(`reading secret ${namespace}/${name}: ${(e as Error).message}`);
+    return fail(`reading secret ${namespace}/${name}: ${(e as Error).message}`);
   }
 }

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { YAMLException, loadAll } from 'js-yaml';
 import { API_VERSION, type FleetSnapshot, type Placement, type Resources, makeSnapshot } from '../core/model.js';
 import { formatBytes, formatMilli } from '../core/quantity.js';
-import { type Result, err, ok } from '../core/result.js';
+import { type Result, fail, ok } from '../core/result.js';
 import { checkPlacements, checkSnapshotDocument, formatIssues } from '../core/validation.js';
 
 export interface LoadedFleet {
@@ -19,9 +19,9 @@ function parseYaml(text: string, file: string): Result<unknown[], string> {
   } catch (e) {
     if (e instanceof YAMLException) {
       const where = e.mark ? `line ${e.mark.line + 1}, column ${e.mark.column + 1}: ` : '';
-      return err(`${file}: ${where}${e.reason}`);
+      return fail(`${file}: ${where}${e.reason}`);
     }
-    return err(`${file}: ${(e as Error).message}`);
+    return fail(`${file}: ${(e as Error).message}`);
   }
 }
 
@@ -30,16 +30,16 @@ async function readText(file: string): Promise<Result<string, string>> {
     return ok(await readFile(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return err(code === 'ENOENT' ? `${file}: no such file` : `${file}: ${(e as Error).message}`);
+    return fail(code === 'ENOENT' ? `${file}: no such file` : `${file}: ${(e as Error).message}`);
   }
 }
 
 export function parseFleet(text: string, file: string, generation = 0): Result<LoadedFleet, string> {
   const docs = parseYaml(text, file);
   if (!docs.ok) return docs;
-  if (docs.value.length !== 1) return err(`${file}: expected one FleetSnapshot document, found ${docs.value.length}`);
+  if (docs.value.length !== 1) return fail(`${file}: expected one FleetSnapshot document, found ${docs.value.length}`);
   const r = checkSnapshotDocument(docs.value[0]);
-  if (r.document === undefined) return err(prefixed(file, formatIssues(r.issues)));
+  if (r.document === undefined) return fail(prefixed(file, formatIssues(r.issues)));
   return ok({ snapshot: makeSnapshot(r.document.clusters, generation), placements: r.document.placements });
 }
 
@@ -53,12 +53,12 @@ export function parsePlacements(text: string, file: string): Result<Placement[],
     if (typeof d === 'object' && d !== null && o.kind === 'List' && Array.isArray(o.items)) items.push(...o.items);
     else if (typeof d === 'object' && d !== null && o.kind === 'FleetSnapshot') {
       const r = checkSnapshotDocument(d);
-      if (r.document === undefined) return err(prefixed(file, formatIssues(r.issues)));
+      if (r.document === undefined) return fail(prefixed(file, formatIssues(r.issues)));
       items.push(...r.document.placements);
     } else items.push(d);
   }
   const r = checkPlacements(items, 'placements');
-  if (r.issues.length > 0) return err(prefixed(file, formatIssues(r.issues)));
+  if (r.issues.length > 0) return fail(prefixed(file, formatIssues(r.issues)));
   return ok(r.placements);
 }
 

@@ -9,7 +9,7 @@ const rules = (replicas: number, o: Omit<Partial<AllocationRules>, 'spread'> & {
   gang: o.gang ?? false,
   spread: { minClusters: 0, maxClusters: Infinity, maxSkew: Infinity, topologyKey: 'region', ...o.spread },
 });
-const adds = (r: ReturnType<typeof allocate>) => (r.ok ? Array.from(r.adds) : r.code);
+const adds = (r: ReturnType<typeof allocate>) => (r.ok ? Array.from(r.adds) : r.error.code);
 
 test('Spread water-fills: even counts, the best clusters get the remainder', () => {
   assert.deepEqual(adds(allocate([c('a', 10, 90), c('b', 10, 50), c('c', 10, 10)], rules(7))), [3, 2, 2]);

@@ -9,6 +9,7 @@
 // each domain's share is spread or packed over its clusters.
 
 import type { SpreadRules } from '../prepare.js';
+import type { Issue } from '../result.js';
 
 export interface Candidate {
   readonly row: number;
@@ -29,9 +30,12 @@ export interface AllocationRules {
   readonly gang: boolean;
 }
 
+const GANG: Issue = { code: 'GangUnsatisfiable', message: 'a gang places all its replicas at once, and the room does not hold them all' };
+const MIN_CLUSTERS: Issue = { code: 'MinClustersUnsatisfiable', message: 'fewer clusters than minClusters would hold replicas' };
+
 export type AllocationOutcome =
   | { readonly ok: true; readonly adds: Int32Array; readonly placed: number }
-  | { readonly ok: false; readonly code: 'GangUnsatisfiable' | 'MinClustersUnsatisfiable'; readonly placed: 0 };
+  | { readonly ok: false; readonly error: Issue; readonly placed: 0 };
 
 /**
  * Adds replicas to `cands` (sorted best first) so that kept + added reaches `rules.replicas`
@@ -68,8 +72,8 @@ export function allocate(cands: readonly Candidate[], rules: AllocationRules): A
     if ((cands[i] as Candidate).kept + (adds[i] as number) > 0) clusters++;
   }
   const total = kept + placed;
-  if (rules.gang && total < rules.replicas) return { ok: false, code: 'GangUnsatisfiable', placed: 0 };
-  if (total > 0 && clusters < rules.spread.minClusters) return { ok: false, code: 'MinClustersUnsatisfiable', placed: 0 };
+  if (rules.gang && total < rules.replicas) return { ok: false, error: GANG, placed: 0 };
+  if (total > 0 && clusters < rules.spread.minClusters) return { ok: false, error: MIN_CLUSTERS, placed: 0 };
   return { ok: true, adds, placed };
 }
 

@@ -7,6 +7,7 @@ import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import { type Candidate, allocate } from './allocate.js';
 import { type ClusterNodes, tightestNode } from '../nodes.js';
+import type { Issue } from '../result.js';
 
 /** cluster row → replicas */
 export type Assignment = Map<number, number>;
@@ -116,7 +117,7 @@ export function placeJob(
   free: Float64Array,
   fleet: FleetIndex,
   opts: PlaceOpts = {},
-): { ok: true; assign: Assignment } | { ok: false; code: string } {
+): { ok: true; assign: Assignment } | { ok: false; error: Issue } {
   const cands = candidatesFor(job, kept, free, fleet, opts);
   const r = allocate(cands, {
     replicas: opts.target ?? job.p.replicas,
@@ -124,7 +125,7 @@ export function placeJob(
     spread: job.p.spread,
     gang: job.p.gang,
   });
-  if (!r.ok) return { ok: false, code: r.code };
+  if (!r.ok) return { ok: false, error: r.error };
   const dims = fleet.dims.length;
   const assign: Assignment = new Map(kept ?? []);
   cands.forEach((c, i) => {

@@ -25,7 +25,7 @@ function keeper(q: Filters): { ok: true; keep: (c: Cluster) => boolean } | { ok:
   let selector: LabelSelector | undefined;
   if (q.selector !== undefined) {
     const s = parseSelector(q.selector);
-    if (!s.ok) return { ok: false, message: `selector: ${s.error}` };
+    if (!s.ok) return { ok: false, message: `selector: ${s.error.message}` };
     selector = s.value;
   }
   return {
@@ -88,9 +88,9 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       if (snapshot === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
       const q = req.query;
       const cpu = q.cpu === undefined ? { ok: true as const, value: 0 } : parseMilli(q.cpu);
-      if (!cpu.ok) return reply.code(400).send(errorBody(400, `cpu: ${cpu.error}`));
+      if (!cpu.ok) return reply.code(400).send(errorBody(400, `cpu: ${cpu.error.message}`));
       const memory = q.memory === undefined ? { ok: true as const, value: 0 } : parseUnits(q.memory);
-      if (!memory.ok) return reply.code(400).send(errorBody(400, `memory: ${memory.error}`));
+      if (!memory.ok) return reply.code(400).send(errorBody(400, `memory: ${memory.error.message}`));
       if (q.deviceClass !== undefined && q.resourceName !== undefined) return reply.code(400).send(errorBody(400, 'give deviceClass or resourceName, not both'));
       if (q.devices !== undefined && q.deviceClass === undefined && q.resourceName === undefined) return reply.code(400).send(errorBody(400, 'devices needs deviceClass or resourceName'));
       if (q.deviceClass !== undefined && !snapshot.clusters.some((c) => offers(c, q.deviceClass as string))) {
