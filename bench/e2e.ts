@@ -66,7 +66,10 @@ async function run(members: number, burstSize: number): Promise<Result> {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
-    server.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`[orrery] ${d.toString()}`);
+    });
     await eventually('orrery leads', async () => (log.includes('leads') ? true : undefined), 60_000, 100);
 
     const exists = async (ep: Endpoint, name: string) => call(ep, 'GET', `/apis/apps/v1/namespaces/bench/deployments/${name}`).then(() => true, () => false);
@@ -97,7 +100,20 @@ async function run(members: number, burstSize: number): Promise<Result> {
       );
     }
     const created = performance.now() - t1;
-    await eventually('the burst applied', async () => (names.every((n) => seenAt.has(n)) ? true : undefined), 900_000, 250);
+    let said = 0;
+    await eventually(
+      'the burst applied',
+      async () => {
+        const n = names.filter((x) => seenAt.has(x)).length;
+        if (performance.now() - said > 10_000) {
+          said = performance.now();
+          process.stderr.write(`[bench] ${members} members: ${n} of ${burstSize} applied after ${((performance.now() - t1) / 1000).toFixed(0)} s; controller RSS ${memoryOf(server!.pid!).rssMiB} MiB\n`);
+        }
+        return n === burstSize ? true : undefined;
+      },
+      900_000,
+      250,
+    );
     const burst = Math.max(...names.map((n) => seenAt.get(n)!)) - t1;
     for (const stop of watching) stop();
     const burstLatencies = names.map((n) => seenAt.get(n)! - createdAt.get(n)!);
@@ -149,7 +165,11 @@ function watchDeployments(ep: Endpoint, seen: (name: string) => void): () => voi
 
 const machine = `${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, node ${process.version}`;
 const results: Result[] = [];
-for (const [members, burst] of SIZES) results.push(await run(members, burst));
+for (const [members, burst] of SIZES) {
+  const r = await run(members, burst);
+  results.push(r);
+  process.stderr.write(`[bench] ${JSON.stringify(r)}\n`);
+}
 const lines = [`machine: ${machine}; a hub and its members on loopback, all on this machine; the controller's heap limited to 256 MiB as deploy/ does`, ''];
 lines.push(`${'MEMBERS'.padEnd(9)}${'PLACEMENTS'.padEnd(12)}${'ONE P50/P99 MS'.padEnd(16)}${'BURST APPLIED S'.padEnd(17)}${'BURST P50/P99 MS'.padEnd(18)}${'RSS/PEAK MIB'}`);
 for (const r of results) {

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { placeOne, startFleet } from '../src/core/incremental.js';
+import { startFleet, step } from '../src/core/incremental.js';
 import { schedule, scheduleCycle } from '../src/core/schedule.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
@@ -80,10 +80,11 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
   for (const [i, p] of extras.entries()) {
     const added = { ...p, metadata: { ...p.metadata, name: `added-${i}` }, spec: { ...p.spec, replicas: Math.min(p.spec.replicas, 8) } };
     const t0 = performance.now();
-    const r = placeOne(state, added);
+    const r = step(state, { put: [added] });
     times.push(performance.now() - t0);
-    // Nothing but the new placement may change.
-    for (const [key, d] of r.state.decisions) if (key !== r.decision.placement && d !== state.decisions.get(key)) moved++;
+    // Nothing but the new placement may change where it runs.
+    const where = (d: { clusters: readonly { name: string; replicas: number }[] } | undefined) => JSON.stringify(d?.clusters ?? []);
+    for (const [key, d] of r.state.decisions) if (key !== `${added.metadata.namespace}/${added.metadata.name}` && where(d) !== where(state.decisions.get(key))) moved++;
   }
   // The full Steady re-check of the same change, for comparison.
   const previous = [...state.decisions.values()];

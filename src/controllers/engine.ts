@@ -2,7 +2,7 @@
 // decisions are the answers. Scaling goes through the Placement's scale subresource, so the
 // hook and an HPA targeting the Placement are one mechanism.
 
-import { explainScheduled, occupied, placeAll, placeOne } from '../core/incremental.js';
+import { explainScheduled, occupied, preview } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -75,14 +75,14 @@ export class ClusterEngine implements Engine {
       if (e instanceof ApiError && e.status === 422) return { ok: false, status: 422, message: e.message };
       return { ok: false, status: 503, message: `the hub refused the scale: ${(e as Error).message}` };
     }
-    // The answer now: what the controller will decide on its next cycle, from the same state.
+    // The answer now: the step the controller takes on its next cycle, from the same state.
     const placement = { ...current.placement, spec: { ...current.placement.spec, replicas } };
-    return { ok: true, value: { placement, decision: placeOne(state, placement).decision } };
+    return { ok: true, value: { placement, decision: preview(state, [placement])[0] as Decision } };
   }
 
   whatif(placements: readonly Placement[]): Decision[] {
     const state = this.controller.fleetState();
-    return state === undefined ? [] : placeAll(state, placements);
+    return state === undefined ? [] : preview(state, placements);
   }
 
   explain(key: string) {

@@ -5,10 +5,9 @@
 // deletion of Placements once the members are clean.
 
 import { EventEmitter } from 'node:events';
-import { type FleetState, stateOf } from '../core/incremental.js';
+import { type FleetState, controllerCycle } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
 import { placementKey } from '../core/model.js';
-import { scheduleCycle } from '../core/schedule.js';
 import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutStuck } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { Reflector } from '../fleet/reflector.js';
@@ -200,13 +199,14 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     const { avoid, kept } = activeAvoidance(this.avoiding, Date.now());
     this.avoiding = kept;
+    const unstarted = this.stuck.size > 0;
     this.stuck = new Map();
-    const cycle = scheduleCycle(snapshot, live, { previous, avoid, clock: this.opts.clock ?? (() => performance.now()) });
-    this.state = stateOf(snapshot, cycle);
-    this.last = new Map(cycle.result.decisions.map((d) => [d.placement, d]));
+    const next = controllerCycle(this.state, snapshot, live, previous, { avoid, clock: this.opts.clock ?? (() => performance.now()), fresh: unstarted });
+    this.state = next.state;
+    this.last = new Map(next.state.decisions);
 
     if (this.opts.writes !== undefined && !this.opts.writes()) {
-      this.emit('reconciled', cycle.result);
+      this.emit('reconciled', next.result);
       return;
     }
     const full = this.fullNext;
@@ -251,7 +251,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     // Something left a cluster, or a Placement is going: time to clean up.
     const left = this.rollout.leftBehind(work);
     if (full || deleting.length > 0 || left.length > 0) await this.prune(snapshot, desiredByMember(work), deleting, left);
-    this.emit('reconciled', cycle.result);
+    this.emit('reconciled', next.result);
   }
 
   /**

@@ -2,42 +2,62 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cluster, fleet, placement } from '../../test/fixtures.js';
 import { violations } from '../../test/invariants.js';
-import { explainScheduled, placeOne, removeOne, startFleet } from './incremental.js';
+import { type FleetState, explainScheduled, preview, startFleet, step } from './incremental.js';
+import type { Placement } from './model.js';
 import { prepareCycle } from './cycle.js';
 
-test('placeOne uses free capacity only and moves nothing else', () => {
+/** One step with `p` added to (or replacing its key in) the state's placements. */
+function withOne(state: FleetState, p: Placement) {
+  const key = `${p.metadata.namespace}/${p.metadata.name}`;
+  const next = step(state, { put: [p] }).state;
+  return { state: next, decision: next.decisions.get(key)! };
+}
+
+test('a step places what is new in free capacity and moves nothing that stays', () => {
   const f = fleet(cluster('a', { cpu: 8 }), cluster('b', { cpu: 8 }));
   const existing = [placement('web', { replicas: 10, cpu: '1' })];
   const state = startFleet(f, existing);
-  const { state: next, decision } = placeOne(state, placement('api', { replicas: 10, cpu: '1' }));
+  const { state: next, decision } = withOne(state, placement('api', { replicas: 10, cpu: '1' }));
   assert.equal(decision.unscheduledReplicas, 4, '6 cpu were left');
-  assert.equal(next.decisions.get('default/web'), state.decisions.get('default/web'));
+  assert.equal(next.decisions.get('default/web'), state.decisions.get('default/web'), 'its decision stands as it was');
   const all = [...existing, placement('api', { replicas: 10, cpu: '1' })];
   assert.deepEqual(violations(f, all, { decisions: [...next.decisions.values()], stats: {} as never }), []);
   assert.equal(state.decisions.has('default/api'), false, 'the old state is untouched');
 });
 
-test('placeOne resizes a placement in place, and removeOne gives capacity back', () => {
+test('a step resizes a placement in place, and one without it gives its capacity to what waits', () => {
   const f = fleet(cluster('a', { cpu: 4 }), cluster('b', { cpu: 4 }));
   let state = startFleet(f, [placement('web', { replicas: 4, cpu: '1' })]);
   const before = state.decisions.get('default/web')!;
-  state = placeOne(state, placement('web', { replicas: 6, cpu: '1' })).state;
+  state = withOne(state, placement('web', { replicas: 6, cpu: '1' })).state;
   const grown = state.decisions.get('default/web')!;
   for (const c of before.clusters) assert.ok((grown.clusters.find((x) => x.name === c.name)?.replicas ?? 0) >= c.replicas);
   assert.equal(grown.unscheduledReplicas, 0);
-  const full = placeOne(state, placement('api', { replicas: 4, cpu: '1' }));
+  const full = withOne(state, placement('api', { replicas: 4, cpu: '1' }));
   assert.equal(full.decision.unscheduledReplicas, 2);
-  state = removeOne(state, 'default/web');
-  const after = placeOne(state, placement('api', { replicas: 4, cpu: '1' }));
-  assert.equal(after.decision.unscheduledReplicas, 0);
+  // web goes: api, waiting for two replicas, gets them in the same step
+  const after = step(full.state, { remove: ['default/web'] }).state;
+  assert.equal(after.decisions.get('default/api')?.unscheduledReplicas, 0);
+  assert.equal(after.decisions.has('default/web'), false);
 });
 
 test('a gang that does not fit takes nothing', () => {
   const f = fleet(cluster('a', { cpu: 4 }));
-  const r = placeOne(startFleet(f, []), placement('train', { replicas: 5, cpu: '1', gang: true }));
+  const r = withOne(startFleet(f, []), placement('train', { replicas: 5, cpu: '1', gang: true }));
   assert.deepEqual(r.decision.clusters, []);
   assert.equal(r.decision.reason, 'Unschedulable');
-  assert.equal(placeOne(r.state, placement('web', { replicas: 4, cpu: '1' })).decision.unscheduledReplicas, 0);
+  assert.equal(withOne(r.state, placement('web', { replicas: 4, cpu: '1' })).decision.unscheduledReplicas, 0);
+});
+
+test('preview answers what the step would, and changes nothing', () => {
+  const f = fleet(cluster('a', { cpu: 8 }), cluster('b', { cpu: 4 }));
+  const state = startFleet(f, [placement('web', { replicas: 6, cpu: '1' })]);
+  const extra = [placement('api', { replicas: 4, cpu: '1' }), placement('batch', { replicas: 4, cpu: '1' })];
+  const seen = preview(state, extra);
+  const stepped = step(state, { put: extra }).state;
+  assert.deepEqual(seen, extra.map((p) => stepped.decisions.get(`default/${p.metadata.name}`)));
+  assert.equal(seen.reduce((s, d) => s + d.unscheduledReplicas, 0), 2, '6 cpu left for 8');
+  assert.equal(state.decisions.size, 1);
 });
 
 test('explain on a scheduled fleet shows the scores the solver used, not those of the room left', () => {

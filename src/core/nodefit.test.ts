@@ -10,7 +10,7 @@ import { explainPlacement } from './explain.js';
 import { type Cluster, type Placement, makeSnapshot } from './model.js';
 import { fitReport } from './capacity.js';
 import { schedule, scheduleCycle } from './schedule.js';
-import { occupied, placeOne, startFleet } from './incremental.js';
+import { occupied, startFleet, step } from './incremental.js';
 
 test('eight replicas of 3 CPU on six 4-CPU nodes: six placed, two unscheduled, the nodes named', () => {
   const f = fleet(nodeCluster('six', [{ count: 6, cpu: 4 }], { region: 'r1' }), cluster('far', { region: 'r2', cpu: 64 }));
@@ -109,9 +109,9 @@ test('fit answers count per node and on what placements leave', () => {
   const state = startFleet(f, [placement('one', { replicas: 2, cpu: '3' })]);
   assert.equal(fitReport(f, { cpu: 3000, memory: 2 ** 30 }, () => true).total, 6);
   assert.equal(fitReport(occupied(state), { cpu: 3000, memory: 2 ** 30 }, () => true).total, 4);
-  const after = placeOne(state, placement('two', { replicas: 5, cpu: '3' }));
-  assert.equal(after.decision.unscheduledReplicas, 1, 'one at a time, too, counts nodes');
-  assert.equal(fitReport(occupied(after.state), { cpu: 1000, memory: 2 ** 30 }, () => true).total, 6);
+  const after = step(state, { put: [placement('two', { replicas: 5, cpu: '3' })] }).state;
+  assert.equal(after.decisions.get('default/two')?.unscheduledReplicas, 1, 'a step, too, counts nodes');
+  assert.equal(fitReport(occupied(after), { cpu: 1000, memory: 2 ** 30 }, () => true).total, 6);
 });
 
 // Random fleets of node groups: every decided replica binds, and no placement gets more on a

@@ -3,93 +3,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { cluster, placement } from '../../test/fixtures.js';
+import { placement } from '../../test/fixtures.js';
+import * as arbitraries from '../../test/arbitraries.js';
 import { compareByPriority, violations, worthByPriority } from '../../test/invariants.js';
-import { type Cluster, type Placement, makeSnapshot, placementKey } from './model.js';
+import { makeSnapshot, placementKey } from './model.js';
 import { schedule, scheduleCycle } from './schedule.js';
 import { fitCount } from './prepare.js';
 import { fitOnNodes } from './nodes.js';
 import { hasOwnLimits } from './solver/solo.js';
 
-const regions = ['r1', 'r2', 'r3'];
-
-const clusterArb = (i: number): fc.Arbitrary<Cluster> =>
-  fc
-    .record({
-      cpu: fc.integer({ min: 1, max: 32 }),
-      memoryGi: fc.integer({ min: 1, max: 64 }),
-      pods: fc.integer({ min: 2, max: 40 }),
-      used: fc.double({ min: 0, max: 0.9, noNaN: true }),
-      region: fc.constantFrom(...regions),
-      zone: fc.constantFrom('a', 'b'),
-      env: fc.constantFrom('prod', 'dev'),
-      healthy: fc.boolean(),
-      taint: fc.constantFrom('none', 'none', 'maint', 'spot'),
-      gpus: fc.constantFrom(0, 0, 2, 4, 8),
-      gpusUsed: fc.integer({ min: 0, max: 8 }),
-    })
-    .map((o) =>
-      cluster(`c${i}`, {
-        cpu: o.cpu,
-        memoryGi: o.memoryGi,
-        pods: o.pods,
-        usedCpu: Math.floor(o.cpu * o.used),
-        usedMemoryGi: Math.floor(o.memoryGi * o.used),
-        usedPods: Math.floor(o.pods * o.used),
-        region: o.region,
-        zone: `${o.region}-${o.zone}`,
-        labels: { env: o.env },
-        healthy: o.healthy || o.cpu % 5 !== 0,
-        taints: o.taint === 'maint' ? [{ key: 'maint', effect: 'NoSchedule' }] : o.taint === 'spot' ? [{ key: 'spot', effect: 'PreferNoSchedule' }] : [],
-        devices: o.gpus > 0 ? { gpu: [o.gpus, Math.min(o.gpus, o.gpusUsed)] } : {},
-      }),
-    );
-
-const fleetArb = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => clusterArb(i))));
-
-const placementArb = (i: number): fc.Arbitrary<Placement> =>
-  fc
-    .record({
-      replicas: fc.integer({ min: 0, max: 12 }),
-      cpu: fc.constantFrom('100m', '500m', '1', '2', '4'),
-      memory: fc.constantFrom('256Mi', '1Gi', '4Gi'),
-      gpus: fc.constantFrom(0, 0, 0, 1, 2),
-      selector: fc.boolean(),
-      tolerate: fc.boolean(),
-      required: fc.constantFrom(undefined, ['r1'], ['r1', 'r2']),
-      preferred: fc.constantFrom(undefined, 'r2', 'r3'),
-      spread: fc.constantFrom(
-        undefined,
-        { minClusters: 2 },
-        { maxClusters: 1 },
-        { maxClusters: 2, minClusters: 2 },
-        { maxSkew: 1 },
-        { maxSkew: 1, topologyKey: 'zone' },
-        { maxSkew: 2, maxClusters: 2 },
-      ),
-      strategy: fc.constantFrom(undefined, 'Spread' as const, 'Pack' as const),
-      gang: fc.boolean(),
-      priority: fc.constantFrom(0, 0, 10),
-    })
-    .map((o) =>
-      placement(`p${i}`, {
-        replicas: o.replicas,
-        cpu: o.cpu,
-        memory: o.memory,
-        ...(o.gpus > 0 ? { accelerators: [{ deviceClassName: 'gpu', count: o.gpus }] } : {}),
-        ...(o.selector ? { clusterSelector: { matchLabels: { env: 'prod' } } } : {}),
-        ...(o.tolerate ? { tolerations: [{ key: 'maint', operator: 'Exists' as const }] } : {}),
-        ...(o.required || o.preferred
-          ? { locality: { ...(o.required ? { requiredRegions: o.required } : {}), ...(o.preferred ? { preferred: [{ region: o.preferred, weight: 50 }] } : {}) } }
-          : {}),
-        ...(o.spread ? { spread: o.spread } : {}),
-        ...(o.strategy ? { strategy: o.strategy } : {}),
-        gang: o.gang && o.gpus > 0,
-        priority: o.priority,
-      }),
-    );
-
-const placementsArb = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => placementArb(i))));
+const { fleetArb, placementArb, placementsArb } = arbitraries;
 
 // ORRERY_PROPERTY_RUNS runs a deeper search by hand; the suite runs 150 cases per property.
 const runs = { numRuns: Number(process.env.ORRERY_PROPERTY_RUNS ?? 150) };

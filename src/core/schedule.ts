@@ -20,7 +20,7 @@ import {
 } from './model.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { unscheduledMessage } from './explain.js';
-import { type Assignment, keepPrevious, placedOf } from './solver/place.js';
+import { type Assignment, keepPrevious, placedOf, release, take } from './solver/place.js';
 import { type Floor, type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
 import { fitToNodes, repackRows } from './solver/pack.js';
@@ -77,7 +77,7 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
       if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
     }
   }
-  const views = reasonViews(byTier, packed.assign, fleet);
+  const views = reasonViews(byTier, packed.assign, fleet, packed.nodes);
   const decisions = cycle.jobs.map((job) => decide(cycle, job, packed.assign.get(job), views.get(job) ?? packed.nodes));
   for (const [key, why] of cycle.invalid) decisions.push(invalidDecision(placements, key, why));
   decisions.sort((a, b) => compareNames(a.placement, b.placement));
@@ -104,6 +104,245 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   };
 }
 
+/** A fleet scheduled: the decisions in force and what they assign, on one snapshot. */
+export interface SteadyStart {
+  readonly snapshot: FleetSnapshot;
+  readonly fleet: Cycle['ctx']['fleet'];
+  /** the placement each decision was made for, by key */
+  readonly placements: ReadonlyMap<string, Placement>;
+  /** the job each placement was last solved as, by key */
+  readonly jobs: ReadonlyMap<string, Job>;
+  /** placement key → its assignment, for those with replicas placed */
+  readonly placed: ReadonlyMap<string, { readonly job: Job; readonly assign: Assignment }>;
+  /** capacity left after every assignment, summed per cluster */
+  readonly free: Float64Array;
+  /** each cluster's nodes with every assignment packed onto them */
+  readonly nodes: readonly ClusterNodes[];
+  readonly decisions: ReadonlyMap<string, Decision>;
+  /** keys of placements still short of replicas */
+  readonly waiting: ReadonlySet<string>;
+}
+
+/** What changes in one step: placements submitted (new or replaced) and placements removed. */
+export interface Change {
+  readonly put?: readonly Placement[];
+  readonly remove?: readonly string[];
+}
+
+export interface StepOptions extends ScheduleOptions {
+  /**
+   * Solve every placement again, not only those that can change. The answer is the same (the
+   * property tests hold the two to it); this is what the quicker step is checked against.
+   */
+  readonly everything?: boolean;
+}
+
+/** A step's outcome: the fleet after it, the stats of what was solved, and the keys decided anew. */
+export interface Stepped extends SteadyStart {
+  readonly stats: SolveStats;
+  readonly decided: readonly string[];
+}
+
+/**
+ * Whether a placement is the one a decision was made for: the same object, or the same object
+ * read again (its uid and generation) with the same spec. A copy with another spec is another.
+ */
+export function samePlacement(a: Placement | undefined, b: Placement): boolean {
+  if (a === undefined) return false;
+  if (a === b) return true;
+  const [x, y] = [a.metadata, b.metadata];
+  if (x.uid === undefined || x.uid !== y.uid || x.generation === undefined || x.generation !== y.generation) return false;
+  return a.spec === b.spec || JSON.stringify(a.spec) === JSON.stringify(b.spec);
+}
+
+/** The change that takes a scheduled fleet to `placements`. */
+export function changeTo(state: SteadyStart, placements: readonly Placement[]): Change {
+  const keys = new Set<string>();
+  const put: Placement[] = [];
+  for (const p of placements) {
+    const key = placementKey(p);
+    if (keys.has(key)) continue;
+    keys.add(key);
+    if (!state.decisions.has(key) || !samePlacement(state.placements.get(key), p)) put.push(p);
+  }
+  return { put, remove: [...state.decisions.keys()].filter((k) => !keys.has(k)) };
+}
+
+/**
+ * The Steady step from the decisions in force, on the snapshot they were made on: what the hub
+ * controller runs while the fleet is unchanged, and what every preview (what-if, the scale
+ * hook's answer, an embedded write) runs, so that all give the same answer. Replicas that stay
+ * stay on their nodes; a placement that is new or changed is placed from what it keeps; one that
+ * waits is placed again when a cluster it may use gets room back; in priority tiers, as a full
+ * cycle does. A placement that is unchanged and has all its replicas takes no part: it has
+ * nothing to place, and its decision stands as it was. Every placement still waiting when a
+ * cycle or step ends waits for room its rules do not let it have (the last pass of each tried
+ * them all), and nothing a step places makes room: it waits on until room comes back.
+ */
+export function solveStep(state: SteadyStart, change: Change, opts: StepOptions = {}): SolvedStep {
+  const clock = opts.clock ?? (() => 0);
+  const started = clock();
+  const deadline = opts.budgetMs !== undefined ? started + opts.budgetMs : Number.POSITIVE_INFINITY;
+  const fleet = state.fleet;
+  const dims = fleet.dims.length;
+  const put = new Map<string, Placement>();
+  for (const p of change.put ?? []) if (!put.has(placementKey(p))) put.set(placementKey(p), p);
+  // A placement put as it was is no change.
+  for (const [key, p] of put) if (state.decisions.has(key) && samePlacement(state.placements.get(key), p)) put.delete(key);
+  const removed = new Set((change.remove ?? []).filter((k) => state.decisions.has(k) && !put.has(k)));
+  // What no longer holds gives its room back: placements removed or changed.
+  const free = Float64Array.from(state.free);
+  const rows = new Set<number>();
+  const gone = (key: string) => put.has(key) || removed.has(key);
+  for (const [key, old] of state.placed) {
+    if (!gone(key)) continue;
+    release(free, dims, old.job, old.assign);
+    for (const row of old.assign.keys()) rows.add(row);
+  }
+  const nodes: ClusterNodes[] = rows.size > 0 ? repackRows(fleet, state.nodes, rows, [...state.placed].filter(([k]) => !gone(k)).map(([, v]) => v)) : [...state.nodes];
+  const freed = [...rows];
+  // What is solved: what changed, what waits where room came back, and (everything) the rest.
+  const redo: Placement[] = [...put.values()];
+  const again = opts.everything ? [...state.decisions.keys()] : freed.length > 0 ? [...state.waiting] : [];
+  for (const key of again) {
+    if (gone(key)) continue;
+    const job = state.jobs.get(key);
+    const waits = state.waiting.has(key);
+    if (job === undefined || (waits && freed.some((row) => job.eligible[row] === 1)) || (!waits && opts.everything)) redo.push(state.placements.get(key) as Placement);
+  }
+  const previous: Decision[] = [];
+  for (const p of redo) {
+    const d = state.decisions.get(placementKey(p));
+    if (d !== undefined) previous.push(d);
+  }
+  const cycle = prepareCycle(state.snapshot, redo, { ...opts, previous });
+  const kept = new Map<Job, Assignment>();
+  for (const tier of tiers(cycle.jobs)) {
+    for (const job of tier) {
+      if (!put.has(job.p.key)) {
+        // Unchanged and solved again: what it has stays where it is.
+        const a = state.placed.get(job.p.key)?.assign;
+        if (a !== undefined && a.size > 0) kept.set(job, new Map(a));
+        continue;
+      }
+      // New or changed: it keeps what it had where that still holds, on nodes too.
+      const k = keepPrevious(job, free, dims, fleet);
+      for (const [row, n] of k) {
+        if (fleet.clusters[row]?.hold === true) continue;
+        const p = packInto(nodes[row] as ClusterNodes, job.p.node, n);
+        nodes[row] = p.nodes;
+        if (p.placed < n) {
+          take(free, row * dims, job.p.demand, p.placed - n);
+          if (p.placed === 0) k.delete(row);
+          else k.set(row, p.placed);
+        }
+      }
+      if (k.size > 0) kept.set(job, k);
+    }
+  }
+  const active = cycle.jobs;
+  const byTier = tiers(active);
+  const start: TierStart = { free, nodes };
+  const counters = newCounters();
+  const ctx: TierContext = { fleet, kept, counters, opts, clock, deadline };
+  let run = runTiers(byTier, ctx, start);
+  let packed = fitToNodes(active, run.assign, kept, fleet, start);
+  if (opts.solver === undefined || opts.solver === 'auto') {
+    for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
+      const other = runTiers(byTier, { ...ctx, opts: { ...opts, solver: floor } }, start);
+      const otherPacked = fitToNodes(active, other.assign, kept, fleet, start);
+      if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
+    }
+  }
+  // Each placement solved gets its decision, read against every assignment after the step.
+  const short = active.some((job) => placedOf(packed.assign.get(job)) < job.p.replicas);
+  const solvedKeys = new Set([...active.map((j) => j.p.key), ...cycle.invalid.keys()]);
+  let views = new Map<Job, readonly ClusterNodes[]>();
+  if (short) {
+    const after = new Map<Job, Assignment>(packed.assign);
+    const all: Job[] = [...active];
+    for (const [key, job] of state.jobs) {
+      if (gone(key) || solvedKeys.has(key)) continue;
+      all.push(job);
+      const a = state.placed.get(key)?.assign;
+      if (a !== undefined) after.set(job, a);
+    }
+    views = reasonViews(tiers(all), after, fleet, packed.nodes);
+  }
+  const solved = new Map<string, { job?: Job; assign?: Assignment; decision: Decision }>();
+  for (const job of active) {
+    const a = packed.assign.get(job);
+    solved.set(job.p.key, { job, ...(a !== undefined && a.size > 0 ? { assign: a } : {}), decision: decide(cycle, job, a, views.get(job) ?? packed.nodes) });
+  }
+  for (const [key, why] of cycle.invalid) solved.set(key, { decision: invalidDecision(redo, key, why) });
+  const decisions = [...solved.values()].map((x) => x.decision);
+  const added = [...put.keys()].filter((k) => !state.decisions.has(k)).length;
+  return {
+    state,
+    solved,
+    removed,
+    redo,
+    free: packed.free,
+    nodes: packed.nodes,
+    stats: {
+      solveMs: round(clock() - started),
+      solver: run.solver,
+      placements: state.decisions.size - removed.size + added,
+      clusters: fleet.clusters.length,
+      ...summarise(active, packed.assign, decisions),
+      lpSolves: counters.lpSolves,
+      lpMs: round(counters.lpMs),
+      lpLibraries: { ...counters.libraries },
+    },
+  };
+}
+
+/** What one step solved, before it is made the fleet's state. */
+export interface SolvedStep {
+  readonly state: SteadyStart;
+  /** by key: each placement solved, its job and assignment (none if invalid or unplaced), and its decision */
+  readonly solved: ReadonlyMap<string, { readonly job?: Job; readonly assign?: Assignment; readonly decision: Decision }>;
+  readonly removed: ReadonlySet<string>;
+  readonly redo: readonly Placement[];
+  readonly free: Float64Array;
+  readonly nodes: readonly ClusterNodes[];
+  /** of what was solved, but for the count of placements */
+  readonly stats: SolveStats;
+}
+
+/** The fleet after a step: what was solved replaces what it was; the rest stands as it was. */
+export function afterStep(step: SolvedStep): Stepped {
+  const { state, solved, removed } = step;
+  const placements = new Map(state.placements);
+  const jobs = new Map(state.jobs);
+  const placed = new Map(state.placed);
+  const decisions = new Map(state.decisions);
+  const waiting = new Set(state.waiting);
+  for (const key of removed) {
+    placements.delete(key);
+    jobs.delete(key);
+    placed.delete(key);
+    decisions.delete(key);
+    waiting.delete(key);
+  }
+  for (const p of step.redo) placements.set(placementKey(p), p);
+  for (const [key, x] of solved) {
+    if (x.job !== undefined) jobs.set(key, x.job);
+    else jobs.delete(key);
+    if (x.job !== undefined && x.assign !== undefined) placed.set(key, { job: x.job, assign: x.assign });
+    else placed.delete(key);
+    decisions.set(key, x.decision);
+    if (x.decision.unscheduledReplicas > 0) waiting.add(key);
+    else waiting.delete(key);
+  }
+  return { snapshot: state.snapshot, fleet: state.fleet, placements, jobs, placed, free: step.free, nodes: step.nodes, decisions, waiting, decided: [...solved.keys()], stats: step.stats };
+}
+
+/** The step, and the fleet after it. */
+export function scheduleFrom(state: SteadyStart, change: Change, opts: StepOptions = {}): Stepped {
+  return afterStep(solveStep(state, change, opts));
+}
+
 interface TierRun {
   readonly assign: Map<Job, Assignment>;
   readonly free: Float64Array;
@@ -124,14 +363,26 @@ function packKept(byTier: readonly Job[][], kept: ReadonlyMap<Job, Assignment>, 
   return nodes;
 }
 
-/** Every tier in turn, highest priority first, each from what the ones before it left. */
+/**
+ * Every tier in turn, highest priority first, each from what the ones before it left. A
+ * placement whose kept replicas are all it asks for has nothing to place: it takes no part.
+ */
 function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart): TierRun {
   let at = start;
   const assign = new Map<Job, Assignment>();
   const solvers = new Set<string>();
+  const open = byTier.map((tier) =>
+    tier.filter((job) => {
+      const k = ctx.kept.get(job);
+      if (placedOf(k) < job.p.replicas) return true;
+      if (k !== undefined) assign.set(job, new Map(k));
+      return false;
+    }),
+  );
   let allExact = byTier.length > 0;
-  for (const [t, tier] of byTier.entries()) {
-    const below = byTier.slice(t + 1).flat();
+  for (const [t, tier] of open.entries()) {
+    if (tier.length === 0) continue;
+    const below = open.slice(t + 1).flat();
     const { outcome, exact } = solveTier(tier, below, ctx, at);
     if (!exact) allExact = false;
     solvers.add(outcome.solver);
@@ -152,19 +403,28 @@ function worthMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignme
  * packed, lower tiers' left out. What lower priorities hold is not why a higher one could not be
  * placed, and the reasons read the same whether or not a previous decision was given.
  */
-function reasonViews(byTier: readonly Job[][], assign: ReadonlyMap<Job, Assignment>, fleet: Cycle['ctx']['fleet']): Map<Job, readonly ClusterNodes[]> {
+function reasonViews(byTier: readonly Job[][], assign: ReadonlyMap<Job, Assignment>, fleet: Cycle['ctx']['fleet'], final: readonly ClusterNodes[]): Map<Job, readonly ClusterNodes[]> {
   const views = new Map<Job, readonly ClusterNodes[]>();
   const upTo: { job: Job; assign: Assignment }[] = [];
-  for (const tier of byTier) {
+  // The rows lower tiers hold replicas on, tier by tier from the bottom: only those are packed
+  // again without them; every other row is as the final packing has it.
+  const lowerRows: Set<number>[] = [];
+  let below = new Set<number>();
+  for (let t = byTier.length - 1; t >= 0; t--) {
+    lowerRows[t] = below;
+    const rows = new Set(below);
+    for (const job of byTier[t] as Job[]) for (const row of assign.get(job)?.keys() ?? []) rows.add(row);
+    below = rows;
+  }
+  for (const [t, tier] of byTier.entries()) {
     const unscheduled = tier.filter((job) => placedOf(assign.get(job)) < job.p.replicas);
     for (const job of tier) {
       const a = assign.get(job);
       if (a !== undefined) upTo.push({ job, assign: a });
     }
     if (unscheduled.length === 0) continue;
-    const rows = new Set<number>();
-    for (const x of upTo) for (const row of x.assign.keys()) rows.add(row);
-    const view = repackRows(fleet, fleet.nodes, rows, upTo);
+    const rows = lowerRows[t] as Set<number>;
+    const view = rows.size === 0 ? final : repackRows(fleet, final, rows, upTo);
     for (const job of unscheduled) views.set(job, view);
   }
   return views;

@@ -1,8 +1,9 @@
-// The embedded mode: a fleet from a snapshot file and Placements kept in memory, scheduled one
-// at a time as they are submitted. What Orrery does on a hub, without a hub.
+// The embedded mode: a fleet from a snapshot file and Placements kept in memory; every write is
+// one Steady step, the one the hub controller takes. What Orrery does on a hub, without a hub.
 
-import { type FleetState, explainScheduled, occupied, placeAll, placeOne, removeOne, startFleet } from '../core/incremental.js';
+import { type FleetState, explainScheduled, occupied, preview, startFleet, step } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import type { Change } from '../core/schedule.js';
 import { compareNames, placementKey } from '../core/model.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
 
@@ -65,24 +66,25 @@ export class EmbeddedEngine implements Engine {
 
   async put(placement: Placement): Promise<EngineResult<PlacementView>> {
     const key = placementKey(placement);
-    const r = this.time('apply', () => placeOne(this.state, placement), (x) => x.decision);
-    this.state = r.state;
     this.stored.set(key, placement);
+    const decision = this.time('apply', () => this.apply({ put: [placement] }).get(key) as Decision, (d) => d);
     this.revision++;
-    return { ok: true, value: { placement, decision: r.decision } };
+    return { ok: true, value: { placement, decision } };
   }
 
   async remove(key: string): Promise<EngineResult<void>> {
     if (!this.stored.has(key)) return { ok: false, status: 404, message: `placement ${key} not found` };
     this.stored.delete(key);
-    this.state = removeOne(this.state, key);
+    // Freed capacity goes to what waits, as the step decides.
+    this.time('remove', () => this.apply({ remove: [key] }), () => undefined);
     this.revision++;
-    // Freed capacity goes to what could not be placed before, highest priority first.
-    const waiting = [...this.stored.values()]
-      .filter((p) => (this.state.decisions.get(placementKey(p))?.unscheduledReplicas ?? 0) > 0)
-      .sort((a, b) => (b.spec.priority ?? 0) - (a.spec.priority ?? 0) || compareNames(placementKey(a), placementKey(b)));
-    for (const p of waiting) this.state = placeOne(this.state, p).state;
     return { ok: true, value: undefined };
+  }
+
+  /** One step; the decisions after it. */
+  private apply(change: Change): ReadonlyMap<string, Decision> {
+    this.state = step(this.state, change).state;
+    return this.state.decisions;
   }
 
   async scale(key: string, replicas: number): Promise<EngineResult<PlacementView>> {
@@ -92,7 +94,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   whatif(placements: readonly Placement[]): Decision[] {
-    return this.time('whatif', () => placeAll(this.state, placements), () => undefined);
+    return this.time('whatif', () => preview(this.state, placements), () => undefined);
   }
 
   explain(key: string) {

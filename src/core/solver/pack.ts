@@ -52,8 +52,8 @@ export function packingOrder(items: Item[], fleet: FleetIndex): Item[] {
 }
 
 /** Packs every item onto the nodes; returns the nodes after and what did not pack. */
-export function packAll(fleet: FleetIndex, items: readonly Item[]): { nodes: ClusterNodes[]; short: Map<Job, Map<number, number>> } {
-  const nodes = [...fleet.nodes];
+export function packAll(fleet: FleetIndex, items: readonly Item[], from: readonly ClusterNodes[] = fleet.nodes): { nodes: ClusterNodes[]; short: Map<Job, Map<number, number>> } {
+  const nodes = [...from];
   const short = new Map<Job, Map<number, number>>();
   const note = (it: Item, placed: number) => {
     if (placed >= it.n) return;
@@ -81,13 +81,13 @@ export function packAll(fleet: FleetIndex, items: readonly Item[]): { nodes: Clu
   return { nodes, short };
 }
 
-function itemsOf(assign: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): Item[] {
+function itemsOf(assign: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex, keptPacked = false): Item[] {
   const items: Item[] = [];
   for (const [job, a] of assign) {
     for (const [row, n] of a) {
       if (n <= 0 || fleet.clusters[row]?.hold === true) continue;
       const k = Math.min(n, kept.get(job)?.get(row) ?? 0);
-      if (k > 0) items.push({ job, row, n: k, kept: true });
+      if (k > 0 && !keptPacked) items.push({ job, row, n: k, kept: true });
       if (n > k) items.push({ job, row, n: n - k, kept: false });
     }
   }
@@ -116,11 +116,22 @@ export interface Packed {
  * replicas again where nodes hold them now: highest priority first, larger replicas before
  * smaller, so that the room the trimmed ones held and the holes between replicas get used.
  */
-export function fitToNodes(jobs: readonly Job[], assignIn: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): Packed {
+/**
+ * With `base`, kept replicas are already packed there (and taken from its free room): they stay
+ * on their nodes and only new replicas are packed, onto it.
+ */
+export function fitToNodes(
+  jobs: readonly Job[],
+  assignIn: ReadonlyMap<Job, Assignment>,
+  kept: ReadonlyMap<Job, Assignment>,
+  fleet: FleetIndex,
+  base?: { readonly nodes: readonly ClusterNodes[]; readonly free: Float64Array },
+): Packed {
   const assign = new Map<Job, Assignment>([...assignIn].map(([j, a]) => [j, new Map(a)]));
   const retry = new Set<Job>();
-  let items = itemsOf(assign, kept, fleet);
-  let packed = packAll(fleet, items);
+  const keptPacked = base !== undefined;
+  let items = itemsOf(assign, kept, fleet, keptPacked);
+  let packed = packAll(fleet, items, base?.nodes);
   for (;;) {
     for (const [job, rows] of packed.short) {
       const a = assign.get(job)!;
@@ -133,15 +144,27 @@ export function fitToNodes(jobs: readonly Job[], assignIn: ReadonlyMap<Job, Assi
     }
     const broken = [...retry].filter((j) => assign.has(j) && !whole(j, assign.get(j)!));
     if (packed.short.size === 0 && broken.length === 0) break;
-    for (const j of broken) assign.delete(j);
+    for (const j of broken) {
+      // Kept replicas already packed stay; only what was new is taken back, once.
+      const k = keptPacked ? kept.get(j) : undefined;
+      if (k !== undefined && k.size > 0) assign.set(j, new Map(k));
+      else assign.delete(j);
+      retry.delete(j);
+    }
     // Trimmed or taken back: pack what stays again, so that the room they held is free.
-    items = itemsOf(assign, kept, fleet);
-    packed = packAll(fleet, items);
+    items = itemsOf(assign, kept, fleet, keptPacked);
+    packed = packAll(fleet, items, base?.nodes);
   }
   const packOrder: [string, number, number][] = items.map((it) => [it.job.p.key, it.row, it.n]);
   const dims = fleet.dims.length;
-  const free = Float64Array.from(fleet.free);
-  for (const [job, a] of assign) for (const [row, n] of a) if (fleet.clusters[row]?.hold !== true) take(free, row * dims, job.p.demand, n);
+  const free = Float64Array.from(base?.free ?? fleet.free);
+  for (const [job, a] of assign) {
+    for (const [row, n] of a) {
+      if (fleet.clusters[row]?.hold === true) continue;
+      const taken = keptPacked ? n - Math.min(n, kept.get(job)?.get(row) ?? 0) : n;
+      if (taken > 0) take(free, row * dims, job.p.demand, taken);
+    }
+  }
   const nodes = packed.nodes;
   const order = jobs.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
   order.sort((a, b) => b.p.priority - a.p.priority || b.value - a.value || compareNames(a.p.key, b.p.key));

@@ -1,0 +1,86 @@
+// One answer everywhere, over random fleets: the step a preview takes (what-if, the scale hook's
+// answer, an embedded write) is the step the hub controller takes on the same fleet; and the
+// quick step, which leaves alone what cannot change, answers as the step that solves everything.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { fleetArb, placementsArb } from './arbitraries.js';
+import { EmbeddedEngine } from '../src/embedded/engine.js';
+import { controllerCycle, startFleet } from '../src/core/incremental.js';
+import { type Decision, type Placement, makeSnapshot, placementKey } from '../src/core/model.js';
+import { scheduleFrom } from '../src/core/schedule.js';
+
+const runs = { numRuns: Number(process.env.ORRERY_PROPERTY_RUNS ?? 150) };
+
+const renamed = (ps: readonly Placement[], prefix: string) => ps.map((p, i) => ({ ...p, metadata: { ...p.metadata, name: `${prefix}${i}` } }));
+const byKey = (ds: readonly Decision[]) => new Map(ds.map((d) => [d.placement, d]));
+
+test('the quick step answers as the step that solves every placement again', () => {
+  fc.assert(
+    fc.property(fleetArb, placementsArb, placementsArb, fc.nat(), fc.nat(), (clusters, running, extra, grow, drop) => {
+      const snapshot = makeSnapshot(clusters);
+      const state = startFleet(snapshot, running);
+      const grown = running[grow % running.length] as Placement;
+      const dropped = running[drop % running.length] as Placement;
+      // new placements, one running one grown, one removed (unless it is the grown one)
+      const change = {
+        put: [...renamed(extra, 'new'), { ...grown, spec: { ...grown.spec, replicas: grown.spec.replicas + 2 } }],
+        remove: dropped === grown ? [] : [placementKey(dropped)],
+      };
+      const quick = scheduleFrom(state, change).decisions;
+      const whole = scheduleFrom(state, change, { everything: true }).decisions;
+      assert.deepEqual(quick, whole);
+      // nothing that stays moves: every other running placement keeps at least what it had where it had it
+      for (const [key, before] of state.decisions) {
+        if (key === placementKey(grown) || change.remove.includes(key)) continue;
+        for (const c of before.clusters) assert.ok((quick.get(key)?.clusters.find((x) => x.name === c.name)?.replicas ?? 0) >= c.replicas, `${key} on ${c.name}`);
+      }
+    }),
+    runs,
+  );
+});
+
+test('the embedded what-if, scale and removal answer what the hub controller then decides', async () => {
+  await fc.assert(
+    fc.asyncProperty(fleetArb, placementsArb, placementsArb, fc.nat(), async (clusters, running, extra, pick) => {
+      const snapshot = makeSnapshot(clusters);
+      const added = renamed(extra, 'new');
+      const engine = new EmbeddedEngine(snapshot, running);
+      // The controller after its cycle on `running`: the state the API answers from.
+      const controller = startFleet(snapshot, running);
+      const previous = [...controller.decisions.values()];
+
+      // what-if, then the new Placements created: the controller's next cycle
+      const seen = engine.whatif(added);
+      const next = byKey(controllerCycle(controller, snapshot, [...running, ...added], previous).result.decisions);
+      assert.deepEqual(seen, added.map((p) => next.get(placementKey(p))));
+
+      // a scale of one running placement: the hook's answer, and the controller's cycle after it
+      const target = running[pick % running.length] as Placement;
+      const scaled = { ...target, spec: { ...target.spec, replicas: target.spec.replicas + 3 } };
+      const answer = (await engine.scale(placementKey(target), scaled.spec.replicas));
+      assert.ok(answer.ok);
+      const afterScale = byKey(controllerCycle(controller, snapshot, running.map((p) => (p === target ? scaled : p)), previous).result.decisions);
+      assert.deepEqual(answer.value.decision, afterScale.get(placementKey(target)));
+      assert.deepEqual(byKey(engine.placements().map((v) => v.decision)), new Map([...afterScale].filter(([k]) => engine.get(k) !== undefined)));
+    }),
+    runs,
+  );
+});
+
+test('removing a placement gives its room to what waits, as the controller would', async () => {
+  await fc.assert(
+    fc.asyncProperty(fleetArb, placementsArb, fc.nat(), async (clusters, running, pick) => {
+      const snapshot = makeSnapshot(clusters);
+      const engine = new EmbeddedEngine(snapshot, running);
+      const controller = startFleet(snapshot, running);
+      const gone = running[pick % running.length] as Placement;
+      const rest = running.filter((p) => placementKey(p) !== placementKey(gone));
+      assert.ok((await engine.remove(placementKey(gone))).ok);
+      const next = byKey(controllerCycle(controller, snapshot, rest, [...controller.decisions.values()]).result.decisions);
+      assert.deepEqual(byKey(engine.placements().map((v) => v.decision)), new Map([...next].filter(([k]) => engine.get(k) !== undefined)));
+    }),
+    runs,
+  );
+});
