@@ -14,7 +14,8 @@ class FakeMember extends ApiClient {
   readonly objects = new Map<string, { metadata: { name: string; namespace: string; labels?: Record<string, string> } }>();
   readonly deleted: string[] = [];
 
-  constructor(private readonly delayMs = 0) {
+  /** `gate`: every write waits for it, as a member that does not answer yet */
+  constructor(private readonly gate: Promise<void> = Promise.resolve()) {
     const kc = new KubeConfig();
     // nothing listens there: the Deployment watch fails and retries, which this test does not need
     kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:9', skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
@@ -22,7 +23,7 @@ class FakeMember extends ApiClient {
   }
 
   override async apply<T>(path: string, body: unknown): Promise<T> {
-    await new Promise((r) => setTimeout(r, this.delayMs));
+    await this.gate;
     this.writes.push({ path, at: performance.now() });
     this.objects.set(path, body as never);
     return { status: { readyReplicas: 0 } } as T;
@@ -61,20 +62,25 @@ test('the desired set: each member, the placements with replicas there', () => {
 });
 
 test('members are written side by side: a slow one holds up only itself, an unreachable one is a failure with its reason', async () => {
-  const fast = new FakeMember(0);
-  const slow = new FakeMember(150);
+  let answer = () => {};
+  const fast = new FakeMember();
+  const slow = new FakeMember(new Promise<void>((resolve) => (answer = resolve)));
   const members = new Map<string, ApiClient>([['fast', fast], ['slow', slow]]);
   const r = new RolloutController({ memberClient: (n) => members.get(n) }, { perMember: 2 });
   controllers.push(r);
   const snapshot = fleet(cluster('fast'), cluster('slow'), { ...cluster('gone'), reachable: false, message: 'the API server does not answer' });
   const work = Array.from({ length: 6 }, (_, i) => decided(placement(`p${i}`), { fast: 1, slow: 1, ...(i === 0 ? { gone: 2 } : {}) }));
-  const { rollouts } = await r.carryOut(work, snapshot, false);
-  // each placement: a namespace (first time) and a Deployment
-  assert.equal(fast.writes.filter((w) => w.path.includes('/deployments/')).length, 6);
+  const done: string[] = [];
+  const carried = r.carryOut(work, snapshot, false, (w) => done.push(w.placement.metadata.name));
+  // the slow member answers nothing yet: the fast one is written all the same
+  for (let i = 0; i < 100 && fast.writes.filter((w) => w.path.includes('/deployments/')).length < 6; i++) await new Promise((t) => setTimeout(t, 5));
+  assert.equal(fast.writes.filter((w) => w.path.includes('/deployments/')).length, 6, 'every Deployment in the fast member');
+  assert.equal(slow.writes.length, 0);
+  assert.deepEqual(done, [], 'no placement is done while one of its members is not written');
+  answer();
+  const { rollouts } = await carried;
   assert.equal(slow.writes.filter((w) => w.path.includes('/deployments/')).length, 6);
-  const lastFast = Math.max(...fast.writes.map((w) => w.at));
-  const firstSlow = Math.min(...slow.writes.map((w) => w.at));
-  assert.ok(lastFast < firstSlow, 'the fast member was done before the slow one wrote anything');
+  assert.deepEqual(done.sort(), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'], 'each placement said done once');
   assert.deepEqual([...rollouts.get('default/p0')!.failed], [['gone', 'the API server does not answer']]);
   assert.deepEqual([...rollouts.get('default/p1')!.applied].sort(), ['fast', 'slow']);
 

@@ -91,15 +91,29 @@ export class RolloutController {
    * through its own queue. With `full`, everything is applied again (drift repair) and Pods
    * that cannot start are looked for; else only what changed or drifted.
    */
-  async carryOut(work: readonly RolloutWork[], snapshot: FleetSnapshot, full: boolean): Promise<{ rollouts: Map<string, Rollout>; stuck: Stuck[] }> {
+  async carryOut(
+    work: readonly RolloutWork[],
+    snapshot: FleetSnapshot,
+    full: boolean,
+    /** called for each placement as soon as every member it goes to is written */
+    done?: (w: RolloutWork, rollout: Rollout) => void,
+  ): Promise<{ rollouts: Map<string, Rollout>; stuck: Stuck[] }> {
     this.watch(snapshot);
     const rollouts = new Map<string, Rollout>();
     const stuck: Stuck[] = [];
     const tasks: { queue: string; run: () => Promise<void> }[] = [];
-    for (const { placement: p, decision: d } of work) {
+    const pending = new Map<string, number>();
+    for (const w of work) {
+      const { placement: p, decision: d } = w;
       const key = placementKey(p);
       const r = { applied: new Set<string>(), ready: new Map<string, number>(), failed: new Map<string, string>() };
       rollouts.set(key, r);
+      const finished = () => {
+        const left = (pending.get(key) ?? 1) - 1;
+        pending.set(key, left);
+        if (left === 0) done?.(w, r);
+      };
+      let queued = 0;
       for (const c of d.clusters) {
         const at = `${key}|${c.name}`;
         const sig = signature(p, c.replicas);
@@ -119,6 +133,7 @@ export class RolloutController {
           r.failed.set(c.name, snapshot.byName.get(c.name)?.message ?? 'member not reachable');
           continue;
         }
+        queued++;
         tasks.push({
           queue: c.name,
           run: async () => {
@@ -135,10 +150,14 @@ export class RolloutController {
               r.failed.set(c.name, (e as Error).message);
               // a member that refused (busy, or a CRD still settling) is tried again soon
               this.opts.later?.(1000);
+            } finally {
+              finished();
             }
           },
         });
       }
+      pending.set(key, queued);
+      if (queued === 0) done?.(w, r);
     }
     await Promise.all(inQueues(tasks, this.opts.perMember ?? 4));
     return { rollouts, stuck };
@@ -195,7 +214,7 @@ export class RolloutController {
   private seen(cluster: string, p: Placement): { watched: boolean; d?: DeploymentObject } {
     const w = this.deployments.get(cluster);
     if (w === undefined || !w.reflector.synced()) return { watched: false };
-    const d = w.reflector.items().find((x) => x.metadata.name === p.metadata.name && x.metadata.namespace === p.metadata.namespace);
+    const d = w.reflector.get(p.metadata.namespace, p.metadata.name);
     return d ? { watched: true, d } : { watched: true };
   }
 

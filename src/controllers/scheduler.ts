@@ -14,7 +14,7 @@ import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { type DecisionSlice, slicesFor } from './decisions.js';
 import { FIELD_MANAGER } from './deployer.js';
-import { forEachLimit } from './queues.js';
+import { Limit } from './queues.js';
 import { RolloutController, type RolloutWork, type Stuck, desiredByMember } from './rollout.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
@@ -63,6 +63,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private last = new Map<string, Decision>();
   private state: FleetState | undefined;
   private readonly writtenSlices = new Map<string, string>();
+  /** what the hub was last written for each placement: unchanged, nothing is written again */
+  private readonly hubWritten = new Map<string, { readonly p: Placement; readonly d: Decision; readonly rollout: string }>();
   /** placement key → consecutive cycles whose writes for it failed, for the backoff */
   private readonly writeFailures = new Map<string, number>();
   /** replicas stuck Pending for lack of room: placement key → cluster → count */
@@ -215,39 +217,43 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       const d = this.last.get(placementKey(p));
       return d === undefined ? [] : [{ placement: p, decision: d }];
     });
-    /** per placement, the writes that failed this cycle */
-    const failures = new Map<string, string[]>();
-    const failed = (key: string, what: string, e: unknown) => (failures.get(key) ?? failures.set(key, []).get(key)!).push(`${what}: ${(e as Error).message}`);
     for (const { placement: p, decision: d } of work) {
       for (const e of decisionEvents(told.get(placementKey(p)), d)) void this.opts.events?.record(p, e);
     }
-    await forEachLimit(work, HUB_WRITES, async ({ placement: p }) => {
-      try {
-        await this.ensureFinalizer(p as PlacementObject);
-      } catch (e) {
-        failed(placementKey(p), 'adding the finalizer', e);
-      }
-    });
-    const { rollouts, stuck } = await this.rollout.carryOut(work, snapshot, full);
-    this.noteStuck(stuck);
-    await forEachLimit(work, HUB_WRITES, async ({ placement: p, decision: d }) => {
+    // Each placement's hub writes (finalizer, status, slices) start as soon as its members are
+    // written: a burst of Placements is carried out as a stream, not phase by phase.
+    const hub = new Limit(HUB_WRITES);
+    const written: Promise<void>[] = [];
+    const { stuck } = await this.rollout.carryOut(work, snapshot, full, ({ placement: p, decision: d }, rollout) => {
       const key = placementKey(p);
-      const rollout = rollouts.get(key);
-      for (const [cluster, why] of rollout?.failed ?? []) {
-        void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
-      }
-      try {
-        await this.writeStatus(p as PlacementObject, d, rollout);
-      } catch (e) {
-        failed(key, 'writing status', e);
-      }
-      try {
-        await this.writeSlices(p, d, snapshot);
-      } catch (e) {
-        failed(key, 'writing PlacementDecisions', e);
-      }
-      this.settleWrites(p, failures.get(key));
+      const seen = rolloutSignature(rollout);
+      const last = this.hubWritten.get(key);
+      // The same Placement object, decision and rollout as last written: nothing to write.
+      if (!full && last !== undefined && last.p === p && last.d === d && last.rollout === seen) return;
+      written.push(
+        hub.run(async () => {
+          for (const [cluster, why] of rollout.failed) {
+            void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
+          }
+          const failures: string[] = [];
+          const attempt = async (what: string, f: () => Promise<void>) => {
+            try {
+              await f();
+            } catch (e) {
+              failures.push(`${what}: ${(e as Error).message}`);
+            }
+          };
+          await attempt('adding the finalizer', () => this.ensureFinalizer(p as PlacementObject));
+          await attempt('writing status', () => this.writeStatus(p as PlacementObject, d, rollout));
+          await attempt('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
+          this.settleWrites(p, failures);
+          if (failures.length === 0) this.hubWritten.set(key, { p, d, rollout: seen });
+          else this.hubWritten.delete(key);
+        }),
+      );
     });
+    await Promise.all(written);
+    this.noteStuck(stuck);
     // Something left a cluster, or a Placement is going: time to clean up.
     const left = this.rollout.leftBehind(work);
     if (full || deleting.length > 0 || left.length > 0) await this.prune(snapshot, desiredByMember(work), deleting, left);
@@ -371,12 +377,18 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.last.delete(placementKey(p));
       this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== placementKey(p)));
       this.writeFailures.delete(placementKey(p));
+      this.hubWritten.delete(placementKey(p));
       this.opts.problems?.forget(placementSource(placementKey(p)));
       for (const key of [...this.writtenSlices.keys()]) {
         if (key.startsWith(`${p.metadata.namespace}/${p.metadata.name}-`)) this.writtenSlices.delete(key);
       }
     }
   }
+}
+
+/** What a rollout says, as text to compare. */
+function rolloutSignature(r: Rollout): string {
+  return JSON.stringify([[...r.applied].sort(), [...r.ready].sort(), [...r.failed].sort()]);
 }
 
 /** The problem source for one Placement's writes. */

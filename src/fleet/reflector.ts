@@ -37,6 +37,8 @@ function keyOf(o: Meta): string {
 
 export class Reflector<T extends Meta> {
   private readonly store = new Map<string, T>();
+  /** namespace/name → the store's key, for lookups by name */
+  private readonly named = new Map<string, string>();
   /** objects a watch reported deleted, as opposed to ones a relist did not show */
   private readonly deleted = new Set<string>();
   private stopped = false;
@@ -58,6 +60,18 @@ export class Reflector<T extends Meta> {
 
   items(): T[] {
     return [...this.store.values()];
+  }
+
+  /** One object by its namespace and name, without copying the store. */
+  get(namespace: string | undefined, name: string): T | undefined {
+    const key = this.named.get(`${namespace ?? ''}/${name}`);
+    return key === undefined ? undefined : this.store.get(key);
+  }
+
+  private put(o: T): void {
+    const key = keyOf(o);
+    this.store.set(key, this.keep(o));
+    this.named.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, key);
   }
 
   /** Whether the store has been filled by a list at least once. */
@@ -95,7 +109,8 @@ export class Reflector<T extends Meta> {
       const list = await this.client.list<T>(this.path);
       if (this.stopped) return;
       this.store.clear();
-      for (const o of list.items) this.store.set(keyOf(o), this.keep(o));
+      this.named.clear();
+      for (const o of list.items) this.put(o);
       rv = list.resourceVersion;
       this.listed = true;
       this.events.health(true);
@@ -148,9 +163,11 @@ export class Reflector<T extends Meta> {
             const key = keyOf(ev.object);
             if (ev.type === 'DELETED') {
               this.store.delete(key);
+              const name = `${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name}`;
+              if (this.named.get(name) === key) this.named.delete(name);
               this.deleted.add(key);
             } else {
-              this.store.set(key, this.keep(ev.object));
+              this.put(ev.object);
               this.deleted.delete(key);
             }
             this.events.changed();
