@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Limit, forEachLimit, inQueues } from './queues.js';
+import { forEachLimit, inQueues } from './queues.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,25 +55,3 @@ test('forEachLimit keeps to its limit and does everything', async () => {
   assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5, 6, 7]);
 });
 
-test('Limit runs at most so many at once, in the order given, and passes results and failures on', async () => {
-  const limit = new Limit(2);
-  let running = 0;
-  let peak = 0;
-  const started: number[] = [];
-  const results = await Promise.allSettled(
-    [1, 2, 3, 4, 5].map((n) =>
-      limit.run(async () => {
-        started.push(n);
-        running++;
-        peak = Math.max(peak, running);
-        await tick(5);
-        running--;
-        if (n === 3) throw new Error('three');
-        return n * 10;
-      }),
-    ),
-  );
-  assert.equal(peak, 2);
-  assert.deepEqual(started, [1, 2, 3, 4, 5]);
-  assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [10, 20, 'three', 40, 50]);
-});

@@ -41,21 +41,3 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, f: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Runs what it is given at most `limit` at a time, in the order given. */
-export class Limit {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(f: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await f();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
-  }
-}

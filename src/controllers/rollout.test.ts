@@ -70,17 +70,15 @@ test('members are written side by side: a slow one holds up only itself, an unre
   controllers.push(r);
   const snapshot = fleet(cluster('fast'), cluster('slow'), { ...cluster('gone'), reachable: false, message: 'the API server does not answer' });
   const work = Array.from({ length: 6 }, (_, i) => decided(placement(`p${i}`), { fast: 1, slow: 1, ...(i === 0 ? { gone: 2 } : {}) }));
-  const done: string[] = [];
-  const carried = r.carryOut(work, snapshot, false, (w) => done.push(w.placement.metadata.name));
+  const carried = r.carryOut(work, snapshot, false);
   // the slow member answers nothing yet: the fast one is written all the same
   for (let i = 0; i < 100 && fast.writes.filter((w) => w.path.includes('/deployments/')).length < 6; i++) await new Promise((t) => setTimeout(t, 5));
   assert.equal(fast.writes.filter((w) => w.path.includes('/deployments/')).length, 6, 'every Deployment in the fast member');
   assert.equal(slow.writes.length, 0);
-  assert.deepEqual(done, [], 'no placement is done while one of its members is not written');
   answer();
   const { rollouts } = await carried;
   assert.equal(slow.writes.filter((w) => w.path.includes('/deployments/')).length, 6);
-  assert.deepEqual(done.sort(), ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'], 'each placement said done once');
+
   assert.deepEqual([...rollouts.get('default/p0')!.failed], [['gone', 'the API server does not answer']]);
   assert.deepEqual([...rollouts.get('default/p1')!.applied].sort(), ['fast', 'slow']);
 

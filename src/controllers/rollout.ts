@@ -91,29 +91,17 @@ export class RolloutController {
    * through its own queue. With `full`, everything is applied again (drift repair) and Pods
    * that cannot start are looked for; else only what changed or drifted.
    */
-  async carryOut(
-    work: readonly RolloutWork[],
-    snapshot: FleetSnapshot,
-    full: boolean,
-    /** called for each placement as soon as every member it goes to is written */
-    done?: (w: RolloutWork, rollout: Rollout) => void,
-  ): Promise<{ rollouts: Map<string, Rollout>; stuck: Stuck[] }> {
+  async carryOut(work: readonly RolloutWork[], snapshot: FleetSnapshot, full: boolean): Promise<{ rollouts: Map<string, Rollout>; stuck: Stuck[] }> {
     this.watch(snapshot);
     const rollouts = new Map<string, Rollout>();
     const stuck: Stuck[] = [];
     const tasks: { queue: string; run: () => Promise<void> }[] = [];
-    const pending = new Map<string, number>();
-    for (const w of work) {
-      const { placement: p, decision: d } = w;
+    /** member → labels of placements with replicas not ready there: their Pods are looked at */
+    const unready = new Map<string, Set<string>>();
+    for (const { placement: p, decision: d } of work) {
       const key = placementKey(p);
       const r = { applied: new Set<string>(), ready: new Map<string, number>(), failed: new Map<string, string>() };
       rollouts.set(key, r);
-      const finished = () => {
-        const left = (pending.get(key) ?? 1) - 1;
-        pending.set(key, left);
-        if (left === 0) done?.(w, r);
-      };
-      let queued = 0;
       for (const c of d.clusters) {
         const at = `${key}|${c.name}`;
         const sig = signature(p, c.replicas);
@@ -133,7 +121,6 @@ export class RolloutController {
           r.failed.set(c.name, snapshot.byName.get(c.name)?.message ?? 'member not reachable');
           continue;
         }
-        queued++;
         tasks.push({
           queue: c.name,
           run: async () => {
@@ -142,24 +129,29 @@ export class RolloutController {
               r.applied.add(c.name);
               r.ready.set(c.name, a.readyReplicas);
               this.applied.set(at, { sig, ready: a.readyReplicas, at: Date.now() });
-              if (full && a.readyReplicas < c.replicas) {
-                const n = await this.stuckIn(p, client);
-                if (n > 0) stuck.push({ placement: key, cluster: c.name, replicas: n });
-              }
+              if (full && a.readyReplicas < c.replicas) (unready.get(c.name) ?? unready.set(c.name, new Set()).get(c.name)!).add(placementLabel(key));
             } catch (e) {
               r.failed.set(c.name, (e as Error).message);
               // a member that refused (busy, or a CRD still settling) is tried again soon
               this.opts.later?.(1000);
-            } finally {
-              finished();
             }
           },
         });
       }
-      pending.set(key, queued);
-      if (queued === 0) done?.(w, r);
     }
     await Promise.all(inQueues(tasks, this.opts.perMember ?? 4));
+    // One list of Orrery's Pods a member, not one a placement.
+    await Promise.all(
+      [...unready].map(async ([member, labels]) => {
+        const client = this.members.memberClient(member);
+        if (client === undefined) return;
+        try {
+          for (const [label, n] of await this.stuckIn(client, labels)) stuck.push({ placement: keyOfLabel(work, label), cluster: member, replicas: n });
+        } catch (e) {
+          this.opts.log?.(`looking for Pods that cannot start in ${member}: ${(e as Error).message}`);
+        }
+      }),
+    );
     return { rollouts, stuck };
   }
 
@@ -218,20 +210,36 @@ export class RolloutController {
     return d ? { watched: true, d } : { watched: true };
   }
 
-  /** How many of the placement's Pods in a member have waited to be bound past the grace. */
-  private async stuckIn(p: Placement, client: ApiClient): Promise<number> {
-    const selector = encodeURIComponent(`${PLACEMENT_LABEL}=${placementLabel(placementKey(p))}`);
-    const pods = await client.list<{ metadata: { creationTimestamp?: string }; spec: { nodeName?: string }; status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] } }>(
-      `/api/v1/namespaces/${p.metadata.namespace}/pods?labelSelector=${selector}`,
-    );
-    const views = pods.items.map((pod): PodView => {
+  /** Per placement label of `labels`: how many of its Pods in the member have waited to be bound past the grace. */
+  private async stuckIn(client: ApiClient, labels: ReadonlySet<string>): Promise<Map<string, number>> {
+    const selector = encodeURIComponent(`${MANAGED_BY}=orrery`);
+    const pods = await client.list<{
+      metadata: { creationTimestamp?: string; labels?: Record<string, string> };
+      spec: { nodeName?: string };
+      status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] };
+    }>(`/api/v1/pods?labelSelector=${selector}`);
+    const views = new Map<string, PodView[]>();
+    for (const pod of pods.items) {
+      const label = pod.metadata.labels?.[PLACEMENT_LABEL];
+      if (label === undefined || !labels.has(label)) continue;
       const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
-      return {
+      (views.get(label) ?? views.set(label, []).get(label)!).push({
         ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
         ...(pod.metadata.creationTimestamp ? { createdAt: pod.metadata.creationTimestamp } : {}),
         ...(c ? { scheduled: { status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.lastTransitionTime ? { since: c.lastTransitionTime } : {}) } } : {}),
-      };
-    });
-    return stuckPods(views, Date.now(), this.opts.pendingGraceMs ?? 60_000);
+      });
+    }
+    const now = Date.now();
+    const out = new Map<string, number>();
+    for (const [label, list] of views) {
+      const n = stuckPods(list, now, this.opts.pendingGraceMs ?? 60_000);
+      if (n > 0) out.set(label, n);
+    }
+    return out;
   }
+}
+
+/** The placement key a placement label stands for, among the work. */
+function keyOfLabel(work: readonly RolloutWork[], label: string): string {
+  return placementKey(work.find((w) => placementLabel(placementKey(w.placement)) === label)?.placement as Placement);
 }

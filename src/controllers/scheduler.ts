@@ -14,7 +14,7 @@ import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { type DecisionSlice, slicesFor } from './decisions.js';
 import { FIELD_MANAGER } from './deployer.js';
-import { Limit } from './queues.js';
+import { forEachLimit } from './queues.js';
 import { RolloutController, type RolloutWork, type Stuck, desiredByMember } from './rollout.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
@@ -220,40 +220,34 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     for (const { placement: p, decision: d } of work) {
       for (const e of decisionEvents(told.get(placementKey(p)), d)) void this.opts.events?.record(p, e);
     }
-    // Each placement's hub writes (finalizer, status, slices) start as soon as its members are
-    // written: a burst of Placements is carried out as a stream, not phase by phase.
-    const hub = new Limit(HUB_WRITES);
-    const written: Promise<void>[] = [];
-    const { stuck } = await this.rollout.carryOut(work, snapshot, full, ({ placement: p, decision: d }, rollout) => {
+    // Members first, every one side by side; then the hub, for what changed there.
+    const { rollouts, stuck } = await this.rollout.carryOut(work, snapshot, full);
+    this.noteStuck(stuck);
+    await forEachLimit(work, HUB_WRITES, async ({ placement: p, decision: d }) => {
       const key = placementKey(p);
+      const rollout = rollouts.get(key) as Rollout;
       const seen = rolloutSignature(rollout);
       const last = this.hubWritten.get(key);
       // The same Placement object, decision and rollout as last written: nothing to write.
       if (!full && last !== undefined && last.p === p && last.d === d && last.rollout === seen) return;
-      written.push(
-        hub.run(async () => {
-          for (const [cluster, why] of rollout.failed) {
-            void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
-          }
-          const failures: string[] = [];
-          const attempt = async (what: string, f: () => Promise<void>) => {
-            try {
-              await f();
-            } catch (e) {
-              failures.push(`${what}: ${(e as Error).message}`);
-            }
-          };
-          await attempt('adding the finalizer', () => this.ensureFinalizer(p as PlacementObject));
-          await attempt('writing status', () => this.writeStatus(p as PlacementObject, d, rollout));
-          await attempt('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
-          this.settleWrites(p, failures);
-          if (failures.length === 0) this.hubWritten.set(key, { p, d, rollout: seen });
-          else this.hubWritten.delete(key);
-        }),
-      );
+      for (const [cluster, why] of rollout.failed) {
+        void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
+      }
+      const failures: string[] = [];
+      const attempt = async (what: string, f: () => Promise<void>) => {
+        try {
+          await f();
+        } catch (e) {
+          failures.push(`${what}: ${(e as Error).message}`);
+        }
+      };
+      await attempt('adding the finalizer', () => this.ensureFinalizer(p as PlacementObject));
+      await attempt('writing status', () => this.writeStatus(p as PlacementObject, d, rollout));
+      await attempt('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
+      this.settleWrites(p, failures);
+      if (failures.length === 0) this.hubWritten.set(key, { p, d, rollout: seen });
+      else this.hubWritten.delete(key);
     });
-    await Promise.all(written);
-    this.noteStuck(stuck);
     // Something left a cluster, or a Placement is going: time to clean up.
     const left = this.rollout.leftBehind(work);
     if (full || deleting.length > 0 || left.length > 0) await this.prune(snapshot, desiredByMember(work), deleting, left);
