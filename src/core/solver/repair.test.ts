@@ -42,32 +42,27 @@ test('repair moves no replica that stays from the previous decision', () => {
   assert.deepEqual([...s.assign.get(roam!)!], [[x, 2]]);
 });
 
-test('on a cluster of several nodes, repair frees one node for a replica the summed room holds but no node does', () => {
-  // x: two nodes of 7 CPU, one `roam` replica (4 CPU) on each: 6 CPU free in sum, 3 on each node.
-  // `big` (5 CPU, r1 only) fits no node until one `roam` replica goes to y.
-  const f = fleet(nodeCluster('x', [{ count: 2, cpu: 7 }], { region: 'r1' }), cluster('y', { cpu: 8, region: 'r2' }));
+test('a moved replica goes where a node holds it, on a cluster of several nodes too', () => {
+  // x: one node of 4 CPU holding `roam` (2 of 2 CPU); `local` (r1 only, 4 CPU) waits. y: two nodes
+  // of 3 CPU: 6 in sum, but each holds one roam replica only.
+  const f = fleet(cluster('x', { cpu: 4, region: 'r1' }), nodeCluster('y', [{ count: 2, cpu: 3 }], { region: 'r2' }));
   const cycle = prepareCycle(f, [
-    placement('big', { replicas: 1, cpu: '5', locality: { requiredRegions: ['r1'] } }),
-    placement('roam', { replicas: 2, cpu: '4' }),
+    placement('local', { replicas: 1, cpu: '4', locality: { requiredRegions: ['r1'] } }),
+    placement('roam', { replicas: 2, cpu: '2' }),
   ]);
-  const [big, roam] = cycle.jobs;
+  const [local, roam] = cycle.jobs;
   const { fleet: index } = cycle.ctx;
   const x = index.clusters.findIndex((c) => c.name === 'x');
   const y = index.clusters.findIndex((c) => c.name === 'y');
   const free = Float64Array.from(index.free);
   take(free, x * index.dims.length, roam!.p.demand, 2);
   const nodes = [...index.nodes];
-  const packed = packInto(nodes[x]!, roam!.p.node, 2);
-  assert.equal(packed.placed, 2);
-  nodes[x] = packed.nodes;
-  assert.equal(fitOnNodes(nodes[x]!, big!.p.node, 1), 0, 'no node holds big yet');
+  nodes[x] = packInto(nodes[x]!, roam!.p.node, 2).nodes;
   const s = { assign: new Map([[roam!, new Map([[x, 2]])]]), free, nodes };
   assert.equal(repair(cycle.jobs, s, index, new Map(), index.nodes), 1);
-  assert.deepEqual([...s.assign.get(big!)!], [[x, 1]]);
-  assert.deepEqual(Object.fromEntries(s.assign.get(roam!)!), { [x]: 1, [y]: 1 });
-  // the nodes say the same: x holds no second big replica, y one more roam one and then no other
-  assert.equal(fitOnNodes(s.nodes[x]!, big!.p.node, 1), 0);
-  assert.equal(fitOnNodes(s.nodes[y]!, roam!.p.node, 5), 1);
+  assert.deepEqual([...s.assign.get(local!)!], [[x, 1]]);
+  assert.deepEqual(Object.fromEntries(s.assign.get(roam!)!), { [y]: 2 });
+  assert.equal(fitOnNodes(s.nodes[y]!, roam!.p.node, 1), 0, 'one on each node of y');
 });
 
 test('repair undoes its moves when the room they free is on no single node', () => {

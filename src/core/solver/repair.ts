@@ -2,9 +2,9 @@
 // hold it, were some replicas of the tier there elsewhere, gets that room, and those replicas
 // move to clusters that hold them. Nothing is given up, so the tier is worth strictly more.
 // Only replicas placed anew move (Steady), and only those of placements without rules of their
-// own (gang, spread), which any cluster they are eligible for may take. Room is counted on
-// nodes: a cluster a replica leaves is packed again from where the tier started, and the move
-// stands only if everything there still packs and the waiting replica then fits on a node.
+// own (gang, spread), which any cluster they are eligible for may take. Room is made on clusters
+// of one node, where the summed room is the node's; a moved replica goes wherever a node holds it,
+// and a cluster it leaves is packed again from where the tier started.
 
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
@@ -40,6 +40,7 @@ export function repair(
   };
   for (const job of tier) for (const row of s.assign.get(job)?.keys() ?? []) if (movable(job, row) > 0) note(job, row);
   const byValue = (a: Job, b: Job) => a.value - b.value || compareNames(a.p.key, b.p.key);
+  for (const list of onRow.values()) list.sort(byValue);
   /** One more replica of `job` fits on `row`: in its summed room and on one of its nodes. */
   const fitsOne = (job: Job, row: number) =>
     fitCount(s.free, row * dims, job.p.demand) >= 1 && (fleet.wholeNode[row] === 1 || fitOnNodes(s.nodes[row] as ClusterNodes, job.p.node, 1) >= 1);
@@ -75,7 +76,11 @@ export function repair(
     }
     return undefined;
   };
-  /** Moves replicas off `row` until one of `job` fits there; undoes them all if it never does. */
+  /**
+   * Moves replicas off `row` until one of `job` fits there; undoes them all if it never does.
+   * Only on clusters of one node, where the room moves free is the node's: on larger ones, which
+   * node a move frees is found only by packing again, at a cost no tier of the bench repaid.
+   */
   const makeRoom = (job: Job, row: number): boolean => {
     const saved = new Map<number, ClusterNodes>([[row, s.nodes[row] as ClusterNodes]]);
     const moves: [Job, number][] = [];
@@ -83,7 +88,7 @@ export function repair(
       for (const [other, to] of moves.reverse()) shift(other, to, row);
       for (const [r, nodes] of saved) s.nodes[r] = nodes;
     };
-    for (const other of [...(onRow.get(row) ?? [])].sort(byValue)) {
+    for (const other of onRow.get(row) ?? []) {
       if (other === job || !exact(other)) continue;
       while (!fitsOne(job, row) && movable(other, row) > 0) {
         const to = elsewhere(other, row);
@@ -92,12 +97,6 @@ export function repair(
         shift(other, row, to);
         moves.push([other, to]);
         s.nodes[to] = packInto(s.nodes[to] as ClusterNodes, other.p.node, 1).nodes;
-        const again = repack(row);
-        if (again === undefined) {
-          undo();
-          return false;
-        }
-        s.nodes[row] = again;
       }
       if (fitsOne(job, row)) break;
     }
@@ -106,14 +105,20 @@ export function repair(
       return false;
     }
     for (const [other, to] of moves) note(other, to);
+    // The node is packed again once repair is done: its summed room is the node's meanwhile.
+    if (moves.length > 0) left.add(row);
     return true;
   };
+  /** one-node clusters replicas left, to pack again at the end */
+  const left = new Set<number>();
   let repaired = 0;
   waiting.sort((a, b) => b.value - a.value || a.eligibleCount - b.eligibleCount);
   for (const job of waiting) {
     for (const row of job.order) {
       if (looks > LOOKS) break;
-      if (job.avoid?.has(row)) continue;
+      // Room is made on one-node clusters only (makeRoom); what fits elsewhere as it is, the
+      // tier's last pass places.
+      if (fleet.wholeNode[row] !== 1 || job.avoid?.has(row)) continue;
       while (placedOf(s.assign.get(job)) < job.p.replicas && job.nodeCap(row) > (s.assign.get(job)?.get(row) ?? 0)) {
         if (!fitsOne(job, row) && !makeRoom(job, row)) break;
         const a = s.assign.get(job) ?? new Map<number, number>();
@@ -126,5 +131,6 @@ export function repair(
       }
     }
   }
+  for (const row of left) s.nodes[row] = repack(row) ?? (s.nodes[row] as ClusterNodes);
   return repaired;
 }
