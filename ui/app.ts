@@ -152,6 +152,7 @@ class Page {
         const res = await fetch('/v1/watch', { headers: t ? { authorization: `Bearer ${t}` } : {} });
         if (!res.ok || res.body === null) throw new Error(String(res.status));
         live.classList.add('on');
+        live.title = 'follows the fleet as it changes';
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
@@ -166,8 +167,10 @@ class Page {
             if (data !== undefined && (JSON.parse(data) as { version: number }).version !== this.version) await this.refresh();
           }
         }
-      } catch {
-        // the server went away or restarted: try again shortly
+        live.title = 'the server ended the stream: following again shortly';
+      } catch (e) {
+        // the server went away or restarted: say so, and try again shortly
+        live.title = `not following the fleet (${(e as Error).message}): trying again`;
       }
       live.classList.remove('on');
       setTimeout(() => {
@@ -247,15 +250,16 @@ class Page {
     const shown = this.shownClusters();
     const total = [...shown.values()].reduce((s, l) => s + l.length, 0);
     const container = $('regions');
+    // A region's free accelerators as the capacity report sums them: one source of numbers.
+    const sums = new Map((this.fleet as Fleet).capacity.regions.map((r) => [r.name, accelerators(r)]));
     container.innerHTML = [...shown]
       .map(([region, list]) => {
         const bad = list.filter((c) => !c.schedulable).length;
-        const free = new Map<string, number>();
-        for (const c of list) for (const a of c.accelerators) if (c.schedulable) free.set(a.name, (free.get(a.name) ?? 0) + a.free);
+        const free = (sums.get(region) ?? []).map(([n, a]) => [n, a.free] as const);
         const open = this.isOpen(region, total);
         return `<details class="region" data-region="${esc(region)}"${open ? ' open' : ''}><summary><b>${esc(region)}</b>
           <span>${list.length} cluster${list.length === 1 ? '' : 's'}</span>${bad ? `<span class="error">${bad} not taking replicas</span>` : ''}
-          <span class="muted">${[...free].map(([n, v]) => `${count(v)} ${esc(n)} free`).join(', ')}</span></summary>
+          <span class="muted">${free.map(([n, v]) => `${count(v)} ${esc(n)} free`).join(', ')}</span></summary>
           <div class="clusters">${open ? list.map(clusterCard).join('') : ''}</div></details>`;
       })
       .join('') || '<p class="muted">No cluster matches.</p>';

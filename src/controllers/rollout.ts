@@ -96,8 +96,8 @@ export class RolloutController {
     const rollouts = new Map<string, Rollout>();
     const stuck: Stuck[] = [];
     const tasks: { queue: string; run: () => Promise<void> }[] = [];
-    /** member → labels of placements with replicas not ready there: their Pods are looked at */
-    const unready = new Map<string, Set<string>>();
+    /** member → label → key of placements with replicas not ready there: their Pods are looked at */
+    const unready = new Map<string, Map<string, string>>();
     for (const { placement: p, decision: d } of work) {
       const key = placementKey(p);
       const r = { applied: new Set<string>(), ready: new Map<string, number>(), failed: new Map<string, string>() };
@@ -129,7 +129,7 @@ export class RolloutController {
               r.applied.add(c.name);
               r.ready.set(c.name, a.readyReplicas);
               this.applied.set(at, { sig, ready: a.readyReplicas, at: Date.now() });
-              if (full && a.readyReplicas < c.replicas) (unready.get(c.name) ?? unready.set(c.name, new Set()).get(c.name)!).add(placementLabel(key));
+              if (full && a.readyReplicas < c.replicas) (unready.get(c.name) ?? unready.set(c.name, new Map()).get(c.name)!).set(placementLabel(key), key);
             } catch (e) {
               r.failed.set(c.name, (e as Error).message);
               // a member that refused (busy, or a CRD still settling) is tried again soon
@@ -146,7 +146,7 @@ export class RolloutController {
         const client = this.members.memberClient(member);
         if (client === undefined) return;
         try {
-          for (const [label, n] of await this.stuckIn(client, labels)) stuck.push({ placement: keyOfLabel(work, label), cluster: member, replicas: n });
+          for (const [label, n] of await this.stuckIn(client, new Set(labels.keys()))) stuck.push({ placement: labels.get(label) as string, cluster: member, replicas: n });
         } catch (e) {
           this.opts.log?.(`looking for Pods that cannot start in ${member}: ${(e as Error).message}`);
         }
@@ -239,7 +239,3 @@ export class RolloutController {
   }
 }
 
-/** The placement key a placement label stands for, among the work. */
-function keyOfLabel(work: readonly RolloutWork[], label: string): string {
-  return placementKey(work.find((w) => placementLabel(placementKey(w.placement)) === label)?.placement as Placement);
-}

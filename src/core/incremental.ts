@@ -5,10 +5,7 @@
 import type { Job, ScheduleOptions } from './cycle.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult, SolveStats } from './model.js';
 import { placementKey } from './model.js';
-import { type Change, type ScheduledCycle, type SteadyStart, type StepOptions, changeTo, scheduleCycle, scheduleFrom, solveStep } from './schedule.js';
-import { release } from './solver/place.js';
-import { repackRows } from './solver/pack.js';
-import type { ClusterNodes } from './nodes.js';
+import { type Change, type ScheduledCycle, type SteadyStart, type StepOptions, changeTo, roomWithout, scheduleCycle, scheduleFrom, solveStep } from './schedule.js';
 import { occupiedSnapshot } from './capacity.js';
 import { type PlacementExplanation, explainPlacement } from './explain.js';
 
@@ -41,9 +38,9 @@ export function startFleet(snapshot: FleetSnapshot, placements: readonly Placeme
 }
 
 /** One Steady step; the state after it and the stats of what it solved. */
-export function step(state: FleetState, change: Change, opts: Omit<StepOptions, 'previous'> = {}): { state: FleetState; stats: SolveStats; decided: readonly string[] } {
-  const { stats, decided, ...next } = scheduleFrom(state, change, { ...state.opts, ...opts });
-  return { state: { ...next, opts: state.opts }, stats, decided };
+export function step(state: FleetState, change: Change, opts: Omit<StepOptions, 'previous'> = {}): { state: FleetState; stats: SolveStats } {
+  const { stats, ...next } = scheduleFrom(state, change, { ...state.opts, ...opts });
+  return { state: { ...next, opts: state.opts }, stats };
 }
 
 /**
@@ -78,16 +75,6 @@ export function preview(state: FleetState, extra: readonly Placement[]): Decisio
   return extra.map((p) => (solved.get(placementKey(p))?.decision ?? state.decisions.get(placementKey(p))) as Decision);
 }
 
-/** Free capacity, summed and on nodes, as if one placement's replicas were not there. */
-export function roomWithout(state: FleetState, key: string): { free: Float64Array; nodes: readonly ClusterNodes[] } {
-  const old = state.placed.get(key);
-  if (old === undefined) return { free: state.free, nodes: state.nodes };
-  const free = Float64Array.from(state.free);
-  release(free, old.job.p.demand.length, old.job, old.assign);
-  const rest = [...state.placed.values()].filter((x) => x !== old);
-  return { free, nodes: repackRows(state.fleet, state.nodes, old.assign.keys(), rest) };
-}
-
 export type ScheduledExplanation = PlacementExplanation & { readonly decision?: Decision };
 
 /**
@@ -98,7 +85,7 @@ export type ScheduledExplanation = PlacementExplanation & { readonly decision?: 
  */
 export function explainScheduled(state: FleetState, placement: Placement): ScheduledExplanation | { readonly placement: string; readonly invalid: string } {
   const key = placementKey(placement);
-  const room = roomWithout(state, key);
+  const room = roomWithout(state, (k) => k === key);
   const now = occupiedSnapshot(state.fleet, room.free, room.nodes);
   const e = explainPlacement(now, placement, { ...state.opts, previous: [...state.decisions.values()] }, state.snapshot);
   if ('invalid' in e) return e;

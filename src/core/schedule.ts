@@ -23,7 +23,7 @@ import { unscheduledMessage } from './explain.js';
 import { type Assignment, keepPrevious, placedOf, release, take } from './solver/place.js';
 import { type Floor, type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
-import { fitToNodes, repackRows } from './solver/pack.js';
+import { type Packed, fitToNodes, repackRows } from './solver/pack.js';
 import { type ClusterNodes, packInto } from './nodes.js';
 
 export type { Job, ScheduleOptions } from './cycle.js';
@@ -65,18 +65,7 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
   const start: TierStart = { free, nodes: packKept(byTier, kept, fleet) };
   const counters = newCounters();
   const ctx: TierContext = { fleet, kept, counters, opts, clock, deadline };
-  let run = runTiers(byTier, ctx, start);
-  let packed = fitToNodes(cycle.jobs, run.assign, kept, fleet);
-  if (opts.solver === undefined || opts.solver === 'auto') {
-    // Each tier takes its worthiest answer, but an answer worth more to one tier can leave the
-    // tiers below worse off: each floor's schedule as a whole is compared too, tier by tier from
-    // the top once packed onto nodes, so that no priority gives up worth for a lower one.
-    for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
-      const other = runTiers(byTier, { ...ctx, opts: { ...opts, solver: floor } }, start);
-      const otherPacked = fitToNodes(cycle.jobs, other.assign, kept, fleet);
-      if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
-    }
-  }
+  const { run, packed } = bestRun(byTier, ctx, start);
   const views = reasonViews(byTier, packed.assign, fleet, packed.nodes);
   const decisions = cycle.jobs.map((job) => decide(cycle, job, packed.assign.get(job), views.get(job) ?? packed.nodes));
   for (const [key, why] of cycle.invalid) decisions.push(invalidDecision(placements, key, why));
@@ -123,6 +112,22 @@ export interface SteadyStart {
   readonly waiting: ReadonlySet<string>;
 }
 
+/** Free capacity, summed and on nodes, as if the replicas of the placements `gone` names were not there; and the rows they leave. */
+export function roomWithout(state: SteadyStart, gone: (key: string) => boolean): { free: Float64Array; nodes: ClusterNodes[]; rows: Set<number> } {
+  const free = Float64Array.from(state.free);
+  const rows = new Set<number>();
+  const staying: { job: Job; assign: Assignment }[] = [];
+  for (const [key, old] of state.placed) {
+    if (!gone(key)) {
+      staying.push(old);
+      continue;
+    }
+    release(free, state.fleet.dims.length, old.job, old.assign);
+    for (const row of old.assign.keys()) rows.add(row);
+  }
+  return { free, nodes: rows.size > 0 ? repackRows(state.fleet, state.nodes, rows, staying) : [...state.nodes], rows };
+}
+
 /** What changes in one step: placements submitted (new or replaced) and placements removed. */
 export interface Change {
   readonly put?: readonly Placement[];
@@ -137,10 +142,9 @@ export interface StepOptions extends ScheduleOptions {
   readonly everything?: boolean;
 }
 
-/** A step's outcome: the fleet after it, the stats of what was solved, and the keys decided anew. */
+/** A step's outcome: the fleet after it, and the stats of what was solved. */
 export interface Stepped extends SteadyStart {
   readonly stats: SolveStats;
-  readonly decided: readonly string[];
 }
 
 /**
@@ -191,15 +195,8 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   for (const [key, p] of put) if (state.decisions.has(key) && samePlacement(state.placements.get(key), p)) put.delete(key);
   const removed = new Set((change.remove ?? []).filter((k) => state.decisions.has(k) && !put.has(k)));
   // What no longer holds gives its room back: placements removed or changed.
-  const free = Float64Array.from(state.free);
-  const rows = new Set<number>();
   const gone = (key: string) => put.has(key) || removed.has(key);
-  for (const [key, old] of state.placed) {
-    if (!gone(key)) continue;
-    release(free, dims, old.job, old.assign);
-    for (const row of old.assign.keys()) rows.add(row);
-  }
-  const nodes: ClusterNodes[] = rows.size > 0 ? repackRows(fleet, state.nodes, rows, [...state.placed].filter(([k]) => !gone(k)).map(([, v]) => v)) : [...state.nodes];
+  const { free, nodes, rows } = roomWithout(state, gone);
   const freed = [...rows];
   // What is solved: what changed, what waits where room came back, and (everything) the rest.
   const redo: Placement[] = [...put.values()];
@@ -245,15 +242,7 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   const start: TierStart = { free, nodes };
   const counters = newCounters();
   const ctx: TierContext = { fleet, kept, counters, opts, clock, deadline };
-  let run = runTiers(byTier, ctx, start);
-  let packed = fitToNodes(active, run.assign, kept, fleet, start);
-  if (opts.solver === undefined || opts.solver === 'auto') {
-    for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
-      const other = runTiers(byTier, { ...ctx, opts: { ...opts, solver: floor } }, start);
-      const otherPacked = fitToNodes(active, other.assign, kept, fleet, start);
-      if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
-    }
-  }
+  const { run, packed } = bestRun(byTier, ctx, start, start);
   // Each placement solved gets its decision, read against every assignment after the step.
   const short = active.some((job) => placedOf(packed.assign.get(job)) < job.p.replicas);
   const solvedKeys = new Set([...active.map((j) => j.p.key), ...cycle.invalid.keys()]);
@@ -335,12 +324,33 @@ export function afterStep(step: SolvedStep): Stepped {
     if (x.decision.unscheduledReplicas > 0) waiting.add(key);
     else waiting.delete(key);
   }
-  return { snapshot: state.snapshot, fleet: state.fleet, placements, jobs, placed, free: step.free, nodes: step.nodes, decisions, waiting, decided: [...solved.keys()], stats: step.stats };
+  return { snapshot: state.snapshot, fleet: state.fleet, placements, jobs, placed, free: step.free, nodes: step.nodes, decisions, waiting, stats: step.stats };
 }
 
 /** The step, and the fleet after it. */
 export function scheduleFrom(state: SteadyStart, change: Change, opts: StepOptions = {}): Stepped {
   return afterStep(solveStep(state, change, opts));
+}
+
+/**
+ * The tiers solved, and packed onto nodes (onto `base`, where kept replicas are packed already,
+ * when given). Each tier takes its worthiest answer, but an answer worth more to one tier can
+ * leave the tiers below worse off: each floor's schedule as a whole is compared too, tier by tier
+ * from the top once packed onto nodes, so that no priority gives up worth for a lower one.
+ */
+function bestRun(byTier: readonly Job[][], ctx: TierContext, start: TierStart, base?: TierStart): { run: TierRun; packed: Packed } {
+  const jobs = byTier.flat();
+  const pack = (r: TierRun) => fitToNodes(jobs, r.assign, ctx.kept, ctx.fleet, base);
+  let run = runTiers(byTier, ctx, start);
+  let packed = pack(run);
+  if (ctx.opts.solver === undefined || ctx.opts.solver === 'auto') {
+    for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
+      const other = runTiers(byTier, { ...ctx, opts: { ...ctx.opts, solver: floor } }, start);
+      const otherPacked = pack(other);
+      if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
+    }
+  }
+  return { run, packed };
 }
 
 interface TierRun {
