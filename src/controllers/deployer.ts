@@ -138,8 +138,11 @@ export function serviceFor(p: Placement): object | undefined {
   };
 }
 
+/** The Deployment as the member answered the apply: what the watch is later compared with. */
 export interface Applied {
   readonly readyReplicas: number;
+  readonly uid?: string;
+  readonly generation?: number;
 }
 
 const SERVICE_EXPORT_VERSIONS = ['multicluster.x-k8s.io/v1beta1', 'multicluster.x-k8s.io/v1alpha1'];
@@ -164,7 +167,7 @@ export class Deployer {
       if (version === null) throw new Error('the member does not serve resource.k8s.io: it cannot allocate DRA devices');
       await client.apply(`/apis/${version}/namespaces/${ns}/resourceclaimtemplates/${p.metadata.name}`, claimTemplateFor(p, version), FIELD_MANAGER);
     }
-    const d = await client.apply<{ status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/${ns}/deployments/${p.metadata.name}`, deploymentFor(p, replicas), FIELD_MANAGER);
+    const d = await client.apply<{ metadata?: { uid?: string; generation?: number }; status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/${ns}/deployments/${p.metadata.name}`, deploymentFor(p, replicas), FIELD_MANAGER);
     const svc = serviceFor(p);
     if (svc !== undefined) {
       await client.apply(`/api/v1/namespaces/${ns}/services/${p.metadata.name}`, svc, FIELD_MANAGER);
@@ -178,7 +181,11 @@ export class Deployer {
         );
       }
     }
-    return { readyReplicas: d.status?.readyReplicas ?? 0 };
+    return {
+      readyReplicas: d.status?.readyReplicas ?? 0,
+      ...(d.metadata?.uid !== undefined ? { uid: d.metadata.uid } : {}),
+      ...(d.metadata?.generation !== undefined ? { generation: d.metadata.generation } : {}),
+    };
   }
 
   private async draVersion(member: string, client: ApiClient): Promise<string | null> {
@@ -201,10 +208,11 @@ export class Deployer {
   }
 
   /**
-   * Deletes, in one reachable member, every object Orrery made there that `keep` does not
-   * name (placement label values). Returns the placement labels it removed.
+   * Deletes, in one reachable member, every object Orrery made there whose placement label
+   * `keep` refuses. `keep` is asked after each list, so that what was wanted meanwhile stays.
+   * Returns the placement labels it removed.
    */
-  async prune(member: string, client: ApiClient, keep: ReadonlySet<string>): Promise<string[]> {
+  async prune(member: string, client: ApiClient, keep: (label: string) => boolean): Promise<string[]> {
     const selector = encodeURIComponent(`${MANAGED_BY}=orrery`);
     const removed = new Set<string>();
     const kinds: [string, string][] = [
@@ -219,7 +227,7 @@ export class Deployer {
       const objects = await client.list<{ metadata: { name: string; namespace: string; labels?: Record<string, string> } }>(`${list}?labelSelector=${selector}`);
       for (const o of objects.items) {
         const owner = o.metadata.labels?.[PLACEMENT_LABEL];
-        if (owner === undefined || keep.has(owner)) continue;
+        if (owner === undefined || keep(owner)) continue;
         try {
           await client.delete(item.replace('%ns', o.metadata.namespace).replace('%name', o.metadata.name));
         } catch (e) {

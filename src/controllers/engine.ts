@@ -3,6 +3,7 @@
 // hook and an HPA targeting the Placement are one mechanism.
 
 import { explainScheduled, occupied, preview } from '../core/incremental.js';
+import { withSpec } from '../core/schedule.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -76,7 +77,7 @@ export class ClusterEngine implements Engine {
       return { ok: false, status: 503, message: `the hub refused the scale: ${(e as Error).message}` };
     }
     // The answer now: the step the controller takes on its next cycle, from the same state.
-    const placement = { ...current.placement, spec: { ...current.placement.spec, replicas } };
+    const placement = withSpec(current.placement, { ...current.placement.spec, replicas });
     return { ok: true, value: { placement, decision: preview(state, [placement])[0] as Decision } };
   }
 

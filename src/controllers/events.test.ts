@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Decision } from '../core/model.js';
 import { placement } from '../../test/fixtures.js';
-import { decisionEvents, eventObject } from './events.js';
+import { EventRecorder, decisionEvents, eventObject } from './events.js';
+import type { ApiClient } from '../fleet/client.js';
 
 const d = (clusters: Record<string, number>, unscheduled = 0, message = ''): Decision => ({
   placement: 'shop/web',
@@ -41,4 +42,37 @@ test('the Event object is events.k8s.io/v1 about the Placement, its note within 
   assert.equal(e.eventTime, '2026-01-02T03:04:05.678000Z');
   assert.deepEqual(e.regarding, { apiVersion: 'placement.orrery.dev/v1alpha1', kind: 'Placement', name: 'web', namespace: 'shop', uid: 'u1' });
   assert.equal(e.note.length, 1024);
+});
+
+test('a burst of events is posted a few at a time; past the backlog new ones are dropped and said', async () => {
+  let open = () => {};
+  const gate = new Promise<void>((r) => (open = r));
+  let inFlight = 0;
+  let peak = 0;
+  const posted: string[] = [];
+  const hub = {
+    post: async (_path: string, body: { note: string }) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await gate;
+      posted.push(body.note);
+      inFlight--;
+    },
+  } as unknown as ApiClient;
+  const said: string[] = [];
+  const r = new EventRecorder(hub, 'test', (line) => said.push(line));
+  const p = placement('web');
+  for (let i = 0; i < 1010; i++) r.record(p, { type: 'Normal', reason: 'Scheduled', action: 'Schedule', note: `n${i}` });
+  // the same note again within the quiet time is not posted twice
+  r.record(p, { type: 'Normal', reason: 'Scheduled', action: 'Schedule', note: 'n0' });
+  assert.equal(inFlight, 4);
+  assert.equal(said.length, 1);
+  assert.match(said[0]!, /dropping Scheduled on default\/web/);
+  open();
+  for (let i = 0; i < 200 && posted.length < 1004; i++) await new Promise((t) => setTimeout(t, 5));
+  assert.equal(posted.length, 1004, '4 posting and 1,000 waiting');
+  assert.equal(peak, 4);
+  assert.deepEqual(posted.slice(0, 3), ['n0', 'n1', 'n2']);
+  await new Promise((t) => setTimeout(t, 10));
+  assert.equal(said.at(-1), '6 events were dropped');
 });

@@ -77,8 +77,15 @@ export function eventObject(p: Placement, e: PlacementEvent, instance: string, n
   };
 }
 
+/** Events posted at a time, and how many may wait: past that, new ones are dropped and counted. */
+const POSTS = 4;
+const BACKLOG = 1000;
+
 export class EventRecorder {
   private readonly recent = new Map<string, number>();
+  private readonly backlog: (() => Promise<void>)[] = [];
+  private posting = 0;
+  private dropped = 0;
 
   constructor(
     private readonly hub: ApiClient,
@@ -87,19 +94,45 @@ export class EventRecorder {
     private readonly quietMs = 10 * 60_000,
   ) {}
 
-  /** Posts the event unless the same was said about the same Placement lately. Never throws. */
-  async record(p: Placement, e: PlacementEvent): Promise<void> {
+  /**
+   * Posts the event unless the same was said about the same Placement lately. Events are
+   * told, not waited for: a few are posted at a time, so that a burst of decisions does not
+   * open a connection an event, and a full backlog drops new ones (said in the log).
+   */
+  record(p: Placement, e: PlacementEvent): void {
     const key = `${p.metadata.namespace}/${p.metadata.name}|${e.reason}|${e.note}`;
     const now = Date.now();
     const last = this.recent.get(key);
     if (last !== undefined && now - last < this.quietMs) return;
+    if (this.backlog.length >= BACKLOG) {
+      if (this.dropped++ === 0) this.log(`events are coming faster than the hub takes them: dropping ${e.reason} on ${p.metadata.namespace}/${p.metadata.name} and others`);
+      return;
+    }
     this.recent.set(key, now);
     if (this.recent.size > 10_000) for (const [k, t] of this.recent) if (now - t >= this.quietMs) this.recent.delete(k);
     const body = eventObject(p, e, this.instance, new Date(now), `${now.toString(16)}${randomBytes(3).toString('hex')}`);
-    try {
-      await this.hub.post(`/apis/events.k8s.io/v1/namespaces/${p.metadata.namespace}/events`, body);
-    } catch (err) {
-      this.log(`recording event ${e.reason} on ${p.metadata.namespace}/${p.metadata.name}: ${(err as Error).message}`);
+    this.backlog.push(async () => {
+      try {
+        await this.hub.post(`/apis/events.k8s.io/v1/namespaces/${p.metadata.namespace}/events`, body);
+      } catch (err) {
+        this.log(`recording event ${e.reason} on ${p.metadata.namespace}/${p.metadata.name}: ${(err as Error).message}`);
+      }
+    });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.posting < POSTS && this.backlog.length > 0) {
+      const post = this.backlog.shift() as () => Promise<void>;
+      this.posting++;
+      void post().finally(() => {
+        this.posting--;
+        if (this.backlog.length === 0 && this.posting === 0 && this.dropped > 0) {
+          this.log(`${this.dropped} events were dropped`);
+          this.dropped = 0;
+        }
+        this.pump();
+      });
     }
   }
 }

@@ -1,57 +1,59 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forEachLimit, inQueues } from './queues.js';
+import { KeyedQueue, QueueSet } from './queues.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('a slow queue holds up only its own tasks; each queue runs at most so many at once', async () => {
+test('a slow queue holds up only its own keys; each queue works at most so many at once', async () => {
   const running = new Map<string, number>();
   const peak = new Map<string, number>();
   const done: string[] = [];
-  const task = (queue: string, id: string, ms: number) => ({
-    queue,
-    run: async () => {
-      running.set(queue, (running.get(queue) ?? 0) + 1);
-      peak.set(queue, Math.max(peak.get(queue) ?? 0, running.get(queue)!));
-      await tick(ms);
-      running.set(queue, running.get(queue)! - 1);
-      done.push(id);
-      return id;
-    },
-  });
-  const tasks = [
-    ...Array.from({ length: 6 }, (_, i) => task('slow', `slow-${i}`, 200)),
-    ...Array.from({ length: 6 }, (_, i) => task('fast', `fast-${i}`, 1)),
-  ];
-  const results = inQueues(tasks, 2);
-  const fast = await Promise.all(results.slice(6));
-  assert.deepEqual(fast, ['fast-0', 'fast-1', 'fast-2', 'fast-3', 'fast-4', 'fast-5'], 'answers in the order given');
-  assert.ok(done.filter((d) => d.startsWith('slow')).length <= 2, `fast work waited for the slow member: ${done}`);
-  await Promise.all(results);
+  const queues = new QueueSet(async (queue, key) => {
+    running.set(queue, (running.get(queue) ?? 0) + 1);
+    peak.set(queue, Math.max(peak.get(queue) ?? 0, running.get(queue)!));
+    await tick(queue === 'slow' ? 200 : 1);
+    running.set(queue, running.get(queue)! - 1);
+    done.push(key);
+  }, 2);
+  for (let i = 0; i < 6; i++) queues.add('slow', `slow-${i}`);
+  for (let i = 0; i < 6; i++) queues.add('fast', `fast-${i}`);
+  for (let i = 0; i < 200 && done.filter((d) => d.startsWith('fast')).length < 6; i++) await tick(2);
+  assert.deepEqual(done.filter((d) => d.startsWith('fast')), ['fast-0', 'fast-1', 'fast-2', 'fast-3', 'fast-4', 'fast-5'], 'in the order added');
+  assert.equal(done.filter((d) => d.startsWith('slow')).length, 0, 'the fast queue waited for nothing of the slow one');
+  assert.equal(queues.size('slow'), 6);
+  await queues.idle();
   assert.deepEqual([peak.get('slow'), peak.get('fast')], [2, 2]);
+  assert.equal(done.length, 12);
 });
 
-test('a task that fails rejects its own promise and no other', async () => {
-  const results = inQueues([
-    { queue: 'm', run: async () => { throw new Error('refused'); } },
-    { queue: 'm', run: async () => 'ok' },
-  ], 1);
-  await assert.rejects(results[0]!, /refused/);
-  assert.equal(await results[1], 'ok');
+test('a key added while it waits is worked on once; added while it is worked on, once more after', async () => {
+  const seen: string[] = [];
+  let release = () => {};
+  const q = new KeyedQueue(async (key) => {
+    seen.push(key);
+    if (key === 'a' && seen.length === 1) await new Promise<void>((r) => (release = r));
+  }, 1);
+  q.add('a');
+  // a is being worked on, b waits: b added three times is one key
+  q.add('b');
+  q.add('b');
+  q.add('b');
+  q.add('a');
+  q.add('a');
+  assert.equal(q.size, 2, 'a at work (and to be worked on again), b waiting');
+  release();
+  await q.idle();
+  assert.deepEqual(seen, ['a', 'b', 'a']);
 });
 
-test('forEachLimit keeps to its limit and does everything', async () => {
-  let running = 0;
-  let peak = 0;
-  const seen: number[] = [];
-  await forEachLimit([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-    running++;
-    peak = Math.max(peak, running);
-    await tick(5);
-    seen.push(n);
-    running--;
-  });
-  assert.equal(peak, 3);
-  assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5, 6, 7]);
+test('a key whose work throws does not stop the queue', async () => {
+  const seen: string[] = [];
+  const q = new KeyedQueue(async (key) => {
+    seen.push(key);
+    if (key === 'bad') throw new Error('refused');
+  }, 1);
+  q.add('bad');
+  q.add('good');
+  await q.idle();
+  assert.deepEqual(seen, ['bad', 'good']);
 });
-

@@ -1,43 +1,104 @@
-// Work in queues that run side by side, each at most so many at a time: one queue a member, so
-// a slow or dead member holds up only its own work.
-
-export interface Task<T> {
-  readonly queue: string;
-  readonly run: () => Promise<T>;
-}
+// Work queues of keys, as controllers keep them: a key stands for "look at this object again",
+// so a key added many times before it is worked on is worked on once, with whatever is wanted by
+// then. One queue a member keeps a slow or dead member from holding up the others.
 
 /**
- * Starts every task at once in its queue; returns one promise per task, in the order given, so
- * that each caller waits for its own tasks only.
+ * Keys worked on at most `concurrency` at a time, in the order first added. A key added while
+ * waiting is not added twice; one added while being worked on is worked on again afterwards, so
+ * two workers never hold the same key.
  */
-export function inQueues<T>(tasks: readonly Task<T>[], perQueue: number): Promise<T>[] {
-  const settle: { resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
-  const results = tasks.map((_, i) => new Promise<T>((resolve, reject) => (settle[i] = { resolve, reject })));
-  const byQueue = new Map<string, number[]>();
-  tasks.forEach((t, i) => (byQueue.get(t.queue) ?? byQueue.set(t.queue, []).get(t.queue)!).push(i));
-  for (const indices of byQueue.values()) {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < indices.length) {
-        const i = indices[next++] as number;
-        try {
-          settle[i]!.resolve(await tasks[i]!.run());
-        } catch (e) {
-          settle[i]!.reject(e);
-        }
-      }
-    };
-    for (let w = 0; w < Math.min(perQueue, indices.length); w++) void worker();
+export class KeyedQueue {
+  private readonly waiting = new Set<string>();
+  private readonly active = new Set<string>();
+  private readonly again = new Set<string>();
+  private idleWaiters: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly work: (key: string) => Promise<void>,
+    private readonly concurrency: number,
+  ) {}
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.active.has(key)) this.again.add(key);
+    else this.waiting.add(key);
+    this.pump();
   }
-  return results;
+
+  /** Keys waiting or being worked on. */
+  get size(): number {
+    return this.waiting.size + this.active.size;
+  }
+
+  /** Resolves once nothing is waiting or being worked on. */
+  idle(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Drops what waits; work under way finishes. */
+  stop(): void {
+    this.stopped = true;
+    this.waiting.clear();
+    this.again.clear();
+  }
+
+  private pump(): void {
+    while (this.active.size < this.concurrency && this.waiting.size > 0) {
+      const key = this.waiting.values().next().value as string;
+      this.waiting.delete(key);
+      this.active.add(key);
+      void this.run(key);
+    }
+    if (this.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async run(key: string): Promise<void> {
+    try {
+      await this.work(key);
+    } catch {
+      // the work says its own failures; a throw must not stop the queue
+    } finally {
+      this.active.delete(key);
+      if (this.again.delete(key) && !this.stopped) this.waiting.add(key);
+      this.pump();
+    }
+  }
 }
 
-/** Runs `f` on every item, at most `limit` at a time; resolves when all are done. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, f: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await f(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+/** Keyed queues by name (one a member), made on first use. */
+export class QueueSet {
+  private readonly queues = new Map<string, KeyedQueue>();
 
+  constructor(
+    private readonly work: (queue: string, key: string) => Promise<void>,
+    private readonly concurrency: number,
+  ) {}
+
+  add(queue: string, key: string): void {
+    let q = this.queues.get(queue);
+    if (q === undefined) {
+      q = new KeyedQueue((k) => this.work(queue, k), this.concurrency);
+      this.queues.set(queue, q);
+    }
+    q.add(key);
+  }
+
+  /** Keys waiting or being worked on in one queue. */
+  size(queue: string): number {
+    return this.queues.get(queue)?.size ?? 0;
+  }
+
+  async idle(): Promise<void> {
+    while ([...this.queues.values()].some((q) => q.size > 0)) await Promise.all([...this.queues.values()].map((q) => q.idle()));
+  }
+
+  stop(): void {
+    for (const q of this.queues.values()) q.stop();
+  }
+}

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cluster, fleet, placement } from '../../test/fixtures.js';
-import type { Decision, Placement } from '../core/model.js';
+import type { Decision } from '../core/model.js';
 import { ApiClient, type ListResult } from '../fleet/client.js';
 import { MANAGED_BY } from './deployer.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
-import { RolloutController, type RolloutWork, desiredByMember } from './rollout.js';
+import { FINALIZER, type PlacementObject, RolloutController, type RolloutWork, desiredByMember } from './rollout.js';
 
 /** A member that keeps what is applied in memory, each write taking `delayMs`. */
 class FakeMember extends ApiClient {
@@ -35,6 +35,14 @@ class FakeMember extends ApiClient {
     return { items: items as T[], resourceVersion: '1' };
   }
 
+  readonly patches: string[] = [];
+
+  override async mergePatch<T>(path: string): Promise<T> {
+    await this.gate;
+    this.patches.push(path);
+    return {} as T;
+  }
+
   override async delete<T>(path: string): Promise<T> {
     this.deleted.push(path);
     this.objects.delete(path);
@@ -46,7 +54,7 @@ class FakeMember extends ApiClient {
   }
 }
 
-const decided = (p: Placement, clusters: Record<string, number>): RolloutWork => ({
+const decided = (p: PlacementObject, clusters: Record<string, number>): RolloutWork => ({
   placement: p,
   decision: { placement: `${p.metadata.namespace}/${p.metadata.name}`, clusters: Object.entries(clusters).map(([name, replicas]) => ({ name, replicas })), unscheduledReplicas: 0, reason: 'Scheduled', message: '' } satisfies Decision,
 });
@@ -56,66 +64,118 @@ after(() => {
   for (const c of controllers) c.stop();
 });
 
+const deployments = (m: FakeMember) => m.writes.filter((w) => w.path.includes('/deployments/'));
+
 test('the desired set: each member, the placements with replicas there', () => {
   const d = desiredByMember([decided(placement('web'), { a: 2, b: 1 }), decided(placement('api', { namespace: 'shop' }), { b: 3, c: 0 })]);
   assert.deepEqual([...d].map(([m, s]) => [m, [...s].sort()]), [['a', ['default.web']], ['b', ['default.web', 'shop.api']]]);
 });
 
-test('members are written side by side: a slow one holds up only itself, an unreachable one is a failure with its reason', async () => {
+test('members are written side by side without the caller waiting: a slow one holds up only itself, an unreachable one is a failure with its reason', async () => {
   let answer = () => {};
+  const hub = new FakeMember();
   const fast = new FakeMember();
   const slow = new FakeMember(new Promise<void>((resolve) => (answer = resolve)));
   const members = new Map<string, ApiClient>([['fast', fast], ['slow', slow]]);
-  const r = new RolloutController({ memberClient: (n) => members.get(n) }, { perMember: 2 });
+  const progressed: string[] = [];
+  const r = new RolloutController(hub, { memberClient: (n) => members.get(n) }, { perMember: 2, progressed: (key) => progressed.push(key) });
   controllers.push(r);
   const snapshot = fleet(cluster('fast'), cluster('slow'), { ...cluster('gone'), reachable: false, message: 'the API server does not answer' });
   const work = Array.from({ length: 6 }, (_, i) => decided(placement(`p${i}`), { fast: 1, slow: 1, ...(i === 0 ? { gone: 2 } : {}) }));
-  const carried = r.carryOut(work, snapshot, false);
+  r.want(work, snapshot);
+  // the unreachable member is said at once; nothing is applied yet
+  assert.deepEqual([...r.rolloutOf('default/p0', work[0]!.decision).failed], [['gone', 'the API server does not answer']]);
+  assert.equal(r.pending('default/p1', work[1]!.decision), true);
   // the slow member answers nothing yet: the fast one is written all the same
-  for (let i = 0; i < 100 && fast.writes.filter((w) => w.path.includes('/deployments/')).length < 6; i++) await new Promise((t) => setTimeout(t, 5));
-  assert.equal(fast.writes.filter((w) => w.path.includes('/deployments/')).length, 6, 'every Deployment in the fast member');
+  for (let i = 0; i < 100 && deployments(fast).length < 6; i++) await new Promise((t) => setTimeout(t, 5));
+  assert.equal(deployments(fast).length, 6, 'every Deployment in the fast member');
   assert.equal(slow.writes.length, 0);
+  assert.deepEqual([...r.rolloutOf('default/p1', work[1]!.decision).applied], ['fast']);
   answer();
-  const { rollouts } = await carried;
-  assert.equal(slow.writes.filter((w) => w.path.includes('/deployments/')).length, 6);
-
-  assert.deepEqual([...rollouts.get('default/p0')!.failed], [['gone', 'the API server does not answer']]);
-  assert.deepEqual([...rollouts.get('default/p1')!.applied].sort(), ['fast', 'slow']);
+  await r.idle();
+  assert.equal(deployments(slow).length, 6);
+  assert.deepEqual([...r.rolloutOf('default/p1', work[1]!.decision).applied].sort(), ['fast', 'slow']);
+  assert.equal(r.pending('default/p1', work[1]!.decision), false);
+  assert.equal(progressed.filter((k) => k === 'default/p1').length, 2, 'once a member');
+  // the finalizer went on each Placement, once
+  assert.equal(hub.writes.length, 6);
+  assert.ok(hub.writes.every((w) => /\/placements\/p\d$/.test(w.path)));
 
   // nothing changed: nothing written again; one placement scaled: its two Deployments only
   const before = fast.writes.length + slow.writes.length;
-  await r.carryOut(work, snapshot, false);
+  r.want(work.map((w) => ({ ...w })), snapshot);
+  await r.idle();
   assert.equal(fast.writes.length + slow.writes.length, before);
   const scaled = work.map((w, i) => (i === 3 ? decided({ ...w.placement, metadata: { ...w.placement.metadata, generation: 2 } }, { fast: 1, slow: 2 }) : w));
   const [f0, s0] = [fast.writes.length, slow.writes.length];
-  await r.carryOut(scaled, snapshot, false);
+  r.want(scaled, snapshot);
+  await r.idle();
   assert.deepEqual([...fast.writes.slice(f0), ...slow.writes.slice(s0)].map((w) => w.path), ['/apis/apps/v1/namespaces/default/deployments/p3', '/apis/apps/v1/namespaces/default/deployments/p3']);
-  // a full pass writes everything again
-  await r.carryOut(scaled, snapshot, true);
+  // a re-check writes again all that no watch confirms (these members have none)
+  r.recheck();
+  await r.idle();
   assert.equal(fast.writes.length + slow.writes.length, before + 2 + 12);
+  assert.equal(hub.writes.length, 6, 'no finalizer written twice');
 });
 
-test('pruning removes what no decision wants from reachable members, and says which it could not reach', async () => {
+test('a write a member refuses is a failure with its reason, tried again until it takes', async () => {
+  let refuse = 2;
   const m = new FakeMember();
-  const r = new RolloutController({ memberClient: (n) => (n === 'm' ? m : undefined) });
+  const apply = m.apply.bind(m);
+  m.apply = async <T>(path: string, body: unknown): Promise<T> => {
+    if (path.includes('/deployments/') && refuse-- > 0) throw new Error('the server is busy');
+    return apply<T>(path, body);
+  };
+  const r = new RolloutController(new FakeMember(), { memberClient: () => m });
+  controllers.push(r);
+  const w = decided(placement('web'), { m: 1 });
+  r.want([w], fleet(cluster('m')));
+  for (let i = 0; i < 100 && !r.rolloutOf('default/web', w.decision).failed.has('m'); i++) await new Promise((t) => setTimeout(t, 5));
+  assert.equal(r.rolloutOf('default/web', w.decision).failed.get('m'), 'the server is busy');
+  for (let i = 0; i < 400 && !r.rolloutOf('default/web', w.decision).applied.has('m'); i++) await new Promise((t) => setTimeout(t, 10));
+  assert.deepEqual([...r.rolloutOf('default/web', w.decision).applied], ['m'], 'applied on the third try');
+  assert.equal(r.rolloutOf('default/web', w.decision).failed.size, 0);
+});
+
+test('pruning removes what no decision wants from reachable members; a deleted Placement is let go only once every member is clean', async () => {
+  const hub = new FakeMember();
+  const m = new FakeMember();
+  const finalized: string[] = [];
+  const r = new RolloutController(hub, { memberClient: (n) => (n === 'm' ? m : undefined) }, { finalized: (key) => finalized.push(key) });
   controllers.push(r);
   const snapshot = fleet(cluster('m'), { ...cluster('gone'), reachable: false });
   const web = decided(placement('web'), { m: 1 });
   const old = decided(placement('old'), { m: 1 });
-  await r.carryOut([web, old], snapshot, false);
+  r.want([web, old], snapshot);
+  await r.idle();
   // a Deployment someone else made, with Orrery's labels but no placement: left alone
   m.objects.set('/apis/apps/v1/namespaces/default/deployments/stray', { metadata: { name: 'stray', namespace: 'default', labels: { [MANAGED_BY]: 'orrery' } } });
-  for (const o of m.objects.values()) assert.ok(o.metadata.labels === undefined || o.metadata.labels[MANAGED_BY] === 'orrery');
-  const left = r.leftBehind([web]);
-  assert.deepEqual(left, ['default/old|m']);
-  const unreachable = await r.prune(snapshot, desiredByMember([web]), left);
-  assert.deepEqual([...unreachable], ['gone']);
+  assert.equal(m.objects.get('/apis/apps/v1/namespaces/default/deployments/web')?.metadata.labels?.[PLACEMENT_LABEL], 'default.web');
+  // old is deleted on the hub: it leaves the decisions and waits, with its finalizer, to be let go
+  const deleting = { ...old.placement, metadata: { ...old.placement.metadata, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [FINALIZER] } };
+  r.want([web], snapshot, [deleting]);
+  await r.idle();
   assert.deepEqual(m.deleted, ['/apis/apps/v1/namespaces/default/deployments/old']);
   assert.ok(m.objects.has('/apis/apps/v1/namespaces/default/deployments/web'));
-  assert.equal(m.objects.get('/apis/apps/v1/namespaces/default/deployments/web')?.metadata.labels?.[PLACEMENT_LABEL], 'default.web');
-  // with a member unreachable, what was applied is still remembered as left behind
-  assert.deepEqual(r.leftBehind([web]), ['default/old|m']);
-  const all = fleet(cluster('m'));
-  await r.prune(all, desiredByMember([web]), left);
-  assert.deepEqual(r.leftBehind([web]), []);
+  assert.ok(m.objects.has('/apis/apps/v1/namespaces/default/deployments/stray'));
+  assert.deepEqual(finalized, [], 'a member that may still run it is out of reach');
+  // the inventory is whole without it: the Placement is let go
+  r.want([web], fleet(cluster('m')), [deleting]);
+  await r.idle();
+  assert.deepEqual(finalized, ['default/old']);
+  assert.ok(hub.patches.some((p) => p.endsWith('/placements/old')));
+});
+
+test('nothing is removed while the inventory is not whole', async () => {
+  const m = new FakeMember();
+  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { log: () => undefined });
+  controllers.push(r);
+  r.want([decided(placement('web'), { m: 1 })], fleet(cluster('m')));
+  await r.idle();
+  r.want([], { ...fleet(cluster('m')), complete: false });
+  await r.idle();
+  assert.deepEqual(m.deleted, []);
+  r.want([], fleet(cluster('m')));
+  await r.idle();
+  assert.deepEqual(m.deleted, ['/apis/apps/v1/namespaces/default/deployments/web']);
 });

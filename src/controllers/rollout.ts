@@ -1,27 +1,47 @@
-// The rollout controller: decisions in, members written. It applies each placement's workload
-// where its decision puts replicas (one queue a member, a few writes at a time, so a slow or dead
-// member holds up only itself), watches Orrery's Deployments in every member so that readiness
-// and drift show at once, says which replicas cannot start, and removes what no decision wants.
+// The rollout controller: decisions in, members written. A loop of its own: the scheduling
+// controller hands it the decisions in force and goes on; it applies each placement where its
+// decision puts replicas (one coalescing queue a member, a few writes at a time, so a slow or
+// dead member holds up only itself), watches Orrery's Deployments in every member so that
+// readiness and drift show at once, says which replicas cannot start, removes what no decision
+// wants, and holds the Placement's finalizer until the members are clean.
 
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { placementKey } from '../core/model.js';
 import { type PodView, stuckPods } from '../core/grace.js';
-import type { ApiClient } from '../fleet/client.js';
+import { ApiError, type ApiClient } from '../fleet/client.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { Reflector } from '../fleet/reflector.js';
-import { Deployer, MANAGED_BY, placementLabel } from './deployer.js';
-import { inQueues } from './queues.js';
+import { Deployer, FIELD_MANAGER, MANAGED_BY, placementLabel } from './deployer.js';
+import { KeyedQueue, QueueSet } from './queues.js';
 import type { Rollout } from './status.js';
 
-interface DeploymentObject {
-  metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string };
-  spec?: { replicas?: number };
-  status?: { readyReplicas?: number };
+export const FINALIZER = 'placement.orrery.dev/cleanup';
+const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
+
+/** A Placement as the hub serves it: with the metadata its deletion is read from. */
+export type PlacementObject = Placement & {
+  metadata: Placement['metadata'] & { deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
+};
+
+/** What is kept of a member's Deployment: what readiness and drift are judged by. */
+interface DeploymentView {
+  readonly metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; generation?: number };
+  readonly spec: { replicas?: number };
+  readonly status: { readyReplicas?: number };
+}
+
+function deploymentView(o: DeploymentView): DeploymentView {
+  const m = o.metadata;
+  return {
+    metadata: { name: m.name, namespace: m.namespace, ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), ...(m.generation !== undefined ? { generation: m.generation } : {}) },
+    spec: o.spec?.replicas !== undefined ? { replicas: o.spec.replicas } : {},
+    status: o.status?.readyReplicas !== undefined ? { readyReplicas: o.status.readyReplicas } : {},
+  };
 }
 
 /** One placement and where its decision puts replicas. */
 export interface RolloutWork {
-  readonly placement: Placement;
+  readonly placement: PlacementObject;
   readonly decision: Decision;
 }
 
@@ -40,18 +60,26 @@ export interface Members {
 export interface RolloutOptions {
   /** writes in flight to one member at a time */
   readonly perMember?: number;
+  /** finalizer writes in flight to the hub at a time */
+  readonly hubWrites?: number;
   /** how long a replica may stay Pending for lack of room before it is reported stuck */
   readonly pendingGraceMs?: number;
-  /** a member's Deployments changed: readiness or drift to look at */
-  readonly changed?: () => void;
-  /** look again in this many ms (a write a member refused, a watch not caught up yet) */
-  readonly later?: (ms: number) => void;
+  /** how often everything the watches cannot confirm is applied again */
+  readonly resyncMs?: number;
+  /** whether this instance may write (it leads) */
+  readonly writes?: () => boolean;
+  /** what a placement's rollout says changed (applied, failed, ready): its status to write */
+  readonly progressed?: (key: string) => void;
+  /** replicas a member could not start */
+  readonly stuck?: (s: Stuck) => void;
+  /** a deleted placement's members are clean and its finalizer is off */
+  readonly finalized?: (key: string) => void;
   readonly report?: (source: string, problem: string | undefined) => void;
   readonly log?: (message: string) => void;
 }
 
 /** Which placements (by label) each member should run: what pruning keeps. */
-export function desiredByMember(work: readonly RolloutWork[]): Map<string, Set<string>> {
+export function desiredByMember(work: Iterable<RolloutWork>): Map<string, Set<string>> {
   const desired = new Map<string, Set<string>>();
   for (const { placement, decision } of work) {
     const label = placementLabel(placementKey(placement));
@@ -68,104 +96,260 @@ function signature(p: Placement, replicas: number): string {
   return `${p.metadata.uid ?? ''}|${p.metadata.generation ?? (p.metadata as { resourceVersion?: string }).resourceVersion ?? ''}|${replicas}`;
 }
 
-/** Right after an apply a member's watch may not have caught up: judge drift only after this. */
-const SETTLE_MS = 2000;
+/** Objects besides the Deployment, which no watch here follows: a re-check applies them again. */
+function hasUnwatched(p: Placement): boolean {
+  return p.spec.service !== undefined || (p.spec.accelerators ?? []).some((a) => a.deviceClassName !== undefined);
+}
+
+interface AppliedThere {
+  readonly sig: string;
+  readonly replicas: number;
+  readonly uid?: string;
+  readonly generation?: number;
+  ready: number;
+}
+
+const at = (key: string, cluster: string) => `${key}|${cluster}`;
 
 export class RolloutController {
   private readonly deployer = new Deployer();
-  /** placement key + cluster → what was last applied there, and its ready replicas */
-  private readonly applied = new Map<string, { sig: string; ready: number; at: number }>();
-  private readonly deployments = new Map<string, { client: ApiClient; reflector: Reflector<DeploymentObject> }>();
+  /** the decisions in force, by placement key */
+  private wanted = new Map<string, RolloutWork>();
+  private snapshot: FleetSnapshot | undefined;
+  private deleting: readonly PlacementObject[] = [];
+  /** placement key + cluster → what was last applied there */
+  private readonly applied = new Map<string, AppliedThere>();
+  /** placement key + cluster → why it could not be applied */
+  private readonly failed = new Map<string, string>();
+  /** placement key + cluster → consecutive failed applies, for the backoff */
+  private readonly attempts = new Map<string, number>();
+  /** Placements (key and uid) the finalizer was written to */
+  private readonly finalizing = new Set<string>();
+  /** something left a member and is not removed yet (the inventory was not whole) */
+  private leftover = false;
+  private readonly deployments = new Map<string, { client: ApiClient; reflector: Reflector<DeploymentView> }>();
+  private readonly queues: QueueSet;
+  private readonly hubQueue: KeyedQueue;
+  /** the placement labels each member should run, and of which decisions */
+  private desired: { of: ReadonlyMap<string, RolloutWork>; byMember: Map<string, Set<string>> } | undefined;
+  private pruning = false;
+  private pruneAgain = false;
+  private resync: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
+    private readonly hub: ApiClient,
     private readonly members: Members,
     private readonly opts: RolloutOptions = {},
-  ) {}
+  ) {
+    this.queues = new QueueSet((member, key) => this.applyIn(member, key), opts.perMember ?? 4);
+    this.hubQueue = new KeyedQueue((key) => this.addFinalizer(key), opts.hubWrites ?? 8);
+  }
+
+  start(): void {
+    this.resync = setInterval(() => this.recheck(), this.opts.resyncMs ?? 30_000);
+  }
 
   stop(): void {
+    this.stopped = true;
+    if (this.resync) clearInterval(this.resync);
+    this.queues.stop();
+    this.hubQueue.stop();
     for (const d of this.deployments.values()) d.reflector.stop();
   }
 
+  private writes(): boolean {
+    return !this.stopped && (this.opts.writes?.() ?? true);
+  }
+
   /**
-   * Applies every placement where its decision puts replicas: all members side by side, each
-   * through its own queue. With `full`, everything is applied again (drift repair) and Pods
-   * that cannot start are looked for; else only what changed or drifted.
+   * The decisions in force now, and the Placements being deleted. Queues what is not applied
+   * as decided; returns at once.
    */
-  async carryOut(work: readonly RolloutWork[], snapshot: FleetSnapshot, full: boolean): Promise<{ rollouts: Map<string, Rollout>; stuck: Stuck[] }> {
+  want(work: readonly RolloutWork[], snapshot: FleetSnapshot, deleting: readonly PlacementObject[] = []): void {
+    this.snapshot = snapshot;
     this.watch(snapshot);
-    const rollouts = new Map<string, Rollout>();
-    const stuck: Stuck[] = [];
-    const tasks: { queue: string; run: () => Promise<void> }[] = [];
-    /** member → label → key of placements with replicas not ready there: their Pods are looked at */
-    const unready = new Map<string, Map<string, string>>();
-    for (const { placement: p, decision: d } of work) {
-      const key = placementKey(p);
-      const r = { applied: new Set<string>(), ready: new Map<string, number>(), failed: new Map<string, string>() };
-      rollouts.set(key, r);
-      for (const c of d.clusters) {
-        const at = `${key}|${c.name}`;
-        const sig = signature(p, c.replicas);
-        const before = this.applied.get(at);
-        const seen = this.seen(c.name, p);
-        const settled = before !== undefined && Date.now() - before.at > SETTLE_MS;
-        const differs = seen.watched && (seen.d === undefined || seen.d.spec?.replicas !== c.replicas);
-        // Not settled yet: look again once it is, even if nothing else happens by then.
-        if (differs && !settled && before !== undefined) this.opts.later?.(before.at + SETTLE_MS + 100 - Date.now());
-        if (!full && before?.sig === sig && !(settled && differs)) {
-          r.applied.add(c.name);
-          r.ready.set(c.name, seen.d?.status?.readyReplicas ?? before.ready);
-          continue;
-        }
-        const client = this.members.memberClient(c.name);
-        if (client === undefined) {
-          r.failed.set(c.name, snapshot.byName.get(c.name)?.message ?? 'member not reachable');
-          continue;
-        }
-        tasks.push({
-          queue: c.name,
-          run: async () => {
-            try {
-              const a = await this.deployer.apply(c.name, client, p, c.replicas);
-              r.applied.add(c.name);
-              r.ready.set(c.name, a.readyReplicas);
-              this.applied.set(at, { sig, ready: a.readyReplicas, at: Date.now() });
-              if (full && a.readyReplicas < c.replicas) (unready.get(c.name) ?? unready.set(c.name, new Map()).get(c.name)!).set(placementLabel(key), key);
-            } catch (e) {
-              r.failed.set(c.name, (e as Error).message);
-              // a member that refused (busy, or a CRD still settling) is tried again soon
-              this.opts.later?.(1000);
-            }
-          },
-        });
+    const before = this.wanted;
+    this.wanted = new Map(work.map((w) => [placementKey(w.placement), w]));
+    let left = false;
+    for (const [key, w] of this.wanted) {
+      const prev = before.get(key);
+      if (prev !== undefined && prev.decision === w.decision && prev.placement.metadata.generation === w.placement.metadata.generation && prev.placement.metadata.uid === w.placement.metadata.uid) continue;
+      if (prev !== undefined && prev.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
+      this.needsFinalizer(w.placement);
+      this.consider(key, w);
+    }
+    for (const key of before.keys()) if (!this.wanted.has(key)) left = true;
+    this.deleting = deleting;
+    if (left) this.leftover = true;
+    if (this.leftover || deleting.length > 0) this.pruneSoon();
+  }
+
+  /**
+   * Everything applied again that the watches cannot confirm (a Deployment whose replicas or
+   * generation differ, objects no watch follows), Pods that cannot start looked for, and what
+   * no decision wants removed: on a timer, and when this instance has just become leader.
+   */
+  recheck(): void {
+    if (!this.writes()) return;
+    for (const [key, w] of this.wanted) {
+      this.needsFinalizer(w.placement);
+      for (const c of w.decision.clusters) {
+        const a = this.applied.get(at(key, c.name));
+        if (a === undefined || a.sig !== signature(w.placement, c.replicas) || hasUnwatched(w.placement) || !this.confirmed(c.name, w.placement, a)) this.queue(c.name, key);
       }
     }
-    await Promise.all(inQueues(tasks, this.opts.perMember ?? 4));
-    // One list of Orrery's Pods a member, not one a placement.
-    await Promise.all(
-      [...unready].map(async ([member, labels]) => {
-        const client = this.members.memberClient(member);
-        if (client === undefined) return;
-        try {
-          for (const [label, n] of await this.stuckIn(client, new Set(labels.keys()))) stuck.push({ placement: labels.get(label) as string, cluster: member, replicas: n });
-        } catch (e) {
-          this.opts.log?.(`looking for Pods that cannot start in ${member}: ${(e as Error).message}`);
-        }
-      }),
-    );
-    return { rollouts, stuck };
+    void this.lookForStuck();
+    this.pruneSoon();
   }
 
-  /** Whether anything was applied for these placement keys that `work` no longer asks for. */
-  leftBehind(work: readonly RolloutWork[]): string[] {
-    const wanted = new Set(work.flatMap(({ placement, decision }) => decision.clusters.map((c) => `${placementKey(placement)}|${c.name}`)));
-    return [...this.applied.keys()].filter((k) => !wanted.has(k));
+  /** Resolves once nothing is queued or being written. */
+  async idle(): Promise<void> {
+    await Promise.all([this.queues.idle(), this.hubQueue.idle()]);
+    while (this.pruning) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** What a placement's rollout says now, for its status. */
+  rolloutOf(key: string, d: Decision): Rollout {
+    const applied = new Set<string>();
+    const ready = new Map<string, number>();
+    const failed = new Map<string, string>();
+    const w = this.wanted.get(key);
+    for (const c of d.clusters) {
+      const why = this.failed.get(at(key, c.name));
+      if (why !== undefined) {
+        failed.set(c.name, why);
+        continue;
+      }
+      const a = this.applied.get(at(key, c.name));
+      if (a === undefined || w === undefined || a.sig !== signature(w.placement, c.replicas)) continue;
+      applied.add(c.name);
+      ready.set(c.name, this.seen(c.name, w.placement)?.status.readyReplicas ?? a.ready);
+    }
+    return { applied, ready, failed };
+  }
+
+  /** Whether some chosen member of the placement has neither taken its decision nor refused it. */
+  pending(key: string, d: Decision): boolean {
+    const r = this.rolloutOf(key, d);
+    return d.clusters.some((c) => !r.applied.has(c.name) && !r.failed.has(c.name));
+  }
+
+  /** Queues, for each chosen member, what is not applied there as decided. */
+  private consider(key: string, w: RolloutWork): void {
+    let changed = false;
+    for (const c of w.decision.clusters) {
+      const where = at(key, c.name);
+      if (this.applied.get(where)?.sig === signature(w.placement, c.replicas)) {
+        // applied as decided, though the member may have been out of reach since
+        if (this.failed.delete(where)) changed = true;
+        continue;
+      }
+      if (this.members.memberClient(c.name) === undefined) {
+        const why = this.snapshot?.byName.get(c.name)?.message ?? 'member not reachable';
+        if (this.failed.get(where) !== why) changed = true;
+        this.failed.set(where, why);
+        continue;
+      }
+      this.queue(c.name, key);
+    }
+    if (changed) this.opts.progressed?.(key);
+  }
+
+  private queue(member: string, key: string): void {
+    if (this.writes()) this.queues.add(member, key);
+  }
+
+  /** One placement's workload written to one member, as wanted when its turn comes. */
+  private async applyIn(member: string, key: string): Promise<void> {
+    if (!this.writes()) return;
+    const w = this.wanted.get(key);
+    const c = w?.decision.clusters.find((x) => x.name === member);
+    // no longer wanted there: pruning's business
+    if (w === undefined || c === undefined) return;
+    const where = at(key, member);
+    const client = this.members.memberClient(member);
+    if (client === undefined) {
+      this.failed.set(where, this.snapshot?.byName.get(member)?.message ?? 'member not reachable');
+      this.opts.progressed?.(key);
+      return;
+    }
+    try {
+      const a = await this.deployer.apply(member, client, w.placement, c.replicas);
+      this.applied.set(where, {
+        sig: signature(w.placement, c.replicas),
+        replicas: c.replicas,
+        ready: a.readyReplicas,
+        ...(a.uid !== undefined ? { uid: a.uid } : {}),
+        ...(a.generation !== undefined ? { generation: a.generation } : {}),
+      });
+      this.failed.delete(where);
+      this.attempts.delete(where);
+    } catch (e) {
+      this.failed.set(where, (e as Error).message);
+      // a member that refused (busy, or a CRD still settling) is tried again, later each time
+      const n = (this.attempts.get(where) ?? 0) + 1;
+      this.attempts.set(where, n);
+      setTimeout(() => this.queue(member, key), Math.min(30_000, 500 * 2 ** Math.min(n, 6))).unref();
+    }
+    this.opts.progressed?.(key);
+    // moved away while it was written: what was just written is to go
+    if (!this.wanted.get(key)?.decision.clusters.some((x) => x.name === member)) this.pruneSoon();
+  }
+
+  /** The finalizer goes on every placement Orrery writes to members, so that deletion waits for cleanup. */
+  private needsFinalizer(p: PlacementObject): void {
+    if ((p.metadata.finalizers ?? []).includes(FINALIZER) || this.finalizing.has(finalizerKey(p))) return;
+    if (this.writes()) this.hubQueue.add(placementKey(p));
+  }
+
+  private async addFinalizer(key: string): Promise<void> {
+    const p = this.wanted.get(key)?.placement;
+    if (p === undefined || !this.writes() || (p.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    const source = `Placement ${key}: finalizer`;
+    try {
+      await this.hub.apply(
+        `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`,
+        { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, finalizers: [FINALIZER] } },
+        FIELD_MANAGER,
+      );
+      this.finalizing.add(finalizerKey(p));
+      this.opts.report?.(source, undefined);
+    } catch (e) {
+      this.opts.report?.(source, `adding the finalizer: ${(e as Error).message}`);
+      setTimeout(() => this.needsFinalizer(p), 2000).unref();
+    }
+  }
+
+  /** Pruning soon, once at a time; asked again while it runs, it runs again after. */
+  private pruneSoon(): void {
+    if (this.pruning) {
+      this.pruneAgain = true;
+      return;
+    }
+    this.pruning = true;
+    void this.prune().finally(() => {
+      this.pruning = false;
+      if (this.pruneAgain) {
+        this.pruneAgain = false;
+        this.pruneSoon();
+      }
+    });
   }
 
   /**
-   * Removes, from every member that can be reached, what Orrery made there that `desired` does
-   * not name. Returns the members it could not clean up (unreachable, or a call failed).
+   * Removes, from every member that can be reached, what Orrery made there that no decision
+   * wants — only while the inventory is whole — and then lets deleted Placements go.
    */
-  async prune(snapshot: FleetSnapshot, desired: ReadonlyMap<string, ReadonlySet<string>>, left: readonly string[]): Promise<Set<string>> {
+  private async prune(): Promise<void> {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined || !this.writes()) return;
+    if (!snapshot.complete) {
+      this.opts.log?.('inventory incomplete: nothing is removed');
+      return;
+    }
+    // what a member out of reach or a failed call keeps is removed on the next re-check
+    this.leftover = false;
     const unreachable = new Set<string>();
     await Promise.all(
       snapshot.clusters.map(async (c) => {
@@ -175,15 +359,58 @@ export class RolloutController {
           return;
         }
         try {
-          await this.deployer.prune(c.name, client, desired.get(c.name) ?? new Set());
+          await this.deployer.prune(c.name, client, (label) => this.wantedIn(c.name).has(label));
+          // what was applied there and is no longer wanted is gone now
+          for (const [where] of this.applied) {
+            const [key, cluster] = splitAt(where);
+            if (cluster === c.name && !this.wanted.get(key)?.decision.clusters.some((x) => x.name === cluster)) this.applied.delete(where);
+          }
         } catch (e) {
           unreachable.add(c.name);
           this.opts.log?.(`pruning ${c.name}: ${(e as Error).message}`);
         }
       }),
     );
-    if (unreachable.size === 0) for (const k of left) this.applied.delete(k);
-    return unreachable;
+    if (this.deleting.length === 0) return;
+    // Only once every member that may still run them has been cleaned up.
+    if (unreachable.size > 0) {
+      this.opts.log?.(`deleted Placements wait for ${[...unreachable].sort().join(', ')} to be cleaned up`);
+      setTimeout(() => this.pruneSoon(), 5000).unref();
+      return;
+    }
+    for (const p of this.deleting) await this.release(p);
+  }
+
+  /** The finalizer taken off a deleted Placement whose members are clean. */
+  private async release(p: PlacementObject): Promise<void> {
+    const key = placementKey(p);
+    const finalizers = (p.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    try {
+      await this.hub.mergePatch(`${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`, {
+        metadata: { finalizers, resourceVersion: p.metadata.resourceVersion },
+      });
+    } catch (e) {
+      // gone already, or changed meanwhile (the next cycle sees it again)
+      if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) {
+        this.opts.log?.(`releasing ${key}: ${(e as Error).message}`);
+        return;
+      }
+    }
+    for (const where of [...this.applied.keys(), ...this.failed.keys()]) {
+      if (splitAt(where)[0] === key) {
+        this.applied.delete(where);
+        this.failed.delete(where);
+      }
+    }
+    this.finalizing.delete(finalizerKey(p));
+    this.opts.report?.(`Placement ${key}: finalizer`, undefined);
+    this.opts.finalized?.(key);
+  }
+
+  /** The placement labels a member should run now (made once for each set of decisions). */
+  private wantedIn(member: string): ReadonlySet<string> {
+    if (this.desired?.of !== this.wanted) this.desired = { of: this.wanted, byMember: desiredByMember(this.wanted.values()) };
+    return this.desired.byMember.get(member) ?? new Set();
   }
 
   /** Keeps a watch on Orrery's Deployments in every member that can be reached. */
@@ -193,21 +420,94 @@ export class RolloutController {
       const current = this.deployments.get(c.name);
       if (client === undefined || current?.client === client) continue;
       current?.reflector.stop();
-      const reflector = new Reflector<DeploymentObject>(client, `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent(`${MANAGED_BY}=orrery`)}`, {
-        changed: () => this.opts.changed?.(),
-        health: (ok, why) => this.opts.report?.(`Deployments in ${c.name}`, ok ? undefined : why),
-      });
+      const reflector = new Reflector<DeploymentView>(
+        client,
+        `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent(`${MANAGED_BY}=orrery`)}`,
+        {
+          changed: (o, deleted) => this.observed(c.name, o, deleted === true),
+          health: (ok, why) => this.opts.report?.(`Deployments in ${c.name}`, ok ? undefined : why),
+        },
+        deploymentView,
+      );
       this.deployments.set(c.name, { client, reflector });
       reflector.start();
     }
   }
 
-  /** The Deployment as the member's watch last saw it, if it is watched. */
-  private seen(cluster: string, p: Placement): { watched: boolean; d?: DeploymentObject } {
-    const w = this.deployments.get(cluster);
-    if (w === undefined || !w.reflector.synced()) return { watched: false };
+  /**
+   * A member's Deployment changed (or, after a list, any may have): drift is applied again,
+   * readiness goes to the placement's status.
+   */
+  private observed(member: string, o: DeploymentView | undefined, deleted: boolean): void {
+    if (o === undefined) {
+      for (const [key, w] of this.wanted) if (w.decision.clusters.some((c) => c.name === member)) this.check(member, key);
+      return;
+    }
+    const key = `${o.metadata.namespace}/${o.metadata.name}`;
+    const a = this.applied.get(at(key, member));
+    // the deletion of one Deployment before the one applied since
+    if (deleted && a?.uid !== undefined && o.metadata.uid !== a.uid) return;
+    this.check(member, key);
+  }
+
+  private check(member: string, key: string): void {
+    const w = this.wanted.get(key);
+    const c = w?.decision.clusters.find((x) => x.name === member);
+    const a = this.applied.get(at(key, member));
+    if (w === undefined || c === undefined || a === undefined || a.sig !== signature(w.placement, c.replicas)) return;
+    const seen = this.seen(member, w.placement);
+    // an event from before the apply says nothing of it
+    if (seen !== undefined && a.generation !== undefined && (seen.metadata.generation ?? 0) < a.generation && seen.metadata.uid === a.uid) return;
+    if (!this.confirmed(member, w.placement, a)) {
+      this.queue(member, key);
+      return;
+    }
+    const ready = seen?.status.readyReplicas ?? 0;
+    if (ready !== a.ready) {
+      a.ready = ready;
+      this.opts.progressed?.(key);
+    }
+  }
+
+  /** Whether the member's watch shows the Deployment as it was applied. */
+  private confirmed(member: string, p: Placement, a: AppliedThere): boolean {
+    const w = this.deployments.get(member);
+    if (w === undefined || !w.reflector.synced()) return false;
     const d = w.reflector.get(p.metadata.namespace, p.metadata.name);
-    return d ? { watched: true, d } : { watched: true };
+    if (d === undefined || d.spec.replicas !== a.replicas) return false;
+    if (a.uid !== undefined && d.metadata.uid !== a.uid) return false;
+    return a.generation === undefined || d.metadata.generation === a.generation;
+  }
+
+  /** The Deployment as the member's watch last saw it, if it is watched. */
+  private seen(cluster: string, p: Placement): DeploymentView | undefined {
+    const w = this.deployments.get(cluster);
+    if (w === undefined || !w.reflector.synced()) return undefined;
+    return w.reflector.get(p.metadata.namespace, p.metadata.name);
+  }
+
+  /** Placements with replicas not ready: one list of Orrery's Pods a member, not one a placement. */
+  private async lookForStuck(): Promise<void> {
+    const unready = new Map<string, Map<string, string>>();
+    for (const [key, w] of this.wanted) {
+      for (const c of w.decision.clusters) {
+        const a = this.applied.get(at(key, c.name));
+        if (a === undefined) continue;
+        const ready = this.seen(c.name, w.placement)?.status.readyReplicas ?? a.ready;
+        if (ready < c.replicas) (unready.get(c.name) ?? unready.set(c.name, new Map()).get(c.name)!).set(placementLabel(key), key);
+      }
+    }
+    await Promise.all(
+      [...unready].map(async ([member, labels]) => {
+        const client = this.members.memberClient(member);
+        if (client === undefined) return;
+        try {
+          for (const [label, n] of await this.stuckIn(client, new Set(labels.keys()))) this.opts.stuck?.({ placement: labels.get(label) as string, cluster: member, replicas: n });
+        } catch (e) {
+          this.opts.log?.(`looking for Pods that cannot start in ${member}: ${(e as Error).message}`);
+        }
+      }),
+    );
   }
 
   /** Per placement label of `labels`: how many of its Pods in the member have waited to be bound past the grace. */
@@ -217,7 +517,7 @@ export class RolloutController {
       metadata: { creationTimestamp?: string; labels?: Record<string, string> };
       spec: { nodeName?: string };
       status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] };
-    }>(`/api/v1/pods?labelSelector=${selector}`);
+    }>(`/api/v1/pods?labelSelector=${selector}&fieldSelector=spec.nodeName%3D`);
     const views = new Map<string, PodView[]>();
     for (const pod of pods.items) {
       const label = pod.metadata.labels?.[PLACEMENT_LABEL];
@@ -239,3 +539,11 @@ export class RolloutController {
   }
 }
 
+function finalizerKey(p: Placement): string {
+  return `${placementKey(p)}|${p.metadata.uid ?? ''}`;
+}
+
+function splitAt(where: string): [string, string] {
+  const i = where.lastIndexOf('|');
+  return [where.slice(0, i), where.slice(i + 1)];
+}

@@ -1,35 +1,33 @@
 // The scheduling controller on the hub: Placements and the fleet in, decisions out. It schedules
-// on every change (coalesced) and on a periodic re-check, Steady from its last decisions, hands
-// the decisions to the rollout controller (rollout.ts) to carry out in the members, then writes
-// each Placement's status and PlacementDecision slices where they changed, and finishes the
-// deletion of Placements once the members are clean.
+// on every change that can move a decision (coalesced) and on a periodic re-check, Steady from
+// the decisions in force, hands them to the rollout controller (rollout.ts) without waiting for
+// it, and writes each Placement's status and PlacementDecision slices through a queue of its own
+// as decisions and rollouts change.
 
 import { EventEmitter } from 'node:events';
 import { type FleetState, controllerCycle } from '../core/incremental.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
-import { placementKey } from '../core/model.js';
+import { placementKey, sameDecision } from '../core/model.js';
 import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutStuck } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
+import { FINALIZER } from './rollout.js';
 import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
-import { type DecisionSlice, slicesFor } from './decisions.js';
+import { slicesFor } from './decisions.js';
 import { FIELD_MANAGER } from './deployer.js';
-import { forEachLimit } from './queues.js';
-import { RolloutController, type RolloutWork, type Stuck, desiredByMember } from './rollout.js';
+import { KeyedQueue } from './queues.js';
+import { type PlacementObject as HubPlacement, RolloutController, type RolloutWork, type Stuck } from './rollout.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
 import type { ProblemLog } from '../problems.js';
 
-export const FINALIZER = 'placement.orrery.dev/cleanup';
+export { FINALIZER } from './rollout.js';
 const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
 const DECISIONS = '/apis/multicluster.x-k8s.io/v1alpha1';
-/** writes to the hub in flight at a time: status, slices, finalizers */
+/** status and slice writes to the hub in flight at a time */
 const HUB_WRITES = 16;
 
-type PlacementObject = Placement & {
-  metadata: Placement['metadata'] & { deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
-  status?: PlacementStatus;
-};
+type PlacementObject = HubPlacement & { status?: PlacementStatus };
 
 export interface SchedulerOptions {
   /** how long a member may be unreadable before its replicas are placed elsewhere */
@@ -60,13 +58,18 @@ export interface SchedulerEvents {
 export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private readonly placements: Reflector<PlacementObject>;
   private readonly rollout: RolloutController;
-  private last = new Map<string, Decision>();
+  private readonly hubQueue: KeyedQueue;
   private state: FleetState | undefined;
-  private readonly writtenSlices = new Map<string, string>();
+  /** placement key → slice name → the slice as last written */
+  private readonly writtenSlices = new Map<string, Map<string, string>>();
   /** what the hub was last written for each placement: unchanged, nothing is written again */
-  private readonly hubWritten = new Map<string, { readonly p: Placement; readonly d: Decision; readonly rollout: string }>();
-  /** placement key → consecutive cycles whose writes for it failed, for the backoff */
+  private readonly hubWritten = new Map<string, { readonly generation: number | undefined; readonly d: Decision; readonly rollout: string }>();
+  /** placements whose hub writes are looked at again even if nothing seems changed */
+  private readonly forced = new Set<string>();
+  /** placement key → consecutive writes for it that failed, for the backoff */
   private readonly writeFailures = new Map<string, number>();
+  /** what scheduling reads of each Placement (generation, deletion), to tell status-only changes */
+  private readonly scheduled = new Map<string, string>();
   /** replicas stuck Pending for lack of room: placement key → cluster → count */
   private stuck = new Map<string, Map<string, number>>();
   /** placement key → cluster → until when it takes no new replicas of it */
@@ -85,24 +88,27 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   ) {
     super();
     this.placements = new Reflector<PlacementObject>(hub, `${PLACEMENTS}/placements`, {
-      changed: () => this.trigger(),
+      changed: (o, deleted) => this.placementChanged(o, deleted === true),
       health: (ok, why) => this.report('Placements on the hub', ok ? undefined : why),
     });
-    this.rollout = new RolloutController(fleet, {
+    this.rollout = new RolloutController(hub, fleet, {
       ...(opts.perMember !== undefined ? { perMember: opts.perMember } : {}),
       ...(opts.pendingGraceMs !== undefined ? { pendingGraceMs: opts.pendingGraceMs } : {}),
-      changed: () => this.trigger(),
-      later: (ms) => this.later(ms),
+      writes: () => this.writes(),
+      progressed: (key) => this.hubQueue.add(key),
+      stuck: (s) => this.noteStuck(s),
+      finalized: (key) => this.forget(key),
       report: (source, problem) => this.report(source, problem),
       log: (message) => this.log(message),
     });
+    this.hubQueue = new KeyedQueue((key) => this.writeHub(key), HUB_WRITES);
   }
 
   start(): void {
     this.placements.start();
     this.fleet.on('snapshot', () => this.trigger());
-    // The periodic re-check applies everything again (repairing drift) and looks for replicas
-    // that cannot start; the cycles in between apply only what changed.
+    // The periodic re-check writes the hub again where it drifted, has the rollout apply what
+    // its watches cannot confirm, and looks for replicas that cannot start.
     this.resync = setInterval(() => {
       this.fullNext = true;
       this.trigger();
@@ -114,6 +120,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.stopped = true;
     this.placements.stop();
     this.rollout.stop();
+    this.hubQueue.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
   }
@@ -126,7 +133,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
   /** The decisions in force, by placement key. */
   decisions(): ReadonlyMap<string, Decision> {
-    return this.last;
+    return this.state?.decisions ?? new Map();
   }
 
   /** The fleet state after the last cycle, for what-if and capacity answers. */
@@ -138,13 +145,45 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     return this.placements.items().filter((p) => p.metadata.deletionTimestamp === undefined);
   }
 
+  /** Resolves once the writes queued so far, to members and to the hub, are done. */
+  async settled(): Promise<void> {
+    await this.rollout.idle();
+    await this.hubQueue.idle();
+  }
+
+  private writes(): boolean {
+    return !this.stopped && (this.opts.writes?.() ?? true);
+  }
+
+  /**
+   * A Placement changed on the hub. Only a change scheduling reads (a new one, its spec, its
+   * deletion) schedules again; its status and finalizers, written here, do not.
+   */
+  private placementChanged(o: PlacementObject | undefined, deleted: boolean): void {
+    if (o === undefined) {
+      this.trigger();
+      return;
+    }
+    const key = placementKey(o);
+    const read = `${o.metadata.uid ?? ''}|${o.metadata.generation ?? ''}|${o.metadata.deletionTimestamp ?? ''}`;
+    if (deleted) this.scheduled.delete(key);
+    else if (this.scheduled.get(key) === read) return;
+    else this.scheduled.set(key, read);
+    this.trigger();
+  }
+
   private later(ms: number): void {
     if (this.stopped) return;
     setTimeout(() => this.trigger(), Math.max(0, ms)).unref();
   }
 
   private trigger(): void {
-    if (this.stopped || this.timer !== undefined) return;
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.reconcile();
@@ -162,13 +201,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   }
 
   private async reconcile(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
     this.running = true;
     try {
-      await this.cycle();
+      this.cycle();
     } catch (e) {
       this.log(`reconcile failed: ${(e as Error).message}`);
     } finally {
@@ -180,7 +215,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
   }
 
-  private async cycle(): Promise<void> {
+  private cycle(): void {
     const read = this.fleet.snapshot();
     if (read === undefined) return;
     const snapshot = this.withGrace(read);
@@ -192,9 +227,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const previous: Decision[] = [];
     /** the decision in force before this cycle, as its owner was last told it */
     const told = new Map<string, Decision>();
+    const inForce = this.state?.decisions;
     for (const p of live) {
       const key = placementKey(p);
-      const known = this.last.get(key) ?? fromStatus(key, p.status);
+      const known = inForce?.get(key) ?? fromStatus(key, p.status);
       if (known === undefined) continue;
       told.set(key, known);
       previous.push(withoutStuck(known, this.stuck.get(key)));
@@ -205,87 +241,108 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.stuck = new Map();
     const next = controllerCycle(this.state, snapshot, live, previous, { avoid, clock: this.opts.clock ?? (() => performance.now()), fresh: unstarted });
     this.state = next.state;
-    this.last = new Map(next.state.decisions);
 
-    if (this.opts.writes !== undefined && !this.opts.writes()) {
+    if (!this.writes()) {
       this.emit('reconciled', next.result);
       return;
     }
     const full = this.fullNext;
     this.fullNext = false;
+    const decisions = next.state.decisions;
     const work: RolloutWork[] = live.flatMap((p) => {
-      const d = this.last.get(placementKey(p));
+      const d = decisions.get(placementKey(p));
       return d === undefined ? [] : [{ placement: p, decision: d }];
     });
     for (const { placement: p, decision: d } of work) {
-      for (const e of decisionEvents(told.get(placementKey(p)), d)) void this.opts.events?.record(p, e);
+      const before = told.get(placementKey(p));
+      if (before !== d) for (const e of decisionEvents(before, d)) this.opts.events?.record(p, e);
     }
-    // Members first, every one side by side; then the hub, for what changed there.
-    const { rollouts, stuck } = await this.rollout.carryOut(work, snapshot, full);
-    this.noteStuck(stuck);
-    await forEachLimit(work, HUB_WRITES, async ({ placement: p, decision: d }) => {
+    // The members are the rollout's: it is told and not waited for.
+    this.rollout.want(work, snapshot, deleting);
+    if (full) this.rollout.recheck();
+    for (const { placement: p, decision: d } of work) {
       const key = placementKey(p);
-      const rollout = rollouts.get(key) as Rollout;
-      const seen = rolloutSignature(rollout);
-      const last = this.hubWritten.get(key);
-      // The same Placement object, decision and rollout as last written: nothing to write.
-      if (!full && last !== undefined && last.p === p && last.d === d && last.rollout === seen) return;
-      for (const [cluster, why] of rollout.failed) {
-        void this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
+      if (full) {
+        this.forced.add(key);
+        this.hubQueue.add(key);
+        continue;
       }
-      const failures: string[] = [];
-      const attempt = async (what: string, f: () => Promise<void>) => {
-        try {
-          await f();
-        } catch (e) {
-          failures.push(`${what}: ${(e as Error).message}`);
-        }
-      };
-      await attempt('adding the finalizer', () => this.ensureFinalizer(p as PlacementObject));
-      await attempt('writing status', () => this.writeStatus(p as PlacementObject, d, rollout));
-      await attempt('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
-      this.settleWrites(p, failures);
-      if (failures.length === 0) this.hubWritten.set(key, { p, d, rollout: seen });
-      else this.hubWritten.delete(key);
-    });
-    // Something left a cluster, or a Placement is going: time to clean up.
-    const left = this.rollout.leftBehind(work);
-    if (full || deleting.length > 0 || left.length > 0) await this.prune(snapshot, desiredByMember(work), deleting, left);
+      const last = this.hubWritten.get(key);
+      if (last !== undefined && last.generation === p.metadata.generation && sameDecision(last.d, d)) continue;
+      // While members are being written, the rollout's word brings the status write.
+      if (!this.rollout.pending(key, d)) this.hubQueue.add(key);
+    }
     this.emit('reconciled', next.result);
+  }
+
+  /** One placement's status and PlacementDecision slices, as its decision and rollout are now. */
+  private async writeHub(key: string): Promise<void> {
+    const [ns, name] = key.split('/') as [string, string];
+    const p = this.placements.get(ns, name);
+    const d = this.state?.decisions.get(key);
+    const snapshot = this.state?.snapshot;
+    if (p === undefined || d === undefined || snapshot === undefined || p.metadata.deletionTimestamp !== undefined || !this.writes()) return;
+    const rollout = this.rollout.rolloutOf(key, d);
+    const seen = rolloutSignature(rollout);
+    const forced = this.forced.delete(key);
+    const last = this.hubWritten.get(key);
+    // The same Placement, decision and rollout as last written: nothing to write.
+    if (!forced && last !== undefined && last.generation === p.metadata.generation && sameDecision(last.d, d) && last.rollout === seen) return;
+    for (const [cluster, why] of rollout.failed) {
+      this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: `${cluster}: ${why}` });
+    }
+    const failures: string[] = [];
+    const attempt = async (what: string, f: () => Promise<void>) => {
+      try {
+        await f();
+      } catch (e) {
+        failures.push(`${what}: ${(e as Error).message}`);
+      }
+    };
+    await attempt('writing status', () => this.writeStatus(p, d, rollout));
+    await attempt('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
+    this.settleWrites(p, failures);
+    if (failures.length === 0) this.hubWritten.set(key, { generation: p.metadata.generation, d, rollout: seen });
+    else this.hubWritten.delete(key);
   }
 
   /**
    * After a placement's writes: a failure is said (problem log, Event) and tried again with a
    * backoff; a success clears what was said.
    */
-  private settleWrites(p: Placement, failures: readonly string[] | undefined): void {
+  private settleWrites(p: Placement, failures: readonly string[]): void {
     const key = placementKey(p);
     const source = placementSource(key);
-    if (failures === undefined || failures.length === 0) {
-      this.writeFailures.delete(key);
-      this.report(source, undefined);
+    if (failures.length === 0) {
+      if (this.writeFailures.delete(key)) this.report(source, undefined);
       return;
     }
     const n = (this.writeFailures.get(key) ?? 0) + 1;
     this.writeFailures.set(key, n);
     const message = failures.join('; ');
     this.report(source, message);
-    void this.opts.events?.record(p, { type: 'Warning', reason: 'WriteFailed', action: 'Write', note: message });
-    this.later(Math.min(30_000, 500 * 2 ** Math.min(n, 6)));
+    this.opts.events?.record(p, { type: 'Warning', reason: 'WriteFailed', action: 'Write', note: message });
+    setTimeout(() => this.hubQueue.add(key), Math.min(30_000, 500 * 2 ** Math.min(n, 6))).unref();
   }
 
   /**
-   * Replicas the members could not start: placed elsewhere on the next cycle, and the cluster
+   * Replicas a member could not start: placed elsewhere on the next cycle, and the cluster
    * takes no new replicas of that placement for a while.
    */
-  private noteStuck(stuck: readonly Stuck[]): void {
-    const now = Date.now();
-    for (const s of stuck) {
-      (this.stuck.get(s.placement) ?? this.stuck.set(s.placement, new Map()).get(s.placement)!).set(s.cluster, s.replicas);
-      this.avoiding = avoid(this.avoiding, s.placement, s.cluster, now, this.opts.avoidMs ?? 300_000);
-      this.log(`${s.placement}: ${s.replicas} replicas cannot start in ${s.cluster}; placing them elsewhere`);
-      this.again = true;
-    }
+  private noteStuck(s: Stuck): void {
+    (this.stuck.get(s.placement) ?? this.stuck.set(s.placement, new Map()).get(s.placement)!).set(s.cluster, s.replicas);
+    this.avoiding = avoid(this.avoiding, s.placement, s.cluster, Date.now(), this.opts.avoidMs ?? 300_000);
+    this.log(`${s.placement}: ${s.replicas} replicas cannot start in ${s.cluster}; placing them elsewhere`);
+    this.trigger();
+  }
+
+  /** A deleted Placement's members are clean and its finalizer is off: nothing of it is kept. */
+  private forget(key: string): void {
+    this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== key));
+    this.writeFailures.delete(key);
+    this.hubWritten.delete(key);
+    this.writtenSlices.delete(key);
+    this.opts.problems?.forget(placementSource(key));
   }
 
   /** Members unreadable for less than the grace period keep their replicas. */
@@ -297,16 +354,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     return held.snapshot;
   }
 
-  private async ensureFinalizer(p: PlacementObject): Promise<void> {
-    if ((p.metadata.finalizers ?? []).includes(FINALIZER)) return;
-    await this.hub.apply(
-      `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`,
-      { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, finalizers: [FINALIZER] } },
-      FIELD_MANAGER,
-    );
-  }
-
-  private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout | undefined): Promise<void> {
+  private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout): Promise<void> {
     const status = statusFor(p, d, rollout, p.status, new Date().toISOString());
     // The server may order fields its own way: compare content, not text.
     if (canonical(status) === canonical(p.status)) return;
@@ -320,62 +368,26 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private async writeSlices(p: Placement, d: Decision, snapshot: FleetSnapshot): Promise<void> {
     const slices = slicesFor(p, d, snapshot);
     const ns = p.metadata.namespace;
+    const key = placementKey(p);
+    const written = this.writtenSlices.get(key) ?? this.writtenSlices.set(key, new Map()).get(key)!;
     for (const s of slices) {
-      const key = `${ns}/${s.metadata.name}`;
       const body = JSON.stringify(s);
       // Unchanged slices are not written again.
-      if (this.writtenSlices.get(key) === body) continue;
+      if (written.get(s.metadata.name) === body) continue;
       await this.hub.apply(`${DECISIONS}/namespaces/${ns}/placementdecisions/${s.metadata.name}`, s, FIELD_MANAGER);
-      this.writtenSlices.set(key, body);
+      written.set(s.metadata.name, body);
     }
-    await this.dropSlices(ns, p.metadata.name, slices);
-  }
-
-  /** Slices past the ones a decision needs, left from when it needed more. */
-  private async dropSlices(ns: string, name: string, keep: readonly DecisionSlice[]): Promise<void> {
-    const names = new Set(keep.map((s) => s.metadata.name));
-    for (const key of [...this.writtenSlices.keys()]) {
-      const [sliceNs, slice] = key.split('/') as [string, string];
-      if (sliceNs !== ns || names.has(slice) || !slice.startsWith(`${name}-`)) continue;
+    // Slices past the ones the decision needs, left from when it needed more.
+    const names = new Set(slices.map((s) => s.metadata.name));
+    for (const slice of [...written.keys()]) {
+      if (names.has(slice)) continue;
       try {
         await this.hub.delete(`${DECISIONS}/namespaces/${ns}/placementdecisions/${slice}`);
       } catch (e) {
         // already gone is what was wanted; anything else is this Placement's failed write
         if (!(e instanceof ApiError && e.status === 404)) throw e;
       }
-      this.writtenSlices.delete(key);
-    }
-  }
-
-  /**
-   * Removes workloads no longer chosen — only from members that can be reached, and only while
-   * the inventory is whole — and finishes the deletion of Placements that were deleted.
-   */
-  private async prune(snapshot: FleetSnapshot, desired: Map<string, Set<string>>, deleting: readonly PlacementObject[], left: readonly string[]): Promise<void> {
-    if (!snapshot.complete) {
-      this.log('inventory incomplete: nothing is removed this cycle');
-      return;
-    }
-    const unreachable = await this.rollout.prune(snapshot, desired, left);
-    for (const p of deleting) {
-      // Only once every member that may still run it has been cleaned up.
-      if (unreachable.size > 0) continue;
-      const finalizers = (p.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
-      try {
-        await this.hub.mergePatch(`${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`, {
-          metadata: { finalizers, resourceVersion: p.metadata.resourceVersion },
-        });
-      } catch (e) {
-        if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
-      }
-      this.last.delete(placementKey(p));
-      this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== placementKey(p)));
-      this.writeFailures.delete(placementKey(p));
-      this.hubWritten.delete(placementKey(p));
-      this.opts.problems?.forget(placementSource(placementKey(p)));
-      for (const key of [...this.writtenSlices.keys()]) {
-        if (key.startsWith(`${p.metadata.namespace}/${p.metadata.name}-`)) this.writtenSlices.delete(key);
-      }
+      written.delete(slice);
     }
   }
 }

@@ -5,7 +5,7 @@
 import type { Job, ScheduleOptions } from './cycle.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult, SolveStats } from './model.js';
 import { placementKey } from './model.js';
-import { type Change, type ScheduledCycle, type SteadyStart, type StepOptions, changeTo, roomWithout, scheduleCycle, scheduleFrom, solveStep } from './schedule.js';
+import { type Change, type ScheduledCycle, type SteadyStart, type StepOptions, changeTo, roomWithout, scheduleCycle, scheduleFrom, solveStep, withSpec } from './schedule.js';
 import { occupiedSnapshot } from './capacity.js';
 import { type PlacementExplanation, explainPlacement } from './explain.js';
 
@@ -70,7 +70,10 @@ export function controllerCycle(
  * changing nothing: what-if. An extra one with a key the state has replaces it.
  */
 export function preview(state: FleetState, extra: readonly Placement[]): Decision[] {
-  const { solved } = solveStep(state, { put: extra }, state.opts);
+  // A placement from outside (a what-if body) may carry the uid and generation of one in force
+  // with another spec: only the very object in force counts as unchanged.
+  const asked = extra.map((p) => (state.placements.get(placementKey(p)) === p ? p : withSpec(p, p.spec)));
+  const { solved } = solveStep(state, { put: asked }, state.opts);
   // An extra placement that is one the state has, unchanged, is not solved: its decision stands.
   return extra.map((p) => (solved.get(placementKey(p))?.decision ?? state.decisions.get(placementKey(p))) as Decision);
 }

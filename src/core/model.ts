@@ -295,6 +295,13 @@ export interface Decision {
   readonly message: string;
 }
 
+/** Whether two decisions say the same: the same replicas in the same clusters, for the same reason. */
+export function sameDecision(a: Decision, b: Decision): boolean {
+  if (a === b) return true;
+  if (a.placement !== b.placement || a.reason !== b.reason || a.unscheduledReplicas !== b.unscheduledReplicas || a.message !== b.message || a.clusters.length !== b.clusters.length) return false;
+  return a.clusters.every((c, i) => c.name === b.clusters[i]?.name && c.replicas === b.clusters[i]?.replicas);
+}
+
 export interface SolveStats {
   readonly solveMs: number;
   /** the answer that won: optimal (exact integer programs), steered (by the relaxation), or a floor */

@@ -2,7 +2,7 @@
 // Lists and gets come back as plain JSON, exactly as the API server sent them, so every
 // object Orrery reads has one shape however it was fetched.
 
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { RequestOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -20,7 +20,13 @@ export interface ListResult<T> {
   readonly resourceVersion: string;
 }
 
+/** connections kept open to one API server for requests (watches have their own) */
+const MAX_SOCKETS = 64;
+
 export class ApiClient {
+  /** Requests go over kept-alive connections: a TLS handshake per request costs both sides dearly. */
+  private agent: Agent | undefined;
+
   constructor(
     readonly kc: KubeConfig,
     readonly timeoutMs = 10_000,
@@ -64,6 +70,17 @@ export class ApiClient {
       timeout: this.timeoutMs,
     };
     await this.kc.applyToHTTPSOptions(opts);
+    // the TLS settings the kubeconfig gives, on a pool of kept-alive connections
+    this.agent ??= new Agent({
+      keepAlive: true,
+      maxSockets: MAX_SOCKETS,
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+      ...(opts.key !== undefined ? { key: opts.key } : {}),
+      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+    });
+    opts.agent = this.agent;
     return new Promise<T>((resolve, reject) => {
       const req = request(url, opts, (res) => {
         const chunks: Buffer[] = [];

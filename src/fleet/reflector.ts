@@ -10,9 +10,12 @@ export interface Meta {
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string; readonly resourceVersion?: string };
 }
 
-export interface ReflectorEvents {
-  /** the store changed */
-  changed(): void;
+export interface ReflectorEvents<T extends Meta = Meta> {
+  /**
+   * The store changed: one object (as kept), added, modified or deleted by the watch; or,
+   * without one, everything after a list.
+   */
+  changed(object?: T, deleted?: boolean): void;
   /** a list succeeded (true) or failed (false, with why) */
   health(ok: boolean, why?: string): void;
 }
@@ -54,7 +57,7 @@ export class Reflector<T extends Meta> {
   constructor(
     private readonly client: ApiClient,
     private readonly path: string,
-    private readonly events: ReflectorEvents,
+    private readonly events: ReflectorEvents<T>,
     private readonly keep: (o: T) => T = lean,
   ) {}
 
@@ -68,10 +71,12 @@ export class Reflector<T extends Meta> {
     return key === undefined ? undefined : this.store.get(key);
   }
 
-  private put(o: T): void {
+  private put(o: T): T {
     const key = keyOf(o);
-    this.store.set(key, this.keep(o));
+    const kept = this.keep(o);
+    this.store.set(key, kept);
     this.named.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, key);
+    return kept;
   }
 
   /** Whether the store has been filled by a list at least once. */
@@ -166,11 +171,12 @@ export class Reflector<T extends Meta> {
               const name = `${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name}`;
               if (this.named.get(name) === key) this.named.delete(name);
               this.deleted.add(key);
+              this.events.changed(this.keep(ev.object), true);
             } else {
-              this.put(ev.object);
+              const kept = this.put(ev.object);
               this.deleted.delete(key);
+              this.events.changed(kept, false);
             }
-            this.events.changed();
           }
         });
       });

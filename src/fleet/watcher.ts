@@ -48,6 +48,8 @@ class MemberWatch {
   private retry: NodeJS.Timeout | undefined;
   /** the member as last measured while it could be read */
   private last: Measured | undefined;
+  /** something was read since it was last measured */
+  private dirty = true;
 
   constructor(
     readonly profile: () => ClusterProfileObject,
@@ -89,10 +91,14 @@ class MemberWatch {
     }
     for (const [kind, path] of paths) {
       const events = {
-        changed: this.changed,
+        changed: () => {
+          this.dirty = true;
+          this.changed();
+        },
         health: (ok: boolean, why?: string) => {
           if (ok) this.failures.delete(kind);
           else this.failures.set(kind, why ?? 'failed');
+          this.dirty = true;
           this.changed();
         },
       };
@@ -141,7 +147,9 @@ class MemberWatch {
 
   cluster(): Cluster {
     const problem = this.problem();
-    if (problem === undefined) {
+    // A member of many Pods is measured again only when something of it changed.
+    if (problem === undefined && (this.dirty || this.last === undefined)) {
+      this.dirty = false;
       this.last = measure({
         nodes: this.items<NodeObject>('nodes'),
         pods: this.items<PodObject>('pods'),
@@ -326,6 +334,8 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   }
 
   private rebuild(): void {
+    // Until the hub has been listed once there is no fleet to speak of, not an empty one.
+    if (this.profiles?.synced() !== true) return;
     const clusters: Cluster[] = [];
     for (const name of [...this.known.keys()].sort(compareNames)) {
       const m = this.members.get(name);
