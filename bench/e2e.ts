@@ -1,8 +1,11 @@
-// npm run bench:e2e: Orrery on the test fleet, as `orrery serve` in a process of its own, at two
-// sizes: a hub with 4 members and 1,000 Placements, and a hub with 10 members and 10,000. Measures
-// the time from a Placement's creation to its Deployment existing in the chosen member (one at a
-// time, and for every Placement of a burst created at once), how long the burst takes to be
-// applied, and the controller's peak memory.
+// npm run bench:e2e: Orrery on the test fleet, as `orrery serve` in a process of its own: a hub
+// with 4 members and 1,000 Placements, a hub with 10 members and 10,000, and the latter again
+// with members that are API servers alone. Measures the time from a Placement's creation to its
+// Deployment existing in the chosen member (one at a time, and for every Placement of a burst
+// created at once), how long the burst takes to be applied, the controller's peak memory, and
+// how many writes the members took for each Placement. Every control plane shares this machine:
+// a member's controllers (Deployments → ReplicaSets → Pods → bindings → status) write a dozen
+// times for each Deployment Orrery writes, so the run without them shows Orrery's own pace.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,12 +22,23 @@ import { placement } from '../test/fixtures.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const SINGLE = Number(process.env.BENCH_SINGLE ?? 50);
-/** members × placements, e.g. 4x1000,10x10000 */
-const SIZES = (process.env.BENCH_E2E ?? '4x1000,10x10000').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+/** members × placements, e.g. 4x1000,10x10000; "-apiservers": members without their controllers */
+const SIZES = (process.env.BENCH_E2E ?? '4x1000,10x10000,10x10000-apiservers').split(',').map((s) => {
+  const [size, bare] = s.split('-');
+  const [members, placements] = (size as string).split('x').map(Number) as [number, number];
+  return { members, placements, controllers: bare !== 'apiservers' };
+});
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+
+/** CPU time a process has used so far, user and system, in seconds. */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are the 14th and 15th fields of the line, in clock ticks (100 a second here)
+  return Math.round((Number(fields[11]) + Number(fields[12])) / 10) / 10;
 }
 
 function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
@@ -35,13 +49,37 @@ function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
 
 interface Result {
   readonly members: number;
+  /** whether the members ran their controllers (kube-controller-manager, kube-scheduler) */
+  readonly memberControllers: boolean;
+  /** writes the members' API servers took, per Placement of the run */
+  readonly memberWritesPerPlacement: number;
   readonly single: { placements: number; p50Ms: number; p99Ms: number };
   readonly burst: { placements: number; createdInMs: number; appliedInMs: number; p50Ms: number; p99Ms: number };
-  readonly controller: { rssMiB: number; peakMiB: number };
+  readonly controller: { rssMiB: number; peakMiB: number; cpuSeconds: number };
 }
 
-async function run(members: number, burstSize: number): Promise<Result> {
-  const fleet = await TestFleet.start({ members });
+/** Writes an API server has taken (creates, updates, patches, applies, deletes), from its metrics. */
+function writesTaken(ep: Endpoint): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL('/metrics', ep.server), { ca: ep.ca, headers: { authorization: `Bearer ${ep.token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let n = 0;
+        for (const line of text.split('\n')) {
+          if (line.startsWith('apiserver_request_total{') && /verb="(POST|PUT|PATCH|APPLY|DELETE)"/.test(line)) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+        }
+        resolve(n);
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function run(members: number, burstSize: number, controllers: boolean): Promise<Result> {
+  const fleet = await TestFleet.start({ members, membersWithoutControllers: !controllers });
   const hub = fleet.hub.endpoint();
   let server: ChildProcess | undefined;
   const reapers: (() => void)[] = [];
@@ -61,7 +99,9 @@ async function run(members: number, burstSize: number): Promise<Result> {
     await eventually('placements served', () => call(hub, 'GET', path));
 
     // the heap limit the manifests in deploy/ give the controller
-    server = spawn(process.execPath, ['--max-old-space-size=256', join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--kubeconfig', fleet.hub.kubeconfig('admin'), '--namespace', 'fleet', '--lease-namespace', 'orrery-system', '--port', '0'], {
+    // BENCH_PROFILE=dir: the controller writes a CPU profile there when it stops
+    const profile = process.env.BENCH_PROFILE !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    server = spawn(process.execPath, [...profile, '--max-old-space-size=256', join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--kubeconfig', fleet.hub.kubeconfig('admin'), '--namespace', 'fleet', '--lease-namespace', 'orrery-system', '--port', '0'], {
       env: { ...process.env, ORRERY_LOG: 'off', POD_NAME: 'bench' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -118,14 +158,18 @@ async function run(members: number, burstSize: number): Promise<Result> {
     for (const stop of watching) stop();
     const burstLatencies = names.map((n) => seenAt.get(n)! - createdAt.get(n)!);
     await new Promise((r) => setTimeout(r, 2000));
+    const memberWrites = (await Promise.all(fleet.members.map((m) => writesTaken(m.endpoint())))).reduce((a, b) => a + b, 0);
     return {
       members,
+      memberControllers: controllers,
+      memberWritesPerPlacement: Math.round((memberWrites / (SINGLE + burstSize)) * 10) / 10,
       single: { placements: SINGLE, p50Ms: Math.round(percentile(latencies, 50)), p99Ms: Math.round(percentile(latencies, 99)) },
       burst: { placements: burstSize, createdInMs: Math.round(created), appliedInMs: Math.round(burst), p50Ms: Math.round(percentile(burstLatencies, 50)), p99Ms: Math.round(percentile(burstLatencies, 99)) },
-      controller: memoryOf(server.pid!),
+      controller: { ...memoryOf(server.pid!), cpuSeconds: cpuOf(server.pid!) },
     };
   } finally {
     server?.kill('SIGTERM');
+    if (server !== undefined && server.exitCode === null) await new Promise((r) => server!.once('exit', r));
     for (const stop of reapers) stop();
     await fleet.stop();
   }
@@ -165,19 +209,29 @@ function watchDeployments(ep: Endpoint, seen: (name: string) => void): () => voi
 
 const machine = `${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, node ${process.version}`;
 const results: Result[] = [];
-for (const [members, burst] of SIZES) {
-  const r = await run(members, burst);
+for (const { members, placements, controllers } of SIZES) {
+  const r = await run(members, placements, controllers);
   results.push(r);
   process.stderr.write(`[bench] ${JSON.stringify(r)}\n`);
 }
 const lines = [`machine: ${machine}; a hub and its members on loopback, all on this machine; the controller's heap limited to 256 MiB as deploy/ does`, ''];
-lines.push(`${'MEMBERS'.padEnd(9)}${'PLACEMENTS'.padEnd(12)}${'ONE P50/P99 MS'.padEnd(16)}${'BURST APPLIED S'.padEnd(17)}${'BURST P50/P99 MS'.padEnd(18)}${'RSS/PEAK MIB'}`);
+lines.push(`${'MEMBERS'.padEnd(9)}${'CONTROLLERS'.padEnd(13)}${'PLACEMENTS'.padEnd(12)}${'MEMBER WRITES/P'.padEnd(17)}${'ONE P50/P99 MS'.padEnd(16)}${'BURST APPLIED S'.padEnd(17)}${'BURST P50/P99 MS'.padEnd(18)}${'RSS/PEAK MIB'.padEnd(14)}CPU S`);
 for (const r of results) {
   lines.push(
-    `${String(r.members).padEnd(9)}${String(r.burst.placements + r.single.placements).padEnd(12)}${`${r.single.p50Ms}/${r.single.p99Ms}`.padEnd(16)}${(r.burst.appliedInMs / 1000).toFixed(1).padEnd(17)}${`${r.burst.p50Ms}/${r.burst.p99Ms}`.padEnd(18)}${r.controller.rssMiB}/${r.controller.peakMiB}`,
+    `${String(r.members).padEnd(9)}${(r.memberControllers ? 'yes' : 'no').padEnd(13)}${String(r.burst.placements + r.single.placements).padEnd(12)}${String(r.memberWritesPerPlacement).padEnd(17)}${`${r.single.p50Ms}/${r.single.p99Ms}`.padEnd(16)}${(r.burst.appliedInMs / 1000).toFixed(1).padEnd(17)}${`${r.burst.p50Ms}/${r.burst.p99Ms}`.padEnd(18)}${`${r.controller.rssMiB}/${r.controller.peakMiB}`.padEnd(14)}${r.controller.cpuSeconds ?? ''}`,
   );
 }
 process.stdout.write(lines.join('\n') + '\n');
 const out = join(root, 'bench', 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'e2e.json'), JSON.stringify({ machine, results }, null, 2) + '\n');
+// A run of some sizes replaces those sizes in the results file and keeps the others.
+const file = join(out, 'e2e.json');
+const sameRun = (a: Result, b: Result) => a.members === b.members && a.burst.placements === b.burst.placements && a.memberControllers === b.memberControllers;
+let kept: Result[] = [];
+try {
+  const before = JSON.parse(readFileSync(file, 'utf8')) as { machine: string; results: Result[] };
+  if (before.machine === machine) kept = before.results.filter((r) => r.memberControllers !== undefined && !results.some((x) => sameRun(x, r)));
+} catch {
+  // no results yet
+}
+writeFileSync(file, JSON.stringify({ machine, results: [...kept, ...results] }, null, 2) + '\n');

@@ -117,6 +117,8 @@ export class RolloutController {
   private wanted = new Map<string, RolloutWork>();
   private snapshot: FleetSnapshot | undefined;
   private deleting: readonly PlacementObject[] = [];
+  /** the deleted Placements (uid and resourceVersion) pruning last looked at */
+  private deletingSeen = '';
   /** placement key + cluster → what was last applied there */
   private readonly applied = new Map<string, AppliedThere>();
   /** placement key + cluster → why it could not be applied */
@@ -167,22 +169,31 @@ export class RolloutController {
    * as decided; returns at once.
    */
   want(work: readonly RolloutWork[], snapshot: FleetSnapshot, deleting: readonly PlacementObject[] = []): void {
+    // A member may have come back: what it refused is looked at again.
+    const moved = snapshot !== this.snapshot;
+    const retry = moved ? new Set([...this.failed.keys()].map((where) => splitAt(where)[0])) : new Set<string>();
     this.snapshot = snapshot;
     this.watch(snapshot);
     const before = this.wanted;
-    this.wanted = new Map(work.map((w) => [placementKey(w.placement), w]));
+    this.wanted = new Map(work.map((w) => [w.decision.placement, w]));
     let left = false;
     for (const [key, w] of this.wanted) {
       const prev = before.get(key);
-      if (prev !== undefined && prev.decision === w.decision && prev.placement.metadata.generation === w.placement.metadata.generation && prev.placement.metadata.uid === w.placement.metadata.uid) continue;
+      const same = prev !== undefined && prev.decision === w.decision && prev.placement.metadata.generation === w.placement.metadata.generation && prev.placement.metadata.uid === w.placement.metadata.uid;
+      if (same && !retry.has(key)) continue;
       if (prev !== undefined && prev.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
       this.needsFinalizer(w.placement);
       this.consider(key, w);
     }
     for (const key of before.keys()) if (!this.wanted.has(key)) left = true;
-    this.deleting = deleting;
     if (left) this.leftover = true;
-    if (this.leftover || deleting.length > 0) this.pruneSoon();
+    // Deleted Placements, each as last read: a new one, one changed since, or a fleet that
+    // changed (a member back within reach) is looked at now.
+    const seen = deleting.map((p) => `${p.metadata.uid ?? placementKey(p)}|${p.metadata.resourceVersion ?? ''}`).join(',');
+    const fresh = seen !== this.deletingSeen || moved;
+    this.deleting = deleting;
+    this.deletingSeen = seen;
+    if (this.leftover || (fresh && deleting.length > 0)) this.pruneSoon();
   }
 
   /**
@@ -390,9 +401,12 @@ export class RolloutController {
         metadata: { finalizers, resourceVersion: p.metadata.resourceVersion },
       });
     } catch (e) {
-      // gone already, or changed meanwhile (the next cycle sees it again)
-      if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) {
+      // changed meanwhile: the change brings it here again, as it is now
+      if (e instanceof ApiError && e.status === 409) return;
+      // gone already is what was wanted; anything else is tried again
+      if (!(e instanceof ApiError && e.status === 404)) {
         this.opts.log?.(`releasing ${key}: ${(e as Error).message}`);
+        setTimeout(() => this.pruneSoon(), 5000).unref();
         return;
       }
     }

@@ -165,7 +165,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       return;
     }
     const key = placementKey(o);
-    const read = `${o.metadata.uid ?? ''}|${o.metadata.generation ?? ''}|${o.metadata.deletionTimestamp ?? ''}`;
+    // A Placement being deleted waits on its finalizer: every change of it counts.
+    const deleting = o.metadata.deletionTimestamp !== undefined ? `|${o.metadata.deletionTimestamp}|${o.metadata.resourceVersion ?? ''}` : '';
+    const read = `${o.metadata.uid ?? ''}|${o.metadata.generation ?? ''}${deleting}`;
     if (deleted) this.scheduled.delete(key);
     else if (this.scheduled.get(key) === read) return;
     else this.scheduled.set(key, read);
@@ -261,12 +263,14 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.rollout.want(work, snapshot, deleting);
     if (full) this.rollout.recheck();
     for (const { placement: p, decision: d } of work) {
-      const key = placementKey(p);
+      const key = d.placement;
       if (full) {
         this.forced.add(key);
         this.hubQueue.add(key);
         continue;
       }
+      // The decision in force, kept by the step: the rollout's word brings any write it needs.
+      if (d === told.get(key)) continue;
       const last = this.hubWritten.get(key);
       if (last !== undefined && last.generation === p.metadata.generation && sameDecision(last.d, d)) continue;
       // While members are being written, the rollout's word brings the status write.

@@ -88,7 +88,7 @@ export type ScheduledExplanation = PlacementExplanation & { readonly decision?: 
  */
 export function explainScheduled(state: FleetState, placement: Placement): ScheduledExplanation | { readonly placement: string; readonly invalid: string } {
   const key = placementKey(placement);
-  const room = roomWithout(state, (k) => k === key);
+  const room = roomWithout(state, new Set([key]));
   const now = occupiedSnapshot(state.fleet, room.free, room.nodes);
   const e = explainPlacement(now, placement, { ...state.opts, previous: [...state.decisions.values()] }, state.snapshot);
   if ('invalid' in e) return e;

@@ -113,19 +113,19 @@ export interface SteadyStart {
 }
 
 /** Free capacity, summed and on nodes, as if the replicas of the placements `gone` names were not there; and the rows they leave. */
-export function roomWithout(state: SteadyStart, gone: (key: string) => boolean): { free: Float64Array; nodes: ClusterNodes[]; rows: Set<number> } {
+export function roomWithout(state: SteadyStart, gone: ReadonlySet<string>): { free: Float64Array; nodes: ClusterNodes[]; rows: Set<number> } {
   const free = Float64Array.from(state.free);
   const rows = new Set<number>();
-  const staying: { job: Job; assign: Assignment }[] = [];
-  for (const [key, old] of state.placed) {
-    if (!gone(key)) {
-      staying.push(old);
-      continue;
-    }
+  for (const key of gone) {
+    const old = state.placed.get(key);
+    if (old === undefined) continue;
     release(free, state.fleet.dims.length, old.job, old.assign);
     for (const row of old.assign.keys()) rows.add(row);
   }
-  return { free, nodes: rows.size > 0 ? repackRows(state.fleet, state.nodes, rows, staying) : [...state.nodes], rows };
+  if (rows.size === 0) return { free, nodes: [...state.nodes], rows };
+  const staying: { job: Job; assign: Assignment }[] = [];
+  for (const [key, old] of state.placed) if (!gone.has(key)) staying.push(old);
+  return { free, nodes: repackRows(state.fleet, state.nodes, rows, staying), rows };
 }
 
 /** What changes in one step: placements submitted (new or replaced) and placements removed. */
@@ -201,8 +201,9 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   for (const [key, p] of put) if (state.decisions.has(key) && samePlacement(state.placements.get(key), p)) put.delete(key);
   const removed = new Set((change.remove ?? []).filter((k) => state.decisions.has(k) && !put.has(k)));
   // What no longer holds gives its room back: placements removed or changed.
-  const gone = (key: string) => put.has(key) || removed.has(key);
-  const { free, nodes, rows } = roomWithout(state, gone);
+  const goneKeys = new Set([...put.keys(), ...removed]);
+  const gone = (key: string) => goneKeys.has(key);
+  const { free, nodes, rows } = roomWithout(state, goneKeys);
   const freed = [...rows];
   // What is solved: what changed, what waits where room came back, and (everything) the rest.
   const redo: Placement[] = [...put.values()];
@@ -253,7 +254,19 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   const short = active.some((job) => placedOf(packed.assign.get(job)) < job.p.replicas);
   const solvedKeys = new Set([...active.map((j) => j.p.key), ...cycle.invalid.keys()]);
   let views = new Map<Job, readonly ClusterNodes[]>();
-  if (short) {
+  // Reasons are read without what lower priorities hold: with nothing of lower priority than a
+  // placement left short placed anywhere, every reason reads the final packing as it is.
+  const shortOf = Math.max(...active.filter((job) => placedOf(packed.assign.get(job)) < job.p.replicas).map((job) => job.p.priority));
+  let lowerHeld = short && active.some((job) => job.p.priority < shortOf && (packed.assign.get(job)?.size ?? 0) > 0);
+  if (short && !lowerHeld) {
+    for (const [key, x] of state.placed) {
+      if (x.job.p.priority < shortOf && !gone(key) && !solvedKeys.has(key)) {
+        lowerHeld = true;
+        break;
+      }
+    }
+  }
+  if (lowerHeld) {
     const after = new Map<Job, Assignment>(packed.assign);
     const all: Job[] = [...active];
     for (const [key, job] of state.jobs) {

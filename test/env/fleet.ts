@@ -64,7 +64,8 @@ export class ControlPlane implements ClusterHandle {
     etcdUrl: string,
     shared: { saKey: string; saPub: string },
     tokens: Record<User, string>,
-    withScheduler: boolean,
+    /** the controllers beside the API server: a hub's, a member's (with the scheduler), or none */
+    controllers: 'hub' | 'member' | 'none',
   ) {
     this.server = `https://127.0.0.1:${port}`;
     this.tokens = tokens;
@@ -90,7 +91,7 @@ export class ControlPlane implements ClusterHandle {
       '--disable-admission-plugins=ServiceAccount',
       '--profiling=false',
     ], join(dir, 'kube-apiserver.log'));
-    this.others.push(
+    if (controllers !== 'none') this.others.push(
       new Managed(`${name}/kube-controller-manager`, join(bin, 'kube-controller-manager'), [
         `--kubeconfig=${join(dir, 'admin.kubeconfig')}`,
         '--leader-elect=false',
@@ -101,7 +102,7 @@ export class ControlPlane implements ClusterHandle {
         '--concurrent-replicaset-syncs=10',
       ], join(dir, 'kube-controller-manager.log')),
     );
-    if (withScheduler) {
+    if (controllers === 'member') {
       this.others.push(
         new Managed(`${name}/kube-scheduler`, join(bin, 'kube-scheduler'), [
           `--kubeconfig=${join(dir, 'admin.kubeconfig')}`,
@@ -177,6 +178,11 @@ export class ControlPlane implements ClusterHandle {
 
 export interface FleetOptions {
   readonly members?: number;
+  /**
+   * Members as API servers alone, without the controllers that turn Deployments into Pods:
+   * what the bench uses to tell Orrery's own pace from that of the members' controllers.
+   */
+  readonly membersWithoutControllers?: boolean;
 }
 
 export class TestFleet {
@@ -210,11 +216,11 @@ export class TestFleet {
     writeFileSync(shared.saPub, publicKey.export({ type: 'spki', format: 'pem' }));
     const token = () => randomBytes(24).toString('hex');
 
-    const plane = async (name: string, withScheduler: boolean) =>
-      new ControlPlane(name, join(dir, name), await freePort(), bin, etcdUrl, shared, { admin: token(), alice: token(), bob: token() }, withScheduler);
-    const hub = await plane('hub', false);
+    const plane = async (name: string, controllers: 'hub' | 'member' | 'none') =>
+      new ControlPlane(name, join(dir, name), await freePort(), bin, etcdUrl, shared, { admin: token(), alice: token(), bob: token() }, controllers);
+    const hub = await plane('hub', 'hub');
     const members: ControlPlane[] = [];
-    for (let i = 1; i <= (opts.members ?? 3); i++) members.push(await plane(`member-${i}`, true));
+    for (let i = 1; i <= (opts.members ?? 3); i++) members.push(await plane(`member-${i}`, opts.membersWithoutControllers === true ? 'none' : 'member'));
     const fleet = new TestFleet(dir, etcd, hub, members);
     try {
       await Promise.all([hub, ...members].map((p) => p.start()));
