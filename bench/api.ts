@@ -17,7 +17,9 @@ const root = join(here, '..', '..');
 const TOKEN = 'bench-token';
 
 async function startServer(fleetFile: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--fleet', fleetFile, '--port', String(port)], {
+  // BENCH_PROFILE=dir: the server writes a CPU profile there when it stops
+  const profile = process.env.BENCH_PROFILE !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--fleet', fleetFile, '--port', String(port)], {
     env: { ...process.env, ORRERY_TOKEN: TOKEN, ORRERY_LOG: 'off' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -79,6 +81,7 @@ try {
   });
 } finally {
   server.kill('SIGTERM');
+  if (server.exitCode === null) await new Promise((r) => server.once('exit', r));
 }
 
 const row = (name: string, r: autocannon.Result) =>

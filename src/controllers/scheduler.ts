@@ -76,6 +76,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private avoiding: Avoidance = new Map();
   private running = false;
   private again = false;
+  /** how long the last cycle took */
+  private lastCycleMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -186,10 +188,13 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       return;
     }
     if (this.timer !== undefined) return;
+    // Under a stream of changes, a cycle waits twice as long as the last took: the more there is
+    // to go over, the more changes each cycle takes in, and scheduling keeps to a third of a core.
+    const wait = Math.min(1000, Math.max(this.opts.coalesceMs ?? 20, 2 * this.lastCycleMs));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.reconcile();
-    }, this.opts.coalesceMs ?? 20);
+    }, wait);
   }
 
   private log(message: string): void {
@@ -204,11 +209,13 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
   private async reconcile(): Promise<void> {
     this.running = true;
+    const started = performance.now();
     try {
       this.cycle();
     } catch (e) {
       this.log(`reconcile failed: ${(e as Error).message}`);
     } finally {
+      this.lastCycleMs = performance.now() - started;
       this.running = false;
       if (this.again) {
         this.again = false;
@@ -251,10 +258,11 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const full = this.fullNext;
     this.fullNext = false;
     const decisions = next.state.decisions;
-    const work: RolloutWork[] = live.flatMap((p) => {
+    const work: RolloutWork[] = [];
+    for (const p of live) {
       const d = decisions.get(placementKey(p));
-      return d === undefined ? [] : [{ placement: p, decision: d }];
-    });
+      if (d !== undefined) work.push({ placement: p, decision: d });
+    }
     for (const { placement: p, decision: d } of work) {
       const before = told.get(placementKey(p));
       if (before !== d) for (const e of decisionEvents(before, d)) this.opts.events?.record(p, e);
