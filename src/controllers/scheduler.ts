@@ -147,12 +147,6 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     return this.placements.items().filter((p) => p.metadata.deletionTimestamp === undefined);
   }
 
-  /** Resolves once the writes queued so far, to members and to the hub, are done. */
-  async settled(): Promise<void> {
-    await this.rollout.idle();
-    await this.hubQueue.idle();
-  }
-
   private writes(): boolean {
     return !this.stopped && (this.opts.writes?.() ?? true);
   }
