@@ -164,8 +164,11 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     // A Placement being deleted waits on its finalizer: every change of it counts.
     const deleting = o.metadata.deletionTimestamp !== undefined ? `|${o.metadata.deletionTimestamp}|${o.metadata.resourceVersion ?? ''}` : '';
     const read = `${o.metadata.uid ?? ''}|${o.metadata.generation ?? ''}${deleting}`;
-    if (deleted) this.scheduled.delete(key);
-    else if (this.scheduled.get(key) === read) return;
+    if (deleted) {
+      // gone from the hub, with or without the finalizer: nothing of it is kept
+      this.scheduled.delete(key);
+      this.forget(key);
+    } else if (this.scheduled.get(key) === read) return;
     else this.scheduled.set(key, read);
     this.trigger();
   }
@@ -344,7 +347,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
   /** A deleted Placement's members are clean and its finalizer is off: nothing of it is kept. */
   private forget(key: string): void {
-    this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== key));
+    if (this.avoiding.has(key)) this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== key));
     this.writeFailures.delete(key);
     this.hubWritten.delete(key);
     this.writtenSlices.delete(key);
