@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fleetArb, placementsArb } from './arbitraries.js';
 import { EmbeddedEngine } from '../src/embedded/engine.js';
-import { controllerCycle, startFleet } from '../src/core/incremental.js';
+import { controllerCycle, controllerStep, startFleet } from '../src/core/incremental.js';
 import { type Decision, type Placement, makeSnapshot, placementKey } from '../src/core/model.js';
 import { scheduleFrom } from '../src/core/schedule.js';
 
@@ -80,6 +80,24 @@ test('removing a placement gives its room to what waits, as the controller would
       assert.ok((await engine.remove(placementKey(gone))).ok);
       const next = byKey(controllerCycle(controller, snapshot, rest, [...controller.decisions.values()]).result.decisions);
       assert.deepEqual(byKey(engine.placements().map((v) => v.decision)), new Map([...next].filter(([k]) => engine.get(k) !== undefined)));
+    }),
+    runs,
+  );
+});
+
+test('the controller told what changed steps as the controller that looks at every placement', () => {
+  fc.assert(
+    fc.property(fleetArb, placementsArb, placementsArb, fc.nat(), fc.nat(), (clusters, running, extra, grow, drop) => {
+      const snapshot = makeSnapshot(clusters);
+      const state = startFleet(snapshot, running);
+      const grown = running[grow % running.length] as Placement;
+      const dropped = running[drop % running.length] as Placement;
+      const scaled = { ...grown, spec: { ...grown.spec, replicas: grown.spec.replicas + 2 } };
+      const now = [...running.filter((p) => p !== dropped || p === grown).map((p) => (p === grown ? scaled : p)), ...renamed(extra, 'new')];
+      const looked = controllerCycle(state, snapshot, now, [...state.decisions.values()]).result.decisions;
+      // told more than changed (every running placement put again as it was): the same answer
+      const told = controllerStep(state, { put: now, remove: dropped === grown ? [] : [placementKey(dropped)] }, {}).result.decisions;
+      assert.deepEqual(byKey(told), byKey(looked));
     }),
     runs,
   );

@@ -132,8 +132,10 @@ export class RolloutController {
   private readonly deployments = new Map<string, { client: ApiClient; reflector: Reflector<DeploymentView> }>();
   private readonly queues: QueueSet;
   private readonly hubQueue: KeyedQueue;
-  /** the placement labels each member should run, and of which decisions */
-  private desired: { of: ReadonlyMap<string, RolloutWork>; byMember: Map<string, Set<string>> } | undefined;
+  /** the placement labels each member should run, and for which version of the decisions */
+  private desired: { version: number; byMember: Map<string, Set<string>> } | undefined;
+  /** moves with every change of `wanted` */
+  private version = 0;
   private pruning = false;
   private pruneAgain = false;
   private resync: NodeJS.Timeout | undefined;
@@ -165,27 +167,53 @@ export class RolloutController {
   }
 
   /**
-   * The decisions in force now, and the Placements being deleted. Queues what is not applied
-   * as decided; returns at once.
+   * The decisions in force now, all of them, and the Placements being deleted. Queues what is
+   * not applied as decided; returns at once.
    */
   want(work: readonly RolloutWork[], snapshot: FleetSnapshot, deleting: readonly PlacementObject[] = []): void {
-    // A member may have come back: what it refused is looked at again.
-    const moved = snapshot !== this.snapshot;
-    const retry = moved ? new Set([...this.failed.keys()].map((where) => splitAt(where)[0])) : new Set<string>();
-    this.snapshot = snapshot;
-    this.watch(snapshot);
     const before = this.wanted;
     this.wanted = new Map(work.map((w) => [w.decision.placement, w]));
+    this.version++;
+    const gone = [...before.keys()].filter((key) => !this.wanted.has(key));
+    this.took(before, this.wanted.keys(), gone.length > 0, snapshot, deleting);
+  }
+
+  /**
+   * Some decisions changed (`work`) and some placements left (`gone`); the others stand as last
+   * told. What `want` does, for a few placements among many.
+   */
+  change(work: readonly RolloutWork[], gone: readonly string[], snapshot: FleetSnapshot, deleting: readonly PlacementObject[] = []): void {
+    const before = new Map<string, RolloutWork>();
+    for (const w of work) {
+      const prev = this.wanted.get(w.decision.placement);
+      if (prev !== undefined) before.set(w.decision.placement, prev);
+      this.wanted.set(w.decision.placement, w);
+    }
     let left = false;
-    for (const [key, w] of this.wanted) {
+    for (const key of gone) left = this.wanted.delete(key) || left;
+    this.version++;
+    this.took(before, work.map((w) => w.decision.placement), left, snapshot, deleting);
+  }
+
+  /** What was told, against what was wanted before (`before`, for the keys `touched`). */
+  private took(before: ReadonlyMap<string, RolloutWork>, touched: Iterable<string>, gone: boolean, snapshot: FleetSnapshot, deleting: readonly PlacementObject[]): void {
+    // A member may have come back: what it refused is looked at again.
+    const moved = snapshot !== this.snapshot;
+    const look = new Set(touched);
+    if (moved) for (const where of this.failed.keys()) look.add(splitAt(where)[0]);
+    this.snapshot = snapshot;
+    this.watch(snapshot);
+    let left = gone;
+    for (const key of look) {
+      const w = this.wanted.get(key);
+      if (w === undefined) continue;
       const prev = before.get(key);
       const same = prev !== undefined && prev.decision === w.decision && prev.placement.metadata.generation === w.placement.metadata.generation && prev.placement.metadata.uid === w.placement.metadata.uid;
-      if (same && !retry.has(key)) continue;
+      if (same && !(moved && this.failing(key))) continue;
       if (prev !== undefined && prev.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
       this.needsFinalizer(w.placement);
       this.consider(key, w);
     }
-    for (const key of before.keys()) if (!this.wanted.has(key)) left = true;
     if (left) this.leftover = true;
     // Deleted Placements, each as last read: a new one, one changed since, or a fleet that
     // changed (a member back within reach) is looked at now.
@@ -194,6 +222,12 @@ export class RolloutController {
     this.deleting = deleting;
     this.deletingSeen = seen;
     if (this.leftover || (fresh && deleting.length > 0)) this.pruneSoon();
+  }
+
+  /** Whether a member refused something of the placement. */
+  private failing(key: string): boolean {
+    const w = this.wanted.get(key);
+    return w !== undefined && w.decision.clusters.some((c) => this.failed.has(at(key, c.name)));
   }
 
   /**
@@ -423,7 +457,7 @@ export class RolloutController {
 
   /** The placement labels a member should run now (made once for each set of decisions). */
   private wantedIn(member: string): ReadonlySet<string> {
-    if (this.desired?.of !== this.wanted) this.desired = { of: this.wanted, byMember: desiredByMember(this.wanted.values()) };
+    if (this.desired?.version !== this.version) this.desired = { version: this.version, byMember: desiredByMember(this.wanted.values()) };
     return this.desired.byMember.get(member) ?? new Set();
   }
 

@@ -5,7 +5,8 @@
 // as decisions and rollouts change.
 
 import { EventEmitter } from 'node:events';
-import { type FleetState, controllerCycle } from '../core/incremental.js';
+import { type FleetState, controllerCycle, controllerStep } from '../core/incremental.js';
+import type { ScheduleOptions } from '../core/cycle.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
 import { placementKey, sameDecision } from '../core/model.js';
 import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutStuck } from '../core/grace.js';
@@ -68,6 +69,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private readonly forced = new Set<string>();
   /** placement key → consecutive writes for it that failed, for the backoff */
   private readonly writeFailures = new Map<string, number>();
+  /** Placements changed since the last cycle, in what scheduling reads of them */
+  private changed = new Set<string>();
+  /** the Placements were listed again: the next cycle goes over all of them */
+  private relisted = true;
+  /** Placements being deleted that wait on the finalizer */
+  private deleting = new Set<string>();
   /** what scheduling reads of each Placement (generation, deletion), to tell status-only changes */
   private readonly scheduled = new Map<string, string>();
   /** replicas stuck Pending for lack of room: placement key → cluster → count */
@@ -157,10 +164,13 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
    */
   private placementChanged(o: PlacementObject | undefined, deleted: boolean): void {
     if (o === undefined) {
+      this.relisted = true;
       this.trigger();
       return;
     }
     const key = placementKey(o);
+    if (!deleted && o.metadata.deletionTimestamp !== undefined && (o.metadata.finalizers ?? []).includes(FINALIZER)) this.deleting.add(key);
+    else this.deleting.delete(key);
     // A Placement being deleted waits on its finalizer: every change of it counts.
     const deleting = o.metadata.deletionTimestamp !== undefined ? `|${o.metadata.deletionTimestamp}|${o.metadata.resourceVersion ?? ''}` : '';
     const read = `${o.metadata.uid ?? ''}|${o.metadata.generation ?? ''}${deleting}`;
@@ -170,6 +180,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.forget(key);
     } else if (this.scheduled.get(key) === read) return;
     else this.scheduled.set(key, read);
+    this.changed.add(key);
     this.trigger();
   }
 
@@ -225,9 +236,24 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const read = this.fleet.snapshot();
     if (read === undefined) return;
     const snapshot = this.withGrace(read);
+    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now());
+    this.avoiding = kept;
+    const opts = { avoid, clock: this.opts.clock ?? (() => performance.now()) };
+    const state = this.state;
+    // While the fleet is the one the state was made on, nothing is stuck and no re-check is due,
+    // only what changed is gone over; else every Placement.
+    if (state !== undefined && state.snapshot === snapshot && this.stuck.size === 0 && !this.relisted && !(this.fullNext && this.writes())) this.stepCycle(state, snapshot, opts);
+    else this.fullCycle(snapshot, opts);
+  }
+
+  /** A cycle over every Placement: after a list, a change of the fleet, stuck replicas, a re-check. */
+  private fullCycle(snapshot: FleetSnapshot, opts: ScheduleOptions): void {
+    this.relisted = false;
+    this.changed = new Set();
     const all = this.placements.items();
     const live = all.filter((p) => p.metadata.deletionTimestamp === undefined);
     const deleting = all.filter((p) => p.metadata.deletionTimestamp !== undefined && (p.metadata.finalizers ?? []).includes(FINALIZER));
+    this.deleting = new Set(deleting.map((p) => placementKey(p)));
 
     // Before the first cycle, what the placements' status says is the decision in force.
     const previous: Decision[] = [];
@@ -241,11 +267,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       told.set(key, known);
       previous.push(withoutStuck(known, this.stuck.get(key)));
     }
-    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now());
-    this.avoiding = kept;
     const unstarted = this.stuck.size > 0;
     this.stuck = new Map();
-    const next = controllerCycle(this.state, snapshot, live, previous, { avoid, clock: this.opts.clock ?? (() => performance.now()), fresh: unstarted });
+    const next = controllerCycle(this.state, snapshot, live, previous, { ...opts, fresh: unstarted });
     this.state = next.state;
 
     if (!this.writes()) {
@@ -260,34 +284,77 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       const d = decisions.get(placementKey(p));
       if (d !== undefined) work.push({ placement: p, decision: d });
     }
-    for (const { placement: p, decision: d } of work) {
-      const before = told.get(placementKey(p));
-      if (before !== d) for (const e of decisionEvents(before, d)) this.opts.events?.record(p, e);
-    }
     // The members are the rollout's: it is told and not waited for.
     this.rollout.want(work, snapshot, deleting);
-    if (full) this.rollout.recheck();
-    for (const { placement: p, decision: d } of work) {
-      const key = d.placement;
-      if (full) {
-        this.forced.add(key);
-        this.hubQueue.add(key);
+    if (full) {
+      this.rollout.recheck();
+      for (const { decision: d } of work) {
+        this.forced.add(d.placement);
+        this.hubQueue.add(d.placement);
+      }
+    }
+    this.decided(work, told, full);
+    this.emit('reconciled', next.result);
+  }
+
+  /** A cycle over what changed since the last: the step from the state, as controllerCycle takes it. */
+  private stepCycle(state: FleetState, snapshot: FleetSnapshot, opts: ScheduleOptions): void {
+    const keys = this.changed;
+    this.changed = new Set();
+    const put: PlacementObject[] = [];
+    const remove: string[] = [];
+    for (const key of keys) {
+      const p = this.placementOf(key);
+      if (p !== undefined && p.metadata.deletionTimestamp === undefined) put.push(p);
+      else if (state.decisions.has(key)) remove.push(key);
+    }
+    const next = controllerStep(state, { put, remove }, opts);
+    this.state = next.state;
+    if (!this.writes()) {
+      this.emit('reconciled', next.result);
+      return;
+    }
+    // What the step can have decided anew: what was put or removed, and what waited for room.
+    const work: RolloutWork[] = [];
+    const gone: string[] = [];
+    for (const key of new Set([...keys, ...state.waiting])) {
+      const d = next.state.decisions.get(key);
+      const p = this.placementOf(key);
+      if (d === undefined || p === undefined || p.metadata.deletionTimestamp !== undefined) {
+        if (state.decisions.has(key)) gone.push(key);
         continue;
       }
-      // The decision in force, kept by the step: the rollout's word brings any write it needs.
-      if (d === told.get(key)) continue;
+      if (d !== state.decisions.get(key)) work.push({ placement: p, decision: d });
+    }
+    this.rollout.change(work, gone, snapshot, [...this.deleting].flatMap((key) => this.placementOf(key) ?? []));
+    this.decided(work, state.decisions, false);
+    this.emit('reconciled', next.result);
+  }
+
+  /** Events for decisions that changed, and their hub writes queued unless the rollout will bring them. */
+  private decided(work: readonly RolloutWork[], told: ReadonlyMap<string, Decision>, full: boolean): void {
+    for (const { placement: p, decision: d } of work) {
+      const key = d.placement;
+      const before = told.get(key);
+      // The decision in force, kept: the rollout's word brings any write it needs.
+      if (before === d) continue;
+      for (const e of decisionEvents(before, d)) this.opts.events?.record(p, e);
+      if (full) continue;
       const last = this.hubWritten.get(key);
       if (last !== undefined && last.generation === p.metadata.generation && sameDecision(last.d, d)) continue;
       // While members are being written, the rollout's word brings the status write.
       if (!this.rollout.pending(key, d)) this.hubQueue.add(key);
     }
-    this.emit('reconciled', next.result);
+  }
+
+  private placementOf(key: string): PlacementObject | undefined {
+    const [ns, name] = key.split('/') as [string, string];
+    return this.placements.get(ns, name);
   }
 
   /** One placement's status and PlacementDecision slices, as its decision and rollout are now. */
   private async writeHub(key: string): Promise<void> {
-    const [ns, name] = key.split('/') as [string, string];
-    const p = this.placements.get(ns, name);
+    const p = this.placementOf(key);
     const d = this.state?.decisions.get(key);
     const snapshot = this.state?.snapshot;
     if (p === undefined || d === undefined || snapshot === undefined || p.metadata.deletionTimestamp !== undefined || !this.writes()) return;

@@ -57,12 +57,19 @@ export function controllerCycle(
   opts: ScheduleOptions & { readonly fresh?: boolean } = {},
 ): { state: FleetState; result: ScheduleResult } {
   const { fresh, ...rest } = opts;
-  if (state !== undefined && state.snapshot === snapshot && fresh !== true) {
-    const r = step({ ...state, opts: rest }, changeTo(state, placements));
-    return { state: r.state, result: { decisions: [...r.state.decisions.values()], stats: r.stats } };
-  }
+  if (state !== undefined && state.snapshot === snapshot && fresh !== true) return controllerStep(state, changeTo(state, placements), rest);
   const cycle = scheduleCycle(snapshot, placements, { ...rest, previous });
   return { state: stateOf(snapshot, cycle, placements, rest), result: cycle.result };
+}
+
+/**
+ * The controller's cycle while the fleet is unchanged, when it knows what changed since its
+ * state: the step controllerCycle takes, without going over every placement to find the change.
+ * `change.put` may hold placements that did not change (they stay as they are).
+ */
+export function controllerStep(state: FleetState, change: Change, opts: ScheduleOptions): { state: FleetState; result: ScheduleResult } {
+  const r = step({ ...state, opts }, change);
+  return { state: r.state, result: { decisions: [...r.state.decisions.values()], stats: r.stats } };
 }
 
 /**
