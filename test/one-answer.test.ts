@@ -16,18 +16,21 @@ const runs = { numRuns: Number(process.env.ORRERY_PROPERTY_RUNS ?? 150) };
 const renamed = (ps: readonly Placement[], prefix: string) => ps.map((p, i) => ({ ...p, metadata: { ...p.metadata, name: `${prefix}${i}` } }));
 const byKey = (ds: readonly Decision[]) => new Map(ds.map((d) => [d.placement, d]));
 
+/** A running fleet and a change to it: new placements, one running one grown, one removed (unless it is the grown one). */
+function aChange(clusters: Parameters<typeof makeSnapshot>[0], running: readonly Placement[], extra: readonly Placement[], grow: number, drop: number) {
+  const snapshot = makeSnapshot(clusters);
+  const state = startFleet(snapshot, running);
+  const grown = running[grow % running.length] as Placement;
+  const dropped = running[drop % running.length] as Placement;
+  const scaled = { ...grown, spec: { ...grown.spec, replicas: grown.spec.replicas + 2 } };
+  return { snapshot, state, grown, scaled, dropped, added: renamed(extra, 'new'), remove: dropped === grown ? [] : [placementKey(dropped)] };
+}
+
 test('the quick step answers as the step that solves every placement again', () => {
   fc.assert(
     fc.property(fleetArb, placementsArb, placementsArb, fc.nat(), fc.nat(), (clusters, running, extra, grow, drop) => {
-      const snapshot = makeSnapshot(clusters);
-      const state = startFleet(snapshot, running);
-      const grown = running[grow % running.length] as Placement;
-      const dropped = running[drop % running.length] as Placement;
-      // new placements, one running one grown, one removed (unless it is the grown one)
-      const change = {
-        put: [...renamed(extra, 'new'), { ...grown, spec: { ...grown.spec, replicas: grown.spec.replicas + 2 } }],
-        remove: dropped === grown ? [] : [placementKey(dropped)],
-      };
+      const { state, grown, scaled, added, remove } = aChange(clusters, running, extra, grow, drop);
+      const change = { put: [...added, scaled], remove };
       const quick = scheduleFrom(state, change).decisions;
       const whole = scheduleFrom(state, change, { everything: true }).decisions;
       assert.deepEqual(quick, whole);
@@ -88,15 +91,11 @@ test('removing a placement gives its room to what waits, as the controller would
 test('the controller told what changed steps as the controller that looks at every placement', () => {
   fc.assert(
     fc.property(fleetArb, placementsArb, placementsArb, fc.nat(), fc.nat(), (clusters, running, extra, grow, drop) => {
-      const snapshot = makeSnapshot(clusters);
-      const state = startFleet(snapshot, running);
-      const grown = running[grow % running.length] as Placement;
-      const dropped = running[drop % running.length] as Placement;
-      const scaled = { ...grown, spec: { ...grown.spec, replicas: grown.spec.replicas + 2 } };
-      const now = [...running.filter((p) => p !== dropped || p === grown).map((p) => (p === grown ? scaled : p)), ...renamed(extra, 'new')];
+      const { snapshot, state, grown, scaled, dropped, added, remove } = aChange(clusters, running, extra, grow, drop);
+      const now = [...running.filter((p) => p !== dropped || p === grown).map((p) => (p === grown ? scaled : p)), ...added];
       const looked = controllerCycle(state, snapshot, now, [...state.decisions.values()]).result.decisions;
       // told more than changed (every running placement put again as it was): the same answer
-      const told = controllerStep(state, { put: now, remove: dropped === grown ? [] : [placementKey(dropped)] }, {}).result.decisions;
+      const told = controllerStep(state, { put: now, remove }, {}).result.decisions;
       assert.deepEqual(byKey(told), byKey(looked));
     }),
     runs,
