@@ -64,8 +64,6 @@ export interface RolloutOptions {
   readonly hubWrites?: number;
   /** how long a replica may stay Pending for lack of room before it is reported stuck */
   readonly pendingGraceMs?: number;
-  /** how often everything the watches cannot confirm is applied again */
-  readonly resyncMs?: number;
   /** whether this instance may write (it leads) */
   readonly writes?: () => boolean;
   /** what a placement's rollout says changed (applied, failed, ready): its status to write */
@@ -138,7 +136,6 @@ export class RolloutController {
   private version = 0;
   private pruning = false;
   private pruneAgain = false;
-  private resync: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -150,13 +147,8 @@ export class RolloutController {
     this.hubQueue = new KeyedQueue((key) => this.addFinalizer(key), opts.hubWrites ?? 8);
   }
 
-  start(): void {
-    this.resync = setInterval(() => this.recheck(), this.opts.resyncMs ?? 30_000);
-  }
-
   stop(): void {
     this.stopped = true;
-    if (this.resync) clearInterval(this.resync);
     this.queues.stop();
     this.hubQueue.stop();
     for (const d of this.deployments.values()) d.reflector.stop();
@@ -233,7 +225,8 @@ export class RolloutController {
   /**
    * Everything applied again that the watches cannot confirm (a Deployment whose replicas or
    * generation differ, objects no watch follows), Pods that cannot start looked for, and what
-   * no decision wants removed: on a timer, and when this instance has just become leader.
+   * no decision wants removed: at the periodic re-check the scheduling controller makes, and when
+   * this instance has just become leader.
    */
   recheck(): void {
     if (!this.writes()) return;
