@@ -14,7 +14,7 @@ test('a slow queue holds up only its own keys; each queue works at most so many 
     await tick(queue === 'slow' ? 200 : 1);
     running.set(queue, running.get(queue)! - 1);
     done.push(key);
-  }, 2);
+  }, 2, () => assert.fail('nothing throws'));
   for (let i = 0; i < 6; i++) queues.add('slow', `slow-${i}`);
   for (let i = 0; i < 6; i++) queues.add('fast', `fast-${i}`);
   for (let i = 0; i < 200 && done.filter((d) => d.startsWith('fast')).length < 6; i++) await tick(2);
@@ -32,7 +32,7 @@ test('a key added while it waits is worked on once; added while it is worked on,
   const q = new KeyedQueue(async (key) => {
     seen.push(key);
     if (key === 'a' && seen.length === 1) await new Promise<void>((r) => (release = r));
-  }, 1);
+  }, 1, () => assert.fail('nothing throws'));
   q.add('a');
   // a is being worked on, b waits: b added three times is one key
   q.add('b');
@@ -46,14 +46,16 @@ test('a key added while it waits is worked on once; added while it is worked on,
   assert.deepEqual(seen, ['a', 'b', 'a']);
 });
 
-test('a key whose work throws does not stop the queue', async () => {
+test('a key whose work throws does not stop the queue, and the throw is said', async () => {
   const seen: string[] = [];
+  const said: string[] = [];
   const q = new KeyedQueue(async (key) => {
     seen.push(key);
     if (key === 'bad') throw new Error('refused');
-  }, 1);
+  }, 1, (key, e) => said.push(`${key}: ${(e as Error).message}`));
   q.add('bad');
   q.add('good');
   await q.idle();
   assert.deepEqual(seen, ['bad', 'good']);
+  assert.deepEqual(said, ['bad: refused']);
 });

@@ -14,9 +14,11 @@ export class KeyedQueue {
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
 
+  /** `failed`: what the work threw, which it did not say itself — said there, not dropped */
   constructor(
     private readonly work: (key: string) => Promise<void>,
     private readonly concurrency: number,
+    private readonly failed: (key: string, e: unknown) => void,
   ) {}
 
   add(key: string): void {
@@ -61,8 +63,9 @@ export class KeyedQueue {
   private async run(key: string): Promise<void> {
     try {
       await this.work(key);
-    } catch {
-      // the work says its own failures; a throw must not stop the queue
+    } catch (e) {
+      // a throw must not stop the queue
+      this.failed(key, e);
     } finally {
       this.active.delete(key);
       if (this.again.delete(key) && !this.stopped) this.waiting.add(key);
@@ -78,12 +81,13 @@ export class QueueSet {
   constructor(
     private readonly work: (queue: string, key: string) => Promise<void>,
     private readonly concurrency: number,
+    private readonly failed: (queue: string, key: string, e: unknown) => void,
   ) {}
 
   add(queue: string, key: string): void {
     let q = this.queues.get(queue);
     if (q === undefined) {
-      q = new KeyedQueue((k) => this.work(queue, k), this.concurrency);
+      q = new KeyedQueue((k) => this.work(queue, k), this.concurrency, (k, e) => this.failed(queue, k, e));
       this.queues.set(queue, q);
     }
     q.add(key);

@@ -8,6 +8,7 @@
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { placementKey } from '../core/model.js';
 import { type PodView, stuckPods } from '../core/grace.js';
+import { samePlacement } from '../core/schedule.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { Reflector } from '../fleet/reflector.js';
@@ -143,8 +144,8 @@ export class RolloutController {
     private readonly members: Members,
     private readonly opts: RolloutOptions = {},
   ) {
-    this.queues = new QueueSet((member, key) => this.applyIn(member, key), opts.perMember ?? 4);
-    this.hubQueue = new KeyedQueue((key) => this.addFinalizer(key), opts.hubWrites ?? 8);
+    this.queues = new QueueSet((member, key) => this.applyIn(member, key), opts.perMember ?? 4, (member, key, e) => opts.log?.(`applying ${key} in ${member}: ${(e as Error).message}`));
+    this.hubQueue = new KeyedQueue((key) => this.addFinalizer(key), opts.hubWrites ?? 8, (key, e) => opts.log?.(`adding the finalizer to ${key}: ${(e as Error).message}`));
   }
 
   stop(): void {
@@ -200,7 +201,7 @@ export class RolloutController {
       const w = this.wanted.get(key);
       if (w === undefined) continue;
       const prev = before.get(key);
-      const same = prev !== undefined && prev.decision === w.decision && prev.placement.metadata.generation === w.placement.metadata.generation && prev.placement.metadata.uid === w.placement.metadata.uid;
+      const same = prev !== undefined && prev.decision === w.decision && samePlacement(prev.placement, w.placement);
       if (same && !(moved && this.failing(key))) continue;
       if (prev !== undefined && prev.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
       this.needsFinalizer(w.placement);

@@ -110,7 +110,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       report: (source, problem) => this.report(source, problem),
       log: (message) => this.log(message),
     });
-    this.hubQueue = new KeyedQueue((key) => this.writeHub(key), HUB_WRITES);
+    this.hubQueue = new KeyedQueue((key) => this.writeHub(key), HUB_WRITES, (key, e) => this.log(`writing ${key} to the hub: ${(e as Error).message}`));
   }
 
   start(): void {
