@@ -53,6 +53,8 @@ interface Result {
   readonly memberControllers: boolean;
   /** writes the members' API servers took, per Placement of the run, once they settled */
   readonly memberWritesPerPlacement: number;
+  /** writes the hub's API server took per Placement once settled (its creation included), and its CPU time from the first Placement until then */
+  readonly hub: { writesPerPlacement: number; cpuSeconds: number };
   readonly single: { placements: number; p50Ms: number; p99Ms: number };
   readonly burst: { placements: number; createdInMs: number; appliedInMs: number; p50Ms: number; p99Ms: number };
   readonly controller: { rssMiB: number; peakMiB: number; cpuSeconds: number };
@@ -97,6 +99,8 @@ async function run(members: number, burstSize: number, controllers: boolean): Pr
     }
     const path = '/apis/placement.orrery.dev/v1alpha1/namespaces/bench/placements';
     await eventually('placements served', () => call(hub, 'GET', path));
+    const hubPid = fleet.hub.apiserver.pid!;
+    const [hubWritesBefore, hubCpuBefore] = [await writesTaken(hub), cpuOf(hubPid)];
 
     // the heap limit the manifests in deploy/ give the controller
     // BENCH_PROFILE=dir: the controller writes a CPU profile there when it stops
@@ -159,21 +163,24 @@ async function run(members: number, burstSize: number, controllers: boolean): Pr
     const burstLatencies = names.map((n) => seenAt.get(n)! - createdAt.get(n)!);
     await new Promise((r) => setTimeout(r, 2000));
     const controller = { ...memoryOf(server.pid!), cpuSeconds: cpuOf(server.pid!) };
-    // The members' controllers go on after the last Deployment is written: count their writes
-    // once they have settled (no more than 0.5% in 5 s), or after two minutes.
+    // The members' controllers go on after the last Deployment is written, and the hub takes
+    // the burst's status, slices and Events after it: count the writes of both once they have
+    // settled (no more than 0.5% in 5 s), or after two minutes.
     const memberWritesNow = async () => (await Promise.all(fleet.members.map((m) => writesTaken(m.endpoint())))).reduce((a, b) => a + b, 0);
-    let memberWrites = await memberWritesNow();
+    let [memberWrites, hubWrites] = [await memberWritesNow(), await writesTaken(hub)];
     for (const until = performance.now() + 120_000; performance.now() < until; ) {
       await new Promise((r) => setTimeout(r, 5000));
-      const now = await memberWritesNow();
-      const settled = now - memberWrites <= memberWrites * 0.005;
-      memberWrites = now;
+      const [m, h] = [await memberWritesNow(), await writesTaken(hub)];
+      const settled = m - memberWrites <= memberWrites * 0.005 && h - hubWrites <= hubWrites * 0.005;
+      [memberWrites, hubWrites] = [m, h];
       if (settled) break;
     }
+    const hubTook = { writes: hubWrites - hubWritesBefore, cpuSeconds: Math.round((cpuOf(hubPid) - hubCpuBefore) * 10) / 10 };
     return {
       members,
       memberControllers: controllers,
       memberWritesPerPlacement: Math.round((memberWrites / (SINGLE + burstSize)) * 10) / 10,
+      hub: { writesPerPlacement: Math.round((hubTook.writes / (SINGLE + burstSize)) * 10) / 10, cpuSeconds: hubTook.cpuSeconds },
       single: { placements: SINGLE, p50Ms: Math.round(percentile(latencies, 50)), p99Ms: Math.round(percentile(latencies, 99)) },
       burst: { placements: burstSize, createdInMs: Math.round(created), appliedInMs: Math.round(burst), p50Ms: Math.round(percentile(burstLatencies, 50)), p99Ms: Math.round(percentile(burstLatencies, 99)) },
       controller,
@@ -226,10 +233,10 @@ for (const { members, placements, controllers } of SIZES) {
   process.stderr.write(`[bench] ${JSON.stringify(r)}\n`);
 }
 const lines = [`machine: ${machine}; a hub and its members on loopback, all on this machine; the controller's heap limited to 256 MiB as deploy/ does`, ''];
-lines.push(`${'MEMBERS'.padEnd(9)}${'CONTROLLERS'.padEnd(13)}${'PLACEMENTS'.padEnd(12)}${'MEMBER WRITES/P'.padEnd(17)}${'ONE P50/P99 MS'.padEnd(16)}${'BURST APPLIED S'.padEnd(17)}${'BURST P50/P99 MS'.padEnd(18)}${'RSS/PEAK MIB'.padEnd(14)}CPU S`);
+lines.push(`${'MEMBERS'.padEnd(9)}${'CONTROLLERS'.padEnd(13)}${'PLACEMENTS'.padEnd(12)}${'MEMBER WRITES/P'.padEnd(17)}${'ONE P50/P99 MS'.padEnd(16)}${'BURST APPLIED S'.padEnd(17)}${'BURST P50/P99 MS'.padEnd(18)}${'RSS/PEAK MIB'.padEnd(14)}${'CPU S'.padEnd(7)}${'HUB WRITES/P'.padEnd(14)}HUB CPU S`);
 for (const r of results) {
   lines.push(
-    `${String(r.members).padEnd(9)}${(r.memberControllers ? 'yes' : 'no').padEnd(13)}${String(r.burst.placements + r.single.placements).padEnd(12)}${String(r.memberWritesPerPlacement).padEnd(17)}${`${r.single.p50Ms}/${r.single.p99Ms}`.padEnd(16)}${(r.burst.appliedInMs / 1000).toFixed(1).padEnd(17)}${`${r.burst.p50Ms}/${r.burst.p99Ms}`.padEnd(18)}${`${r.controller.rssMiB}/${r.controller.peakMiB}`.padEnd(14)}${r.controller.cpuSeconds ?? ''}`,
+    `${String(r.members).padEnd(9)}${(r.memberControllers ? 'yes' : 'no').padEnd(13)}${String(r.burst.placements + r.single.placements).padEnd(12)}${String(r.memberWritesPerPlacement).padEnd(17)}${`${r.single.p50Ms}/${r.single.p99Ms}`.padEnd(16)}${(r.burst.appliedInMs / 1000).toFixed(1).padEnd(17)}${`${r.burst.p50Ms}/${r.burst.p99Ms}`.padEnd(18)}${`${r.controller.rssMiB}/${r.controller.peakMiB}`.padEnd(14)}${String(r.controller.cpuSeconds ?? '').padEnd(7)}${String(r.hub?.writesPerPlacement ?? '').padEnd(14)}${r.hub?.cpuSeconds ?? ''}`,
   );
 }
 process.stdout.write(lines.join('\n') + '\n');

@@ -30,6 +30,11 @@ export class Managed {
     });
   }
 
+  /** The running process's id, if it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get alive(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
