@@ -5,6 +5,7 @@ import { cluster, fleet, placement } from '../../test/fixtures.js';
 import type { Decision } from '../core/model.js';
 import { ApiClient, type ListResult } from '../fleet/client.js';
 import { MANAGED_BY } from './deployer.js';
+import { ProblemLog } from '../problems.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { FINALIZER, type PlacementObject, RolloutController, type RolloutWork, desiredByMember } from './rollout.js';
 
@@ -135,6 +136,42 @@ test('a write a member refuses is a failure with its reason, tried again until i
   for (let i = 0; i < 400 && !r.rolloutOf('default/web', w.decision).applied.has('m'); i++) await new Promise((t) => setTimeout(t, 10));
   assert.deepEqual([...r.rolloutOf('default/web', w.decision).applied], ['m'], 'applied on the third try');
   assert.equal(r.rolloutOf('default/web', w.decision).failed.size, 0);
+});
+
+test('what a member keeps refusing is one problem of that member, named by the Placement it refused first, cleared once it takes them all', async () => {
+  const refuse = new Map([['web', 1], ['api', 2]]);
+  const m = new FakeMember();
+  const apply = m.apply.bind(m);
+  m.apply = async <T>(path: string, body: unknown): Promise<T> => {
+    const name = path.split('/deployments/')[1];
+    const left = name === undefined ? 0 : (refuse.get(name) ?? 0);
+    if (left > 0) {
+      refuse.set(name!, left - 1);
+      throw new Error(`quota exceeded for ${name}`);
+    }
+    return apply<T>(path, body);
+  };
+  const said: string[] = [];
+  const problems = new ProblemLog((line) => said.push(line));
+  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { perMember: 1, report: (source, problem) => problems.report(source, problem) });
+  controllers.push(r);
+  const web = decided(placement('web'), { m: 1 });
+  const api = decided(placement('api'), { m: 1 });
+  r.want([web, api], fleet(cluster('m')));
+  for (let i = 0; i < 100 && !r.rolloutOf('default/api', api.decision).failed.has('m'); i++) await new Promise((t) => setTimeout(t, 5));
+  assert.deepEqual(problems.current().map((p) => [p.source, p.message]), [['Workloads in m', 'refuses default/web: quota exceeded for web (and other Placements)']]);
+  for (let i = 0; i < 100 && refuse.get('web')! > 0; i++) await new Promise((t) => setTimeout(t, 20));
+  for (let i = 0; i < 400 && !r.rolloutOf('default/web', web.decision).applied.has('m'); i++) await new Promise((t) => setTimeout(t, 10));
+  // web taken, api still refused: the problem is api's now, said once more
+  assert.deepEqual(problems.current().map((p) => p.message), ['refuses default/api: quota exceeded for api']);
+  for (let i = 0; i < 800 && !r.rolloutOf('default/api', api.decision).applied.has('m'); i++) await new Promise((t) => setTimeout(t, 10));
+  assert.deepEqual(problems.current(), []);
+  assert.deepEqual(said.map((l) => l.replace(/(after|for) \d+ s/, '$1 N s')), [
+    'Workloads in m: refuses default/web: quota exceeded for web',
+    'Workloads in m: refuses default/web: quota exceeded for web (and other Placements) (failing for N s)',
+    'Workloads in m: refuses default/api: quota exceeded for api (failing for N s)',
+    'Workloads in m: recovered after N s',
+  ]);
 });
 
 test('pruning removes what no decision wants from reachable members; a deleted Placement is let go only once every member is clean', async () => {

@@ -124,6 +124,8 @@ export class RolloutController {
   private readonly failed = new Map<string, string>();
   /** placement key + cluster → consecutive failed applies, for the backoff */
   private readonly attempts = new Map<string, number>();
+  /** member → placement key → why the member refused its workload: one problem source a member */
+  private readonly refusals = new Map<string, Map<string, string>>();
   /** Placements (key and uid) the finalizer was written to */
   private readonly finalizing = new Set<string>();
   /** something left a member and is not removed yet (the inventory was not whole) */
@@ -295,6 +297,22 @@ export class RolloutController {
     if (changed) this.opts.progressed?.(key);
   }
 
+  /**
+   * A member's answer to a placement's workload: refused (`why`) or not. What a member keeps
+   * refusing is one problem a member, named by the Placement it refused first: a member that
+   * refuses many is said once (and again while it lasts, as the problem log does), not once for each.
+   */
+  private refused(member: string, key: string, why: string | undefined): void {
+    const now = this.refusals.get(member) ?? new Map<string, string>();
+    if (why === undefined && !now.delete(key)) return;
+    if (why !== undefined) now.set(key, why);
+    if (now.size === 0) this.refusals.delete(member);
+    else this.refusals.set(member, now);
+    const [first] = now;
+    const others = now.size > 1 ? ' (and other Placements)' : '';
+    this.opts.report?.(`Workloads in ${member}`, first === undefined ? undefined : `refuses ${first[0]}: ${first[1]}${others}`);
+  }
+
   private queue(member: string, key: string): void {
     if (this.writes()) this.queues.add(member, key);
   }
@@ -305,7 +323,10 @@ export class RolloutController {
     const w = this.wanted.get(key);
     const c = w?.decision.clusters.find((x) => x.name === member);
     // no longer wanted there: pruning's business
-    if (w === undefined || c === undefined) return;
+    if (w === undefined || c === undefined) {
+      this.refused(member, key, undefined);
+      return;
+    }
     const where = at(key, member);
     const client = this.members.memberClient(member);
     if (client === undefined) {
@@ -324,8 +345,10 @@ export class RolloutController {
       });
       this.failed.delete(where);
       this.attempts.delete(where);
+      this.refused(member, key, undefined);
     } catch (e) {
       this.failed.set(where, (e as Error).message);
+      this.refused(member, key, (e as Error).message);
       // a member that refused (busy, or a CRD still settling) is tried again, later each time
       const n = (this.attempts.get(where) ?? 0) + 1;
       this.attempts.set(where, n);
@@ -444,6 +467,7 @@ export class RolloutController {
         this.failed.delete(where);
       }
     }
+    for (const member of [...this.refusals.keys()]) this.refused(member, key, undefined);
     this.finalizing.delete(finalizerKey(p));
     this.opts.report?.(`Placement ${key}: finalizer`, undefined);
     this.opts.finalized?.(key);

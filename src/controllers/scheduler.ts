@@ -171,9 +171,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const key = placementKey(o);
     if (!deleted && o.metadata.deletionTimestamp !== undefined && (o.metadata.finalizers ?? []).includes(FINALIZER)) this.deleting.add(key);
     else this.deleting.delete(key);
-    // A Placement being deleted waits on its finalizer: every change of it counts.
-    const deleting = o.metadata.deletionTimestamp !== undefined ? `|${o.metadata.deletionTimestamp}|${o.metadata.resourceVersion ?? ''}` : '';
-    const read = `${o.metadata.uid ?? ''}|${o.metadata.generation ?? ''}${deleting}`;
+    const read = schedulingRead(o);
     if (deleted) {
       // gone from the hub, with or without the finalizer: nothing of it is kept
       this.scheduled.delete(key);
@@ -476,6 +474,19 @@ function rolloutSignature(r: Rollout): string {
 /** The problem source for one Placement's writes. */
 function placementSource(key: string): string {
   return `Placement ${key}`;
+}
+
+
+/**
+ * What scheduling reads of a Placement, as a string that changes when that does: which object it
+ * is, its spec (the API server moves the generation with every change of it) and its deletion.
+ * Its status and finalizers, which the controllers write, are not read. A Placement being
+ * deleted waits on its finalizer: every change of it counts.
+ */
+export function schedulingRead(o: HubPlacement): string {
+  const { uid, generation, deletionTimestamp, resourceVersion } = o.metadata;
+  const deleting = deletionTimestamp !== undefined ? `|${deletionTimestamp}|${resourceVersion ?? ''}` : '';
+  return `${uid ?? ''}|${generation ?? ''}${deleting}`;
 }
 
 /** The decision a Placement's status records, as a new leader finds it. */
