@@ -357,7 +357,8 @@ export function scheduleFrom(state: SteadyStart, change: Change, opts: StepOptio
  * leave the tiers below worse off: each floor's schedule as a whole is compared too, tier by tier
  * from the top once packed onto nodes, so that no priority gives up worth for a lower one.
  */
-function bestRun(byTier: readonly Job[][], ctx: TierContext, start: TierStart, base?: TierStart): { run: TierRun; packed: Packed } {
+function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStart, base?: TierStart): { run: TierRun; packed: Packed } {
+  const ctx: TierContext = { ...tierCtx, floors: new WeakMap() };
   const jobs = byTier.flat();
   const pack = (r: TierRun) => fitToNodes(jobs, r.assign, ctx.kept, ctx.fleet, base);
   let run = runTiers(byTier, ctx, start);
@@ -365,11 +366,23 @@ function bestRun(byTier: readonly Job[][], ctx: TierContext, start: TierStart, b
   if (ctx.opts.solver === undefined || ctx.opts.solver === 'auto') {
     for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
       const other = runTiers(byTier, { ...ctx, opts: { ...ctx.opts, solver: floor } }, start);
+      // the same assignment packs the same: nothing to weigh
+      if (sameAssignment(other.assign, run.assign)) continue;
       const otherPacked = pack(other);
       if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
     }
   }
   return { run, packed };
+}
+
+function sameAssignment(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [job, x] of a) {
+    const y = b.get(job);
+    if (y === undefined || x.size !== y.size) return false;
+    for (const [row, n] of x) if (y.get(row) !== n) return false;
+  }
+  return true;
 }
 
 interface TierRun {

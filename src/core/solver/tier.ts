@@ -36,7 +36,14 @@ export interface TierContext {
   readonly clock: () => number;
   /** past it, every tier takes its best floor */
   readonly deadline: number;
+  /**
+   * Floors already placed, by the start they were placed from: a solve tries its tiers several
+   * ways, and every way places the same first tier from the same start.
+   */
+  readonly floors?: FloorMemo;
 }
+
+export type FloorMemo = WeakMap<TierStart, { readonly tier: readonly Job[]; readonly floor: Floor; readonly outcome: TierOutcome }[]>;
 
 export type Floor = 'greedy' | 'best-fit';
 
@@ -72,9 +79,19 @@ function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver
  * most tightly first, as a bin packer does.
  */
 export function placeFloor(tier: readonly Job[], ctx: TierContext, start: TierStart, floor: Floor): TierOutcome {
+  const placed = ctx.floors?.get(start);
+  const known = placed?.find((x) => x.floor === floor && x.tier.length === tier.length && x.tier.every((job, i) => job === tier[i]));
+  if (known !== undefined) return copyOutcome(known.outcome);
   const s = startState(tier, ctx, start);
   fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
-  return outcome(tier, s, floor);
+  const o = outcome(tier, s, floor);
+  if (ctx.floors !== undefined) ctx.floors.set(start, [...(placed ?? []), { tier, floor, outcome: copyOutcome(o) }]);
+  return o;
+}
+
+/** An outcome of one's own: what is done with it next changes its assignments in place. */
+function copyOutcome(o: TierOutcome): TierOutcome {
+  return { ...o, assign: new Map([...o.assign].map(([job, a]) => [job, new Map(a)])), free: Float64Array.from(o.free), nodes: [...o.nodes] };
 }
 
 /**
