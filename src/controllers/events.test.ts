@@ -51,7 +51,7 @@ test('a burst of events is posted a few at a time; past the backlog new ones are
   let peak = 0;
   const posted: string[] = [];
   const hub = {
-    post: async (_path: string, body: { note: string }) => {
+    postOnly: async (_path: string, body: { note: string }) => {
       inFlight++;
       peak = Math.max(peak, inFlight);
       await gate;

@@ -113,7 +113,7 @@ export class EventRecorder {
     const body = eventObject(p, e, this.instance, new Date(now), `${now.toString(16)}${randomBytes(3).toString('hex')}`);
     this.backlog.push(async () => {
       try {
-        await this.hub.post(`/apis/events.k8s.io/v1/namespaces/${p.metadata.namespace}/events`, body);
+        await this.hub.postOnly(`/apis/events.k8s.io/v1/namespaces/${p.metadata.namespace}/events`, body);
       } catch (err) {
         this.log(`recording event ${e.reason} on ${p.metadata.namespace}/${p.metadata.name}: ${(err as Error).message}`);
       }

@@ -30,6 +30,10 @@ class FakeMember extends ApiClient {
     return { status: { readyReplicas: 0 } } as T;
   }
 
+  override async applyOnly(path: string, body: unknown): Promise<void> {
+    await this.apply(path, body);
+  }
+
   override async list<T>(path: string): Promise<ListResult<T>> {
     const kind = path.split('?')[0]!.split('/').pop()!;
     const items = [...this.objects].filter(([p]) => p.includes(`/${kind}/`)).map(([, o]) => o);

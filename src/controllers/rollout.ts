@@ -370,7 +370,7 @@ export class RolloutController {
     if (p === undefined || !this.writes() || (p.metadata.finalizers ?? []).includes(FINALIZER)) return;
     const source = `Placement ${key}: finalizer`;
     try {
-      await this.hub.apply(
+      await this.hub.applyOnly(
         `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`,
         { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, finalizers: [FINALIZER] } },
         FIELD_MANAGER,

@@ -432,7 +432,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const status = statusFor(p, d, rollout, p.status, new Date().toISOString());
     // The server may order fields its own way: compare content, not text.
     if (canonical(status) === canonical(p.status)) return;
-    await this.hub.apply(
+    await this.hub.applyOnly(
       `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}/status`,
       { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, status },
       FIELD_MANAGER,
@@ -448,7 +448,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       const body = JSON.stringify(s);
       // Unchanged slices are not written again.
       if (written.get(s.metadata.name) === body) continue;
-      await this.hub.apply(`${DECISIONS}/namespaces/${ns}/placementdecisions/${s.metadata.name}`, s, FIELD_MANAGER);
+      await this.hub.applyOnly(`${DECISIONS}/namespaces/${ns}/placementdecisions/${s.metadata.name}`, s, FIELD_MANAGER);
       written.set(s.metadata.name, body);
     }
     // Slices past the ones the decision needs, left from when it needed more.

@@ -54,11 +54,26 @@ export class ApiClient {
     return this.request<T>('PATCH', `${path}${sep}fieldManager=${encodeURIComponent(fieldManager)}&force=true`, body, 'application/apply-patch+yaml');
   }
 
+  /**
+   * Server-side apply for a caller that needs nothing of the answer: the object the server sends
+   * back (managed fields and all) is not parsed. Failures are as with `apply`.
+   */
+  async applyOnly(path: string, body: unknown, fieldManager: string): Promise<void> {
+    const sep = path.includes('?') ? '&' : '?';
+    await this.request<undefined>('PATCH', `${path}${sep}fieldManager=${encodeURIComponent(fieldManager)}&force=true`, body, 'application/apply-patch+yaml', false);
+  }
+
+  /** A create whose answer the caller needs nothing of, as `applyOnly`. */
+  async postOnly(path: string, body: unknown): Promise<void> {
+    await this.request<undefined>('POST', path, body, 'application/json', false);
+  }
+
   mergePatch<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PATCH', path, body, 'application/merge-patch+json');
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  /** `read`: whether the answer of a success is parsed (else it resolves to undefined). */
+  private async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', read = true): Promise<T> {
     const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const opts: RequestOptions = {
@@ -84,10 +99,15 @@ export class ApiClient {
     return new Promise<T>((resolve, reject) => {
       const req = request(url, opts, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        const status = res.statusCode ?? 0;
+        const keep = read || status >= 400;
+        res.on('data', (c: Buffer) => (keep ? chunks.push(c) : undefined));
         res.on('end', () => {
+          if (!keep) {
+            resolve(undefined as T);
+            return;
+          }
           const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
           if (status >= 400) {
             let message = text;
             try {
