@@ -95,7 +95,7 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
     schedule(scenario.snapshot, [...scenario.placements, added], { previous, clock });
     steady.push(performance.now() - t0);
   }
-  out = { placed: state.placed.size, addOneMedianMs: median(times), addOneTimes: times, otherPlacementsChanged: moved, steadyRecheckMedianMs: median(steady), maxRssMiB: rssMiB() };
+  out = { placed: [...state.entries.values()].filter((e) => e.assign !== undefined).length, addOneMedianMs: median(times), addOneTimes: times, otherPlacementsChanged: moved, steadyRecheckMedianMs: median(steady), maxRssMiB: rssMiB() };
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);

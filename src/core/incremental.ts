@@ -2,10 +2,10 @@
 // removed, a what-if) is one Steady step from it through scheduleFrom, the same step the hub
 // controller takes while the fleet is unchanged: a preview and the controller give one answer.
 
-import type { Job, ScheduleOptions } from './cycle.js';
+import type { ScheduleOptions } from './cycle.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult, SolveStats } from './model.js';
 import { placementKey } from './model.js';
-import { type Change, type ScheduledCycle, type SteadyStart, type StepOptions, changeTo, roomWithout, scheduleCycle, scheduleFrom, solveStep, withSpec } from './schedule.js';
+import { type Change, type ScheduledCycle, type SteadyEntry, type SteadyStart, type StepOptions, changeTo, roomWithout, scheduleCycle, scheduleFrom, solveStep, withSpec } from './schedule.js';
 import { occupiedSnapshot } from './capacity.js';
 import { type PlacementExplanation, explainPlacement } from './explain.js';
 
@@ -15,16 +15,21 @@ export interface FleetState extends SteadyStart {
 
 /** The state a full cycle leaves. */
 export function stateOf(snapshot: FleetSnapshot, s: ScheduledCycle, placements: readonly Placement[], opts: ScheduleOptions = {}): FleetState {
-  const placed = new Map<string, { job: Job; assign: Map<number, number> }>();
-  for (const [job, assign] of s.assign) if (assign.size > 0) placed.set(job.p.key, { job, assign });
+  const jobs = new Map(s.cycle.jobs.map((j) => [j.p.key, j]));
+  const entries = new Map<string, SteadyEntry>();
+  for (const p of placements) {
+    const key = placementKey(p);
+    if (entries.has(key)) continue;
+    const job = jobs.get(key);
+    const assign = job !== undefined ? s.assign.get(job) : undefined;
+    entries.set(key, { placement: p, ...(job !== undefined ? { job, ...(assign !== undefined && assign.size > 0 ? { assign } : {}) } : {}) });
+  }
   const decisions = new Map(s.result.decisions.map((d) => [d.placement, d]));
   return {
     snapshot,
     fleet: s.cycle.ctx.fleet,
-    jobs: new Map(s.cycle.jobs.map((j) => [j.p.key, j])),
     opts,
-    placements: new Map(placements.map((p) => [placementKey(p), p])),
-    placed,
+    entries,
     free: s.free,
     nodes: s.nodes,
     decisions,
@@ -79,7 +84,7 @@ export function controllerStep(state: FleetState, change: Change, opts: Schedule
 export function preview(state: FleetState, extra: readonly Placement[]): Decision[] {
   // A placement from outside (a what-if body) may carry the uid and generation of one in force
   // with another spec: only the very object in force counts as unchanged.
-  const asked = extra.map((p) => (state.placements.get(placementKey(p)) === p ? p : withSpec(p, p.spec)));
+  const asked = extra.map((p) => (state.entries.get(placementKey(p))?.placement === p ? p : withSpec(p, p.spec)));
   const { solved } = solveStep(state, { put: asked }, state.opts);
   // An extra placement that is one the state has, unchanged, is not solved: its decision stands.
   return extra.map((p) => (solved.get(placementKey(p))?.decision ?? state.decisions.get(placementKey(p))) as Decision);

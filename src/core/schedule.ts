@@ -97,12 +97,12 @@ export function scheduleCycle(snapshot: FleetSnapshot, placements: readonly Plac
 export interface SteadyStart {
   readonly snapshot: FleetSnapshot;
   readonly fleet: Cycle['ctx']['fleet'];
-  /** the placement each decision was made for, by key */
-  readonly placements: ReadonlyMap<string, Placement>;
-  /** the job each placement was last solved as, by key */
-  readonly jobs: ReadonlyMap<string, Job>;
-  /** placement key → its assignment, for those with replicas placed */
-  readonly placed: ReadonlyMap<string, { readonly job: Job; readonly assign: Assignment }>;
+  /**
+   * By placement key, for every decision: the placement it was made for, the job that placement
+   * was last solved as (none if it is invalid) and its assignment (none if nothing is placed).
+   * One map, not one for each: a step copies what it does not change.
+   */
+  readonly entries: ReadonlyMap<string, SteadyEntry>;
   /** capacity left after every assignment, summed per cluster */
   readonly free: Float64Array;
   /** each cluster's nodes with every assignment packed onto them */
@@ -112,19 +112,25 @@ export interface SteadyStart {
   readonly waiting: ReadonlySet<string>;
 }
 
+export interface SteadyEntry {
+  readonly placement: Placement;
+  readonly job?: Job;
+  readonly assign?: Assignment;
+}
+
 /** Free capacity, summed and on nodes, as if the replicas of the placements `gone` names were not there; and the rows they leave. */
 export function roomWithout(state: SteadyStart, gone: ReadonlySet<string>): { free: Float64Array; nodes: ClusterNodes[]; rows: Set<number> } {
   const free = Float64Array.from(state.free);
   const rows = new Set<number>();
   for (const key of gone) {
-    const old = state.placed.get(key);
-    if (old === undefined) continue;
-    release(free, state.fleet.dims.length, old.job, old.assign);
-    for (const row of old.assign.keys()) rows.add(row);
+    const { job, assign } = state.entries.get(key) ?? {};
+    if (job === undefined || assign === undefined) continue;
+    release(free, state.fleet.dims.length, job, assign);
+    for (const row of assign.keys()) rows.add(row);
   }
   if (rows.size === 0) return { free, nodes: [...state.nodes], rows };
   const staying: { job: Job; assign: Assignment }[] = [];
-  for (const [key, old] of state.placed) if (!gone.has(key)) staying.push(old);
+  for (const [key, { job, assign }] of state.entries) if (job !== undefined && assign !== undefined && !gone.has(key)) staying.push({ job, assign });
   return { free, nodes: repackRows(state.fleet, state.nodes, rows, staying), rows };
 }
 
@@ -173,7 +179,7 @@ export function changeTo(state: SteadyStart, placements: readonly Placement[]): 
     const key = placementKey(p);
     if (keys.has(key)) continue;
     keys.add(key);
-    if (!state.decisions.has(key) || !samePlacement(state.placements.get(key), p)) put.push(p);
+    if (!state.decisions.has(key) || !samePlacement(state.entries.get(key)?.placement, p)) put.push(p);
   }
   return { put, remove: [...state.decisions.keys()].filter((k) => !keys.has(k)) };
 }
@@ -198,7 +204,7 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   const put = new Map<string, Placement>();
   for (const p of change.put ?? []) if (!put.has(placementKey(p))) put.set(placementKey(p), p);
   // A placement put as it was is no change.
-  for (const [key, p] of put) if (state.decisions.has(key) && samePlacement(state.placements.get(key), p)) put.delete(key);
+  for (const [key, p] of put) if (state.decisions.has(key) && samePlacement(state.entries.get(key)?.placement, p)) put.delete(key);
   const removed = new Set((change.remove ?? []).filter((k) => state.decisions.has(k) && !put.has(k)));
   // What no longer holds gives its room back: placements removed or changed.
   const goneKeys = new Set([...put.keys(), ...removed]);
@@ -210,9 +216,9 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   const again = opts.everything ? [...state.decisions.keys()] : freed.length > 0 ? [...state.waiting] : [];
   for (const key of again) {
     if (gone(key)) continue;
-    const job = state.jobs.get(key);
+    const { job, placement } = state.entries.get(key) as SteadyEntry;
     const waits = state.waiting.has(key);
-    if (job === undefined || (waits && freed.some((row) => job.eligible[row] === 1)) || (!waits && opts.everything)) redo.push(state.placements.get(key) as Placement);
+    if (job === undefined || (waits && freed.some((row) => job.eligible[row] === 1)) || (!waits && opts.everything)) redo.push(placement);
   }
   const previous: Decision[] = [];
   for (const p of redo) {
@@ -225,7 +231,7 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
     for (const job of tier) {
       if (!put.has(job.p.key)) {
         // Unchanged and solved again: what it has stays where it is.
-        const a = state.placed.get(job.p.key)?.assign;
+        const a = state.entries.get(job.p.key)?.assign;
         if (a !== undefined && a.size > 0) kept.set(job, new Map(a));
         continue;
       }
@@ -259,8 +265,8 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   const shortOf = Math.max(...active.filter((job) => placedOf(packed.assign.get(job)) < job.p.replicas).map((job) => job.p.priority));
   let lowerHeld = short && active.some((job) => job.p.priority < shortOf && (packed.assign.get(job)?.size ?? 0) > 0);
   if (short && !lowerHeld) {
-    for (const [key, x] of state.placed) {
-      if (x.job.p.priority < shortOf && !gone(key) && !solvedKeys.has(key)) {
+    for (const [key, x] of state.entries) {
+      if (x.job !== undefined && x.assign !== undefined && x.job.p.priority < shortOf && !gone(key) && !solvedKeys.has(key)) {
         lowerHeld = true;
         break;
       }
@@ -269,11 +275,10 @@ export function solveStep(state: SteadyStart, change: Change, opts: StepOptions 
   if (lowerHeld) {
     const after = new Map<Job, Assignment>(packed.assign);
     const all: Job[] = [...active];
-    for (const [key, job] of state.jobs) {
-      if (gone(key) || solvedKeys.has(key)) continue;
+    for (const [key, { job, assign }] of state.entries) {
+      if (job === undefined || gone(key) || solvedKeys.has(key)) continue;
       all.push(job);
-      const a = state.placed.get(key)?.assign;
-      if (a !== undefined) after.set(job, a);
+      if (assign !== undefined) after.set(job, assign);
     }
     views = reasonViews(tiers(all), after, fleet, packed.nodes);
   }
@@ -321,29 +326,23 @@ export interface SolvedStep {
 /** The fleet after a step: what was solved replaces what it was; the rest stands as it was. */
 export function afterStep(step: SolvedStep): Stepped {
   const { state, solved, removed } = step;
-  const placements = new Map(state.placements);
-  const jobs = new Map(state.jobs);
-  const placed = new Map(state.placed);
+  const entries = new Map(state.entries);
   const decisions = new Map(state.decisions);
   const waiting = new Set(state.waiting);
   for (const key of removed) {
-    placements.delete(key);
-    jobs.delete(key);
-    placed.delete(key);
+    entries.delete(key);
     decisions.delete(key);
     waiting.delete(key);
   }
-  for (const p of step.redo) placements.set(placementKey(p), p);
+  const redone = new Map(step.redo.map((p) => [placementKey(p), p]));
   for (const [key, x] of solved) {
-    if (x.job !== undefined) jobs.set(key, x.job);
-    else jobs.delete(key);
-    if (x.job !== undefined && x.assign !== undefined) placed.set(key, { job: x.job, assign: x.assign });
-    else placed.delete(key);
+    const placement = redone.get(key) as Placement;
+    entries.set(key, { placement, ...(x.job !== undefined ? { job: x.job, ...(x.assign !== undefined ? { assign: x.assign } : {}) } : {}) });
     decisions.set(key, x.decision);
     if (x.decision.unscheduledReplicas > 0) waiting.add(key);
     else waiting.delete(key);
   }
-  return { snapshot: state.snapshot, fleet: state.fleet, placements, jobs, placed, free: step.free, nodes: step.nodes, decisions, waiting, stats: step.stats };
+  return { snapshot: state.snapshot, fleet: state.fleet, entries, free: step.free, nodes: step.nodes, decisions, waiting, stats: step.stats };
 }
 
 /** The step, and the fleet after it. */
