@@ -2,8 +2,9 @@
 // with 4 members and 1,000 Placements, a hub with 10 members and 10,000, and the latter again
 // with members that are API servers alone. Measures the time from a Placement's creation to its
 // Deployment existing in the chosen member (one at a time, and for every Placement of a burst
-// created at once), how long the burst takes to be applied, the controller's peak memory, and
-// how many writes the members took for each Placement. Every control plane shares this machine:
+// created at once), how long the burst takes to be applied, the controller's peak memory, how
+// many writes the members and the hub took for each Placement, and the hub API server's CPU
+// time. Every control plane shares this machine:
 // a member's controllers (Deployments → ReplicaSets → Pods → bindings → status) write a dozen
 // times for each Deployment Orrery writes, so the run without them shows Orrery's own pace.
 
