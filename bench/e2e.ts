@@ -4,9 +4,9 @@
 // Deployment existing in the chosen member (one at a time, and for every Placement of a burst
 // created at once), how long the burst takes to be applied, the controller's peak memory, how
 // many writes the members and the hub took for each Placement, and the hub API server's CPU
-// time. Every control plane shares this machine:
-// a member's controllers (Deployments → ReplicaSets → Pods → bindings → status) write a dozen
-// times for each Deployment Orrery writes, so the run without them shows Orrery's own pace.
+// time. Every control plane shares this machine: a member's controllers (Deployments →
+// ReplicaSets → Pods → bindings → status) write a dozen times for each Deployment Orrery
+// writes, so the run without them shows Orrery's own pace.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
