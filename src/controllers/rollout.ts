@@ -17,6 +17,16 @@ import { KeyedQueue, QueueSet } from './queues.js';
 import type { Rollout } from './status.js';
 
 export const FINALIZER = 'placement.orrery.dev/cleanup';
+
+function hasFinalizer(p: PlacementObject): boolean {
+  return (p.metadata.finalizers ?? []).includes(FINALIZER);
+}
+
+/** A Placement deleted on the hub that waits on Orrery's finalizer: its members to be cleaned. */
+export function waitsOnFinalizer(p: PlacementObject): boolean {
+  return p.metadata.deletionTimestamp !== undefined && hasFinalizer(p);
+}
+
 const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
 
 /** A Placement as the hub serves it: with the metadata its deletion is read from. */
@@ -361,13 +371,13 @@ export class RolloutController {
 
   /** The finalizer goes on every placement Orrery writes to members, so that deletion waits for cleanup. */
   private needsFinalizer(p: PlacementObject): void {
-    if ((p.metadata.finalizers ?? []).includes(FINALIZER) || this.finalizing.has(finalizerKey(p))) return;
+    if (hasFinalizer(p) || this.finalizing.has(finalizerKey(p))) return;
     if (this.writes()) this.hubQueue.add(placementKey(p));
   }
 
   private async addFinalizer(key: string): Promise<void> {
     const p = this.wanted.get(key)?.placement;
-    if (p === undefined || !this.writes() || (p.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    if (p === undefined || !this.writes() || hasFinalizer(p)) return;
     const source = `Placement ${key}: finalizer`;
     try {
       await this.hub.applyOnly(

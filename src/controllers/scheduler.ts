@@ -11,13 +11,12 @@ import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core
 import { placementKey, sameDecision } from '../core/model.js';
 import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutStuck } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
-import { FINALIZER } from './rollout.js';
 import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { slicesFor } from './decisions.js';
 import { FIELD_MANAGER } from './deployer.js';
 import { KeyedQueue } from './queues.js';
-import { type PlacementObject as HubPlacement, RolloutController, type RolloutWork, type Stuck } from './rollout.js';
+import { type PlacementObject as HubPlacement, RolloutController, type RolloutWork, type Stuck, waitsOnFinalizer } from './rollout.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
 import type { ProblemLog } from '../problems.js';
@@ -169,7 +168,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       return;
     }
     const key = placementKey(o);
-    if (!deleted && o.metadata.deletionTimestamp !== undefined && (o.metadata.finalizers ?? []).includes(FINALIZER)) this.deleting.add(key);
+    if (!deleted && waitsOnFinalizer(o)) this.deleting.add(key);
     else this.deleting.delete(key);
     const read = schedulingRead(o);
     if (deleted) {
@@ -250,7 +249,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.changed = new Set();
     const all = this.placements.items();
     const live = all.filter((p) => p.metadata.deletionTimestamp === undefined);
-    const deleting = all.filter((p) => p.metadata.deletionTimestamp !== undefined && (p.metadata.finalizers ?? []).includes(FINALIZER));
+    const deleting = all.filter(waitsOnFinalizer);
     this.deleting = new Set(deleting.map((p) => placementKey(p)));
 
     // Before the first cycle, what the placements' status says is the decision in force.
@@ -475,7 +474,6 @@ function rolloutSignature(r: Rollout): string {
 function placementSource(key: string): string {
   return `Placement ${key}`;
 }
-
 
 /**
  * What scheduling reads of a Placement, as a string that changes when that does: which object it

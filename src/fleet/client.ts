@@ -20,6 +20,11 @@ export interface ListResult<T> {
   readonly resourceVersion: string;
 }
 
+/** The path of a server-side apply owned by `fieldManager`, taking over fields others set. */
+function applyPath(path: string, fieldManager: string): string {
+  return `${path}${path.includes('?') ? '&' : '?'}fieldManager=${encodeURIComponent(fieldManager)}&force=true`;
+}
+
 /** connections kept open to one API server for requests (watches have their own) */
 const MAX_SOCKETS = 64;
 
@@ -50,8 +55,7 @@ export class ApiClient {
 
   /** Server-side apply, owned by `fieldManager`, taking over fields others set. */
   apply<T>(path: string, body: unknown, fieldManager: string): Promise<T> {
-    const sep = path.includes('?') ? '&' : '?';
-    return this.request<T>('PATCH', `${path}${sep}fieldManager=${encodeURIComponent(fieldManager)}&force=true`, body, 'application/apply-patch+yaml');
+    return this.request<T>('PATCH', applyPath(path, fieldManager), body, 'application/apply-patch+yaml');
   }
 
   /**
@@ -59,8 +63,7 @@ export class ApiClient {
    * back (managed fields and all) is not parsed. Failures are as with `apply`.
    */
   async applyOnly(path: string, body: unknown, fieldManager: string): Promise<void> {
-    const sep = path.includes('?') ? '&' : '?';
-    await this.request<undefined>('PATCH', `${path}${sep}fieldManager=${encodeURIComponent(fieldManager)}&force=true`, body, 'application/apply-patch+yaml', false);
+    await this.request<undefined>('PATCH', applyPath(path, fieldManager), body, 'application/apply-patch+yaml', false);
   }
 
   /** A create whose answer the caller needs nothing of, as `applyOnly`. */
