@@ -9,10 +9,24 @@ import { placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { draVersion } from '../fleet/reader.js';
+import { type Claim, FIELD_MANAGER, type LiveObject, MANAGED_BY, claim, madeByOrrery, ownedBy } from './ownership.js';
 import { selectorOf } from './status.js';
 
-export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const FIELD_MANAGER = 'orrery';
+/** What the member answers of a write: what the Deployment's rollout is judged by. */
+interface Written {
+  readonly metadata?: { readonly uid?: string; readonly generation?: number };
+  readonly status?: { readonly readyReplicas?: number };
+}
+
+/** The object at `path`, or undefined where there is none. */
+async function getIfThere<T>(client: ApiClient, path: string): Promise<T | undefined> {
+  try {
+    return await client.get<T>(path);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return undefined;
+    throw e;
+  }
+}
 
 /** A label value for a placement key: namespace.name, or a digest when that is too long. */
 export function placementLabel(key: string): string {
@@ -21,7 +35,7 @@ export function placementLabel(key: string): string {
 }
 
 function labels(p: Placement): Record<string, string> {
-  return { [MANAGED_BY]: 'orrery', [PLACEMENT_LABEL]: placementLabel(placementKey(p)) };
+  return { [MANAGED_BY]: FIELD_MANAGER, [PLACEMENT_LABEL]: placementLabel(placementKey(p)) };
 }
 
 /** The claim each Pod of the workload gets for its DRA devices. */
@@ -145,47 +159,145 @@ export interface Applied {
   readonly generation?: number;
 }
 
+/** Someone else's object where the placement would write one of the same name: nothing was written. */
+export interface Conflict {
+  /** the object's kind and name, e.g. "Deployment team-a/web" */
+  readonly object: string;
+  readonly message: string;
+}
+
+/** A placement's workload in one member: applied, or refused by ownership before any write. */
+export type ApplyOutcome = { readonly ok: true; readonly applied: Applied } | { readonly ok: false; readonly conflicts: readonly Conflict[] };
+
+/** One object Orrery writes for a placement in a member. */
+interface Planned {
+  readonly kind: string;
+  readonly path: string;
+  readonly body: { readonly metadata: { readonly name: string }; readonly spec?: unknown };
+}
+
 const SERVICE_EXPORT_VERSIONS = ['multicluster.x-k8s.io/v1beta1', 'multicluster.x-k8s.io/v1alpha1'];
 
 export class Deployer {
-  private readonly namespaces = new Map<string, Set<string>>();
+  /** member → namespace → whether Orrery made it there (and keeps its Pod Security labels in step) */
+  private readonly namespaces = new Map<string, Map<string, { made: boolean; podSecurity: string }>>();
+  /** member → path → uid of an object known to be Orrery's: written with force, without asking first */
+  private readonly own = new Map<string, Map<string, string>>();
   private readonly exportVersion = new Map<string, string | null>();
   private readonly resourceVersion = new Map<string, string | null>();
 
-  /** Applies one placement's workload to one member; answers with its ready replicas. */
-  async apply(member: string, client: ApiClient, p: Placement, replicas: number): Promise<Applied> {
+  /**
+   * Applies one placement's workload to one member; answers with its ready replicas. Every
+   * object is looked at before the first write: where one of them is someone else's and the
+   * placement does not take it over, nothing is written and the conflicts are the answer.
+   * `podSecurity`: the hub namespace's Pod Security labels, for a namespace Orrery creates.
+   */
+  async apply(member: string, client: ApiClient, p: Placement, replicas: number, podSecurity: Readonly<Record<string, string>> = {}): Promise<ApplyOutcome> {
     const ns = p.metadata.namespace;
-    const known = this.namespaces.get(member) ?? new Set();
-    if (!known.has(ns)) {
-      await client.apply(`/api/v1/namespaces/${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, FIELD_MANAGER);
-      known.add(ns);
-      this.namespaces.set(member, known);
+    const planned = await this.plan(member, client, p, replicas);
+    const { claims, conflicts } = await this.claims(member, client, p, planned);
+    if (conflicts.length > 0) return { ok: false, conflicts };
+    await this.ensureNamespace(member, client, ns, podSecurity);
+    const own = this.own.get(member) ?? this.own.set(member, new Map()).get(member)!;
+    let deployment: Applied = { readyReplicas: 0 };
+    for (const [i, o] of planned.entries()) {
+      const c = claims[i] as Claim;
+      const written = await this.write(member, client, o, c);
+      if (written.metadata?.uid !== undefined) own.set(o.path, written.metadata.uid);
+      if (o.kind !== 'Deployment') continue;
+      deployment = {
+        readyReplicas: written.status?.readyReplicas ?? 0,
+        ...(written.metadata?.uid !== undefined ? { uid: written.metadata.uid } : {}),
+        ...(written.metadata?.generation !== undefined ? { generation: written.metadata.generation } : {}),
+      };
     }
+    return { ok: true, applied: deployment };
+  }
+
+  /** Someone else's objects where the placement would write, as the member has them now. */
+  async conflicts(member: string, client: ApiClient, p: Placement): Promise<Conflict[]> {
+    return (await this.claims(member, client, p, await this.plan(member, client, p, 0))).conflicts;
+  }
+
+  /** What may be done with each planned object: Orrery's own known from its writes, the rest looked at. */
+  private async claims(member: string, client: ApiClient, p: Placement, planned: readonly Planned[]): Promise<{ claims: Claim[]; conflicts: Conflict[] }> {
+    const label = placementLabel(placementKey(p));
+    const own = this.own.get(member);
+    const claims: Claim[] = [];
+    const conflicts: Conflict[] = [];
+    for (const o of planned) {
+      const known = own?.get(o.path);
+      const c = known !== undefined ? ({ kind: 'own', uid: known } as const) : claim(o.kind, await getIfThere<LiveObject>(client, o.path), o.body, label, p.spec.takeOver);
+      if (c.kind === 'conflict') conflicts.push({ object: `${o.kind} ${p.metadata.namespace}/${o.body.metadata.name}`, message: c.message });
+      claims.push(c);
+    }
+    return { claims, conflicts };
+  }
+
+  /**
+   * One object written as its claim allows. A new one is created without force, so that one
+   * someone made since it was looked at is refused, not overwritten; Orrery's own is written
+   * with force and with its uid, so that one deleted and made again by someone else is refused.
+   */
+  private async write(member: string, client: ApiClient, o: Planned, c: Claim): Promise<Written> {
+    const uid = c.kind === 'own' || c.kind === 'takeOver' ? c.uid : undefined;
+    const body = uid === undefined ? o.body : { ...o.body, metadata: { ...o.body.metadata, uid } };
+    try {
+      return await client.apply<Written>(o.path, body, FIELD_MANAGER, c.kind !== 'create');
+    } catch (e) {
+      // Not what was looked at: it is looked at again next time.
+      if (e instanceof ApiError && (e.status === 409 || e.status === 422)) this.own.get(member)?.delete(o.path);
+      throw e;
+    }
+  }
+
+  /** What Orrery writes for a placement in a member, in the order written. */
+  private async plan(member: string, client: ApiClient, p: Placement, replicas: number): Promise<Planned[]> {
+    const ns = p.metadata.namespace;
+    const name = p.metadata.name;
+    const planned: Planned[] = [];
     if (draRequests(p).length > 0) {
       // The template before the Deployment: its Pods claim from it as soon as they exist.
       const version = await this.draVersion(member, client);
       if (version === null) throw new Error('the member does not serve resource.k8s.io: it cannot allocate DRA devices');
-      await client.apply(`/apis/${version}/namespaces/${ns}/resourceclaimtemplates/${p.metadata.name}`, claimTemplateFor(p, version), FIELD_MANAGER);
+      planned.push({ kind: 'ResourceClaimTemplate', path: `/apis/${version}/namespaces/${ns}/resourceclaimtemplates/${name}`, body: claimTemplateFor(p, version) as Planned['body'] });
     }
-    const d = await client.apply<{ metadata?: { uid?: string; generation?: number }; status?: { readyReplicas?: number } }>(`/apis/apps/v1/namespaces/${ns}/deployments/${p.metadata.name}`, deploymentFor(p, replicas), FIELD_MANAGER);
+    planned.push({ kind: 'Deployment', path: `/apis/apps/v1/namespaces/${ns}/deployments/${name}`, body: deploymentFor(p, replicas) as Planned['body'] });
     const svc = serviceFor(p);
     if (svc !== undefined) {
-      await client.apply(`/api/v1/namespaces/${ns}/services/${p.metadata.name}`, svc, FIELD_MANAGER);
+      planned.push({ kind: 'Service', path: `/api/v1/namespaces/${ns}/services/${name}`, body: svc as Planned['body'] });
       if (p.spec.service?.export === true) {
         const version = await this.serviceExportVersion(member, client);
         if (version === null) throw new Error('the member does not serve ServiceExport (multicluster.x-k8s.io)');
-        await client.apply(
-          `/apis/${version}/namespaces/${ns}/serviceexports/${p.metadata.name}`,
-          { apiVersion: version, kind: 'ServiceExport', metadata: { name: p.metadata.name, namespace: ns, labels: labels(p) } },
-          FIELD_MANAGER,
-        );
+        planned.push({ kind: 'ServiceExport', path: `/apis/${version}/namespaces/${ns}/serviceexports/${name}`, body: { apiVersion: version, kind: 'ServiceExport', metadata: { name, namespace: ns, labels: labels(p) } } as Planned['body'] });
       }
     }
-    return {
-      readyReplicas: d.status?.readyReplicas ?? 0,
-      ...(d.metadata?.uid !== undefined ? { uid: d.metadata.uid } : {}),
-      ...(d.metadata?.generation !== undefined ? { generation: d.metadata.generation } : {}),
-    };
+    return planned;
+  }
+
+  /**
+   * The placement's namespace in the member: created, with the hub namespace's Pod Security
+   * labels, where it is missing; those labels kept in step on one Orrery made; one that someone
+   * else made keeps its own. Orrery never deletes a namespace.
+   */
+  async ensureNamespace(member: string, client: ApiClient, ns: string, podSecurity: Readonly<Record<string, string>>): Promise<void> {
+    const known = this.namespaces.get(member) ?? this.namespaces.set(member, new Map()).get(member)!;
+    const want = JSON.stringify(Object.entries(podSecurity).sort());
+    const seen = known.get(ns);
+    if (seen !== undefined && (!seen.made || seen.podSecurity === want)) return;
+    const path = `/api/v1/namespaces/${ns}`;
+    const live = seen === undefined ? await getIfThere<LiveObject>(client, path) : undefined;
+    if (live !== undefined && !madeByOrrery(live)) {
+      known.set(ns, { made: false, podSecurity: '' });
+      return;
+    }
+    await client.apply(path, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [MANAGED_BY]: FIELD_MANAGER, ...podSecurity } } }, FIELD_MANAGER, live !== undefined || seen !== undefined);
+    known.set(ns, { made: true, podSecurity: want });
+  }
+
+  /** The namespaces Orrery made in a member, as far as this process has seen. */
+  madeNamespaces(member: string): string[] {
+    return [...(this.namespaces.get(member) ?? [])].filter(([, n]) => n.made).map(([ns]) => ns);
   }
 
   private async draVersion(member: string, client: ApiClient): Promise<string | null> {
@@ -213,7 +325,7 @@ export class Deployer {
    * Returns the placement labels it removed.
    */
   async prune(member: string, client: ApiClient, keep: (label: string) => boolean): Promise<string[]> {
-    const selector = encodeURIComponent(`${MANAGED_BY}=orrery`);
+    const selector = encodeURIComponent(`${MANAGED_BY}=${FIELD_MANAGER}`);
     const removed = new Set<string>();
     const kinds: [string, string][] = [
       ['/apis/apps/v1/deployments', '/apis/apps/v1/namespaces/%ns/deployments/%name'],
@@ -223,16 +335,21 @@ export class Deployer {
     if (version !== null) kinds.push([`/apis/${version}/serviceexports`, `/apis/${version}/namespaces/%ns/serviceexports/%name`]);
     const dra = await this.draVersion(member, client);
     if (dra !== null) kinds.push([`/apis/${dra}/resourceclaimtemplates`, `/apis/${dra}/namespaces/%ns/resourceclaimtemplates/%name`]);
+    const own = this.own.get(member);
     for (const [list, item] of kinds) {
-      const objects = await client.list<{ metadata: { name: string; namespace: string; labels?: Record<string, string> } }>(`${list}?labelSelector=${selector}`);
+      const objects = await client.list<LiveObject & { metadata: { namespace: string } }>(`${list}?labelSelector=${selector}`);
       for (const o of objects.items) {
         const owner = o.metadata.labels?.[PLACEMENT_LABEL];
-        if (owner === undefined || keep(owner)) continue;
+        // Only what Orrery made for a placement: a label copied onto someone else's object is not enough.
+        if (owner === undefined || keep(owner) || !ownedBy(o, owner)) continue;
+        const path = item.replace('%ns', o.metadata.namespace).replace('%name', o.metadata.name);
         try {
-          await client.delete(item.replace('%ns', o.metadata.namespace).replace('%name', o.metadata.name));
+          // the very object listed: one made again since, by anyone, is not deleted
+          await client.delete(path, o.metadata.uid !== undefined ? { preconditions: { uid: o.metadata.uid } } : undefined);
         } catch (e) {
-          if (!(e instanceof ApiError && e.status === 404)) throw e;
+          if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
         }
+        own?.delete(path);
         removed.add(owner);
       }
     }

@@ -29,6 +29,10 @@ export class ClusterEngine implements Engine {
     return this.problemLog?.current() ?? [];
   }
 
+  conflicts() {
+    return this.controller.conflictsNow();
+  }
+
   version(): number {
     return (this.fleet.snapshot()?.generation ?? 0) * 1_000_003 + this.revision;
   }

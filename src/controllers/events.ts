@@ -11,7 +11,7 @@ export const REPORTING_CONTROLLER = 'placement.orrery.dev/scheduler';
 export interface PlacementEvent {
   readonly type: 'Normal' | 'Warning';
   /** UpperCamelCase, as Kubernetes reasons are */
-  readonly reason: 'Scheduled' | 'PartiallyScheduled' | 'Unschedulable' | 'ReplicasMoved' | 'ApplyFailed' | 'WriteFailed';
+  readonly reason: 'Scheduled' | 'PartiallyScheduled' | 'Unschedulable' | 'ReplicasMoved' | 'ApplyFailed' | 'ApplyConflict' | 'WriteFailed';
   readonly action: 'Schedule' | 'Apply' | 'Write';
   readonly note: string;
 }

@@ -3,16 +3,17 @@ import { after, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cluster, fleet, placement } from '../../test/fixtures.js';
 import type { Decision } from '../core/model.js';
-import { ApiClient, type ListResult } from '../fleet/client.js';
-import { MANAGED_BY } from './deployer.js';
+import { ApiClient, ApiError, type ListResult } from '../fleet/client.js';
+import { MANAGED_BY } from './ownership.js';
 import { ProblemLog } from '../problems.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { FINALIZER, type PlacementObject, RolloutController, type RolloutWork, desiredByMember } from './rollout.js';
+import { deploymentFor } from './deployer.js';
 
 /** A member that keeps what is applied in memory, each write taking `delayMs`. */
 class FakeMember extends ApiClient {
   readonly writes: { path: string; at: number }[] = [];
-  readonly objects = new Map<string, { metadata: { name: string; namespace: string; labels?: Record<string, string> } }>();
+  readonly objects = new Map<string, { metadata: { name: string; namespace: string; uid?: string; labels?: Record<string, string>; managedFields?: { manager: string; operation?: string }[] }; spec?: unknown }>();
   readonly deleted: string[] = [];
 
   /** `gate`: every write waits for it, as a member that does not answer yet */
@@ -23,11 +24,21 @@ class FakeMember extends ApiClient {
     super(kc, 100);
   }
 
-  override async apply<T>(path: string, body: unknown): Promise<T> {
+  /** Server-side apply as a member does it: the object made or merged, Orrery's field manager on it. */
+  override async apply<T>(path: string, body: unknown, fieldManager = 'orrery'): Promise<T> {
     await this.gate;
     this.writes.push({ path, at: performance.now() });
-    this.objects.set(path, body as never);
-    return { status: { readyReplicas: 0 } } as T;
+    const o = body as { metadata: { name: string; namespace: string; labels?: Record<string, string> } };
+    const uid = this.objects.get(path)?.metadata.uid ?? `uid-${this.objects.size + this.deleted.length}`;
+    const stored = { ...o, metadata: { ...o.metadata, uid, managedFields: [{ manager: fieldManager, operation: 'Apply' }] } };
+    this.objects.set(path, stored);
+    return { ...stored, status: { readyReplicas: 0 } } as T;
+  }
+
+  override async get<T>(path: string): Promise<T> {
+    const o = this.objects.get(path);
+    if (o === undefined) throw new ApiError(404, `404 from member: ${path} not found`);
+    return o as T;
   }
 
   override async applyOnly(path: string, body: unknown): Promise<void> {
@@ -219,4 +230,81 @@ test('nothing is removed while the inventory is not whole', async () => {
   r.want([], fleet(cluster('m')));
   await r.idle();
   assert.deepEqual(m.deleted, ['/apis/apps/v1/namespaces/default/deployments/web']);
+});
+
+test('someone else\'s Deployment of the same name: nothing written there, the conflict said once, not removed when the Placement goes; IfNoDiff and Always take it over', async () => {
+  const m = new FakeMember();
+  const path = '/apis/apps/v1/namespaces/default/deployments/web';
+  const theirs = { metadata: { name: 'web', namespace: 'default', uid: 'theirs', labels: { app: 'web' }, managedFields: [{ manager: 'kubectl', operation: 'Update' }] }, spec: { selector: { matchLabels: { app: 'web' } } } };
+  m.objects.set(path, theirs);
+  const told: { cluster: string; conflicts?: readonly { object: string }[] }[] = [];
+  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined });
+  controllers.push(r);
+  const w = decided(placement('web'), { m: 2 });
+  r.want([w], fleet(cluster('m')));
+  await r.idle();
+  assert.deepEqual(m.writes, [], 'not even the namespace');
+  assert.equal(m.objects.get(path), theirs);
+  const rollout = r.rolloutOf('default/web', w.decision);
+  assert.deepEqual([...rollout.conflicts], [['m', 'Deployment web exists, not made by Orrery (takeOver: Never)']]);
+  assert.equal(rollout.applied.size + rollout.failed.size, 0);
+  assert.equal(r.pending('default/web', w.decision), false, 'answered: a conflict');
+  assert.deepEqual(told, [{ cluster: 'm', conflicts: [{ object: 'Deployment default/web', message: 'Deployment web exists, not made by Orrery (takeOver: Never)' }] }]);
+  // the re-check looks again and says nothing new while it stands
+  r.recheck();
+  await r.idle();
+  assert.equal(told.length, 1);
+  // the Placement goes: theirs stays
+  r.want([], fleet(cluster('m')), [{ ...w.placement, metadata: { ...w.placement.metadata, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [FINALIZER] } }]);
+  await r.idle();
+  assert.deepEqual(m.deleted, []);
+  assert.equal(r.rolloutOf('default/web', w.decision).conflicts.size, 0, 'nothing of a Placement let go is kept');
+});
+
+test('a placement that comes to take over someone else\'s object: written with force, Orrery\'s from then on, and the conflict over', async () => {
+  const m = new FakeMember();
+  const path = '/apis/apps/v1/namespaces/default/deployments/web';
+  m.objects.set(path, { metadata: { name: 'web', namespace: 'default', uid: 'theirs', labels: { app: 'web' }, managedFields: [{ manager: 'kubectl', operation: 'Update' }] } });
+  const told: { cluster: string; conflicts?: unknown }[] = [];
+  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined });
+  controllers.push(r);
+  const w = decided(placement('web'), { m: 2 });
+  r.want([w], fleet(cluster('m')));
+  await r.idle();
+  assert.equal(told.length, 1);
+  const p = placement('web');
+  const always = decided({ ...p, metadata: { ...p.metadata, generation: 2 }, spec: { ...p.spec, takeOver: 'Always' } }, { m: 2 });
+  r.want([always], fleet(cluster('m')));
+  await r.idle();
+  const now = m.objects.get(path)!;
+  assert.equal(now.metadata.uid, 'theirs', 'the same object, taken over');
+  assert.equal(now.metadata.labels?.[PLACEMENT_LABEL], 'default.web');
+  assert.deepEqual([...r.rolloutOf('default/web', always.decision).applied], ['m']);
+  assert.deepEqual(told.at(-1), { cluster: 'm' }, 'the conflict is over');
+  // Orrery's now: it goes with the Placement
+  r.want([], fleet(cluster('m')), [{ ...always.placement, metadata: { ...always.placement.metadata, deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [FINALIZER] } }]);
+  await r.idle();
+  assert.deepEqual(m.deleted, [path]);
+});
+
+test('IfNoDiff takes over only an object that already says what Orrery would write', async () => {
+  const p = { ...placement('web'), spec: { ...placement('web').spec, takeOver: 'IfNoDiff' as const } };
+  const path = '/apis/apps/v1/namespaces/default/deployments/web';
+  const want = deploymentFor(p, 1) as { spec: { template: { metadata: { labels: Record<string, string> } } } };
+  const theirs = (spec: unknown) => ({ metadata: { name: 'web', namespace: 'default', uid: 'theirs', managedFields: [{ manager: 'kubectl', operation: 'Update' }] }, spec });
+  const differs = new FakeMember();
+  differs.objects.set(path, theirs({ ...want.spec, template: { ...want.spec.template, spec: { containers: [{ name: 'other' }] } } }));
+  const same = new FakeMember();
+  same.objects.set(path, theirs({ ...want.spec, replicas: 9, template: { ...want.spec.template, metadata: { labels: { app: 'web' } } } }));
+  const members = new Map([['differs', differs], ['same', same]]);
+  const r = new RolloutController(new FakeMember(), { memberClient: (n) => members.get(n) }, { log: () => undefined });
+  controllers.push(r);
+  const w = decided(p, { differs: 1, same: 1 });
+  r.want([w], fleet(cluster('differs'), cluster('same')));
+  await r.idle();
+  const rollout = r.rolloutOf('default/web', w.decision);
+  assert.match(rollout.conflicts.get('differs') ?? '', /differs from what the placement would write at spec\.template\.spec\.containers\[0\]\.name \(takeOver: IfNoDiff\)/);
+  assert.deepEqual([...rollout.applied], ['same']);
+  assert.equal(deployments(differs).length, 0);
+  assert.equal(same.objects.get(path)?.metadata.uid, 'theirs');
 });

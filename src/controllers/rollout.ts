@@ -12,7 +12,9 @@ import { samePlacement } from '../core/schedule.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { Reflector } from '../fleet/reflector.js';
-import { Deployer, FIELD_MANAGER, MANAGED_BY, placementLabel } from './deployer.js';
+import { type Conflict, Deployer, placementLabel } from './deployer.js';
+import { HubNamespaces } from './hubNamespaces.js';
+import { FIELD_MANAGER, MANAGED_BY } from './ownership.js';
 import { KeyedQueue, QueueSet } from './queues.js';
 import type { Rollout } from './status.js';
 
@@ -63,6 +65,13 @@ export interface Stuck {
   readonly replicas: number;
 }
 
+/** Objects of a placement in a member that someone else made (none: the conflict is over). */
+export interface Conflicted {
+  readonly placement: string;
+  readonly cluster: string;
+  readonly conflicts: readonly Conflict[] | undefined;
+}
+
 /** What the rollout needs of the fleet reader: a client for each member it can reach. */
 export interface Members {
   memberClient(name: string): ApiClient | undefined;
@@ -81,6 +90,8 @@ export interface RolloutOptions {
   readonly progressed?: (key: string) => void;
   /** replicas a member could not start */
   readonly stuck?: (s: Stuck) => void;
+  /** a placement's objects in a member are someone else's, or no longer are */
+  readonly conflicted?: (c: Conflicted) => void;
   /** a deleted placement's members are clean and its finalizer is off */
   readonly finalized?: (key: string) => void;
   readonly report?: (source: string, problem: string | undefined) => void;
@@ -134,6 +145,8 @@ export class RolloutController {
   private readonly failed = new Map<string, string>();
   /** placement key + cluster → consecutive failed applies, for the backoff */
   private readonly attempts = new Map<string, number>();
+  /** placement key → cluster → the objects there that are someone else's: nothing was written there */
+  private readonly conflicts = new Map<string, Map<string, readonly Conflict[]>>();
   /** member → placement key → why the member refused its workload: one problem source a member */
   private readonly refusals = new Map<string, Map<string, string>>();
   /** Placements (key and uid) the finalizer was written to */
@@ -141,6 +154,8 @@ export class RolloutController {
   /** something left a member and is not removed yet (the inventory was not whole) */
   private leftover = false;
   private readonly deployments = new Map<string, { client: ApiClient; reflector: Reflector<DeploymentView> }>();
+  /** the hub's namespaces, for the Pod Security labels a member namespace Orrery makes carries */
+  private readonly hubNamespaces: HubNamespaces;
   private readonly queues: QueueSet;
   private readonly hubQueue: KeyedQueue;
   /** the placement labels each member should run, and for which version of the decisions */
@@ -158,12 +173,17 @@ export class RolloutController {
   ) {
     this.queues = new QueueSet((member, key) => this.applyIn(member, key), opts.perMember ?? 4, (member, key, e) => opts.log?.(`applying ${key} in ${member}: ${(e as Error).message}`));
     this.hubQueue = new KeyedQueue((key) => this.addFinalizer(key), opts.hubWrites ?? 8, (key, e) => opts.log?.(`adding the finalizer to ${key}: ${(e as Error).message}`));
+    this.hubNamespaces = new HubNamespaces(hub, {
+      changed: (ns) => this.podSecurityChanged(ns),
+      health: (ok, why) => opts.report?.('Namespaces on the hub', ok ? undefined : why),
+    });
   }
 
   stop(): void {
     this.stopped = true;
     this.queues.stop();
     this.hubQueue.stop();
+    this.hubNamespaces.stop();
     for (const d of this.deployments.values()) d.reflector.stop();
   }
 
@@ -250,8 +270,62 @@ export class RolloutController {
         if (a === undefined || a.sig !== signature(w.placement, c.replicas) || hasUnwatched(w.placement) || !this.confirmed(c.name, w.placement, a)) this.queue(c.name, key);
       }
     }
+    // A conflict in a member the decision left is looked at again: someone may have removed theirs.
+    for (const [key, byCluster] of this.conflicts) {
+      const w = this.wanted.get(key);
+      if (w === undefined) continue;
+      for (const cluster of byCluster.keys()) if (!w.decision.clusters.some((c) => c.name === cluster)) void this.lookAgain(cluster, w.placement);
+    }
+    // Namespaces whose Pod Security labels a write could not carry over are tried again.
+    for (const ns of new Set((this.snapshot?.clusters ?? []).flatMap((c) => this.deployer.madeNamespaces(c.name)))) this.podSecurityChanged(ns);
     void this.lookForStuck();
     this.pruneSoon();
+  }
+
+  /**
+   * The Pod Security labels of a hub namespace changed (or were first read): every member
+   * namespace of that name that Orrery made gets them.
+   */
+  private podSecurityChanged(ns: string): void {
+    if (!this.writes()) return;
+    for (const c of this.snapshot?.clusters ?? []) {
+      const client = this.members.memberClient(c.name);
+      if (client === undefined || !this.deployer.madeNamespaces(c.name).includes(ns)) continue;
+      void this.hubNamespaces
+        .podSecurity(ns)
+        .then((labels) => this.deployer.ensureNamespace(c.name, client, ns, labels))
+        .catch((e: unknown) => this.opts.log?.(`Pod Security labels of namespace ${ns} in ${c.name}: ${(e as Error).message}`));
+    }
+  }
+
+  /** Whether the objects of a placement that conflicted in a member still do. */
+  private async lookAgain(member: string, p: Placement): Promise<void> {
+    const client = this.members.memberClient(member);
+    if (client === undefined || !this.writes()) return;
+    try {
+      this.conflicted(placementKey(p), member, await this.deployer.conflicts(member, client, p));
+    } catch (e) {
+      this.opts.log?.(`looking again at the conflicts of ${placementKey(p)} in ${member}: ${(e as Error).message}`);
+    }
+  }
+
+  /** A placement's conflicts in a member, as last found (none: empty or undefined). */
+  private conflicted(key: string, member: string, found: readonly Conflict[] | undefined): void {
+    const list = found !== undefined && found.length > 0 ? found : undefined;
+    const byCluster = this.conflicts.get(key);
+    const before = byCluster?.get(member);
+    if (JSON.stringify(before) === JSON.stringify(list)) return;
+    if (list !== undefined) (byCluster ?? this.conflicts.set(key, new Map()).get(key)!).set(member, list);
+    else if (byCluster !== undefined) {
+      byCluster.delete(member);
+      if (byCluster.size === 0) this.conflicts.delete(key);
+    }
+    this.opts.conflicted?.({ placement: key, cluster: member, conflicts: list });
+  }
+
+  /** Every conflict in force: placement key → cluster → the objects. */
+  conflictsNow(): ReadonlyMap<string, ReadonlyMap<string, readonly Conflict[]>> {
+    return this.conflicts;
   }
 
   /** Resolves once nothing is queued or being written. */
@@ -265,8 +339,11 @@ export class RolloutController {
     const applied = new Set<string>();
     const ready = new Map<string, number>();
     const failed = new Map<string, string>();
+    const conflicts = new Map<string, string>();
+    for (const [cluster, list] of this.conflicts.get(key) ?? []) conflicts.set(cluster, list.map((c) => c.message).join('; '));
     const w = this.wanted.get(key);
     for (const c of d.clusters) {
+      if (conflicts.has(c.name)) continue;
       const why = this.failed.get(at(key, c.name));
       if (why !== undefined) {
         failed.set(c.name, why);
@@ -277,13 +354,13 @@ export class RolloutController {
       applied.add(c.name);
       ready.set(c.name, this.seen(c.name, w.placement)?.status.readyReplicas ?? a.ready);
     }
-    return { applied, ready, failed };
+    return { applied, ready, failed, conflicts };
   }
 
   /** Whether some chosen member of the placement has neither taken its decision nor refused it. */
   pending(key: string, d: Decision): boolean {
     const r = this.rolloutOf(key, d);
-    return d.clusters.some((c) => !r.applied.has(c.name) && !r.failed.has(c.name));
+    return d.clusters.some((c) => !r.applied.has(c.name) && !r.failed.has(c.name) && !r.conflicts.has(c.name));
   }
 
   /** Queues, for each chosen member, what is not applied there as decided. */
@@ -345,7 +422,17 @@ export class RolloutController {
       return;
     }
     try {
-      const a = await this.deployer.apply(member, client, w.placement, c.replicas);
+      const outcome = await this.deployer.apply(member, client, w.placement, c.replicas, await this.hubNamespaces.podSecurity(w.placement.metadata.namespace));
+      this.failed.delete(where);
+      this.attempts.delete(where);
+      this.refused(member, key, undefined);
+      this.conflicted(key, member, outcome.ok ? undefined : outcome.conflicts);
+      if (!outcome.ok) {
+        // Someone else's: nothing written, and not tried again until the placement or the decision changes or the re-check.
+        this.opts.progressed?.(key);
+        return;
+      }
+      const a = outcome.applied;
       this.applied.set(where, {
         sig: signature(w.placement, c.replicas),
         replicas: c.replicas,
@@ -353,9 +440,6 @@ export class RolloutController {
         ...(a.uid !== undefined ? { uid: a.uid } : {}),
         ...(a.generation !== undefined ? { generation: a.generation } : {}),
       });
-      this.failed.delete(where);
-      this.attempts.delete(where);
-      this.refused(member, key, undefined);
     } catch (e) {
       this.failed.set(where, (e as Error).message);
       this.refused(member, key, (e as Error).message);
@@ -478,6 +562,7 @@ export class RolloutController {
       }
     }
     for (const member of [...this.refusals.keys()]) this.refused(member, key, undefined);
+    this.conflicts.delete(key);
     this.finalizing.delete(finalizerKey(p));
     this.opts.report?.(`Placement ${key}: finalizer`, undefined);
     this.opts.finalized?.(key);

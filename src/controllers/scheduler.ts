@@ -9,14 +9,14 @@ import { type FleetState, controllerCycle, controllerStep } from '../core/increm
 import type { ScheduleOptions } from '../core/cycle.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
 import { placementKey, sameDecision } from '../core/model.js';
-import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutStuck } from '../core/grace.js';
+import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutConflicts, withoutStuck } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { slicesFor } from './decisions.js';
-import { FIELD_MANAGER } from './deployer.js';
+import { FIELD_MANAGER } from './ownership.js';
 import { KeyedQueue } from './queues.js';
-import { type PlacementObject as HubPlacement, RolloutController, type RolloutWork, type Stuck, waitsOnFinalizer } from './rollout.js';
+import { type Conflicted, type PlacementObject as HubPlacement, RolloutController, type RolloutWork, type Stuck, waitsOnFinalizer } from './rollout.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
 import type { ProblemLog } from '../problems.js';
@@ -80,6 +80,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private stuck = new Map<string, Map<string, number>>();
   /** placement key → cluster → until when it takes no new replicas of it */
   private avoiding: Avoidance = new Map();
+  /** placement key → cluster → someone else's objects there, where the placement would write: avoided while they stand */
+  private readonly conflicts = new Map<string, Map<string, string>>();
+  /** a conflict began or ended since the last cycle: the next goes over every Placement */
+  private conflictsMoved = false;
   private running = false;
   private again = false;
   /** how long the last cycle took */
@@ -105,6 +109,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       writes: () => this.writes(),
       progressed: (key) => this.hubQueue.add(key),
       stuck: (s) => this.noteStuck(s),
+      conflicted: (c) => this.noteConflict(c),
       finalized: (key) => this.forget(key),
       report: (source, problem) => this.report(source, problem),
       log: (message) => this.log(message),
@@ -233,19 +238,20 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const read = this.fleet.snapshot();
     if (read === undefined) return;
     const snapshot = this.withGrace(read);
-    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now());
+    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now(), this.conflicts);
     this.avoiding = kept;
     const opts = { avoid, clock: this.opts.clock ?? (() => performance.now()) };
     const state = this.state;
     // While the fleet is the one the state was made on, nothing is stuck and no re-check is due,
     // only what changed is gone over; else every Placement.
-    if (state !== undefined && state.snapshot === snapshot && this.stuck.size === 0 && !this.relisted && !(this.fullNext && this.writes())) this.stepCycle(state, snapshot, opts);
+    if (state !== undefined && state.snapshot === snapshot && this.stuck.size === 0 && !this.conflictsMoved && !this.relisted && !(this.fullNext && this.writes())) this.stepCycle(state, snapshot, opts);
     else this.fullCycle(snapshot, opts);
   }
 
   /** A cycle over every Placement: after a list, a change of the fleet, stuck replicas, a re-check. */
   private fullCycle(snapshot: FleetSnapshot, opts: ScheduleOptions): void {
     this.relisted = false;
+    this.conflictsMoved = false;
     this.changed = new Set();
     const all = this.placements.items();
     const live = all.filter((p) => p.metadata.deletionTimestamp === undefined);
@@ -262,7 +268,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       const known = inForce?.get(key) ?? fromStatus(key, p.status);
       if (known === undefined) continue;
       told.set(key, known);
-      previous.push(withoutStuck(known, this.stuck.get(key)));
+      previous.push(withoutConflicts(withoutStuck(known, this.stuck.get(key)), this.conflicts.get(key)));
     }
     const unstarted = this.stuck.size > 0;
     this.stuck = new Map();
@@ -404,14 +410,43 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
    */
   private noteStuck(s: Stuck): void {
     (this.stuck.get(s.placement) ?? this.stuck.set(s.placement, new Map()).get(s.placement)!).set(s.cluster, s.replicas);
-    this.avoiding = avoid(this.avoiding, s.placement, s.cluster, Date.now(), this.opts.avoidMs ?? 300_000);
+    this.avoiding = avoid(this.avoiding, s.placement, s.cluster, Date.now(), this.opts.avoidMs ?? 300_000, `${s.replicas} replicas could not start there`);
     this.log(`${s.placement}: ${s.replicas} replicas cannot start in ${s.cluster}; placing them elsewhere`);
     this.trigger();
+  }
+
+  /**
+   * Someone else's objects stand where a placement would write in a member (or no longer do):
+   * the cluster is avoided while they stand, its replicas placed elsewhere where room is, and the
+   * Placement's owner is told by an Event.
+   */
+  private noteConflict(c: Conflicted): void {
+    const byCluster = this.conflicts.get(c.placement);
+    if (c.conflicts === undefined) {
+      if (byCluster?.delete(c.cluster) !== true) return;
+      if (byCluster.size === 0) this.conflicts.delete(c.placement);
+      this.log(`${c.placement}: the conflict in ${c.cluster} is over`);
+    } else {
+      (byCluster ?? this.conflicts.set(c.placement, new Map()).get(c.placement)!).set(c.cluster, c.conflicts.map((x) => x.message).join('; '));
+      const p = this.placementOf(c.placement);
+      for (const x of c.conflicts) {
+        this.log(`${c.placement}: ${c.cluster}: ${x.message}; placing its replicas elsewhere`);
+        if (p !== undefined) this.opts.events?.record(p, { type: 'Warning', reason: 'ApplyConflict', action: 'Apply', note: `${c.cluster}: ${x.message}` });
+      }
+    }
+    this.conflictsMoved = true;
+    this.trigger();
+  }
+
+  /** Every conflict in force, one entry a placement and member: for the metrics. */
+  conflictsNow(): { placement: string; cluster: string }[] {
+    return [...this.conflicts].flatMap(([placement, byCluster]) => [...byCluster.keys()].map((cluster) => ({ placement, cluster })));
   }
 
   /** A deleted Placement's members are clean and its finalizer is off: nothing of it is kept. */
   private forget(key: string): void {
     if (this.avoiding.has(key)) this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== key));
+    this.conflicts.delete(key);
     this.writeFailures.delete(key);
     this.hubWritten.delete(key);
     this.writtenSlices.delete(key);

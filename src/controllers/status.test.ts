@@ -5,10 +5,11 @@ import { selectorOf, statusFor } from './status.js';
 
 const p = { ...placement('web', { replicas: 4 }), metadata: { name: 'web', namespace: 'default', generation: 3 } };
 const decision = { placement: 'default/web', clusters: [{ name: 'a', replicas: 3 }, { name: 'b', replicas: 1 }], unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '4 replicas on 2 clusters' };
-const rollout = (ready: Record<string, number>, failed: Record<string, string> = {}) => ({
+const rollout = (ready: Record<string, number>, failed: Record<string, string> = {}, conflicts: Record<string, string> = {}) => ({
   applied: new Set(Object.keys(ready)),
   ready: new Map(Object.entries(ready)),
   failed: new Map(Object.entries(failed)),
+  conflicts: new Map(Object.entries(conflicts)),
 });
 const cond = (s: ReturnType<typeof statusFor>, type: string) => s.conditions.find((c) => c.type === type)!;
 
@@ -57,4 +58,15 @@ test('not Available while replicas are unscheduled, however ready the placed one
   assert.equal(s.unscheduledReplicas, 1);
   assert.deepEqual([cond(s, 'Scheduled').status, cond(s, 'Scheduled').reason], ['False', 'PartiallyScheduled']);
   assert.deepEqual([cond(s, 'Available').status, cond(s, 'Available').message], ['False', '3 of 4 replicas ready']);
+});
+
+test('someone else\'s objects in a member: Applied is False with reason Conflict, naming the member, the kind and the name, and where the replicas went', () => {
+  const moved = { ...decision, clusters: [{ name: 'a', replicas: 4 }] };
+  const s = statusFor(p, moved, rollout({ a: 4 }, {}, { b: 'Deployment default/web exists, not made by Orrery (takeOver: Never)' }), undefined, 'T1');
+  const applied = cond(s, 'Applied');
+  assert.deepEqual([applied.status, applied.reason], ['False', 'Conflict']);
+  assert.equal(applied.message, 'b: Deployment default/web exists, not made by Orrery (takeOver: Never); the replicas run in a');
+  assert.equal(cond(s, 'Available').status, 'True', 'the replicas elsewhere are available all the same');
+  const stranded = statusFor(p, { ...decision, clusters: [{ name: 'b', replicas: 4 }] }, rollout({}, {}, { b: 'Service default/web exists' }), undefined, 'T1');
+  assert.match(cond(stranded, 'Applied').message, /no other cluster holds its replicas$/);
 });

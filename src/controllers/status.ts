@@ -38,6 +38,8 @@ export interface Rollout {
   readonly ready: ReadonlyMap<string, number>;
   /** why a cluster could not be applied to, per cluster */
   readonly failed: ReadonlyMap<string, string>;
+  /** per cluster, the objects there that someone else made, which the placement would have written */
+  readonly conflicts: ReadonlyMap<string, string>;
 }
 
 /** The label selector of the workload's Pods, in the text form the scale subresource wants. */
@@ -55,6 +57,18 @@ function condition(previous: readonly Condition[] | undefined, next: Omit<Condit
   return { ...next, lastTransitionTime: since };
 }
 
+/**
+ * Where someone else's objects stand in the way, and what became of those clusters' replicas:
+ * a conflicting cluster is avoided, so its replicas are elsewhere or unscheduled.
+ */
+function conflictMessage(d: Decision, rollout: Rollout): string {
+  const where = [...rollout.conflicts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([cluster, why]) => `${cluster}: ${why}`);
+  const placed = d.clusters.filter((c) => !rollout.conflicts.has(c.name));
+  const failed = [...rollout.failed].filter(([n]) => placed.some((c) => c.name === n)).map(([n, why]) => `${n}: ${why}`);
+  const rest = placed.length === 0 ? 'no other cluster holds its replicas' : `the replicas run in ${placed.map((c) => c.name).join(', ')}`;
+  return `${where.join('; ')}; ${rest}${failed.length > 0 ? `; ${failed.join('; ')}` : ''}`;
+}
+
 export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefined, previous: PlacementStatus | undefined, now: string): PlacementStatus {
   const generation = p.metadata.generation;
   const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
@@ -68,7 +82,9 @@ export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefine
       previous?.conditions,
       rollout === undefined
         ? { type: 'Applied', status: 'Unknown', reason: 'Pending', message: 'not applied yet', ...gen }
-        : failures.length > 0
+        : rollout.conflicts.size > 0
+          ? { type: 'Applied', status: 'False', reason: 'Conflict', message: conflictMessage(d, rollout), ...gen }
+          : failures.length > 0
           ? { type: 'Applied', status: 'False', reason: 'ApplyFailed', message: failures.map(([n, why]) => `${n}: ${why}`).join('; '), ...gen }
           : pending.length > 0
             ? { type: 'Applied', status: 'False', reason: 'Applying', message: `not yet applied to ${pending.map((c) => c.name).join(', ')}`, ...gen }

@@ -27,10 +27,11 @@ export interface ScheduleOptions {
   /** Largest steering relaxation, in variables. */
   readonly steerMaxVariables?: number;
   /**
-   * Clusters a placement gets no new replicas on (placement key → cluster names), as when its
-   * replicas there stayed Pending for lack of room: it keeps what runs there.
+   * Clusters a placement gets no new replicas on, and why (placement key → cluster name → why),
+   * as when its replicas there stayed Pending for lack of room, or someone else's objects stand
+   * where it would write: it keeps what runs there.
    */
-  readonly avoid?: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly avoid?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /**
    * Time allowed for the whole solve, read from `clock`. Past it, every tier not yet solved
    * takes its greedy answer, and linear programs are cut short. Without it the solve is bounded
@@ -190,7 +191,7 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       if (v !== 0) (own ??= new Map()).set(row, v);
     }
     let avoid: Set<number> | undefined;
-    for (const name of opts.avoid?.get(key) ?? []) {
+    for (const name of opts.avoid?.get(key)?.keys() ?? []) {
       const row = cache.rowOf.get(name);
       if (row !== undefined) (avoid ??= new Set()).add(row);
     }

@@ -16,6 +16,8 @@ export interface ClusterExplanation {
   /** 0..100, weighted over every score plugin */
   readonly score?: number;
   readonly scores?: Readonly<Record<string, number>>;
+  /** why the placement takes no new replicas there for now, though the cluster is eligible */
+  readonly avoided?: string;
 }
 
 export interface PlacementExplanation {
@@ -58,7 +60,14 @@ export function explainPlacement(
     }
     const at = scoringRow.get(c.name) as number;
     const s = explainScore(scoring.profile, scoring.ctx, scoringJob.p, scoring.ctx.fleet.clusters[at]!, at);
-    clusters.push({ name: c.name, eligible: true, score: round2(scoringJob.pref(at)), scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])) });
+    const avoided = opts.avoid?.get(key)?.get(c.name);
+    clusters.push({
+      name: c.name,
+      eligible: true,
+      score: round2(scoringJob.pref(at)),
+      scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])),
+      ...(avoided !== undefined ? { avoided } : {}),
+    });
   });
   const weights = Object.fromEntries(cycle.profile.scores.filter((s) => s.plugin.appliesTo?.(job.p) !== false).map((s) => [s.plugin.name, s.weight]));
   return { placement: key, clusters, filtered, weights };

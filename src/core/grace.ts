@@ -50,26 +50,37 @@ export function stuckPods(pods: readonly PodView[], now: number, graceMs: number
   return stuck;
 }
 
-/** Clusters a placement takes no new replicas on, until a time: placement key → cluster → until. */
-export type Avoidance = ReadonlyMap<string, ReadonlyMap<string, number>>;
+/** Clusters a placement takes no new replicas on, until a time and why: placement key → cluster → both. */
+export type Avoidance = ReadonlyMap<string, ReadonlyMap<string, { readonly until: number; readonly why: string }>>;
 
 /** Avoidance with one more cluster for a placement, for `forMs` from now. */
-export function avoid(current: Avoidance, key: string, cluster: string, now: number, forMs: number): Avoidance {
+export function avoid(current: Avoidance, key: string, cluster: string, now: number, forMs: number, why: string): Avoidance {
   const next = new Map(current);
-  next.set(key, new Map(current.get(key) ?? []).set(cluster, now + forMs));
+  next.set(key, new Map(current.get(key) ?? []).set(cluster, { until: now + forMs, why }));
   return next;
 }
 
-/** What is still avoided at `now`, as the solver takes it, and the avoidance with what ran out dropped. */
-export function activeAvoidance(current: Avoidance, now: number): { avoid: Map<string, Set<string>>; kept: Avoidance } {
-  const active = new Map<string, Set<string>>();
-  const kept = new Map<string, Map<string, number>>();
+/**
+ * What is still avoided at `now`, as the solver takes it (placement → cluster → why), and the
+ * avoidance with what ran out dropped. `standing`: clusters avoided for as long as a cause
+ * lasts rather than for a time (someone else's objects where the placement would write).
+ */
+export function activeAvoidance(
+  current: Avoidance,
+  now: number,
+  standing: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
+): { avoid: Map<string, Map<string, string>>; kept: Avoidance } {
+  const active = new Map<string, Map<string, string>>();
+  const kept = new Map<string, Map<string, { until: number; why: string }>>();
   for (const [key, clusters] of current) {
-    for (const [name, until] of clusters) {
-      if (until <= now) continue;
-      (active.get(key) ?? active.set(key, new Set()).get(key)!).add(name);
-      (kept.get(key) ?? kept.set(key, new Map()).get(key)!).set(name, until);
+    for (const [name, a] of clusters) {
+      if (a.until <= now) continue;
+      (active.get(key) ?? active.set(key, new Map()).get(key)!).set(name, a.why);
+      (kept.get(key) ?? kept.set(key, new Map()).get(key)!).set(name, a);
     }
+  }
+  for (const [key, clusters] of standing) {
+    for (const [name, why] of clusters) (active.get(key) ?? active.set(key, new Map()).get(key)!).set(name, why);
   }
   return { avoid: active, kept };
 }
@@ -84,4 +95,14 @@ export function withoutStuck(decision: Decision, stuck: ReadonlyMap<string, numb
     ...decision,
     clusters: decision.clusters.map((c) => ({ name: c.name, replicas: Math.max(0, c.replicas - (stuck.get(c.name) ?? 0)) })).filter((c) => c.replicas > 0),
   };
+}
+
+/**
+ * The decision in force without the clusters where nothing of the placement could be written
+ * (someone else's objects stand there): none of its replicas run there, so the next cycle
+ * places them elsewhere.
+ */
+export function withoutConflicts(decision: Decision, conflicts: ReadonlyMap<string, unknown> | undefined): Decision {
+  if (conflicts === undefined || !decision.clusters.some((c) => conflicts.has(c.name))) return decision;
+  return { ...decision, clusters: decision.clusters.filter((c) => !conflicts.has(c.name)) };
 }

@@ -196,6 +196,9 @@ export interface Spread {
 
 export type Strategy = 'Spread' | 'Pack';
 
+/** What Orrery does with an object of the same name in a member that it did not make. */
+export type TakeOver = 'Never' | 'IfNoDiff' | 'Always';
+
 export interface ResourceList {
   readonly cpu?: string | number;
   readonly memory?: string | number;
@@ -257,6 +260,8 @@ export interface PlacementSpec {
   readonly gang?: boolean;
   readonly priority?: number;
   readonly service?: { readonly ports: readonly ServicePort[]; readonly export?: boolean };
+  /** Never (the default): a same-named object someone else made in a member is a conflict. */
+  readonly takeOver?: TakeOver;
 }
 
 export interface Placement {

@@ -378,7 +378,7 @@ function checkContainers(c: Checker, v: unknown, path: string, required: boolean
 
 const SPEC_FIELDS = [
   'replicas', 'template', 'accelerators', 'clusterSelector', 'tolerations', 'locality',
-  'spread', 'strategy', 'gang', 'priority', 'service',
+  'spread', 'strategy', 'gang', 'priority', 'service', 'takeOver',
 ] as const;
 
 export const MAX_PRIORITY = 1000;
@@ -488,6 +488,7 @@ function checkSpec(c: Checker, v: unknown, path: string): void {
   }
   if (s.strategy !== undefined) c.oneOf(s.strategy, join(path, 'strategy'), ['Spread', 'Pack'] as const);
   if (s.gang !== undefined) c.boolean(s.gang, join(path, 'gang'));
+  if (s.takeOver !== undefined) c.oneOf(s.takeOver, join(path, 'takeOver'), ['Never', 'IfNoDiff', 'Always'] as const);
   if (s.priority !== undefined) c.integer(s.priority, join(path, 'priority'), 0, MAX_PRIORITY);
   if (s.service !== undefined) {
     const svp = join(path, 'service');

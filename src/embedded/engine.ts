@@ -33,6 +33,11 @@ export class EmbeddedEngine implements Engine {
     return [];
   }
 
+  conflicts(): readonly [] {
+    // Nothing is written to members: nothing can stand in the way.
+    return [];
+  }
+
   version(): number {
     return this.fleet.generation * 1_000_003 + this.revision;
   }

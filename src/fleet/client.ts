@@ -20,9 +20,9 @@ export interface ListResult<T> {
   readonly resourceVersion: string;
 }
 
-/** The path of a server-side apply owned by `fieldManager`, taking over fields others set. */
-function applyPath(path: string, fieldManager: string): string {
-  return `${path}${path.includes('?') ? '&' : '?'}fieldManager=${encodeURIComponent(fieldManager)}&force=true`;
+/** The path of a server-side apply owned by `fieldManager`; with `force`, taking over fields others set. */
+function applyPath(path: string, fieldManager: string, force: boolean): string {
+  return `${path}${path.includes('?') ? '&' : '?'}fieldManager=${encodeURIComponent(fieldManager)}${force ? '&force=true' : ''}`;
 }
 
 /** connections kept open to one API server for requests (watches have their own) */
@@ -49,13 +49,17 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path);
+  /** `options`: DeleteOptions, e.g. preconditions on the uid. */
+  delete<T>(path: string, options?: unknown): Promise<T> {
+    return this.request<T>('DELETE', path, options);
   }
 
-  /** Server-side apply, owned by `fieldManager`, taking over fields others set. */
-  apply<T>(path: string, body: unknown, fieldManager: string): Promise<T> {
-    return this.request<T>('PATCH', applyPath(path, fieldManager), body, 'application/apply-patch+yaml');
+  /**
+   * Server-side apply, owned by `fieldManager`. With `force` (the default), fields others set are
+   * taken over; without it, a field another manager set to another value is a 409 conflict.
+   */
+  apply<T>(path: string, body: unknown, fieldManager: string, force = true): Promise<T> {
+    return this.request<T>('PATCH', applyPath(path, fieldManager, force), body, 'application/apply-patch+yaml');
   }
 
   /**
@@ -63,7 +67,7 @@ export class ApiClient {
    * back (managed fields and all) is not parsed. Failures are as with `apply`.
    */
   async applyOnly(path: string, body: unknown, fieldManager: string): Promise<void> {
-    await this.request<undefined>('PATCH', applyPath(path, fieldManager), body, 'application/apply-patch+yaml', false);
+    await this.request<undefined>('PATCH', applyPath(path, fieldManager, true), body, 'application/apply-patch+yaml', false);
   }
 
   /** A create whose answer the caller needs nothing of, as `applyOnly`. */

@@ -33,4 +33,6 @@ export interface Engine {
   explain(key: string): ScheduledExplanation | undefined;
   /** What keeps failing now (reading the fleet, the Lease, writes), for /readyz and metrics. */
   problems(): readonly Problem[];
+  /** Placements whose objects in a member someone else made, one entry a placement and member. */
+  conflicts(): readonly { readonly placement: string; readonly cluster: string }[];
 }

@@ -105,6 +105,18 @@ export class Metrics {
         for (const p of engine()?.problems() ?? []) this.set({ source: p.source }, (now - p.since) / 1000);
       },
     });
+    new Gauge({
+      name: 'orrery_apply_conflicts',
+      help: 'Placements whose objects in a member someone else made (so nothing of theirs is written there), per member.',
+      labelNames: ['cluster'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const c of engine()?.conflicts() ?? []) counts.set(c.cluster, (counts.get(c.cluster) ?? 0) + 1);
+        for (const [cluster, n] of counts) this.set({ cluster }, n);
+      },
+    });
     new Gauge({ name: 'orrery_build_info', help: 'Always 1: the version of Orrery and of Node.js.', labelNames: ['version', 'nodejs_version'], registers }).set(
       { version: VERSION, nodejs_version: process.version },
       1,

@@ -104,6 +104,7 @@ export const explainSchema = {
           reason: reasonSchema,
           score: { type: 'number', description: 'the weighted score the solver used, 0..100' },
           scores: { type: 'object', additionalProperties: { type: 'number' }, description: 'per score plugin, 0..100' },
+          avoided: { type: 'string', description: 'why the placement takes no new replicas there for now: replicas that could not start, or objects someone else made where it would write' },
         },
       },
     },
