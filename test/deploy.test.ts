@@ -144,6 +144,7 @@ test('the ServiceAccount may do what Orrery does', () => {
     ['patch', 'placements.placement.orrery.dev/status'],
     ['update', 'placements.placement.orrery.dev/scale'],
     ['list', 'clusterprofiles.multicluster.x-k8s.io'],
+    ['watch', 'namespaces'],
     ['create', 'placementdecisions.multicluster.x-k8s.io'],
     ['delete', 'placementdecisions.multicluster.x-k8s.io'],
     ['create', 'events.events.k8s.io'],
@@ -165,6 +166,7 @@ test('and nothing more', () => {
     ['delete', 'events.events.k8s.io', 'default'],
     ['update', 'leases.coordination.k8s.io', 'kube-system'],
     ['create', 'deployments.apps', 'default'],
+    ['patch', 'namespaces'],
   ] as const) {
     assert.equal(can(verb, resource, ns), 'no', `${verb} ${resource}${ns ? ` in ${ns}` : ''}`);
   }

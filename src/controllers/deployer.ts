@@ -12,6 +12,9 @@ import { draVersion } from '../fleet/reader.js';
 import { type Claim, FIELD_MANAGER, type LiveObject, MANAGED_BY, claim, madeByOrrery, ownedBy } from './ownership.js';
 import { selectorOf } from './status.js';
 
+/** The field manager an API server records for what an object held before its first apply. */
+const BEFORE_FIRST_APPLY = 'before-first-apply';
+
 /** What the member answers of a write: what the Deployment's rollout is judged by. */
 interface Written {
   readonly metadata?: { readonly uid?: string; readonly generation?: number };
@@ -193,16 +196,28 @@ export class Deployer {
    * `podSecurity`: the hub namespace's Pod Security labels, for a namespace Orrery creates.
    */
   async apply(member: string, client: ApiClient, p: Placement, replicas: number, podSecurity: Readonly<Record<string, string>> = {}): Promise<ApplyOutcome> {
-    const ns = p.metadata.namespace;
     const planned = await this.plan(member, client, p, replicas);
-    const { claims, conflicts } = await this.claims(member, client, p, planned);
-    if (conflicts.length > 0) return { ok: false, conflicts };
-    await this.ensureNamespace(member, client, ns, podSecurity);
+    for (let attempt = 1; ; attempt++) {
+      const { claims, conflicts } = await this.claims(member, client, p, planned);
+      if (conflicts.length > 0) return { ok: false, conflicts };
+      await this.ensureNamespace(member, client, p.metadata.namespace, podSecurity);
+      try {
+        return { ok: true, applied: await this.writeAll(member, client, planned, claims) };
+      } catch (e) {
+        // An object taken over changed since it was read (its controller wrote its status):
+        // read again and decide again, a few times, rather than fail the placement there.
+        const raced = e instanceof ApiError && e.status === 409 && claims.some((c) => c.kind === 'takeOver');
+        if (!raced || attempt >= 3) throw e;
+      }
+    }
+  }
+
+  /** The planned objects written as their claims allow; answers with the Deployment as written. */
+  private async writeAll(member: string, client: ApiClient, planned: readonly Planned[], claims: readonly Claim[]): Promise<Applied> {
     const own = this.own.get(member) ?? this.own.set(member, new Map()).get(member)!;
     let deployment: Applied = { readyReplicas: 0 };
     for (const [i, o] of planned.entries()) {
-      const c = claims[i] as Claim;
-      const written = await this.write(member, client, o, c);
+      const written = await this.write(member, client, o, claims[i] as Claim);
       if (written.metadata?.uid !== undefined) own.set(o.path, written.metadata.uid);
       if (o.kind !== 'Deployment') continue;
       deployment = {
@@ -211,7 +226,7 @@ export class Deployer {
         ...(written.metadata?.generation !== undefined ? { generation: written.metadata.generation } : {}),
       };
     }
-    return { ok: true, applied: deployment };
+    return deployment;
   }
 
   /** Someone else's objects where the placement would write, as the member has them now. */
@@ -243,7 +258,17 @@ export class Deployer {
     const uid = c.kind === 'own' || c.kind === 'takeOver' ? c.uid : undefined;
     const body = uid === undefined ? o.body : { ...o.body, metadata: { ...o.body.metadata, uid } };
     try {
-      return await client.apply<Written>(o.path, body, FIELD_MANAGER, c.kind !== 'create');
+      if (c.kind !== 'takeOver') return await client.apply<Written>(o.path, body, FIELD_MANAGER, c.kind !== 'create');
+      // Taken over whole: replaced by what Orrery writes with every manager's claim cleared ([{}]
+      // clears managedFields), then applied. The apply finds no managers and records one for what
+      // was there before it ("before-first-apply"); that claim is dropped too, so that Orrery
+      // owns its fields alone and a field it stops writing later is removed, not kept by a claim.
+      await client.put(o.path, { ...body, metadata: { ...body.metadata, ...(c.resourceVersion !== undefined ? { resourceVersion: c.resourceVersion } : {}), managedFields: [{}] } });
+      const applied = await client.apply<Written & { metadata?: { managedFields?: { manager?: string }[] } }>(o.path, body, FIELD_MANAGER, true);
+      const managers = applied.metadata?.managedFields ?? [];
+      const kept = managers.filter((f) => f.manager !== BEFORE_FIRST_APPLY);
+      if (kept.length === managers.length) return applied;
+      return await client.mergePatch<Written>(o.path, { metadata: { managedFields: kept } });
     } catch (e) {
       // Not what was looked at: it is looked at again next time.
       if (e instanceof ApiError && (e.status === 409 || e.status === 422)) this.own.get(member)?.delete(o.path);

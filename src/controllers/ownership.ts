@@ -17,6 +17,7 @@ export interface LiveObject {
   readonly metadata: {
     readonly name: string;
     readonly uid?: string;
+    readonly resourceVersion?: string;
     readonly labels?: Readonly<Record<string, string>>;
     readonly managedFields?: readonly { readonly manager?: string; readonly operation?: string }[];
   };
@@ -29,8 +30,11 @@ export type Claim =
   | { readonly kind: 'create' }
   /** Orrery's own for this placement: applied with force */
   | { readonly kind: 'own'; readonly uid?: string }
-  /** someone else's, taken over as the placement asks: applied with force, Orrery's from then on */
-  | { readonly kind: 'takeOver'; readonly uid?: string }
+  /**
+   * someone else's, taken over as the placement asks: replaced by what Orrery writes (the
+   * version read, so that a change since is not lost unseen), then Orrery's from then on
+   */
+  | { readonly kind: 'takeOver'; readonly uid?: string; readonly resourceVersion?: string }
   /** someone else's: not written */
   | { readonly kind: 'conflict'; readonly message: string };
 
@@ -57,11 +61,12 @@ export function claim(kind: string, live: LiveObject | undefined, desired: { rea
   if (live === undefined) return { kind: 'create' };
   const uid = live.metadata.uid !== undefined ? { uid: live.metadata.uid } : {};
   if (ownedBy(live, label)) return { kind: 'own', ...uid };
+  const version = live.metadata.resourceVersion !== undefined ? { resourceVersion: live.metadata.resourceVersion } : {};
   const whose = live.metadata.labels?.[PLACEMENT_LABEL] !== undefined && live.metadata.labels[PLACEMENT_LABEL] !== label ? `another placement's (${live.metadata.labels[PLACEMENT_LABEL]})` : 'not made by Orrery';
-  if (takeOver === 'Always') return { kind: 'takeOver', ...uid };
+  if (takeOver === 'Always') return { kind: 'takeOver', ...uid, ...version };
   if (takeOver === 'IfNoDiff') {
     const diff = firstDifference(desired.spec, live.spec, 'spec');
-    if (diff === undefined) return { kind: 'takeOver', ...uid };
+    if (diff === undefined) return { kind: 'takeOver', ...uid, ...version };
     return { kind: 'conflict', message: `${kind} ${live.metadata.name} exists, ${whose}, and differs from what the placement would write at ${diff} (takeOver: IfNoDiff)` };
   }
   return { kind: 'conflict', message: `${kind} ${live.metadata.name} exists, ${whose} (takeOver: Never)` };

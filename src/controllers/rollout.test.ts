@@ -35,6 +35,15 @@ class FakeMember extends ApiClient {
     return { ...stored, status: { readyReplicas: 0 } } as T;
   }
 
+  /** A replace: the object as sent, its field managers cleared as `[{}]` asks. */
+  override async put<T>(path: string, body: unknown): Promise<T> {
+    this.writes.push({ path, at: performance.now() });
+    const o = body as { metadata: { name: string; namespace: string } };
+    const stored = { ...o, metadata: { ...o.metadata, managedFields: [] } };
+    this.objects.set(path, stored);
+    return stored as T;
+  }
+
   override async get<T>(path: string): Promise<T> {
     const o = this.objects.get(path);
     if (o === undefined) throw new ApiError(404, `404 from member: ${path} not found`);

@@ -236,6 +236,10 @@ export class RolloutController {
       const same = prev !== undefined && prev.decision === w.decision && samePlacement(prev.placement, w.placement);
       if (same && !(moved && this.failing(key))) continue;
       if (prev !== undefined && prev.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
+      // a new spec may take over what stood in the way (or no longer conflict with it): looked at again now
+      if (prev !== undefined && !samePlacement(prev.placement, w.placement)) {
+        for (const cluster of this.conflicts.get(key)?.keys() ?? []) if (!w.decision.clusters.some((c) => c.name === cluster)) void this.lookAgain(cluster, w.placement);
+      }
       this.needsFinalizer(w.placement);
       this.consider(key, w);
     }

@@ -251,6 +251,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   /** A cycle over every Placement: after a list, a change of the fleet, stuck replicas, a re-check. */
   private fullCycle(snapshot: FleetSnapshot, opts: ScheduleOptions): void {
     this.relisted = false;
+    // a conflict that began or ended changes what the decisions in force are taken to be
+    const conflicted = this.conflictsMoved;
     this.conflictsMoved = false;
     this.changed = new Set();
     const all = this.placements.items();
@@ -272,7 +274,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     const unstarted = this.stuck.size > 0;
     this.stuck = new Map();
-    const next = controllerCycle(this.state, snapshot, live, previous, { ...opts, fresh: unstarted });
+    const next = controllerCycle(this.state, snapshot, live, previous, { ...opts, fresh: unstarted || conflicted });
     this.state = next.state;
 
     if (!this.writes()) {

@@ -49,6 +49,11 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
+  /** A replace (update): the body is the whole object, its resourceVersion a precondition when set. */
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
   /** `options`: DeleteOptions, e.g. preconditions on the uid. */
   delete<T>(path: string, options?: unknown): Promise<T> {
     return this.request<T>('DELETE', path, options);
