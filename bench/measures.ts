@@ -7,7 +7,7 @@ import type { Decision, FleetSnapshot, Placement } from '../src/core/model.js';
 import { prepareCycle } from '../src/core/cycle.js';
 import { fitCount } from '../src/core/prepare.js';
 import { fitOnNodes } from '../src/core/nodes.js';
-import type { ScheduledCycle } from '../src/core/schedule.js';
+import type { FleetState } from '../src/core/fleetState.js';
 import { hasOwnLimits } from '../src/core/solver/solo.js';
 
 export interface Measures {
@@ -71,12 +71,13 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
  * after the schedule: capacity left idle. Placements whose own rules (gang, spread) can hold
  * them back are left out.
  */
-export function idleWhileWaiting(s: ScheduledCycle): number {
-  const { fleet } = s.cycle.ctx;
+export function idleWhileWaiting(s: FleetState): number {
+  const { fleet } = s;
   const dims = fleet.dims.length;
   const unscheduled = new Map(s.result.decisions.map((d) => [d.placement, d.unscheduledReplicas]));
   let waiting = 0;
-  for (const job of s.cycle.jobs) {
+  for (const { job } of s.entries.values()) {
+    if (job === undefined) continue;
     if ((unscheduled.get(job.p.key) ?? 0) === 0 || hasOwnLimits(job)) continue;
     for (const row of job.order) {
       if (fitCount(s.free, row * dims, job.p.demand) >= 1 && fitOnNodes(s.nodes[row]!, job.p.node, 1) >= 1) {

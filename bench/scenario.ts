@@ -4,8 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { startFleet, step } from '../src/core/incremental.js';
-import { schedule, scheduleCycle } from '../src/core/schedule.js';
+import { FleetState } from '../src/core/fleetState.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
 import { boundReplicas, worthByPriority } from '../test/invariants.js';
@@ -39,17 +38,17 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
   let last;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    last = schedule(scenario.snapshot, scenario.placements, { solver, clock });
+    last = FleetState.start(scenario.snapshot, scenario.placements, { solver, clock });
     times.push(performance.now() - t0);
-    hashes.add(createHash('sha256').update(JSON.stringify(last.decisions)).digest('hex'));
+    hashes.add(createHash('sha256').update(JSON.stringify(last.result.decisions)).digest('hex'));
   }
-  const s = last!.stats;
+  const state = last!;
+  const s = state.result.stats;
   const maxRssMiB = rssMiB();
-  const cycle = scheduleCycle(scenario.snapshot, scenario.placements, { solver });
   out = {
-    ...measure(scenario.snapshot, scenario.placements, last!.decisions),
-    valueByPriority: Object.fromEntries(worthByPriority(scenario.snapshot, scenario.placements, last!)),
-    idleWhileWaiting: idleWhileWaiting(cycle),
+    ...measure(scenario.snapshot, scenario.placements, state.result.decisions),
+    valueByPriority: Object.fromEntries(worthByPriority(scenario.snapshot, scenario.placements, state.result)),
+    idleWhileWaiting: idleWhileWaiting(state),
     medianMs: median(times),
     times,
     weightedPlaced: s.weightedPlaced,
@@ -64,27 +63,27 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
     deterministic: hashes.size === 1,
     maxRssMiB,
     // replicas decided, and how many an independent node-level packing binds (after timing)
-    binding: boundReplicas(scenario.snapshot, scenario.placements, last!, cycle.packOrder),
+    binding: boundReplicas(scenario.snapshot, scenario.placements, state.result, state.packOrder),
   };
 } else if (mode === 'bound') {
   // Each tier below the top is bounded under the solver's answer for the tiers above it.
-  const answer = schedule(scenario.snapshot, scenario.placements);
+  const answer = FleetState.start(scenario.snapshot, scenario.placements).result;
   const t0 = performance.now();
   const tiers = relaxationBound(scenario.snapshot, scenario.placements, answer.decisions);
   out = { tiers, ms: performance.now() - t0, maxRssMiB: rssMiB() };
 } else if (mode === 'incremental') {
-  const state = startFleet(scenario.snapshot, scenario.placements, { clock });
+  const state = FleetState.start(scenario.snapshot, scenario.placements, { clock });
   const extras = generate({ ...spec, name: `${spec.name}-extra`, placements: runs, seed: spec.seed + 1000 }).placements;
   const times: number[] = [];
   let moved = 0;
   for (const [i, p] of extras.entries()) {
     const added = { ...p, metadata: { ...p.metadata, name: `added-${i}` }, spec: { ...p.spec, replicas: Math.min(p.spec.replicas, 8) } };
     const t0 = performance.now();
-    const r = step(state, { put: [added] });
+    const r = state.step({ put: [added] });
     times.push(performance.now() - t0);
     // Nothing but the new placement may change where it runs.
     const where = (d: { clusters: readonly { name: string; replicas: number }[] } | undefined) => JSON.stringify(d?.clusters ?? []);
-    for (const [key, d] of r.state.decisions) if (key !== `${added.metadata.namespace}/${added.metadata.name}` && where(d) !== where(state.decisions.get(key))) moved++;
+    for (const [key, d] of r.decisions) if (key !== `${added.metadata.namespace}/${added.metadata.name}` && where(d) !== where(state.decisions.get(key))) moved++;
   }
   // The full Steady re-check of the same change, for comparison.
   const previous = [...state.decisions.values()];
@@ -92,7 +91,7 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
   for (let i = 0; i < 3; i++) {
     const added = { ...extras[0]!, metadata: { ...extras[0]!.metadata, name: 'added-0' } };
     const t0 = performance.now();
-    schedule(scenario.snapshot, [...scenario.placements, added], { previous, clock });
+    FleetState.start(scenario.snapshot, [...scenario.placements, added], { previous, clock });
     steady.push(performance.now() - t0);
   }
   out = { placed: [...state.entries.values()].filter((e) => e.assign !== undefined).length, addOneMedianMs: median(times), addOneTimes: times, otherPlacementsChanged: moved, steadyRecheckMedianMs: median(steady), maxRssMiB: rssMiB() };

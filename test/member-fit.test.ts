@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SchedulerController } from '../src/controllers/scheduler.js';
-import { explainScheduled } from '../src/core/incremental.js';
 import { ApiClient } from '../src/fleet/client.js';
 import { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
@@ -140,7 +139,7 @@ test('a selector for one model lands only where that model is, and explain names
   await eventually('two A100s allocated in member-3', async () => ((await allocated(m3)).filter((r) => r.pool === 'a-0').length === 2 ? true : undefined), 60_000, 200);
   assert.equal(await get(fleet.member('member-2').endpoint(), '/apis/apps/v1/namespaces/ml/deployments/a100-job'), undefined);
   const state = controller.fleetState()!;
-  const e = explainScheduled(state, p);
+  const e = state.explain(p);
   assert.ok(!('invalid' in e));
   const refused = e.clusters.find((c) => c.name === 'member-2');
   assert.equal(refused?.reason?.code, 'SelectorMismatch');

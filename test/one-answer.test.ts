@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fleetArb, placementsArb } from './arbitraries.js';
 import { EmbeddedEngine } from '../src/embedded/engine.js';
-import { controllerCycle, controllerStep, startFleet } from '../src/core/incremental.js';
 import { type Decision, type Placement, makeSnapshot, placementKey } from '../src/core/model.js';
-import { scheduleFrom } from '../src/core/schedule.js';
+import { FleetState } from '../src/core/fleetState.js';
 
 const runs = { numRuns: Number(process.env.ORRERY_PROPERTY_RUNS ?? 150) };
 
@@ -19,7 +18,7 @@ const byKey = (ds: readonly Decision[]) => new Map(ds.map((d) => [d.placement, d
 /** A running fleet and a change to it: new placements, one running one grown, one removed (unless it is the grown one). */
 function aChange(clusters: Parameters<typeof makeSnapshot>[0], running: readonly Placement[], extra: readonly Placement[], grow: number, drop: number) {
   const snapshot = makeSnapshot(clusters);
-  const state = startFleet(snapshot, running);
+  const state = FleetState.start(snapshot, running);
   const grown = running[grow % running.length] as Placement;
   const dropped = running[drop % running.length] as Placement;
   const scaled = { ...grown, spec: { ...grown.spec, replicas: grown.spec.replicas + 2 } };
@@ -31,8 +30,8 @@ test('the quick step answers as the step that solves every placement again', () 
     fc.property(fleetArb, placementsArb, placementsArb, fc.nat(), fc.nat(), (clusters, running, extra, grow, drop) => {
       const { state, grown, scaled, added, remove } = aChange(clusters, running, extra, grow, drop);
       const change = { put: [...added, scaled], remove };
-      const quick = scheduleFrom(state, change).decisions;
-      const whole = scheduleFrom(state, change, { everything: true }).decisions;
+      const quick = state.step(change).decisions;
+      const whole = state.step(change, { everything: true }).decisions;
       assert.deepEqual(quick, whole);
       // nothing that stays moves: every other running placement keeps at least what it had where it had it
       for (const [key, before] of state.decisions) {
@@ -51,12 +50,12 @@ test('the embedded what-if, scale and removal answer what the hub controller the
       const added = renamed(extra, 'new');
       const engine = new EmbeddedEngine(snapshot, running);
       // The controller after its cycle on `running`: the state the API answers from.
-      const controller = startFleet(snapshot, running);
+      const controller = FleetState.start(snapshot, running);
       const previous = [...controller.decisions.values()];
 
       // what-if, then the new Placements created: the controller's next cycle
       const seen = engine.whatif(added);
-      const next = byKey(controllerCycle(controller, snapshot, [...running, ...added], previous).result.decisions);
+      const next = byKey(controller.cycle(snapshot, [...running, ...added], previous).result.decisions);
       assert.deepEqual(seen, added.map((p) => next.get(placementKey(p))));
 
       // a scale of one running placement: the hook's answer, and the controller's cycle after it
@@ -64,7 +63,7 @@ test('the embedded what-if, scale and removal answer what the hub controller the
       const scaled = { ...target, spec: { ...target.spec, replicas: target.spec.replicas + 3 } };
       const answer = (await engine.scale(placementKey(target), scaled.spec.replicas));
       assert.ok(answer.ok);
-      const afterScale = byKey(controllerCycle(controller, snapshot, running.map((p) => (p === target ? scaled : p)), previous).result.decisions);
+      const afterScale = byKey(controller.cycle(snapshot, running.map((p) => (p === target ? scaled : p)), previous).result.decisions);
       assert.deepEqual(answer.value.decision, afterScale.get(placementKey(target)));
       assert.deepEqual(byKey(engine.placements().map((v) => v.decision)), new Map([...afterScale].filter(([k]) => engine.get(k) !== undefined)));
     }),
@@ -77,11 +76,11 @@ test('removing a placement gives its room to what waits, as the controller would
     fc.asyncProperty(fleetArb, placementsArb, fc.nat(), async (clusters, running, pick) => {
       const snapshot = makeSnapshot(clusters);
       const engine = new EmbeddedEngine(snapshot, running);
-      const controller = startFleet(snapshot, running);
+      const controller = FleetState.start(snapshot, running);
       const gone = running[pick % running.length] as Placement;
       const rest = running.filter((p) => placementKey(p) !== placementKey(gone));
       assert.ok((await engine.remove(placementKey(gone))).ok);
-      const next = byKey(controllerCycle(controller, snapshot, rest, [...controller.decisions.values()]).result.decisions);
+      const next = byKey(controller.cycle(snapshot, rest, [...controller.decisions.values()]).result.decisions);
       assert.deepEqual(byKey(engine.placements().map((v) => v.decision)), new Map([...next].filter(([k]) => engine.get(k) !== undefined)));
     }),
     runs,
@@ -93,9 +92,9 @@ test('the controller told what changed steps as the controller that looks at eve
     fc.property(fleetArb, placementsArb, placementsArb, fc.nat(), fc.nat(), (clusters, running, extra, grow, drop) => {
       const { snapshot, state, grown, scaled, dropped, added, remove } = aChange(clusters, running, extra, grow, drop);
       const now = [...running.filter((p) => p !== dropped || p === grown).map((p) => (p === grown ? scaled : p)), ...added];
-      const looked = controllerCycle(state, snapshot, now, [...state.decisions.values()]).result.decisions;
+      const looked = state.cycle(snapshot, now, [...state.decisions.values()]).result.decisions;
       // told more than changed (every running placement put again as it was): the same answer
-      const told = controllerStep(state, { put: now, remove }, {}).result.decisions;
+      const told = state.step({ put: now, remove }, {}).result.decisions;
       assert.deepEqual(byKey(told), byKey(looked));
     }),
     runs,

@@ -6,12 +6,11 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dump } from 'js-yaml';
 import { capacityReport, reportAsQuantities } from '../core/capacity.js';
-import { explainScheduled, occupied, startFleet } from '../core/incremental.js';
+import { FleetState } from '../core/fleetState.js';
 import { VERSION } from '../version.js';
 import { placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
 import { humanBytes, humanMilli } from '../core/quantity.js';
-import { schedule } from '../core/schedule.js';
 import type { ProviderFile } from '../fleet/access.js';
 import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from '../fleet/snapshotFile.js';
 import { type Result, ok } from '../core/result.js';
@@ -121,12 +120,12 @@ async function plan(args: string[]): Promise<number> {
     if (typeof p === 'string') return fail(p);
     previous = p;
   }
-  const result = schedule(snapshot, placements, {
+  const result = FleetState.start(snapshot, placements, {
     solver,
     clock: () => performance.now(),
     ...(budget !== undefined ? { budgetMs: budget } : {}),
     ...(previous !== undefined ? { previous } : {}),
-  });
+  }).result;
   print(render(result, output, () => planTable(result)));
   return 0;
 }
@@ -180,8 +179,7 @@ async function capacity(args: string[]): Promise<number> {
   const inputs = await loadInputs(values.fleet, values.placements);
   if (!inputs.ok) return fail(inputs.error);
   const { snapshot, placements } = inputs.value;
-  const state = startFleet(snapshot, placements);
-  const report = capacityReport(occupied(state));
+  const report = capacityReport(FleetState.start(snapshot, placements).occupied());
   if (output !== 'table') {
     // Machine output in Kubernetes quantities, the way the snapshot file writes them.
     const value = reportAsQuantities(report);
@@ -443,7 +441,7 @@ async function explain(args: string[]): Promise<number> {
   const wanted = key.includes('/') ? key : `default/${key}`;
   const placement = placements.find((p) => placementKey(p) === wanted);
   if (placement === undefined) return fail(`no placement ${wanted} (known: ${placements.map(placementKey).join(', ') || 'none'})`);
-  const e = explainScheduled(startFleet(snapshot, placements), placement);
+  const e = FleetState.start(snapshot, placements).explain(placement);
   if ('invalid' in e) return fail(`${wanted}: ${e.invalid}`);
   print(
     render(e, output, () => {

@@ -2,10 +2,8 @@
 // decisions are the answers. Scaling goes through the Placement's scale subresource, so the
 // hook and an HPA targeting the Placement are one mechanism.
 
-import { explainScheduled, occupied, preview } from '../core/incremental.js';
-import { withSpec } from '../core/schedule.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
-import { compareNames, placementKey } from '../core/model.js';
+import { compareNames, placementKey, withSpec } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
@@ -43,7 +41,7 @@ export class ClusterEngine implements Engine {
 
   occupied(): FleetSnapshot | undefined {
     const state = this.controller.fleetState();
-    return state === undefined ? undefined : occupied(state);
+    return state?.occupied();
   }
 
   placements(): PlacementView[] {
@@ -82,19 +80,19 @@ export class ClusterEngine implements Engine {
     }
     // The answer now: the step the controller takes on its next cycle, from the same state.
     const placement = withSpec(current.placement, { ...current.placement.spec, replicas });
-    return { ok: true, value: { placement, decision: preview(state, [placement])[0] as Decision } };
+    return { ok: true, value: { placement, decision: state.preview([placement])[0] as Decision } };
   }
 
   whatif(placements: readonly Placement[]): Decision[] {
     const state = this.controller.fleetState();
-    return state === undefined ? [] : preview(state, placements);
+    return state === undefined ? [] : state.preview(placements);
   }
 
   explain(key: string) {
     const v = this.get(key);
     const state = this.controller.fleetState();
     if (v === undefined || state === undefined) return undefined;
-    const e = explainScheduled(state, v.placement);
+    const e = state.explain(v.placement);
     return 'invalid' in e ? undefined : e;
   }
 }

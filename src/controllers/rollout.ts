@@ -6,9 +6,8 @@
 // wants, and holds the Placement's finalizer until the members are clean.
 
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
-import { placementKey } from '../core/model.js';
+import { placementKey, samePlacement } from '../core/model.js';
 import { type PodView, stuckPods } from '../core/grace.js';
-import { samePlacement } from '../core/schedule.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { PLACEMENT_LABEL } from '../fleet/measure.js';
 import { Reflector } from '../fleet/reflector.js';

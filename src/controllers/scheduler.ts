@@ -5,7 +5,7 @@
 // as decisions and rollouts change.
 
 import { EventEmitter } from 'node:events';
-import { type FleetState, controllerCycle, controllerStep } from '../core/incremental.js';
+import { FleetState } from '../core/fleetState.js';
 import type { ScheduleOptions } from '../core/cycle.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
 import { placementKey, sameDecision } from '../core/model.js';
@@ -274,8 +274,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     const unstarted = this.stuck.size > 0;
     this.stuck = new Map();
-    const next = controllerCycle(this.state, snapshot, live, previous, { ...opts, fresh: unstarted || conflicted });
-    this.state = next.state;
+    const cycleOpts = { ...opts, fresh: unstarted || conflicted };
+    const next = this.state === undefined ? FleetState.start(snapshot, live, { ...opts, previous }) : this.state.cycle(snapshot, live, previous, cycleOpts);
+    this.state = next;
 
     if (!this.writes()) {
       this.emit('reconciled', next.result);
@@ -283,7 +284,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     const full = this.fullNext;
     this.fullNext = false;
-    const decisions = next.state.decisions;
+    const decisions = next.decisions;
     const work: RolloutWork[] = [];
     for (const p of live) {
       const d = decisions.get(placementKey(p));
@@ -302,7 +303,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.emit('reconciled', next.result);
   }
 
-  /** A cycle over what changed since the last: the step from the state, as controllerCycle takes it. */
+  /** A cycle over what changed since the last: the step from the state, as its cycle takes it. */
   private stepCycle(state: FleetState, snapshot: FleetSnapshot, opts: ScheduleOptions): void {
     const keys = this.changed;
     this.changed = new Set();
@@ -313,8 +314,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       if (p !== undefined && p.metadata.deletionTimestamp === undefined) put.push(p);
       else if (state.decisions.has(key)) remove.push(key);
     }
-    const next = controllerStep(state, { put, remove }, opts);
-    this.state = next.state;
+    const next = state.step({ put, remove }, opts);
+    this.state = next;
     if (!this.writes()) {
       this.emit('reconciled', next.result);
       return;
@@ -323,7 +324,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const work: RolloutWork[] = [];
     const gone: string[] = [];
     for (const key of new Set([...keys, ...state.waiting])) {
-      const d = next.state.decisions.get(key);
+      const d = next.decisions.get(key);
       const p = this.placementOf(key);
       if (d === undefined || p === undefined || p.metadata.deletionTimestamp !== undefined) {
         if (state.decisions.has(key)) gone.push(key);

@@ -276,6 +276,24 @@ export function placementKey(p: Placement): string {
   return `${p.metadata.namespace}/${p.metadata.name}`;
 }
 
+/**
+ * Whether a placement is the one a decision was made for: the same object, or the same object
+ * read again — its uid and generation, which the API server moves with every change of spec.
+ * A copy made to try another spec must drop its generation (see withSpec).
+ */
+export function samePlacement(a: Placement | undefined, b: Placement): boolean {
+  if (a === undefined) return false;
+  if (a === b) return true;
+  const [x, y] = [a.metadata, b.metadata];
+  return x.uid !== undefined && x.uid === y.uid && x.generation !== undefined && x.generation === y.generation;
+}
+
+/** A placement with another spec, as a new version of it: no longer the one its decision was made for. */
+export function withSpec(p: Placement, spec: Placement['spec']): Placement {
+  const { generation: _read, ...metadata } = p.metadata;
+  return { ...p, metadata, spec };
+}
+
 // ---- Decision ----
 
 export interface ClusterAssignment {

@@ -9,8 +9,10 @@ import { unbindable, violations } from '../../test/invariants.js';
 import { explainPlacement } from './explain.js';
 import { type Cluster, type Placement, makeSnapshot } from './model.js';
 import { fitReport } from './capacity.js';
-import { schedule, scheduleCycle } from './schedule.js';
-import { occupied, startFleet, step } from './incremental.js';
+import { FleetState } from './fleetState.js';
+
+/** A full cycle's result. */
+const schedule = (...a: Parameters<typeof FleetState.start>) => FleetState.start(...a).result;
 
 test('eight replicas of 3 CPU on six 4-CPU nodes: six placed, two unscheduled, the nodes named', () => {
   const f = fleet(nodeCluster('six', [{ count: 6, cpu: 4 }], { region: 'r1' }), cluster('far', { region: 'r2', cpu: 64 }));
@@ -106,12 +108,12 @@ test('selectors narrow a request to the devices they match; explain names the se
 
 test('fit answers count per node and on what placements leave', () => {
   const f = fleet(nodeCluster('six', [{ count: 6, cpu: 4 }]));
-  const state = startFleet(f, [placement('one', { replicas: 2, cpu: '3' })]);
+  const state = FleetState.start(f, [placement('one', { replicas: 2, cpu: '3' })]);
   assert.equal(fitReport(f, { cpu: 3000, memory: 2 ** 30 }, () => true).total, 6);
-  assert.equal(fitReport(occupied(state), { cpu: 3000, memory: 2 ** 30 }, () => true).total, 4);
-  const after = step(state, { put: [placement('two', { replicas: 5, cpu: '3' })] }).state;
+  assert.equal(fitReport(state.occupied(), { cpu: 3000, memory: 2 ** 30 }, () => true).total, 4);
+  const after = state.step({ put: [placement('two', { replicas: 5, cpu: '3' })] });
   assert.equal(after.decisions.get('default/two')?.unscheduledReplicas, 1, 'a step, too, counts nodes');
-  assert.equal(fitReport(occupied(after), { cpu: 1000, memory: 2 ** 30 }, () => true).total, 6);
+  assert.equal(fitReport(after.occupied(), { cpu: 1000, memory: 2 ** 30 }, () => true).total, 6);
 });
 
 // Random fleets of node groups: every decided replica binds, and no placement gets more on a
@@ -143,7 +145,7 @@ test('property: every decided replica binds to a node, and the rules hold', () =
     fc.property(nodeFleetArb, podsArb, (clusters, placements) => {
       const snapshot = makeSnapshot(clusters);
       for (const solver of ['auto', 'greedy'] as const) {
-        const c = scheduleCycle(snapshot, placements, { solver });
+        const c = FleetState.start(snapshot, placements, { solver });
         assert.deepEqual(unbindable(snapshot, placements, c.result, c.packOrder), [], solver);
         assert.deepEqual(violations(snapshot, placements, c.result), [], solver);
       }

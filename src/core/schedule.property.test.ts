@@ -7,10 +7,13 @@ import { placement } from '../../test/fixtures.js';
 import * as arbitraries from '../../test/arbitraries.js';
 import { compareByPriority, violations, worthByPriority } from '../../test/invariants.js';
 import { makeSnapshot, placementKey } from './model.js';
-import { schedule, scheduleCycle } from './schedule.js';
 import { fitCount } from './prepare.js';
 import { fitOnNodes } from './nodes.js';
 import { hasOwnLimits } from './solver/solo.js';
+import { FleetState } from './fleetState.js';
+
+/** A full cycle's result. */
+const schedule = (...a: Parameters<typeof FleetState.start>) => FleetState.start(...a).result;
 
 const { fleetArb, placementArb, placementsArb } = arbitraries;
 
@@ -115,11 +118,12 @@ test('never worth less than a greedy floor, tier by tier from the top', () => {
 test('nothing is left idle that a waiting replica could use', () => {
   fc.assert(
     fc.property(fleetArb, placementsArb, (clusters, placements) => {
-      const s = scheduleCycle(makeSnapshot(clusters), placements);
-      const { fleet } = s.cycle.ctx;
+      const s = FleetState.start(makeSnapshot(clusters), placements);
+      const { fleet } = s;
       const dims = fleet.dims.length;
       const decided = new Map(s.result.decisions.map((d) => [d.placement, d]));
-      for (const job of s.cycle.jobs) {
+      for (const { job } of s.entries.values()) {
+        if (job === undefined) continue;
         // Rules of its own (gang, spread) can rightly hold a placement below what fits.
         if ((decided.get(job.p.key)?.unscheduledReplicas ?? 0) === 0 || hasOwnLimits(job)) continue;
         for (const row of job.order) {

@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { cluster, fleet, nodeCluster, placement } from '../../test/fixtures.js';
 import { violations } from '../../test/invariants.js';
 import type { Decision } from './model.js';
-import { schedule } from './schedule.js';
+import { FleetState } from './fleetState.js';
+
+/** A full cycle's result. */
+const schedule = (...a: Parameters<typeof FleetState.start>) => FleetState.start(...a).result;
 
 const replicasOn = (d: Decision | undefined) => Object.fromEntries((d?.clusters ?? []).map((c) => [c.name, c.replicas]));
 const find = (r: { decisions: readonly Decision[] }, key: string) => r.decisions.find((d) => d.placement === key);

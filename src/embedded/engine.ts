@@ -1,9 +1,8 @@
 // The embedded mode: a fleet from a snapshot file and Placements kept in memory; every write is
 // one Steady step, the one the hub controller takes. What Orrery does on a hub, without a hub.
 
-import { type FleetState, explainScheduled, occupied, preview, startFleet, step } from '../core/incremental.js';
+import { type Change, FleetState } from '../core/fleetState.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
-import type { Change } from '../core/schedule.js';
 import { compareNames, placementKey } from '../core/model.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
 
@@ -25,7 +24,7 @@ export class EmbeddedEngine implements Engine {
     private readonly opts: EmbeddedOptions = {},
   ) {
     for (const p of placements) this.stored.set(placementKey(p), p);
-    this.state = startFleet(fleet, placements);
+    this.state = FleetState.start(fleet, placements);
   }
 
   problems(): readonly [] {
@@ -47,7 +46,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   occupied(): FleetSnapshot {
-    return occupied(this.state);
+    return this.state.occupied();
   }
 
   placements(): PlacementView[] {
@@ -88,7 +87,7 @@ export class EmbeddedEngine implements Engine {
 
   /** One step; the decisions after it. */
   private apply(change: Change): ReadonlyMap<string, Decision> {
-    this.state = step(this.state, change).state;
+    this.state = this.state.step(change);
     return this.state.decisions;
   }
 
@@ -99,13 +98,13 @@ export class EmbeddedEngine implements Engine {
   }
 
   whatif(placements: readonly Placement[]): Decision[] {
-    return this.time('whatif', () => preview(this.state, placements), () => undefined);
+    return this.time('whatif', () => this.state.preview(placements), () => undefined);
   }
 
   explain(key: string) {
     const p = this.stored.get(key);
     if (p === undefined) return undefined;
-    const e = explainScheduled(this.state, p);
+    const e = this.state.explain(p);
     return 'invalid' in e ? undefined : e;
   }
 }

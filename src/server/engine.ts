@@ -3,7 +3,7 @@
 // the cluster mode keeps them on the hub.
 
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
-import type { ScheduledExplanation } from '../core/incremental.js';
+import type { ScheduledExplanation } from '../core/fleetState.js';
 import type { Problem } from '../problems.js';
 
 export interface PlacementView {

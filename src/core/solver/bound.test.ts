@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cluster, fleet, placement } from '../../../test/fixtures.js';
-import { schedule } from '../schedule.js';
 import { relaxationBound } from './bound.js';
+import { FleetState } from '../fleetState.js';
+
+/** A full cycle's result. */
+const schedule = (...a: Parameters<typeof FleetState.start>) => FleetState.start(...a).result;
 
 // 12 cpu, two placements of 5-cpu replicas (two shapes, so two classes): whole replicas fit two,
 // the relaxation 2.4.

@@ -8,7 +8,7 @@
 
 import type { Decision, FleetSnapshot, Placement } from '../model.js';
 import { type ScheduleOptions, prepareCycle } from '../cycle.js';
-import { tiers } from '../schedule.js';
+import { tiers } from '../pipeline.js';
 import { take } from './place.js';
 import { solveSteering, steeringClasses, steeringVariables } from './steer.js';
 import type { LpLibrary } from './lp.js';

@@ -2,21 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cluster, fleet, placement } from '../../test/fixtures.js';
 import { violations } from '../../test/invariants.js';
-import { type FleetState, explainScheduled, preview, startFleet, step } from './incremental.js';
 import type { Placement } from './model.js';
 import { prepareCycle } from './cycle.js';
+import { FleetState } from './fleetState.js';
 
 /** One step with `p` added to (or replacing its key in) the state's placements. */
 function withOne(state: FleetState, p: Placement) {
   const key = `${p.metadata.namespace}/${p.metadata.name}`;
-  const next = step(state, { put: [p] }).state;
+  const next = state.step({ put: [p] });
   return { state: next, decision: next.decisions.get(key)! };
 }
 
 test('a step places what is new in free capacity and moves nothing that stays', () => {
   const f = fleet(cluster('a', { cpu: 8 }), cluster('b', { cpu: 8 }));
   const existing = [placement('web', { replicas: 10, cpu: '1' })];
-  const state = startFleet(f, existing);
+  const state = FleetState.start(f, existing);
   const { state: next, decision } = withOne(state, placement('api', { replicas: 10, cpu: '1' }));
   assert.equal(decision.unscheduledReplicas, 4, '6 cpu were left');
   assert.equal(next.decisions.get('default/web'), state.decisions.get('default/web'), 'its decision stands as it was');
@@ -27,7 +27,7 @@ test('a step places what is new in free capacity and moves nothing that stays', 
 
 test('a step resizes a placement in place, and one without it gives its capacity to what waits', () => {
   const f = fleet(cluster('a', { cpu: 4 }), cluster('b', { cpu: 4 }));
-  let state = startFleet(f, [placement('web', { replicas: 4, cpu: '1' })]);
+  let state = FleetState.start(f, [placement('web', { replicas: 4, cpu: '1' })]);
   const before = state.decisions.get('default/web')!;
   state = withOne(state, placement('web', { replicas: 6, cpu: '1' })).state;
   const grown = state.decisions.get('default/web')!;
@@ -36,14 +36,14 @@ test('a step resizes a placement in place, and one without it gives its capacity
   const full = withOne(state, placement('api', { replicas: 4, cpu: '1' }));
   assert.equal(full.decision.unscheduledReplicas, 2);
   // web goes: api, waiting for two replicas, gets them in the same step
-  const after = step(full.state, { remove: ['default/web'] }).state;
+  const after = full.state.step({ remove: ['default/web'] });
   assert.equal(after.decisions.get('default/api')?.unscheduledReplicas, 0);
   assert.equal(after.decisions.has('default/web'), false);
 });
 
 test('a gang that does not fit takes nothing', () => {
   const f = fleet(cluster('a', { cpu: 4 }));
-  const r = withOne(startFleet(f, []), placement('train', { replicas: 5, cpu: '1', gang: true }));
+  const r = withOne(FleetState.start(f, []), placement('train', { replicas: 5, cpu: '1', gang: true }));
   assert.deepEqual(r.decision.clusters, []);
   assert.equal(r.decision.reason, 'Unschedulable');
   assert.equal(withOne(r.state, placement('web', { replicas: 4, cpu: '1' })).decision.unscheduledReplicas, 0);
@@ -51,10 +51,10 @@ test('a gang that does not fit takes nothing', () => {
 
 test('preview answers what the step would, and changes nothing', () => {
   const f = fleet(cluster('a', { cpu: 8 }), cluster('b', { cpu: 4 }));
-  const state = startFleet(f, [placement('web', { replicas: 6, cpu: '1' })]);
+  const state = FleetState.start(f, [placement('web', { replicas: 6, cpu: '1' })]);
   const extra = [placement('api', { replicas: 4, cpu: '1' }), placement('batch', { replicas: 4, cpu: '1' })];
-  const seen = preview(state, extra);
-  const stepped = step(state, { put: extra }).state;
+  const seen = state.preview(extra);
+  const stepped = state.step({ put: extra });
   assert.deepEqual(seen, extra.map((p) => stepped.decisions.get(`default/${p.metadata.name}`)));
   assert.equal(seen.reduce((s, d) => s + d.unscheduledReplicas, 0), 2, '6 cpu left for 8');
   assert.equal(state.decisions.size, 1);
@@ -66,8 +66,8 @@ test('explain on a scheduled fleet shows the scores the solver used, not those o
     placement('train', { replicas: 4, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 1 }] }),
     placement('other', { replicas: 4, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 1 }] }),
   ];
-  const state = startFleet(f, ps);
-  const e = explainScheduled(state, ps[0]!);
+  const state = FleetState.start(f, ps);
+  const e = state.explain(ps[0]!);
   assert.ok('clusters' in e);
   const cycle = prepareCycle(f, ps, { previous: [...state.decisions.values()] });
   const job = cycle.jobs.find((j) => j.p.key === 'default/train')!;
