@@ -5,7 +5,7 @@
 
 import type { Decision, FleetSnapshot, Placement } from '../src/core/model.js';
 import { prepareCycle } from '../src/core/cycle.js';
-import { fitCount } from '../src/core/prepare.js';
+import { fitCount } from '../src/core/fit.js';
 import { fitOnNodes } from '../src/core/nodes.js';
 import type { FleetState } from '../src/core/fleetState.js';
 import { hasOwnLimits } from '../src/core/solver/solo.js';

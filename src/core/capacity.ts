@@ -2,7 +2,8 @@
 
 import type { Cluster, DeviceInventory, FleetSnapshot, Placement, Resources } from './model.js';
 import { API_VERSION, compareNames, makeSnapshot, takesReplicas } from './model.js';
-import { type FleetIndex, indexFleet, preparePlacement, replicasThatFit } from './prepare.js';
+import { type FleetIndex, indexFleet, preparePlacement } from './prepare.js';
+import { replicasThatFit } from './fit.js';
 import { type Profile, runFilters } from './framework.js';
 import { defaultProfile } from './profile.js';
 import { fitFilter } from './filters/fit.js';

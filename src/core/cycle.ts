@@ -6,8 +6,8 @@ import type { Decision, FleetSnapshot, Placement } from './model.js';
 import { compareNames, placementKey } from './model.js';
 import { type CycleContext, type Profile, runFilters, scoreKey, scorePart } from './framework.js';
 import { defaultProfile } from './profile.js';
-import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement, sumsAreExact } from './prepare.js';
-import { type ClusterNodes, fitOnNodes } from './nodes.js';
+import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
+import { type NodeCapCache, nodeCaps } from './fit.js';
 import { replicaValue } from './objective.js';
 
 export interface ScheduleOptions {
@@ -83,7 +83,7 @@ interface FleetCache {
   /** what look-alike placements share their scores by */
   readonly sharedKeys: WeakMap<PreparedPlacement, string>;
   /** node-level caps by eligibility key: per row, the cap and the limit it was counted to */
-  readonly caps: Map<string, { cap: Int32Array; limit: Int32Array }>;
+  readonly caps: NodeCapCache;
 }
 
 // Memoised by snapshot identity: a snapshot never changes, so neither does anything derived
@@ -195,32 +195,9 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       const row = cache.rowOf.get(name);
       if (row !== undefined) (avoid ??= new Set()).add(row);
     }
-    jobs.push(makeJob(p, { eligible: { mask, count: eligible.count }, scored, previous: prevRows, avoid, own, fleet, nodeCap: nodeCaps(cache, p) }));
+    jobs.push(makeJob(p, { eligible: { mask, count: eligible.count }, scored, previous: prevRows, avoid, own, fleet, nodeCap: nodeCaps(cache.fleet, cache.caps, p) }));
   }
   return { ctx, profile, jobs, invalid };
-}
-
-/** Node-level caps, shared by placements of the same eligibility (and so the same demand). */
-function nodeCaps(cache: FleetCache, p: PreparedPlacement): (row: number) => number {
-  let known = cache.caps.get(p.eligibilityKey);
-  if (known === undefined) {
-    const n = cache.fleet.clusters.length;
-    known = { cap: new Int32Array(n).fill(-1), limit: new Int32Array(n) };
-    cache.caps.set(p.eligibilityKey, known);
-  }
-  const { cap, limit } = known;
-  const want = Math.max(1, p.replicas);
-  return (row) => {
-    // A one-node cluster's sums are its node: the summed fit, which the solver checks anyway, is exact.
-    if (sumsAreExact(cache.fleet, row, p)) return want;
-    const c = cap[row] as number;
-    // counted before, and either below its limit then or to a limit as high as this one
-    if (c >= 0 && (c < (limit[row] as number) || (limit[row] as number) >= want)) return Math.min(c, want);
-    const v = fitOnNodes(cache.fleet.nodes[row] as ClusterNodes, p.node, want);
-    cap[row] = v;
-    limit[row] = want;
-    return v;
-  };
 }
 
 /** What a job is made of, beside its placement: worked out by prepareCycle, most of it shared. */

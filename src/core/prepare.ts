@@ -9,7 +9,7 @@
 import { type DeviceEnvironment, deviceEnvironment, matchesAll } from './cel.js';
 import type { Cluster, DeviceAttribute, DeviceInventory, FleetSnapshot, Placement, PodSpec, ResourceList, Resources } from './model.js';
 import { classesOf, compareNames, deviceKindKey, placementKey } from './model.js';
-import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, fitOnNodes, normalise } from './nodes.js';
+import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, normalise } from './nodes.js';
 import { parseMilli, parseUnits } from './quantity.js';
 import { type Result, ok, err } from './result.js';
 
@@ -338,37 +338,6 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     unmatchedSelectors,
     eligibilityKey,
   });
-}
-
-/** How many replicas of `demand` fit into `free` at `row`. */
-export function fitCount(free: Float64Array, row: number, demand: Float64Array): number {
-  let n = Number.POSITIVE_INFINITY;
-  for (let d = 0; d < demand.length; d++) {
-    const need = demand[d] as number;
-    if (need > 0) {
-      const k = Math.floor((free[row + d] as number) / need);
-      if (k < n) {
-        if (k <= 0) return k;
-        n = k;
-      }
-    }
-  }
-  return n;
-}
-
-/** Whether a cluster's summed room counts a placement exactly: it is one node, and the placement's devices are counted by class alone. */
-export function sumsAreExact(fleet: FleetIndex, row: number, p: PreparedPlacement): boolean {
-  return p.countedBySums && fleet.wholeNode[row] === 1;
-}
-
-/**
- * How many replicas of a placement fit in one cluster: by its summed free room and wholly on
- * its nodes as the snapshot has them, at most `limit`. The one count of what fits.
- */
-export function replicasThatFit(fleet: FleetIndex, row: number, p: PreparedPlacement, limit = Number.POSITIVE_INFINITY, free = fleet.free): number {
-  const sums = Math.min(limit, fitCount(free, row * fleet.dims.length, p.demand));
-  if (sums <= 0) return 0;
-  return sumsAreExact(fleet, row, p) ? sums : fitOnNodes(fleet.nodes[row] as ClusterNodes, p.node, sums);
 }
 
 /** The topology domain a cluster belongs to for a spread key. */

@@ -7,7 +7,7 @@ import { placement } from '../../test/fixtures.js';
 import * as arbitraries from '../../test/arbitraries.js';
 import { compareByPriority, violations, worthByPriority } from '../../test/invariants.js';
 import { makeSnapshot, placementKey } from './model.js';
-import { fitCount } from './prepare.js';
+import { fitCount } from './fit.js';
 import { fitOnNodes } from './nodes.js';
 import { hasOwnLimits } from './solver/solo.js';
 import { FleetState } from './fleetState.js';

@@ -3,7 +3,8 @@
 // all-or-nothing; min/max clusters through binary "uses cluster" variables; maxSkew through
 // a per-placement floor that every domain stays within maxSkew of.
 
-import { type FleetIndex, domainOf, fitCount } from '../prepare.js';
+import { type FleetIndex, domainOf } from '../prepare.js';
+import { roomFor } from '../fit.js';
 import type { Job } from '../cycle.js';
 import { type LinearModel, solveLinear } from './lp.js';
 import type { TierContext } from './tier.js';
@@ -32,7 +33,7 @@ export function exactPairs(tier: readonly Job[], free: Float64Array, ctx: TierCo
     // Eligible clusters bound the pairs from above: most tiers are refused right here.
     if (pairs.length + job.eligibleCount > 4 * maxPairs) return undefined;
     for (const row of job.order) {
-      const cap = job.avoid?.has(row) ? 0 : Math.min(fitCount(free, row * dims, job.p.demand), job.nodeCap(row), job.p.replicas);
+      const cap = job.avoid?.has(row) ? 0 : Math.min(roomFor(job, free, dims, row), job.p.replicas);
       if (cap > 0) pairs.push({ j, row, cap });
     }
     if (pairs.length > maxPairs) return undefined;

@@ -5,7 +5,8 @@
 // capacity the others needed for the same worth.
 
 import type { Job } from '../cycle.js';
-import { type FleetIndex, sumsAreExact } from '../prepare.js';
+import type { FleetIndex } from '../prepare.js';
+import { sumsAreExact } from '../fit.js';
 import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
 import { type Assignment, type PlaceOpts, placeJob, placedOf, release } from './place.js';
 

@@ -2,7 +2,8 @@
 // bookkeeping that goes with it.
 
 import type { FleetIndex } from '../prepare.js';
-import { domainOf, fitCount, sumsAreExact } from '../prepare.js';
+import { domainOf } from '../prepare.js';
+import { roomFor, sumsAreExact } from '../fit.js';
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import { type Candidate, allocate } from './allocate.js';
@@ -27,7 +28,7 @@ export function keepPrevious(job: Job, free: Float64Array, dims: number, fleet: 
   rows.sort((a, b) => job.pref(b) - job.pref(a) || compareNames(fleet.clusters[a]!.name, fleet.clusters[b]!.name));
   for (const row of rows) {
     if (kept.size >= spread.maxClusters) break;
-    const n = Math.min(job.previous.get(row) ?? 0, held(row) ? Number.POSITIVE_INFINITY : Math.min(fitCount(free, row * dims, demand), job.nodeCap(row)));
+    const n = Math.min(job.previous.get(row) ?? 0, held(row) ? Number.POSITIVE_INFINITY : roomFor(job, free, dims, row));
     if (n > 0) kept.set(row, n);
   }
   const skewed = Number.isFinite(spread.maxSkew);
@@ -83,14 +84,12 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   const key = job.p.spread.topologyKey;
   // A skew counts every eligible domain, full ones too: their clusters stay in the list.
   const everyDomain = Number.isFinite(job.p.spread.maxSkew);
-  const { demand } = job.p;
   const order = job.order;
   for (let i = 0; i < order.length; i++) {
     const row = order[i] as number;
     const have = kept?.get(row) ?? 0;
     // The cluster's summed room for what others take; its nodes for what one replica can use.
-    let cap = job.avoid?.has(row) ? 0 : fitCount(free, row * dims, demand);
-    if (cap > 0) cap = Math.min(cap, job.nodeCap(row) - have);
+    let cap = job.avoid?.has(row) ? 0 : roomFor(job, free, dims, row, have);
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
     if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;

@@ -8,11 +8,11 @@
 
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
-import { fitCount } from '../prepare.js';
+import { oneMoreFits } from '../fit.js';
 import type { TierState } from './fill.js';
 import { type Assignment, placedOf, take } from './place.js';
 import { hasOwnLimits } from './solo.js';
-import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
+import { type ClusterNodes, packInto } from '../nodes.js';
 import { compareNames } from '../model.js';
 
 /** Cluster rows looked at, at most, in one repair: it is bounded, whatever the tier's size. */
@@ -42,8 +42,7 @@ export function repair(
   const byValue = (a: Job, b: Job) => a.value - b.value || compareNames(a.p.key, b.p.key);
   for (const list of onRow.values()) list.sort(byValue);
   /** One more replica of `job` fits on `row`: in its summed room and on one of its nodes. */
-  const fitsOne = (job: Job, row: number) =>
-    fitCount(s.free, row * dims, job.p.demand) >= 1 && (fleet.wholeNode[row] === 1 || fitOnNodes(s.nodes[row] as ClusterNodes, job.p.node, 1) >= 1);
+  const fitsOne = (job: Job, row: number) => oneMoreFits(fleet, s.free, s.nodes, row, job.p);
   /** The row's nodes with the tier's new replicas packed again from the tier's start; undefined if some do not pack. */
   const repack = (row: number): ClusterNodes | undefined => {
     let nodes = startNodes[row] as ClusterNodes;

@@ -3,7 +3,8 @@
 
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
-import { domainOf, fitCount } from '../prepare.js';
+import { domainOf } from '../prepare.js';
+import { roomFor } from '../fit.js';
 
 export function soloCap(job: Job, free: Float64Array, fleet: FleetIndex): number {
   const dims = fleet.dims.length;
@@ -13,7 +14,7 @@ export function soloCap(job: Job, free: Float64Array, fleet: FleetIndex): number
   let total = 0;
   for (let row = 0; row < fleet.clusters.length; row++) {
     if (job.eligible[row] !== 1) continue;
-    const cap = Math.min(fitCount(free, row * dims, job.p.demand), job.nodeCap(row), replicas);
+    const cap = Math.min(roomFor(job, free, dims, row), replicas);
     if (Number.isFinite(spread.maxSkew) && !Number.isFinite(spread.maxClusters)) {
       // every eligible domain counts, a full one with room 0
       const d = domainOf(fleet.clusters[row]!, spread.topologyKey) ?? '';

@@ -6,7 +6,8 @@
 // strand accelerators. Independent parts of the fleet (no class spans them) are solved apart.
 
 import type { Job } from '../cycle.js';
-import { type FleetIndex, replicasThatFit } from '../prepare.js';
+import type { FleetIndex } from '../prepare.js';
+import { replicasThatFit } from '../fit.js';
 import { type LinearModel, type LpLibrary, solveLinear } from './lp.js';
 import { hasOwnLimits, soloCap } from './solo.js';
 
