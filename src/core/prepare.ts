@@ -7,11 +7,11 @@
 // each of them there; per node, devices are held by kind (devices alike), each counted once.
 
 import { type DeviceEnvironment, deviceEnvironment, matchesAll } from './cel.js';
-import type { Cluster, DeviceAttribute, DeviceInventory, FleetSnapshot, Placement, PodSpec, ResourceList, Resources } from './model.js';
+import type { Cluster, DeviceAttribute, DeviceInventory, FleetSnapshot, Placement, Resources } from './model.js';
 import { classesOf, compareNames, deviceKindKey, placementKey } from './model.js';
 import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, normalise } from './nodes.js';
-import { parseMilli, parseUnits } from './quantity.js';
-import { type Result, ok, err } from './result.js';
+import { type Result, ok } from './result.js';
+import { podCost } from './podCost.js';
 
 export const CPU = 0;
 export const MEMORY = 1;
@@ -212,71 +212,13 @@ export interface PreparedPlacement {
   readonly eligibilityKey: string;
 }
 
-interface PodRequests {
-  readonly cpu: number;
-  readonly memory: number;
-}
-
-function listRequests(list: ResourceList | undefined, path: string): Result<PodRequests> {
-  let cpu = 0;
-  let memory = 0;
-  if (list?.cpu !== undefined) {
-    const v = parseMilli(list.cpu);
-    if (!v.ok) return err(v.error.code, `${path}.cpu: ${v.error.message}`, `${path}.cpu`);
-    cpu = v.value;
-  }
-  if (list?.memory !== undefined) {
-    const v = parseUnits(list.memory);
-    if (!v.ok) return err(v.error.code, `${path}.memory: ${v.error.message}`, `${path}.memory`);
-    memory = v.value;
-  }
-  return ok({ cpu, memory });
-}
-
-/**
- * What the Kubernetes scheduler charges a node for one Pod: the larger of the app containers
- * (plus restartable init "sidecar" containers) and the peak of the init sequence, plus overhead.
- */
-export function podRequests(spec: PodSpec, path = 'spec.template.spec.template.spec'): Result<PodRequests> {
-  let cpu = 0;
-  let memory = 0;
-  for (const [i, c] of spec.containers.entries()) {
-    const r = listRequests(c.resources?.requests, `${path}.containers[${i}].resources.requests`);
-    if (!r.ok) return r;
-    cpu += r.value.cpu;
-    memory += r.value.memory;
-  }
-  let sidecarCpu = 0;
-  let sidecarMemory = 0;
-  let initCpu = 0;
-  let initMemory = 0;
-  for (const [i, c] of (spec.initContainers ?? []).entries()) {
-    const r = listRequests(c.resources?.requests, `${path}.initContainers[${i}].resources.requests`);
-    if (!r.ok) return r;
-    if (c.restartPolicy === 'Always') {
-      sidecarCpu += r.value.cpu;
-      sidecarMemory += r.value.memory;
-      initCpu = Math.max(initCpu, sidecarCpu);
-      initMemory = Math.max(initMemory, sidecarMemory);
-    } else {
-      initCpu = Math.max(initCpu, sidecarCpu + r.value.cpu);
-      initMemory = Math.max(initMemory, sidecarMemory + r.value.memory);
-    }
-  }
-  cpu = Math.max(cpu + sidecarCpu, initCpu);
-  memory = Math.max(memory + sidecarMemory, initMemory);
-  const overhead = listRequests(spec.overhead, `${path}.overhead`);
-  if (!overhead.ok) return overhead;
-  return ok({ cpu: cpu + overhead.value.cpu, memory: memory + overhead.value.memory });
-}
-
 function topologyKeyOf(key: string | undefined): string {
   return key === undefined || key === '' ? 'region' : key;
 }
 
 export function preparePlacement(p: Placement, fleet: FleetIndex): Result<PreparedPlacement> {
   const spec = p.spec;
-  const pod = podRequests(spec.template.spec.template.spec);
+  const pod = podCost(spec.template.spec.template.spec);
   if (!pod.ok) return pod;
   const demand = new Float64Array(fleet.dims.length);
   demand[CPU] = pod.value.cpu;

@@ -126,3 +126,17 @@ test('the capacity view of a Pod keeps what the summary needs, and the summary d
   const objects = { nodes: [node('a', { gpus: '2' })], ...empty };
   assert.deepEqual(summarizeMember({ ...objects, pods: [full, other].map((p) => capacityView(p)) }), summarizeMember({ ...objects, pods: [full, other] }));
 });
+
+test('a member Pod\'s extended resources count its sidecars and overhead, as the scheduler charges them', () => {
+  const withSidecar: PodObject = {
+    metadata: { name: 'infer', namespace: 'default' },
+    spec: {
+      nodeName: 'a',
+      containers: [{ name: 'c', resources: { requests: { cpu: '1', 'nvidia.com/gpu': '1' } } }],
+      initContainers: [{ name: 'side', restartPolicy: 'Always', resources: { requests: { 'nvidia.com/gpu': '1' } } } as never],
+    },
+    status: { phase: 'Running' },
+  };
+  const m = summarizeMember({ nodes: [node('a', { gpus: '8' })], pods: [withSidecar], ...empty });
+  assert.equal(m.allocated.extended?.['nvidia.com/gpu'], 2, 'the app container and the sidecar beside it');
+});

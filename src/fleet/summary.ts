@@ -8,7 +8,7 @@
 
 import type { DeviceAttribute, DeviceInventory, NodeGroup, Resources } from '../core/model.js';
 import { compareNames, deviceKindKey } from '../core/model.js';
-import { podRequests } from '../core/prepare.js';
+import { podCost } from '../core/podCost.js';
 import { parseMilli, parseUnits } from '../core/quantity.js';
 import { type ClassifiedDevice, type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, classifyDevices, takenDevices } from './devices.js';
 import { type NodeObject, type PodObject, PLACEMENT_LABEL, REGION_LABEL, ZONE_LABEL, nodeTakesPods } from './measure.js';
@@ -43,18 +43,6 @@ function amount(v: string | number | undefined, milli: boolean): number {
   if (v === undefined) return 0;
   const r = milli ? parseMilli(v) : parseUnits(v);
   return r.ok ? r.value : 0;
-}
-
-/** Extended resources a Pod asks for: its containers' requests, or an init container's if larger. */
-function extendedRequests(p: PodObject): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const c of p.spec.containers) {
-    for (const [k, v] of Object.entries(c.resources?.requests ?? {})) if (isExtended(k)) out.set(k, (out.get(k) ?? 0) + amount(v as string, false));
-  }
-  for (const c of p.spec.initContainers ?? []) {
-    for (const [k, v] of Object.entries(c.resources?.requests ?? {})) if (isExtended(k)) out.set(k, Math.max(out.get(k) ?? 0, amount(v as string, false)));
-  }
-  return out;
 }
 
 function mostCommon(values: readonly (string | undefined)[]): string | undefined {
@@ -124,13 +112,13 @@ export function summarizeMember(objects: MemberObjects): MemberSummary {
     if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
     if (p.metadata.labels?.[PLACEMENT_LABEL] !== undefined) continue;
     const u = used.get(node) ?? { cpu: 0, memory: 0, pods: 0, extended: new Map() };
-    const r = podRequests(p.spec, `pods/${p.metadata.namespace ?? ''}/${p.metadata.name}`);
+    const r = podCost(p.spec, `pods/${p.metadata.namespace ?? ''}/${p.metadata.name}`);
     if (r.ok) {
       u.cpu += r.value.cpu;
       u.memory += r.value.memory;
+      for (const [k, v] of r.value.others) if (isExtended(k)) u.extended.set(k, (u.extended.get(k) ?? 0) + v);
     }
     u.pods++;
-    for (const [k, v] of extendedRequests(p)) u.extended.set(k, (u.extended.get(k) ?? 0) + v);
     used.set(node, u);
   }
   const taken = takenDevices(objects.claims, (c) => c.metadata?.labels?.[PLACEMENT_LABEL] !== undefined);
