@@ -1,7 +1,7 @@
 // Free and allocatable capacity of a fleet, per cluster, per region and per device class.
 
 import type { Cluster, DeviceInventory, FleetSnapshot, Placement, Resources } from './model.js';
-import { API_VERSION, compareNames, makeSnapshot, takesReplicas } from './model.js';
+import { API_VERSION, compareNames, devicesByClass, makeSnapshot, takesReplicas } from './model.js';
 import { type FleetIndex, indexFleet, preparePlacement } from './prepare.js';
 import { replicasThatFit } from './fit.js';
 import { type Profile, runFilters } from './framework.js';
@@ -88,8 +88,7 @@ export function capacityReport(snapshot: FleetSnapshot): CapacityReport {
       memory: Math.max(0, c.allocatable.memory - c.allocated.memory),
       pods: Math.max(0, c.allocatable.pods - c.allocated.pods),
     };
-    // Devices alike in class but not in attributes are separate entries of one class.
-    for (const d of c.devices) addAmounts(row.devices, { [d.deviceClassName]: { total: d.total, free: Math.max(0, d.total - d.allocated) } });
+    for (const [cls, d] of devicesByClass(c.devices)) addAmounts(row.devices, { [cls]: { total: d.total, free: Math.max(0, d.total - d.allocated) } });
     for (const [name, t] of Object.entries(c.allocatable.extended ?? {})) {
       if (t > 0) row.extended[name] = { total: t, free: Math.max(0, t - (c.allocated.extended?.[name] ?? 0)) };
     }

@@ -98,6 +98,23 @@ export function classesOf(d: DeviceInventory): readonly string[] {
   return [d.deviceClassName, ...(d.alsoMatches ?? [])];
 }
 
+/**
+ * Devices by class: each device counted under every class it matches, its own and those it also
+ * matches, as the solver sees it. The one count of "devices of a class" for every report.
+ */
+export function devicesByClass(devices: readonly DeviceInventory[]): Map<string, { total: number; allocated: number }> {
+  const out = new Map<string, { total: number; allocated: number }>();
+  for (const d of devices) {
+    for (const cls of classesOf(d)) {
+      const s = out.get(cls) ?? { total: 0, allocated: 0 };
+      s.total += d.total;
+      s.allocated += d.allocated;
+      out.set(cls, s);
+    }
+  }
+  return out;
+}
+
 /** Devices alike have one key: their classes, driver and attributes. */
 export function deviceKindKey(d: DeviceInventory): string {
   const classes = [...classesOf(d)].sort(compareNames);

@@ -31,7 +31,7 @@ test('each cluster split into others, Orrery and free; accelerators of both kind
   assert.deepEqual(o.capacity.deviceClasses, [{ deviceClassName: 'gpu', clusters: 1, total: 8, free: 0 }]);
 });
 
-test('devices of one class in several entries are summed, and keep their name through the occupied fleet', () => {
+test('devices of one class in several entries are summed, counted under every class they match as the solver counts them, and keep their names through the occupied fleet', () => {
   const c = cluster('a', { cpu: 64 });
   const read = fleet({
     ...c,
@@ -42,6 +42,10 @@ test('devices of one class in several entries are summed, and keep their name th
   });
   const state = FleetState.start(read, [placement('p', { replicas: 2, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 1 }] })]);
   const o = fleetOverview(read, state.occupied());
-  assert.deepEqual(o.clusters[0]?.accelerators, [{ name: 'h100', source: 'deviceClass', allocatable: 8, others: 1, orrery: 2, free: 5 }]);
-  assert.deepEqual(o.capacity.clusters[0]?.devices, { h100: { total: 8, free: 5 } });
+  assert.deepEqual(o.clusters[0]?.accelerators, [
+    { name: 'h100', source: 'deviceClass', allocatable: 8, others: 1, orrery: 2, free: 5 },
+    { name: 'gpu', source: 'deviceClass', allocatable: 8, others: 1, orrery: 2, free: 5 },
+  ]);
+  assert.deepEqual(o.capacity.clusters[0]?.devices, { h100: { total: 8, free: 5 }, gpu: { total: 8, free: 5 } });
+  assert.deepEqual(o.capacity.deviceClasses.map((d) => [d.deviceClassName, d.free]), [['gpu', 5], ['h100', 5]], 'a placement asking for gpu sees what the report says');
 });

@@ -5,7 +5,7 @@
 
 import { type CapacityReport, capacityReport } from './capacity.js';
 import type { Cluster, FleetSnapshot, Resources } from './model.js';
-import { takesReplicas } from './model.js';
+import { devicesByClass, takesReplicas } from './model.js';
 
 /** One resource of one cluster, in its own unit (milli-CPU, bytes, Pods, devices). */
 export interface Usage {
@@ -62,22 +62,10 @@ function usage(allocatable: number, read: number, occupied: number): Usage {
   return { allocatable, others, orrery, free: Math.max(0, allocatable - others - orrery) };
 }
 
-/** Total and allocated per device class; devices of one class may be several entries. */
-function byClass(c: Cluster): Map<string, { total: number; allocated: number }> {
-  const out = new Map<string, { total: number; allocated: number }>();
-  for (const d of c.devices) {
-    const s = out.get(d.deviceClassName) ?? { total: 0, allocated: 0 };
-    s.total += d.total;
-    s.allocated += d.allocated;
-    out.set(d.deviceClassName, s);
-  }
-  return out;
-}
-
 function accelerators(read: Cluster, now: Cluster): AcceleratorUsage[] {
   const out: AcceleratorUsage[] = [];
-  const after = byClass(now);
-  for (const [name, d] of byClass(read)) {
+  const after = devicesByClass(now.devices);
+  for (const [name, d] of devicesByClass(read.devices)) {
     out.push({ name, source: 'deviceClass', ...usage(d.total, d.allocated, after.get(name)?.allocated ?? d.allocated) });
   }
   for (const [name, total] of Object.entries(read.allocatable.extended ?? {})) {
@@ -94,7 +82,7 @@ function nodeGroups(c: Cluster): NodeGroupView[] | undefined {
     cpu: g.allocatable.cpu,
     memory: g.allocatable.memory,
     accelerators: [
-      ...g.devices.map((d) => ({ name: d.deviceClassName, total: d.total })),
+      ...[...devicesByClass(g.devices)].map(([name, d]) => ({ name, total: d.total })),
       ...Object.entries(g.allocatable.extended ?? {}).filter(([, t]) => t > 0).map(([name, total]) => ({ name, total })),
     ],
   }));
