@@ -13,13 +13,14 @@ import { deploymentFor } from '../src/controllers/deployer.js';
 import { EventRecorder } from '../src/controllers/events.js';
 import { SchedulerController } from '../src/controllers/scheduler.js';
 import { ApiClient } from '../src/fleet/client.js';
-import { PLACEMENT_LABEL } from '../src/fleet/measure.js';
+
 import { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, apply, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createDeviceClass, createNode, createResourceSlice, reapTerminatingPods } from './env/members.js';
 import { installCrd, registerMember } from './env/hub.js';
+import { PLACEMENT_LABEL } from '../src/names.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;

@@ -2,15 +2,15 @@
 // 100 clusters a slice, labelled so consumers can find and join them. Pure.
 
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import { DECISION_API_VERSION, SCHEDULER_NAME } from '../names.js';
 
 export const PLACEMENT_KEY = 'multicluster.x-k8s.io/placement-key';
 export const DECISION_KEY = 'multicluster.x-k8s.io/decision-key';
 export const DECISION_INDEX = 'multicluster.x-k8s.io/decision-index';
 export const SLICE_SIZE = 100;
-export const SCHEDULER_NAME = 'orrery';
 
 export interface DecisionSlice {
-  readonly apiVersion: 'multicluster.x-k8s.io/v1alpha1';
+  readonly apiVersion: typeof DECISION_API_VERSION;
   readonly kind: 'PlacementDecision';
   readonly metadata: {
     readonly name: string;
@@ -29,7 +29,7 @@ export function slicesFor(p: Placement, d: Decision, snapshot: FleetSnapshot): D
   if (chunks.length === 0) chunks.push([]);
   const many = chunks.length > 1;
   return chunks.map((chunk, i) => ({
-    apiVersion: 'multicluster.x-k8s.io/v1alpha1',
+    apiVersion: DECISION_API_VERSION,
     kind: 'PlacementDecision',
     metadata: {
       name: `${name}-${i}`,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { placement } from '../../test/fixtures.js';
-import { PLACEMENT_LABEL } from '../fleet/measure.js';
+
 import { DEVICE_CLAIM, claimTemplateFor, deploymentFor, placementLabel, serviceFor } from './deployer.js';
-import { MANAGED_BY } from './ownership.js';
+import { MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
+
 
 test('a Deployment from the template, with the cluster replicas and the labels that tie it to its Placement', () => {
   const p = placement('web', { namespace: 'shop', replicas: 9 });

@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import type { Placement, PodSpec } from '../core/model.js';
 import { placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
-import { PLACEMENT_LABEL } from '../fleet/measure.js';
+
 import { draVersion } from '../fleet/reader.js';
-import { type Claim, FIELD_MANAGER, type LiveObject, MANAGED_BY, claim, madeByOrrery, ownedBy } from './ownership.js';
+import { type Claim, type LiveObject, claim, madeByOrrery, ownedBy } from './ownership.js';
 import { selectorOf } from './status.js';
+import { FIELD_MANAGER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 
 /** The field manager an API server records for what an object held before its first apply. */
 const BEFORE_FIRST_APPLY = 'before-first-apply';

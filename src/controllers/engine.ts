@@ -9,6 +9,7 @@ import type { FleetWatcher } from '../fleet/watcher.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
 import type { SchedulerController } from './scheduler.js';
 import type { Problem, ProblemLog } from '../problems.js';
+import { placementPath } from '../names.js';
 
 export class ClusterEngine implements Engine {
   readonly mode = 'cluster' as const;
@@ -72,7 +73,7 @@ export class ClusterEngine implements Engine {
     if (current === undefined || state === undefined) return { ok: false, status: 404, message: `placement ${key} not found` };
     const [ns, name] = key.split('/') as [string, string];
     try {
-      await this.hub.mergePatch(`/apis/placement.orrery.dev/v1alpha1/namespaces/${ns}/placements/${name}/scale`, { spec: { replicas } });
+      await this.hub.mergePatch(placementPath(ns, name, 'scale'), { spec: { replicas } });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return { ok: false, status: 404, message: `placement ${key} not found` };
       if (e instanceof ApiError && e.status === 422) return { ok: false, status: 422, message: e.message };

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Decision, Placement } from '../core/model.js';
 import type { ApiClient } from '../fleet/client.js';
+import { REPORTING_CONTROLLER } from '../names.js';
 
-export const REPORTING_CONTROLLER = 'placement.orrery.dev/scheduler';
 
 export interface PlacementEvent {
   readonly type: 'Normal' | 'Warning';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { placement } from '../../test/fixtures.js';
-import { PLACEMENT_LABEL } from '../fleet/measure.js';
+
 import { deploymentFor, serviceFor } from './deployer.js';
-import { FIELD_MANAGER, MANAGED_BY, type LiveObject, claim, firstDifference, madeByOrrery, ownedBy, podSecurityLabels } from './ownership.js';
+import { type LiveObject, claim, firstDifference, madeByOrrery, ownedBy, podSecurityLabels } from './ownership.js';
+import { FIELD_MANAGER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 
 const ours = { [MANAGED_BY]: 'orrery', [PLACEMENT_LABEL]: 'shop.web' };
 const applied = [{ manager: FIELD_MANAGER, operation: 'Apply' }];

@@ -7,10 +7,9 @@
 
 import type { TakeOver } from '../core/model.js';
 import { parseQuantity } from '../core/quantity.js';
-import { PLACEMENT_LABEL } from '../fleet/measure.js';
+import { FIELD_MANAGER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 
-export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const FIELD_MANAGER = 'orrery';
+
 
 /** What ownership reads of an object in a member. */
 export interface LiveObject {

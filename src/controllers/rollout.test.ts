@@ -4,11 +4,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { cluster, fleet, placement } from '../../test/fixtures.js';
 import type { Decision } from '../core/model.js';
 import { ApiClient, ApiError, type ListResult } from '../fleet/client.js';
-import { MANAGED_BY } from './ownership.js';
+
 import { ProblemLog } from '../problems.js';
-import { PLACEMENT_LABEL } from '../fleet/measure.js';
-import { FINALIZER, type PlacementObject, RolloutController, type RolloutWork, desiredByMember } from './rollout.js';
+
+import { type PlacementObject, RolloutController, type RolloutWork, desiredByMember } from './rollout.js';
 import { deploymentFor } from './deployer.js';
+import { FINALIZER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 
 /** A member that keeps what is applied in memory, each write taking `delayMs`. */
 class FakeMember extends ApiClient {

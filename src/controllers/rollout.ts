@@ -9,15 +9,16 @@ import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { placementKey, samePlacement } from '../core/model.js';
 import { type PodView, stuckPods } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
-import { PLACEMENT_LABEL } from '../fleet/measure.js';
+
 import { Reflector } from '../fleet/reflector.js';
 import { type Conflict, Deployer, placementLabel } from './deployer.js';
 import { HubNamespaces } from './hubNamespaces.js';
-import { FIELD_MANAGER, MANAGED_BY } from './ownership.js';
+
 import { KeyedQueue, QueueSet } from './queues.js';
 import type { Rollout } from './status.js';
+import { FIELD_MANAGER, FINALIZER, MANAGED_BY, PLACEMENT_LABEL, placementPath } from '../names.js';
+import { retryDelay } from '../backoff.js';
 
-export const FINALIZER = 'placement.orrery.dev/cleanup';
 
 function hasFinalizer(p: PlacementObject): boolean {
   return (p.metadata.finalizers ?? []).includes(FINALIZER);
@@ -28,7 +29,6 @@ export function waitsOnFinalizer(p: PlacementObject): boolean {
   return p.metadata.deletionTimestamp !== undefined && hasFinalizer(p);
 }
 
-const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
 
 /** A Placement as the hub serves it: with the metadata its deletion is read from. */
 export type PlacementObject = Placement & {
@@ -449,7 +449,7 @@ export class RolloutController {
       // a member that refused (busy, or a CRD still settling) is tried again, later each time
       const n = (this.attempts.get(where) ?? 0) + 1;
       this.attempts.set(where, n);
-      setTimeout(() => this.queue(member, key), Math.min(30_000, 500 * 2 ** Math.min(n, 6))).unref();
+      setTimeout(() => this.queue(member, key), retryDelay(n)).unref();
     }
     this.opts.progressed?.(key);
     // moved away while it was written: what was just written is to go
@@ -468,7 +468,7 @@ export class RolloutController {
     const source = `Placement ${key}: finalizer`;
     try {
       await this.hub.applyOnly(
-        `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`,
+        placementPath(p.metadata.namespace, p.metadata.name),
         { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, finalizers: [FINALIZER] } },
         FIELD_MANAGER,
       );
@@ -545,7 +545,7 @@ export class RolloutController {
     const key = placementKey(p);
     const finalizers = (p.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
     try {
-      await this.hub.mergePatch(`${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}`, {
+      await this.hub.mergePatch(placementPath(p.metadata.namespace, p.metadata.name), {
         metadata: { finalizers, resourceVersion: p.metadata.resourceVersion },
       });
     } catch (e) {

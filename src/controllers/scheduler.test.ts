@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { placement } from '../../test/fixtures.js';
 import type { PlacementObject } from './rollout.js';
-import { FINALIZER, schedulingRead } from './scheduler.js';
+import { schedulingRead } from './scheduler.js';
+import { FINALIZER } from '../names.js';
 
 const read = (o: PlacementObject) => schedulingRead(o);
 const web = (metadata: Partial<PlacementObject['metadata']>, extra: Record<string, unknown> = {}): PlacementObject => {

@@ -14,16 +14,15 @@ import { ApiError, type ApiClient } from '../fleet/client.js';
 import { Reflector } from '../fleet/reflector.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { slicesFor } from './decisions.js';
-import { FIELD_MANAGER } from './ownership.js';
+
 import { KeyedQueue } from './queues.js';
 import { type Conflicted, type PlacementObject as HubPlacement, RolloutController, type RolloutWork, type Stuck, waitsOnFinalizer } from './rollout.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
 import type { ProblemLog } from '../problems.js';
+import { DECISIONS, FIELD_MANAGER, PLACEMENTS, placementPath } from '../names.js';
+import { retryDelay } from '../backoff.js';
 
-export { FINALIZER } from './rollout.js';
-const PLACEMENTS = '/apis/placement.orrery.dev/v1alpha1';
-const DECISIONS = '/apis/multicluster.x-k8s.io/v1alpha1';
 /** status and slice writes to the hub in flight at a time */
 const HUB_WRITES = 16;
 
@@ -404,7 +403,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const message = failures.join('; ');
     this.report(source, message);
     this.opts.events?.record(p, { type: 'Warning', reason: 'WriteFailed', action: 'Write', note: message });
-    setTimeout(() => this.hubQueue.add(key), Math.min(30_000, 500 * 2 ** Math.min(n, 6))).unref();
+    setTimeout(() => this.hubQueue.add(key), retryDelay(n)).unref();
   }
 
   /**
@@ -470,7 +469,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     // The server may order fields its own way: compare content, not text.
     if (canonical(status) === canonical(p.status)) return;
     await this.hub.applyOnly(
-      `${PLACEMENTS}/namespaces/${p.metadata.namespace}/placements/${p.metadata.name}/status`,
+      placementPath(p.metadata.namespace, p.metadata.name, 'status'),
       { apiVersion: p.apiVersion, kind: 'Placement', metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, status },
       FIELD_MANAGER,
     );

@@ -2,9 +2,8 @@
 // the way the Kubernetes scheduler counts them (summary.ts does the counting).
 
 import type { PodSpec } from '../core/model.js';
+import { PLACEMENT_LABEL } from '../names.js';
 
-/** Pods of Orrery's own Deployments carry this label; they are not "other workloads". */
-export const PLACEMENT_LABEL = 'placement.orrery.dev/placement';
 
 export const REGION_LABEL = 'topology.kubernetes.io/region';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';

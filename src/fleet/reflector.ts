@@ -5,6 +5,7 @@
 import { request } from 'node:https';
 import type { RequestOptions } from 'node:https';
 import type { ApiClient } from './client.js';
+import { WATCH_RETRY, retryDelay } from '../backoff.js';
 
 export interface Meta {
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly uid?: string; readonly resourceVersion?: string };
@@ -20,8 +21,6 @@ export interface ReflectorEvents<T extends Meta = Meta> {
   health(ok: boolean, why?: string): void;
 }
 
-const MIN_BACKOFF = 200;
-const MAX_BACKOFF = 5000;
 
 /**
  * What is kept of an object: everything but its managedFields, which are often the larger part
@@ -46,7 +45,8 @@ export class Reflector<T extends Meta> {
   private readonly deleted = new Set<string>();
   private stopped = false;
   private abort: (() => void) | undefined;
-  private backoff = MIN_BACKOFF;
+  /** lists and watches failed in a row, for the backoff */
+  private failures = 0;
   private listed = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -102,9 +102,8 @@ export class Reflector<T extends Meta> {
 
   private later(fn: () => void): void {
     if (this.stopped) return;
-    const wait = this.backoff;
-    this.backoff = Math.min(MAX_BACKOFF, this.backoff * 2);
-    this.timer = setTimeout(fn, wait);
+    this.failures++;
+    this.timer = setTimeout(fn, retryDelay(this.failures, WATCH_RETRY));
   }
 
   private async relist(): Promise<void> {
@@ -146,7 +145,7 @@ export class Reflector<T extends Meta> {
           return;
         }
         // A watch that connects is healthy: reset the backoff.
-        this.backoff = MIN_BACKOFF;
+        this.failures = 0;
         let buffered = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ResourceSliceObject } from './devices.js';
-import { type NodeObject, type PodObject, PLACEMENT_LABEL, capacityView, nodeTakesPods } from './measure.js';
+import { type NodeObject, type PodObject, capacityView, nodeTakesPods } from './measure.js';
 import { summarizeMember } from './summary.js';
+import { PLACEMENT_LABEL } from '../names.js';
 
 const GI = 2 ** 30;
 const node = (name: string, o: Partial<{ ready: boolean; unschedulable: boolean; taint: string; region: string; zone: string; cpu: string; gpus: string }> = {}): NodeObject => ({

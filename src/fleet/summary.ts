@@ -11,7 +11,8 @@ import { compareNames, deviceKindKey } from '../core/model.js';
 import { podCost } from '../core/podCost.js';
 import { parseMilli, parseUnits } from '../core/quantity.js';
 import { type ClassifiedDevice, type DeviceClassObject, type ResourceClaimObject, type ResourceSliceObject, classifyDevices, takenDevices } from './devices.js';
-import { type NodeObject, type PodObject, PLACEMENT_LABEL, REGION_LABEL, ZONE_LABEL, nodeTakesPods } from './measure.js';
+import { type NodeObject, type PodObject, REGION_LABEL, ZONE_LABEL, nodeTakesPods } from './measure.js';
+import { PLACEMENT_LABEL } from '../names.js';
 
 export interface MemberObjects {
   readonly nodes: readonly NodeObject[];

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ApiClient } from '../fleet/client.js';
 import type { Access, AuthResult, Authenticator } from './auth.js';
+import { GROUP } from '../names.js';
 
-export const GROUP = 'placement.orrery.dev';
 
 interface User {
   readonly username: string;
