@@ -37,7 +37,8 @@ test('the CRD and the validator state the same limits', () => {
   // The validator refuses exactly at the CRD's edges.
   const withSpec = (s: Record<string, unknown>) => {
     const p = placement('x');
-    return checkPlacement({ ...p, spec: { ...p.spec, ...s } }).issues.length;
+    const r = checkPlacement({ ...p, spec: { ...p.spec, ...s } });
+    return r.ok ? 0 : r.error.length;
   };
   assert.equal(withSpec({ priority: MAX_PRIORITY }), 0);
   assert.equal(withSpec({ priority: MAX_PRIORITY + 1 }), 1);

@@ -3,7 +3,6 @@
 
 import type { Cluster } from './model.js';
 import type { FleetIndex, PreparedPlacement } from './prepare.js';
-import type { Issue } from './result.js';
 
 export interface CycleContext {
   readonly fleet: FleetIndex;
@@ -13,7 +12,21 @@ export interface CycleContext {
 
 /** Why a cluster was refused, as data: numbers where there are numbers. */
 /** Why a filter refused a cluster: an Issue, with the plugin that found it. */
-export interface Reason extends Issue {
+/** Why a filter refused a cluster: a closed set, each with a message and, where it is about room, the numbers. */
+export type ReasonCode =
+  | 'ClusterUnhealthy'
+  | 'ClusterUnreachable'
+  | 'DeviceClassMissing'
+  | 'InsufficientResource'
+  | 'NoNodeFits'
+  | 'RegionNotAllowed'
+  | 'ResourceMissing'
+  | 'SelectorMismatch'
+  | 'UntoleratedTaint';
+
+export interface Reason {
+  readonly code: ReasonCode;
+  readonly message: string;
   readonly plugin: string;
   readonly resource?: string;
   readonly requested?: number;
@@ -57,7 +70,7 @@ export interface Profile {
   readonly scores: readonly WeightedScore[];
 }
 
-export function reject(plugin: string, code: string, message: string, extra: Partial<Reason> = {}): FilterResult {
+export function reject(plugin: string, code: ReasonCode, message: string, extra: Partial<Reason> = {}): FilterResult {
   return { ok: false, reason: { code, plugin, message, ...extra } };
 }
 

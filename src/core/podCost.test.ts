@@ -20,7 +20,8 @@ test('a Pod costs its app containers with the sidecars beside them, or its init 
 });
 
 test('a quantity that is not one is refused with the field it is in', () => {
-  const r = podCost({ containers: [{ name: 'c', resources: { requests: { cpu: 'lots' } } }] }, 'pods/x');
+  const r = podCost({ containers: [{ name: 'c', resources: { requests: { cpu: 'lots' } } }] }, ['spec']);
   assert.equal(r.ok, false);
-  assert.equal(!r.ok && r.error.path, 'pods/x.containers[0].resources.requests.cpu');
+  assert.deepEqual(!r.ok && r.error.path, ['spec', 'containers', 0, 'resources', 'requests', 'cpu']);
+  assert.equal(!r.ok && r.error.code, 'QuantityInvalid');
 });

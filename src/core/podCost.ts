@@ -5,7 +5,7 @@
 
 import type { PodSpec, ResourceList } from './model.js';
 import { parseMilli, parseUnits } from './quantity.js';
-import { type Result, err, ok } from './result.js';
+import { type Path, type Result, err, formatPath, ok } from './result.js';
 
 export interface PodCost {
   /** milli-CPU */
@@ -19,12 +19,12 @@ export interface PodCost {
 type Amounts = Map<string, number>;
 
 /** A container's requests by resource: CPU in milli-units, the rest in units. */
-function amounts(list: ResourceList | undefined, path: string): Result<Amounts> {
+function amounts(list: ResourceList | undefined, path: Path): Result<Amounts> {
   const out: Amounts = new Map();
   for (const [name, v] of Object.entries(list ?? {})) {
     if (v === undefined) continue;
     const r = name === 'cpu' ? parseMilli(v) : parseUnits(v);
-    if (!r.ok) return err(r.error.code, `${path}.${name}: ${r.error.message}`, `${path}.${name}`);
+    if (!r.ok) return err(r.error.code, `${formatPath([...path, name])}: ${r.error.message}`, [...path, name]);
     out.set(name, r.value);
   }
   return ok(out);
@@ -38,10 +38,10 @@ function atLeast(to: Amounts, other: Amounts): void {
   for (const [k, v] of other) to.set(k, Math.max(to.get(k) ?? 0, v));
 }
 
-export function podCost(spec: PodSpec, path = 'spec.template.spec.template.spec'): Result<PodCost> {
+export function podCost(spec: PodSpec, path: Path = ['spec', 'template', 'spec', 'template', 'spec']): Result<PodCost> {
   const app: Amounts = new Map();
   for (const [i, c] of spec.containers.entries()) {
-    const r = amounts(c.resources?.requests, `${path}.containers[${i}].resources.requests`);
+    const r = amounts(c.resources?.requests, [...path, 'containers', i, 'resources', 'requests']);
     if (!r.ok) return r;
     add(app, r.value);
   }
@@ -49,7 +49,7 @@ export function podCost(spec: PodSpec, path = 'spec.template.spec.template.spec'
   const sidecars: Amounts = new Map();
   const initPeak: Amounts = new Map();
   for (const [i, c] of (spec.initContainers ?? []).entries()) {
-    const r = amounts(c.resources?.requests, `${path}.initContainers[${i}].resources.requests`);
+    const r = amounts(c.resources?.requests, [...path, 'initContainers', i, 'resources', 'requests']);
     if (!r.ok) return r;
     if (c.restartPolicy === 'Always') {
       add(sidecars, r.value);
@@ -62,7 +62,7 @@ export function podCost(spec: PodSpec, path = 'spec.template.spec.template.spec'
   }
   add(app, sidecars);
   atLeast(app, initPeak);
-  const overhead = amounts(spec.overhead, `${path}.overhead`);
+  const overhead = amounts(spec.overhead, [...path, 'overhead']);
   if (!overhead.ok) return overhead;
   add(app, overhead.value);
   const others = new Map([...app].filter(([k]) => k !== 'cpu' && k !== 'memory'));

@@ -46,8 +46,8 @@ test('refuses what is not a quantity', () => {
     assert.equal(r.ok, false, `${JSON.stringify(bad)} should not parse`);
   }
   const r = parseUnits('12QB');
-  assert.deepEqual(r, { ok: false, error: { code: 'QuantityInvalid', message: '"12QB" is not a quantity' } });
-  assert.deepEqual(parseMilli('-1'), { ok: false, error: { code: 'QuantityNegative', message: '"-1" is negative' } });
+  assert.deepEqual(r, { ok: false, error: { code: 'QuantityInvalid', message: '"12QB" is not a quantity', path: [] } });
+  assert.deepEqual(parseMilli('-1'), { ok: false, error: { code: 'QuantityNegative', message: '"-1" is negative', path: [] } });
   const huge = parseUnits('100Ei');
   assert.equal(huge.ok ? '' : huge.error.code, 'QuantityTooLarge', 'beyond exact integers');
 });

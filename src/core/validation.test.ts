@@ -2,16 +2,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { placement } from '../../test/fixtures.js';
 import { checkPlacement } from './validation.js';
+import { type Issue, formatPath } from './result.js';
 
-const messages = (v: unknown) => checkPlacement(v).issues.map((i) => `${i.path}: ${i.message}`);
+const issuesOf = (v: unknown): readonly Issue[] => {
+  const r = checkPlacement(v);
+  return r.ok ? [] : r.error;
+};
+
+const messages = (v: unknown) => issuesOf(v).map((i) => `${formatPath(i.path)}: ${i.message}`);
 const base = placement('web') as unknown as Record<string, unknown> & { spec: Record<string, unknown> };
 const withSpec = (spec: Record<string, unknown>) => ({ ...base, spec: { ...base.spec, ...spec } });
 
 test('a valid placement passes and gets the default namespace', () => {
   const { metadata, ...rest } = base as unknown as { metadata: { name: string } };
   const r = checkPlacement({ ...rest, metadata: { name: metadata.name } });
-  assert.deepEqual(r.issues, []);
-  assert.equal(r.placement?.metadata.namespace, 'default');
+  assert.ok(r.ok);
+  assert.equal(r.value.metadata.namespace, 'default');
 });
 
 const cases: [string, Record<string, unknown>, string | RegExp][] = [
@@ -54,7 +60,7 @@ test('accelerators: a DRA class with CEL selectors, or a device plugin resource,
       ],
     }),
   );
-  assert.deepEqual(r.issues, []);
+  assert.deepEqual(r.ok ? [] : r.error, []);
 });
 
 test('replicas inside the template are refused', () => {
@@ -72,4 +78,15 @@ test('a template without containers is refused', () => {
 test('wrong kind and apiVersion', () => {
   const found = messages({ ...base, apiVersion: 'apps/v1', kind: 'Deployment' });
   assert.deepEqual(found.slice(0, 2), ['apiVersion: expected placement.orrery.dev/v1alpha1, got "apps/v1"', 'kind: expected Placement, got "Deployment"']);
+});
+
+test('an issue has a code from the closed set and a structured path', () => {
+  const [issue] = issuesOf(withSpec({ accelerators: [{ deviceClassName: 'gpu', count: 'two' }] }));
+  assert.deepEqual(issue, { code: 'FieldValueTypeInvalid', path: ['spec', 'accelerators', 0, 'count'], message: 'expected an integer, got "two"' });
+  const [unknown] = issuesOf(withSpec({ replica: 3 }));
+  assert.equal(unknown?.code, 'FieldValueNotSupported');
+  assert.deepEqual(unknown?.path, ['spec', 'replica']);
+  const [label] = issuesOf(withSpec({ clusterSelector: { matchLabels: { 'topology.kubernetes.io/region': 5 } } }));
+  assert.deepEqual(label?.path, ['spec', 'clusterSelector', 'matchLabels', 'topology.kubernetes.io/region'], 'a key with dots and a slash is one key');
+  assert.equal(formatPath(label!.path), 'spec.clusterSelector.matchLabels["topology.kubernetes.io/region"]');
 });

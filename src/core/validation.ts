@@ -5,13 +5,10 @@
 import { API_VERSION, deviceKindKey, type Cluster, type DeviceInventory, type NodeGroup, type Placement, type Resources, type Taint } from './model.js';
 import { selectorProblem } from './cel.js';
 import { parseMilli, parseUnits } from './quantity.js';
-import type { Issue } from './result.js';
+import { type Issue, type Path, type Result, describe, fail, formatIssues, formatPath, ok } from './result.js';
 
 export type { Issue };
-
-export function formatIssues(issues: readonly Issue[]): string {
-  return issues.map((i) => (i.path === undefined || i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('\n');
-}
+export { formatIssues };
 
 /** The kinds of field error, as the API server names them. */
 type FieldCode = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueTypeInvalid' | 'FieldValueNotSupported';
@@ -20,30 +17,30 @@ type Obj = Record<string, unknown>;
 
 class Checker {
   readonly issues: Issue[] = [];
-  add(path: string, message: string, code: FieldCode = 'FieldValueInvalid'): void {
+  add(path: Path, message: string, code: FieldCode = 'FieldValueInvalid'): void {
     this.issues.push({ code, path, message });
   }
-  object(v: unknown, path: string): Obj | undefined {
+  object(v: unknown, path: Path): Obj | undefined {
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Obj;
     this.add(path, `expected an object, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
-  array(v: unknown, path: string): unknown[] | undefined {
+  array(v: unknown, path: Path): unknown[] | undefined {
     if (Array.isArray(v)) return v;
     this.add(path, `expected a list, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
-  string(v: unknown, path: string): string | undefined {
+  string(v: unknown, path: Path): string | undefined {
     if (typeof v === 'string') return v;
     this.add(path, `expected a string, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
-  boolean(v: unknown, path: string): boolean | undefined {
+  boolean(v: unknown, path: Path): boolean | undefined {
     if (typeof v === 'boolean') return v;
     this.add(path, `expected true or false, got ${describe(v)}`, 'FieldValueTypeInvalid');
     return undefined;
   }
-  integer(v: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  integer(v: unknown, path: Path, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
     if (typeof v !== 'number' || !Number.isInteger(v)) {
       this.add(path, `expected an integer, got ${describe(v)}`, 'FieldValueTypeInvalid');
       return undefined;
@@ -54,17 +51,17 @@ class Checker {
     }
     return v;
   }
-  oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[]): T | undefined {
+  oneOf<T extends string>(v: unknown, path: Path, allowed: readonly T[]): T | undefined {
     if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
     this.add(path, `expected one of ${allowed.join(', ')}, got ${describe(v)}`);
     return undefined;
   }
-  known(o: Obj, path: string, fields: readonly string[]): void {
+  known(o: Obj, path: Path, fields: readonly string[]): void {
     for (const k of Object.keys(o)) {
       if (!fields.includes(k)) this.add(join(path, k), `unknown field (expected one of ${fields.join(', ')})`, 'FieldValueNotSupported');
     }
   }
-  stringMap(v: unknown, path: string): Record<string, string> {
+  stringMap(v: unknown, path: Path): Record<string, string> {
     if (v === undefined || v === null) return {};
     const o = this.object(v, path);
     const out: Record<string, string> = {};
@@ -76,26 +73,15 @@ class Checker {
   }
 }
 
-function join(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  // Plain words and dotted paths of plain words read as a path; anything else is quoted.
-  if (/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key)) return path === '' ? key : `${path}.${key}`;
-  return `${path}[${JSON.stringify(key)}]`;
+function join(path: Path, ...keys: (string | number)[]): Path {
+  return [...path, ...keys];
 }
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return JSON.stringify(v);
-  return `${typeof v} ${String(v)}`;
-}
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-function checkName(c: Checker, v: unknown, path: string, maxLength = 253): string | undefined {
+function checkName(c: Checker, v: unknown, path: Path, maxLength = 253): string | undefined {
   const s = c.string(v, path);
   if (s === undefined) return undefined;
   if (s.length === 0 || s.length > maxLength || !NAME.test(s)) {
@@ -112,7 +98,7 @@ const RESOURCE_FIELDS = ['cpu', 'memory', 'pods'] as const;
 /** An extended resource name as Kubernetes has them: a domain, a slash, a name (nvidia.com/gpu). */
 const EXTENDED = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 
-function checkResources(c: Checker, v: unknown, path: string, required: boolean): Resources | undefined {
+function checkResources(c: Checker, v: unknown, path: Path, required: boolean): Resources | undefined {
   if (v === undefined) {
     if (required) c.add(path, 'is required', 'FieldValueRequired');
     return required ? undefined : { cpu: 0, memory: 0, pods: 0 };
@@ -156,7 +142,7 @@ function checkResources(c: Checker, v: unknown, path: string, required: boolean)
 
 const DEVICE_FIELDS = ['deviceClassName', 'total', 'allocated', 'alsoMatches', 'driver', 'attributes'] as const;
 
-function checkDevices(c: Checker, v: unknown, path: string): DeviceInventory[] {
+function checkDevices(c: Checker, v: unknown, path: Path): DeviceInventory[] {
   const devices: DeviceInventory[] = [];
   const seen = new Set<string>();
   (c.array(v, path) ?? []).forEach((d, i) => {
@@ -196,7 +182,7 @@ function checkDevices(c: Checker, v: unknown, path: string): DeviceInventory[] {
 
 const NODE_GROUP_FIELDS = ['count', 'allocatable', 'allocated', 'devices'] as const;
 
-function checkNodeGroups(c: Checker, v: unknown, path: string): NodeGroup[] {
+function checkNodeGroups(c: Checker, v: unknown, path: Path): NodeGroup[] {
   const groups: NodeGroup[] = [];
   (c.array(v, path) ?? []).forEach((g, i) => {
     const gp = join(path, i);
@@ -229,7 +215,7 @@ function sumGroups(groups: readonly NodeGroup[], side: 'allocatable' | 'allocate
 const CLUSTER_FIELDS = ['name', 'labels', 'location', 'healthy', 'reachable', 'message', 'version', 'taints', 'allocatable', 'allocated', 'devices', 'nodeGroups'] as const;
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 
-export function checkCluster(c: Checker, v: unknown, path: string): Cluster | undefined {
+export function checkCluster(c: Checker, v: unknown, path: Path): Cluster | undefined {
   const o = c.object(v, path);
   if (o === undefined) return undefined;
   const before = c.issues.length;
@@ -241,8 +227,8 @@ export function checkCluster(c: Checker, v: unknown, path: string): Cluster | un
     const l = c.object(o.location, join(path, 'location'));
     if (l !== undefined) {
       c.known(l, join(path, 'location'), ['region', 'zone']);
-      const region = l.region === undefined ? undefined : c.string(l.region, join(path, 'location.region'));
-      const zone = l.zone === undefined ? undefined : c.string(l.zone, join(path, 'location.zone'));
+      const region = l.region === undefined ? undefined : c.string(l.region, join(path, 'location', 'region'));
+      const zone = l.zone === undefined ? undefined : c.string(l.zone, join(path, 'location', 'zone'));
       location = { ...(region !== undefined ? { region } : {}), ...(zone !== undefined ? { zone } : {}) };
     }
   }
@@ -319,7 +305,7 @@ function nodeDevices(groups: readonly NodeGroup[]): DeviceInventory[] {
 
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
-function checkSelector(c: Checker, v: unknown, path: string): void {
+function checkSelector(c: Checker, v: unknown, path: Path): void {
   const o = c.object(v, path);
   if (o === undefined) return;
   c.known(o, path, ['matchLabels', 'matchExpressions']);
@@ -342,7 +328,7 @@ function checkSelector(c: Checker, v: unknown, path: string): void {
   });
 }
 
-function checkRequests(c: Checker, v: unknown, path: string): void {
+function checkRequests(c: Checker, v: unknown, path: Path): void {
   if (v === undefined) return;
   const o = c.object(v, path);
   for (const [k, val] of Object.entries(o ?? {})) {
@@ -356,7 +342,7 @@ function checkRequests(c: Checker, v: unknown, path: string): void {
   }
 }
 
-function checkContainers(c: Checker, v: unknown, path: string, required: boolean): void {
+function checkContainers(c: Checker, v: unknown, path: Path, required: boolean): void {
   if (v === undefined && !required) return;
   const list = c.array(v, path);
   if (list === undefined) return;
@@ -369,8 +355,8 @@ function checkContainers(c: Checker, v: unknown, path: string, required: boolean
     if (o.resources !== undefined) {
       const r = c.object(o.resources, join(p, 'resources'));
       if (r !== undefined) {
-        checkRequests(c, r.requests, join(p, 'resources.requests'));
-        checkRequests(c, r.limits, join(p, 'resources.limits'));
+        checkRequests(c, r.requests, join(p, 'resources', 'requests'));
+        checkRequests(c, r.limits, join(p, 'resources', 'limits'));
       }
     }
   });
@@ -383,7 +369,7 @@ const SPEC_FIELDS = [
 
 export const MAX_PRIORITY = 1000;
 
-function checkSpec(c: Checker, v: unknown, path: string): void {
+function checkSpec(c: Checker, v: unknown, path: Path): void {
   const s = c.object(v, path);
   if (s === undefined) return;
   c.known(s, path, SPEC_FIELDS);
@@ -393,11 +379,11 @@ function checkSpec(c: Checker, v: unknown, path: string): void {
   if (t !== undefined) {
     const ts = c.object(t.spec, join(tp, 'spec'));
     if (ts !== undefined) {
-      if (ts.replicas !== undefined) c.add(join(tp, 'spec.replicas'), 'must not be set: spec.replicas of the Placement decides');
-      const pt = c.object(ts.template, join(tp, 'spec.template'));
-      const ps = pt === undefined ? undefined : c.object(pt.spec, join(tp, 'spec.template.spec'));
+      if (ts.replicas !== undefined) c.add(join(tp, 'spec', 'replicas'), 'must not be set: spec.replicas of the Placement decides');
+      const pt = c.object(ts.template, join(tp, 'spec', 'template'));
+      const ps = pt === undefined ? undefined : c.object(pt.spec, join(tp, 'spec', 'template', 'spec'));
       if (ps !== undefined) {
-        const pp = join(tp, 'spec.template.spec');
+        const pp = join(tp, 'spec', 'template', 'spec');
         checkContainers(c, ps.containers, join(pp, 'containers'), true);
         checkContainers(c, ps.initContainers, join(pp, 'initContainers'), false);
         checkRequests(c, ps.overhead, join(pp, 'overhead'));
@@ -510,22 +496,21 @@ function checkSpec(c: Checker, v: unknown, path: string): void {
 }
 
 /** Checks a Placement as it would be applied; fills in the default namespace. */
-export function checkPlacement(v: unknown, path = '', defaultNamespace = 'default'): { placement?: Placement; issues: Issue[] } {
+export function checkPlacement(v: unknown, path: Path = [], defaultNamespace = 'default'): Result<Placement, readonly Issue[]> {
   const c = new Checker();
   const o = c.object(v, path);
-  if (o === undefined) return { issues: c.issues };
+  if (o === undefined) return fail(c.issues);
   if (o.apiVersion !== API_VERSION) c.add(join(path, 'apiVersion'), `expected ${API_VERSION}, got ${describe(o.apiVersion)}`);
   if (o.kind !== 'Placement') c.add(join(path, 'kind'), `expected Placement, got ${describe(o.kind)}`);
   const m = c.object(o.metadata, join(path, 'metadata'));
   let namespace = defaultNamespace;
   if (m !== undefined) {
-    checkName(c, m.name, join(path, 'metadata.name'));
-    if (m.namespace !== undefined) namespace = checkName(c, m.namespace, join(path, 'metadata.namespace'), 63) ?? namespace;
+    checkName(c, m.name, join(path, 'metadata', 'name'));
+    if (m.namespace !== undefined) namespace = checkName(c, m.namespace, join(path, 'metadata', 'namespace'), 63) ?? namespace;
   }
   checkSpec(c, o.spec, join(path, 'spec'));
-  if (c.issues.length > 0 || m === undefined) return { issues: c.issues };
-  const placement = { ...(o as unknown as Placement), metadata: { ...(m as Placement['metadata']), namespace } };
-  return { placement, issues: [] };
+  if (c.issues.length > 0 || m === undefined) return fail(c.issues);
+  return ok({ ...(o as unknown as Placement), metadata: { ...(m as Placement['metadata']), namespace } });
 }
 
 export interface SnapshotDocument {
@@ -534,47 +519,49 @@ export interface SnapshotDocument {
 }
 
 /** Checks a FleetSnapshot document (see the snapshot-file contract). */
-export function checkSnapshotDocument(v: unknown): { document?: SnapshotDocument; issues: Issue[] } {
+export function checkSnapshotDocument(v: unknown): Result<SnapshotDocument, readonly Issue[]> {
   const c = new Checker();
-  const o = c.object(v, '');
-  if (o === undefined) return { issues: [{ code: 'FieldValueTypeInvalid', path: '', message: `expected a FleetSnapshot document, got ${describe(v)}` }] };
-  c.known(o, '', ['apiVersion', 'kind', 'clusters', 'placements', 'metadata']);
-  if (o.apiVersion !== API_VERSION) c.add('apiVersion', `expected ${API_VERSION}, got ${describe(o.apiVersion)}`);
-  if (o.kind !== 'FleetSnapshot') c.add('kind', `expected FleetSnapshot, got ${describe(o.kind)}`);
+  const o = c.object(v, []);
+  if (o === undefined) return fail([{ code: 'FieldValueTypeInvalid', path: [], message: `expected a FleetSnapshot document, got ${describe(v)}` }]);
+  c.known(o, [], ['apiVersion', 'kind', 'clusters', 'placements', 'metadata']);
+  if (o.apiVersion !== API_VERSION) c.add(['apiVersion'], `expected ${API_VERSION}, got ${describe(o.apiVersion)}`);
+  if (o.kind !== 'FleetSnapshot') c.add(['kind'], `expected FleetSnapshot, got ${describe(o.kind)}`);
   const clusters: Cluster[] = [];
   const names = new Map<string, number>();
-  (c.array(o.clusters, 'clusters') ?? []).forEach((x, i) => {
-    const cl = checkCluster(c, x, `clusters[${i}]`);
+  (c.array(o.clusters, ['clusters']) ?? []).forEach((x, i) => {
+    const cl = checkCluster(c, x, ['clusters', i]);
     if (cl === undefined) return;
     const first = names.get(cl.name);
-    if (first !== undefined) c.add(`clusters[${i}].name`, `duplicate cluster name ${cl.name} (also clusters[${first}])`);
+    if (first !== undefined) c.add(['clusters', i, 'name'], `duplicate cluster name ${cl.name} (also clusters[${first}])`);
     else names.set(cl.name, i);
     clusters.push(cl);
   });
-  const placements = o.placements === undefined || o.placements === null ? [] : checkPlacementList(c, o.placements, 'placements');
-  if (c.issues.length > 0) return { issues: c.issues };
-  return { document: { clusters, placements }, issues: [] };
+  const placements = o.placements === undefined || o.placements === null ? [] : checkPlacementList(c, o.placements, ['placements']);
+  if (c.issues.length > 0) return fail(c.issues);
+  return ok({ clusters, placements });
 }
 
-function checkPlacementList(c: Checker, v: unknown, path: string): Placement[] {
+function checkPlacementList(c: Checker, v: unknown, path: Path): Placement[] {
   const out: Placement[] = [];
   const keys = new Map<string, number>();
   (c.array(v, path) ?? []).forEach((x, i) => {
     const r = checkPlacement(x, join(path, i));
-    c.issues.push(...r.issues);
-    if (r.placement === undefined) return;
-    const key = `${r.placement.metadata.namespace}/${r.placement.metadata.name}`;
+    if (!r.ok) {
+      c.issues.push(...r.error);
+      return;
+    }
+    const key = `${r.value.metadata.namespace}/${r.value.metadata.name}`;
     const first = keys.get(key);
-    if (first !== undefined) c.add(join(path, i), `duplicate placement ${key} (also ${join(path, first)})`);
+    if (first !== undefined) c.add(join(path, i), `duplicate placement ${key} (also ${formatPath(join(path, first))})`);
     else keys.set(key, i);
-    out.push(r.placement);
+    out.push(r.value);
   });
   return out;
 }
 
 /** Checks a list of Placement documents (a List's items or a multi-document YAML stream). */
-export function checkPlacements(docs: readonly unknown[], path = ''): { placements: Placement[]; issues: Issue[] } {
+export function checkPlacements(docs: readonly unknown[], path: Path = []): Result<Placement[], readonly Issue[]> {
   const c = new Checker();
   const placements = checkPlacementList(c, docs, path);
-  return { placements, issues: c.issues };
+  return c.issues.length > 0 ? fail(c.issues) : ok(placements);
 }

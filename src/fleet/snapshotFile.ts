@@ -39,8 +39,8 @@ export function parseFleet(text: string, file: string, generation = 0): Result<L
   if (!docs.ok) return docs;
   if (docs.value.length !== 1) return fail(`${file}: expected one FleetSnapshot document, found ${docs.value.length}`);
   const r = checkSnapshotDocument(docs.value[0]);
-  if (r.document === undefined) return fail(prefixed(file, formatIssues(r.issues)));
-  return ok({ snapshot: makeSnapshot(r.document.clusters, generation), placements: r.document.placements });
+  if (!r.ok) return fail(prefixed(file, formatIssues(r.error)));
+  return ok({ snapshot: makeSnapshot(r.value.clusters, generation), placements: r.value.placements });
 }
 
 /** Placements: one or more YAML documents, each a Placement or a List of them. */
@@ -53,13 +53,13 @@ export function parsePlacements(text: string, file: string): Result<Placement[],
     if (typeof d === 'object' && d !== null && o.kind === 'List' && Array.isArray(o.items)) items.push(...o.items);
     else if (typeof d === 'object' && d !== null && o.kind === 'FleetSnapshot') {
       const r = checkSnapshotDocument(d);
-      if (r.document === undefined) return fail(prefixed(file, formatIssues(r.issues)));
-      items.push(...r.document.placements);
+      if (!r.ok) return fail(prefixed(file, formatIssues(r.error)));
+      items.push(...r.value.placements);
     } else items.push(d);
   }
-  const r = checkPlacements(items, 'placements');
-  if (r.issues.length > 0) return fail(prefixed(file, formatIssues(r.issues)));
-  return ok(r.placements);
+  const r = checkPlacements(items, ['placements']);
+  if (!r.ok) return fail(prefixed(file, formatIssues(r.error)));
+  return ok(r.value);
 }
 
 function prefixed(file: string, text: string): string {

@@ -113,7 +113,7 @@ export function summarizeMember(objects: MemberObjects): MemberSummary {
     if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
     if (p.metadata.labels?.[PLACEMENT_LABEL] !== undefined) continue;
     const u = used.get(node) ?? { cpu: 0, memory: 0, pods: 0, extended: new Map() };
-    const r = podCost(p.spec, `pods/${p.metadata.namespace ?? ''}/${p.metadata.name}`);
+    const r = podCost(p.spec, ['pods', `${p.metadata.namespace ?? ''}/${p.metadata.name}`, 'spec']);
     if (r.ok) {
       u.cpu += r.value.cpu;
       u.memory += r.value.memory;

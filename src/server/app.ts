@@ -1,6 +1,7 @@
 // The HTTP API, built apart from listening so that tests can call it in process or over HTTP.
 
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Ajv } from 'ajv';
 import { type Authenticator, installAuth } from './auth.js';
 import { AnswerCache } from './cache.js';
 import type { Engine } from './engine.js';
@@ -31,8 +32,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // Request logs carry no headers, so no token ever reaches a log.
     logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
-    ajv: { customOptions: { coerceTypes: true, allErrors: false, removeAdditional: false } },
   });
+  // A query string is text: its numbers are read as numbers. A body is JSON and is read as it was
+  // sent: "5" is not 5, nothing is added or removed, and every problem is reported at once.
+  const query = new Ajv({ coerceTypes: true, allErrors: false, strict: false });
+  const body = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: true, verbose: true, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : query).compile(schema));
   const metrics = opts.metrics ?? new Metrics(() => opts.engine);
   const cache = new AnswerCache(() => opts.engine.version());
   installErrorHandling(app);

@@ -30,8 +30,8 @@ export interface AllocationRules {
   readonly gang: boolean;
 }
 
-const GANG: Issue = { code: 'GangUnsatisfiable', message: 'a gang places all its replicas at once, and the room does not hold them all' };
-const MIN_CLUSTERS: Issue = { code: 'MinClustersUnsatisfiable', message: 'fewer clusters than minClusters would hold replicas' };
+const GANG: Issue = { code: 'GangUnsatisfiable', path: [], message: 'a gang places all its replicas at once, and the room does not hold them all' };
+const MIN_CLUSTERS: Issue = { code: 'MinClustersUnsatisfiable', path: [], message: 'fewer clusters than minClusters would hold replicas' };
 
 export type AllocationOutcome =
   | { readonly ok: true; readonly adds: Int32Array; readonly placed: number }

@@ -7,7 +7,7 @@ import { type Cluster, type LabelSelector, offers } from '../../core/model.js';
 import { parseMilli, parseUnits } from '../../core/quantity.js';
 import type { AnswerCache } from '../cache.js';
 import type { Engine } from '../engine.js';
-import { errorBody } from '../errors.js';
+import { errorBody, issuesBody } from '../errors.js';
 import { capacitySchema, errorSchema, fitSchema } from '../schemas.js';
 
 const filters = {
@@ -88,9 +88,9 @@ export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerC
       if (snapshot === undefined) return reply.code(503).send(errorBody(503, 'the fleet has not been read yet'));
       const q = req.query;
       const cpu = q.cpu === undefined ? { ok: true as const, value: 0 } : parseMilli(q.cpu);
-      if (!cpu.ok) return reply.code(400).send(errorBody(400, `cpu: ${cpu.error.message}`));
+      if (!cpu.ok) return reply.code(400).send(issuesBody(400, [{ ...cpu.error, path: ['querystring', 'cpu'] }]));
       const memory = q.memory === undefined ? { ok: true as const, value: 0 } : parseUnits(q.memory);
-      if (!memory.ok) return reply.code(400).send(errorBody(400, `memory: ${memory.error.message}`));
+      if (!memory.ok) return reply.code(400).send(issuesBody(400, [{ ...memory.error, path: ['querystring', 'memory'] }]));
       if (q.deviceClass !== undefined && q.resourceName !== undefined) return reply.code(400).send(errorBody(400, 'give deviceClass or resourceName, not both'));
       if (q.devices !== undefined && q.deviceClass === undefined && q.resourceName === undefined) return reply.code(400).send(errorBody(400, 'devices needs deviceClass or resourceName'));
       if (q.deviceClass !== undefined && !snapshot.clusters.some((c) => offers(c, q.deviceClass as string))) {

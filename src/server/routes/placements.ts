@@ -2,10 +2,11 @@
 
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { API_VERSION, type Placement } from '../../core/model.js';
-import { checkPlacement, formatIssues } from '../../core/validation.js';
+import { checkPlacement } from '../../core/validation.js';
 import type { Engine, EngineResult } from '../engine.js';
-import { errorBody } from '../errors.js';
+import { errorBody, issuesBody } from '../errors.js';
 import { errorSchema, explainSchema, placementListSchema, viewSchema } from '../schemas.js';
+import { placementBodySchema } from '../placementSchema.js';
 
 const params = {
   type: 'object',
@@ -43,7 +44,7 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
       tags: ['placements'],
       summary: 'Submit or replace a placement (embedded mode) and get its decision',
       params,
-      body: { type: 'object', description: 'a placement.orrery.dev/v1alpha1 Placement, or just its spec under "spec"' },
+      body: placementBodySchema,
       response: { 200: viewSchema, 400: errorSchema, 409: errorSchema },
     },
     config: { access: (req) => ({ verb: 'update', resource: 'placements', namespace: (req.params as Params).namespace }) },
@@ -56,8 +57,8 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
       return reply.code(400).send(errorBody(400, `metadata says ${String(meta.namespace ?? namespace)}/${String(meta.name ?? name)}, the path ${namespace}/${name}`));
     }
     const checked = checkPlacement({ apiVersion: API_VERSION, kind: 'Placement', ...body, metadata: { ...meta, name, namespace } });
-    if (checked.placement === undefined) return reply.code(400).send(errorBody(400, formatIssues(checked.issues).replace(/\n/g, '; ')));
-    return send(reply, await engine.put(checked.placement));
+    if (!checked.ok) return reply.code(400).send(issuesBody(400, checked.error));
+    return send(reply, await engine.put(checked.value));
   });
 
   app.delete<{ Params: Params }>(base, {
