@@ -101,7 +101,7 @@ const out = join(root, 'bench', 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(
   join(out, 'api.json'),
-  JSON.stringify(
+  `${JSON.stringify(
     {
       machine,
       fleet: { clusters: spec.clusters, placements: spec.placements },
@@ -110,5 +110,5 @@ writeFileSync(
     },
     null,
     2,
-  ) + '\n',
+  )}\n`,
 );

@@ -87,7 +87,11 @@ async function run(members: number, burstSize: number, controllers: boolean): Pr
   let server: ChildProcess | undefined;
   const reapers: (() => void)[] = [];
   try {
-    for (const f of ['crds/placement.orrery.dev_placements.yaml', 'deploy/cluster-inventory/multicluster.x-k8s.io_clusterprofiles.yaml', 'deploy/cluster-inventory/multicluster.x-k8s.io_placementdecisions.yaml']) {
+    for (const f of [
+      'crds/placement.orrery.dev_placements.yaml',
+      'deploy/cluster-inventory/multicluster.x-k8s.io_clusterprofiles.yaml',
+      'deploy/cluster-inventory/multicluster.x-k8s.io_placementdecisions.yaml',
+    ]) {
       await installCrd(hub, join(root, f));
     }
     for (const ns of ['fleet', 'bench', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -106,10 +110,27 @@ async function run(members: number, burstSize: number, controllers: boolean): Pr
     // the heap limit the manifests in deploy/ give the controller
     // BENCH_PROFILE=dir: the controller writes a CPU profile there when it stops
     const profile = process.env.BENCH_PROFILE !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    server = spawn(process.execPath, [...profile, '--max-old-space-size=256', join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--kubeconfig', fleet.hub.kubeconfig('admin'), '--namespace', 'fleet', '--lease-namespace', 'orrery-system', '--port', '0'], {
-      env: { ...process.env, ORRERY_LOG: 'off', POD_NAME: 'bench' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    server = spawn(
+      process.execPath,
+      [
+        ...profile,
+        '--max-old-space-size=256',
+        join(root, 'dist', 'src', 'cli', 'main.js'),
+        'serve',
+        '--kubeconfig',
+        fleet.hub.kubeconfig('admin'),
+        '--namespace',
+        'fleet',
+        '--lease-namespace',
+        'orrery-system',
+        '--port',
+        '0',
+      ],
+      {
+        env: { ...process.env, ORRERY_LOG: 'off', POD_NAME: 'bench' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let log = '';
     server.stderr?.on('data', (d: Buffer) => {
       log += d.toString();
@@ -117,7 +138,11 @@ async function run(members: number, burstSize: number, controllers: boolean): Pr
     });
     await eventually('orrery leads', async () => (log.includes('leads') ? true : undefined), 60_000, 100);
 
-    const exists = async (ep: Endpoint, name: string) => call(ep, 'GET', `/apis/apps/v1/namespaces/bench/deployments/${name}`).then(() => true, () => false);
+    const exists = async (ep: Endpoint, name: string) =>
+      call(ep, 'GET', `/apis/apps/v1/namespaces/bench/deployments/${name}`).then(
+        () => true,
+        () => false,
+      );
     const anywhere = async (name: string) => (await Promise.all(fleet.members.map((m) => exists(m.endpoint(), name)))).some(Boolean);
 
     // 1. one at a time
@@ -152,7 +177,9 @@ async function run(members: number, burstSize: number, controllers: boolean): Pr
         const n = names.filter((x) => seenAt.has(x)).length;
         if (performance.now() - said > 10_000) {
           said = performance.now();
-          process.stderr.write(`[bench] ${members} members: ${n} of ${burstSize} applied after ${((performance.now() - t1) / 1000).toFixed(0)} s; controller RSS ${memoryOf(server!.pid!).rssMiB} MiB\n`);
+          process.stderr.write(
+            `[bench] ${members} members: ${n} of ${burstSize} applied after ${((performance.now() - t1) / 1000).toFixed(0)} s; controller RSS ${memoryOf(server!.pid!).rssMiB} MiB\n`,
+          );
         }
         return n === burstSize ? true : undefined;
       },
@@ -183,7 +210,13 @@ async function run(members: number, burstSize: number, controllers: boolean): Pr
       memberWritesPerPlacement: Math.round((memberWrites / (SINGLE + burstSize)) * 10) / 10,
       hub: { writesPerPlacement: Math.round((hubTook.writes / (SINGLE + burstSize)) * 10) / 10, cpuSeconds: hubTook.cpuSeconds },
       single: { placements: SINGLE, p50Ms: Math.round(percentile(latencies, 50)), p99Ms: Math.round(percentile(latencies, 99)) },
-      burst: { placements: burstSize, createdInMs: Math.round(created), appliedInMs: Math.round(burst), p50Ms: Math.round(percentile(burstLatencies, 50)), p99Ms: Math.round(percentile(burstLatencies, 99)) },
+      burst: {
+        placements: burstSize,
+        createdInMs: Math.round(created),
+        appliedInMs: Math.round(burst),
+        p50Ms: Math.round(percentile(burstLatencies, 50)),
+        p99Ms: Math.round(percentile(burstLatencies, 99)),
+      },
       controller,
     };
   } finally {
@@ -234,13 +267,15 @@ for (const { members, placements, controllers } of SIZES) {
   process.stderr.write(`[bench] ${JSON.stringify(r)}\n`);
 }
 const lines = [`machine: ${machine}; a hub and its members on loopback, all on this machine; the controller's heap limited to 256 MiB as deploy/ does`, ''];
-lines.push(`${'MEMBERS'.padEnd(9)}${'CONTROLLERS'.padEnd(13)}${'PLACEMENTS'.padEnd(12)}${'MEMBER WRITES/P'.padEnd(17)}${'ONE P50/P99 MS'.padEnd(16)}${'BURST APPLIED S'.padEnd(17)}${'BURST P50/P99 MS'.padEnd(18)}${'RSS/PEAK MIB'.padEnd(14)}${'CPU S'.padEnd(7)}${'HUB WRITES/P'.padEnd(14)}HUB CPU S`);
+lines.push(
+  `${'MEMBERS'.padEnd(9)}${'CONTROLLERS'.padEnd(13)}${'PLACEMENTS'.padEnd(12)}${'MEMBER WRITES/P'.padEnd(17)}${'ONE P50/P99 MS'.padEnd(16)}${'BURST APPLIED S'.padEnd(17)}${'BURST P50/P99 MS'.padEnd(18)}${'RSS/PEAK MIB'.padEnd(14)}${'CPU S'.padEnd(7)}${'HUB WRITES/P'.padEnd(14)}HUB CPU S`,
+);
 for (const r of results) {
   lines.push(
     `${String(r.members).padEnd(9)}${(r.memberControllers ? 'yes' : 'no').padEnd(13)}${String(r.burst.placements + r.single.placements).padEnd(12)}${String(r.memberWritesPerPlacement).padEnd(17)}${`${r.single.p50Ms}/${r.single.p99Ms}`.padEnd(16)}${(r.burst.appliedInMs / 1000).toFixed(1).padEnd(17)}${`${r.burst.p50Ms}/${r.burst.p99Ms}`.padEnd(18)}${`${r.controller.rssMiB}/${r.controller.peakMiB}`.padEnd(14)}${String(r.controller.cpuSeconds ?? '').padEnd(7)}${String(r.hub?.writesPerPlacement ?? '').padEnd(14)}${r.hub?.cpuSeconds ?? ''}`,
   );
 }
-process.stdout.write(lines.join('\n') + '\n');
+process.stdout.write(`${lines.join('\n')}\n`);
 const out = join(root, 'bench', 'results');
 mkdirSync(out, { recursive: true });
 // A run of some sizes replaces those sizes in the results file and keeps the others.
@@ -253,4 +288,4 @@ try {
 } catch {
   // no results yet
 }
-writeFileSync(file, JSON.stringify({ machine, results: [...kept, ...results] }, null, 2) + '\n');
+writeFileSync(file, `${JSON.stringify({ machine, results: [...kept, ...results] }, null, 2)}\n`);

@@ -29,13 +29,24 @@ function podJson(i: number): string {
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9c6b5f4', uid: '9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0', controller: true, blockOwnerDeletion: true }],
     },
     spec: {
-      volumes: [{ name: 'kube-api-access-abcde', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }], defaultMode: 420 } }],
+      volumes: [
+        {
+          name: 'kube-api-access-abcde',
+          projected: {
+            sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
+            defaultMode: 420,
+          },
+        },
+      ],
       containers: [
         {
           name: 'web',
           image: 'registry.example.com/shop/web:2.14.3',
           ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-          env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } }],
+          env: [
+            { name: 'LOG_LEVEL', value: 'info' },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+          ],
           resources: { limits: { memory: '512Mi' }, requests: { cpu: '250m', memory: '256Mi' } },
           volumeMounts: [{ name: 'kube-api-access-abcde', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
           readinessProbe: { httpGet: { path: '/readyz', port: 'http', scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
@@ -62,12 +73,29 @@ function podJson(i: number): string {
     },
     status: {
       phase: 'Running',
-      conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: '2026-11-25T10:00:05Z' })),
+      conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
+        type,
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: '2026-11-25T10:00:05Z',
+      })),
       hostIP: '10.0.3.17',
       podIP: `10.244.${i % 250}.${i % 200}`,
       podIPs: [{ ip: `10.244.${i % 250}.${i % 200}` }],
       startTime: '2026-11-25T10:00:01Z',
-      containerStatuses: [{ name: 'web', state: { running: { startedAt: '2026-11-25T10:00:03Z' } }, lastState: {}, ready: true, restartCount: 0, image: 'registry.example.com/shop/web:2.14.3', imageID: 'registry.example.com/shop/web@sha256:4f6c2a1b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b', containerID: 'containerd://8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b', started: true }],
+      containerStatuses: [
+        {
+          name: 'web',
+          state: { running: { startedAt: '2026-11-25T10:00:03Z' } },
+          lastState: {},
+          ready: true,
+          restartCount: 0,
+          image: 'registry.example.com/shop/web:2.14.3',
+          imageID: 'registry.example.com/shop/web@sha256:4f6c2a1b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b',
+          containerID: 'containerd://8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b',
+          started: true,
+        },
+      ],
       qosClass: 'Burstable',
     },
   });
@@ -91,5 +119,5 @@ const whole = heapFor((p) => p);
 const view = heapFor((p) => capacityView(p));
 const perMiB = (bytes: number) => Math.round((n * 2 ** 20) / bytes);
 process.stdout.write(
-  JSON.stringify({ pods: n, bytesPerPod: { whole: Math.round(whole / n), capacityView: Math.round(view / n) }, podsPerMiB: { whole: perMiB(whole), capacityView: perMiB(view) } }) + '\n',
+  `${JSON.stringify({ pods: n, bytesPerPod: { whole: Math.round(whole / n), capacityView: Math.round(view / n) }, podsPerMiB: { whole: perMiB(whole), capacityView: perMiB(view) } })}\n`,
 );

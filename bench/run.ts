@@ -35,7 +35,7 @@ function againstFloor(solver: Worth, floor: Worth): string {
   for (const p of prioritiesOf(solver, floor)) {
     const a = solver[p] ?? 0;
     const b = floor[p] ?? 0;
-    if (Math.abs(a - b) > 1e-9 * Math.max(1, a, b)) return `${a > b ? '+' : ''}${b > 0 ? (((a - b) / b) * 100).toFixed(1) + '%' : 'new'} @p${p}`;
+    if (Math.abs(a - b) > 1e-9 * Math.max(1, a, b)) return `${a > b ? '+' : ''}${b > 0 ? `${(((a - b) / b) * 100).toFixed(1)}%` : 'new'} @p${p}`;
   }
   return 'same';
 }
@@ -146,7 +146,10 @@ const lines = [
     ].join(' ');
   }),
 ];
-for (const [name, inc] of [['large', incremental], ['large-fragmented', incrementalNodes]] as const) {
+for (const [name, inc] of [
+  ['large', incremental],
+  ['large-fragmented', incrementalNodes],
+] as const) {
   if (inc === undefined) continue;
   lines.push(
     '',
@@ -170,8 +173,8 @@ lines.push(
   'SIZES: at equal priority, the replica size (devices) furthest from its share of the asked devices;',
   'BINDS: of the replicas decided, the share an independent node-level packing binds; times are medians.',
 );
-process.stdout.write(lines.join('\n') + '\n');
+process.stdout.write(`${lines.join('\n')}\n`);
 
 const results = join(here, '..', '..', 'bench', 'results');
 mkdirSync(results, { recursive: true });
-writeFileSync(join(results, only ? `core-${only.join('+')}.json` : 'core.json'), JSON.stringify({ machine, scenarios: rows, incremental, incrementalNodes, pods }, null, 2) + '\n');
+writeFileSync(join(results, only ? `core-${only.join('+')}.json` : 'core.json'), `${JSON.stringify({ machine, scenarios: rows, incremental, incrementalNodes, pods }, null, 2)}\n`);

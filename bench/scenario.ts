@@ -35,7 +35,7 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
   const solver = mode === 'solver' ? 'auto' : mode;
   const times: number[] = [];
   const hashes = new Set<string>();
-  let last;
+  let last: FleetState | undefined;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     last = FleetState.start(scenario.snapshot, scenario.placements, { solver, clock });
@@ -94,9 +94,16 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
     FleetState.start(scenario.snapshot, [...scenario.placements, added], { previous, clock });
     steady.push(performance.now() - t0);
   }
-  out = { placed: [...state.entries.values()].filter((e) => e.assign !== undefined).length, addOneMedianMs: median(times), addOneTimes: times, otherPlacementsChanged: moved, steadyRecheckMedianMs: median(steady), maxRssMiB: rssMiB() };
+  out = {
+    placed: [...state.entries.values()].filter((e) => e.assign !== undefined).length,
+    addOneMedianMs: median(times),
+    addOneTimes: times,
+    otherPlacementsChanged: moved,
+    steadyRecheckMedianMs: median(steady),
+    maxRssMiB: rssMiB(),
+  };
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);
 }
-process.stdout.write(JSON.stringify({ scenario: spec, mode, ...out }) + '\n');
+process.stdout.write(`${JSON.stringify({ scenario: spec, mode, ...out })}\n`);

@@ -59,7 +59,11 @@ function weighted<T>(r: () => number, xs: readonly (readonly [T, number])[]): T 
 
 function regionFor(r: () => number, variant: Variant): string {
   // Region-skewed fleets put most clusters in a few US regions.
-  if (variant === 'region-skewed') return weighted(r, REGIONS.map((x, i) => [x, i < 2 ? 8 : 1] as const));
+  if (variant === 'region-skewed')
+    return weighted(
+      r,
+      REGIONS.map((x, i) => [x, i < 2 ? 8 : 1] as const),
+    );
   return pick(r, REGIONS);
 }
 
@@ -121,7 +125,10 @@ function makeGpuCluster(r: () => number, i: number): Cluster {
   const region = regionFor(r, 'multi-size');
   const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
   const nodeGroups = Array.from({ length: 2 + Math.floor(r() * 4) }, () => {
-    const shape = weighted(r, GPU_NODES.map((x) => [x, x.weight] as const));
+    const shape = weighted(
+      r,
+      GPU_NODES.map((x) => [x, x.weight] as const),
+    );
     // Half the nodes idle, the rest with some of their GPUs taken.
     const usedGpus = r() < 0.5 ? 0 : Math.floor(r() * shape.gpus);
     const used = usedGpus / shape.gpus;
@@ -155,7 +162,12 @@ function makeCluster(r: () => number, i: number, variant: Variant): Cluster {
   // layout in which placing each workload where it fits most strands the accelerators.
   const bigGpu = variant === 'scarce-accelerator' || variant === 'contended';
   const accel = r() < (bigGpu ? 0.3 : 0.25);
-  const kind = accel ? 'gpu' : weighted(r, [['small', 3], ['large', 2]] as const);
+  const kind = accel
+    ? 'gpu'
+    : weighted(r, [
+        ['small', 3],
+        ['large', 2],
+      ] as const);
   const size = {
     small: { cpu: 64, mem: 256, pods: 500 },
     large: { cpu: 192, mem: 768, pods: 1500 },
@@ -164,7 +176,11 @@ function makeCluster(r: () => number, i: number, variant: Variant): Cluster {
   const used = 0.1 + r() * 0.4;
   const devices = [];
   if (accel) {
-    const cls = weighted(r, [[DEVICE_CLASSES[0]!, 6], [DEVICE_CLASSES[1]!, 2], [DEVICE_CLASSES[2]!, 2]] as const);
+    const cls = weighted(r, [
+      [DEVICE_CLASSES[0]!, 6],
+      [DEVICE_CLASSES[1]!, 2],
+      [DEVICE_CLASSES[2]!, 2],
+    ] as const);
     const total = pick(r, [8, 16, 32, 64]);
     devices.push({ deviceClassName: cls, total, allocated: Math.floor(total * used * (variant === 'scarce-accelerator' ? 1.2 : 1)) });
   }
@@ -218,7 +234,17 @@ function makeContendedPlacement(r: () => number, i: number): Placement {
   const gpu = r() < 0.25;
   const name = `app-${String(i).padStart(5, '0')}`;
   const spec: Record<string, unknown> = { replicas: 1 + Math.floor(r() * (gpu ? 4 : 20)) };
-  if (gpu) spec.accelerators = [{ deviceClassName: weighted(r, [[DEVICE_CLASSES[0]!, 6], [DEVICE_CLASSES[1]!, 2], [DEVICE_CLASSES[2]!, 2]] as const), count: 1 }];
+  if (gpu)
+    spec.accelerators = [
+      {
+        deviceClassName: weighted(r, [
+          [DEVICE_CLASSES[0]!, 6],
+          [DEVICE_CLASSES[1]!, 2],
+          [DEVICE_CLASSES[2]!, 2],
+        ] as const),
+        count: 1,
+      },
+    ];
   if (r() < 0.3) spec.strategy = 'Pack';
   if (r() < 0.3) spec.locality = { preferred: [{ region: pick(r, REGIONS), weight: 60 }] };
   const shape = gpu ? { cpu: '8', memory: '32Gi' } : pick(r, CPU_SHAPES.slice(1));
@@ -258,7 +284,11 @@ function makePlacement(r: () => number, i: number, variant: Variant): Placement 
   let accelerators: Placement['spec']['accelerators'];
   if (accel) {
     const count = pick(r, [1, 2, 4, 8]);
-    const cls = weighted(r, [[DEVICE_CLASSES[0]!, 6], [DEVICE_CLASSES[1]!, 2], [DEVICE_CLASSES[2]!, 2]] as const);
+    const cls = weighted(r, [
+      [DEVICE_CLASSES[0]!, 6],
+      [DEVICE_CLASSES[1]!, 2],
+      [DEVICE_CLASSES[2]!, 2],
+    ] as const);
     accelerators = [{ deviceClassName: cls, count }];
     // Scarce fleets model hosts where each accelerator comes with a large slice of the CPU.
     cpu = String((variant === 'scarce-accelerator' ? 10 : 4) * count);

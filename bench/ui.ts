@@ -93,10 +93,13 @@ process.stdout.write(
     `machine: ${machine}; median of ${RUNS} loads each`,
     '',
     `${pad('FLEET', 10)}${pad('CLUSTERS', 10)}${pad('PLACEMENTS', 12)}${pad('FIRST PAINT MS', 16)}${pad('READY MS', 10)}${pad('DATA MS', 9)}READY/DATA`,
-    ...results.map((r) => `${pad(r.fleet, 10)}${pad(r.clusters, 10)}${pad(r.placements, 12)}${pad(r.firstPaintMs.toFixed(0), 16)}${pad(r.readyMs.toFixed(0), 10)}${pad(r.dataMs.toFixed(0), 9)}${(r.readyMs / r.dataMs).toFixed(1)}`),
+    ...results.map(
+      (r) =>
+        `${pad(r.fleet, 10)}${pad(r.clusters, 10)}${pad(r.placements, 12)}${pad(r.firstPaintMs.toFixed(0), 16)}${pad(r.readyMs.toFixed(0), 10)}${pad(r.dataMs.toFixed(0), 9)}${(r.readyMs / r.dataMs).toFixed(1)}`,
+    ),
     '',
   ].join('\n'),
 );
 const out = join(root, 'bench', 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'ui.json'), JSON.stringify({ machine, runs: RUNS, results }, null, 2) + '\n');
+writeFileSync(join(out, 'ui.json'), `${JSON.stringify({ machine, runs: RUNS, results }, null, 2)}\n`);

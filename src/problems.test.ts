@@ -5,7 +5,10 @@ import { ProblemLog } from './problems.js';
 test('a failure is logged when it starts, every 30 s while it lasts, and when it clears', () => {
   let now = 1_000_000;
   const lines: string[] = [];
-  const log = new ProblemLog((m) => lines.push(m), () => now);
+  const log = new ProblemLog(
+    (m) => lines.push(m),
+    () => now,
+  );
   log.fail('hub', 'connection refused');
   now += 10_000;
   log.fail('hub', 'connection refused');
@@ -26,11 +29,20 @@ test('a failure is logged when it starts, every 30 s while it lasts, and when it
 });
 
 test('problems are listed by source', () => {
-  const log = new ProblemLog(() => undefined, () => 5);
+  const log = new ProblemLog(
+    () => undefined,
+    () => 5,
+  );
   log.report('member b', 'x');
   log.report('member a', 'y');
   log.report('member c', undefined);
-  assert.deepEqual(log.current().map((p) => p.source), ['member a', 'member b']);
+  assert.deepEqual(
+    log.current().map((p) => p.source),
+    ['member a', 'member b'],
+  );
   log.forget('member a');
-  assert.deepEqual(log.current().map((p) => p.source), ['member b']);
+  assert.deepEqual(
+    log.current().map((p) => p.source),
+    ['member b'],
+  );
 });

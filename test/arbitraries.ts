@@ -73,9 +73,7 @@ export const placementArb = (i: number): fc.Arbitrary<Placement> =>
         ...(o.gpus > 0 ? { accelerators: [{ deviceClassName: 'gpu', count: o.gpus }] } : {}),
         ...(o.selector ? { clusterSelector: { matchLabels: { env: 'prod' } } } : {}),
         ...(o.tolerate ? { tolerations: [{ key: 'maint', operator: 'Exists' as const }] } : {}),
-        ...(o.required || o.preferred
-          ? { locality: { ...(o.required ? { requiredRegions: o.required } : {}), ...(o.preferred ? { preferred: [{ region: o.preferred, weight: 50 }] } : {}) } }
-          : {}),
+        ...(o.required || o.preferred ? { locality: { ...(o.required ? { requiredRegions: o.required } : {}), ...(o.preferred ? { preferred: [{ region: o.preferred, weight: 50 }] } : {}) } } : {}),
         ...(o.spread ? { spread: o.spread } : {}),
         ...(o.strategy ? { strategy: o.strategy } : {}),
         gang: o.gang && o.gpus > 0,
@@ -84,4 +82,3 @@ export const placementArb = (i: number): fc.Arbitrary<Placement> =>
     );
 
 export const placementsArb = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => placementArb(i))));
-

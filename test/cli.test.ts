@@ -34,7 +34,10 @@ test('plan on the shipped example prints a table of every placement', () => {
   const lines = r.stdout.split('\n');
   assert.match(lines[0] ?? '', /^PLACEMENT\s+REPLICAS\s+SCHEDULED\s+UNSCHEDULED\s+CLUSTERS\s+REASON$/);
   for (const p of ['shop/storefront', 'ml/llm-inference', 'ml/fine-tune', 'ml/tpu-batch', 'analytics/reports']) {
-    assert.ok(lines.some((l) => l.startsWith(p)), `${p} listed`);
+    assert.ok(
+      lines.some((l) => l.startsWith(p)),
+      `${p} listed`,
+    );
   }
   assert.match(r.stdout, /replicas placed, \d+ unscheduled; 5 placements on 8 clusters/);
 });
@@ -54,9 +57,15 @@ test('plan --output json follows the contract', () => {
   }
   const storefront = out.decisions.find((d) => d.placement === 'shop/storefront')!;
   assert.equal(storefront.unscheduledReplicas, 0);
-  assert.ok(storefront.clusters.every((c) => c.name !== 'onprem-frankfurt' && c.name !== 'edge-us-west2'), 'tainted and unhealthy clusters are left out');
+  assert.ok(
+    storefront.clusters.every((c) => c.name !== 'onprem-frankfurt' && c.name !== 'edge-us-west2'),
+    'tainted and unhealthy clusters are left out',
+  );
   const tpu = out.decisions.find((d) => d.placement === 'ml/tpu-batch')!;
-  assert.deepEqual(tpu.clusters.map((c) => c.name), ['aks-europe-west4']);
+  assert.deepEqual(
+    tpu.clusters.map((c) => c.name),
+    ['aks-europe-west4'],
+  );
 });
 
 test('plan --output yaml is the same object', () => {
@@ -173,7 +182,13 @@ test('--version prints the package version; every command explains itself with -
   const v = orrery('--version');
   assert.equal(v.code, 0);
   assert.equal(v.stdout.trim(), `orrery ${version}`);
-  for (const [command, flag] of [['serve', '--lease-namespace'], ['plan', '--previous'], ['capacity', '--placements'], ['explain', 'NAMESPACE/NAME'], ['fleet', '--clusterprofile-provider-file']] as const) {
+  for (const [command, flag] of [
+    ['serve', '--lease-namespace'],
+    ['plan', '--previous'],
+    ['capacity', '--placements'],
+    ['explain', 'NAMESPACE/NAME'],
+    ['fleet', '--clusterprofile-provider-file'],
+  ] as const) {
     const r = orrery(command, '--help');
     assert.equal(r.code, 0, `${command}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^Usage:\\n  orrery ${command} `, 'm'));

@@ -24,38 +24,47 @@ const reapers: (() => void)[] = [];
 const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/shop/placements';
 
-const healthy = (ok: boolean) => ({ status: { conditions: [{ type: 'ControlPlaneHealthy', status: ok ? 'True' : 'False', reason: ok ? 'Healthy' : 'Down', message: ok ? 'fine' : 'control plane down', lastTransitionTime: new Date().toISOString() }] } });
+const healthy = (ok: boolean) => ({
+  status: {
+    conditions: [
+      { type: 'ControlPlaneHealthy', status: ok ? 'True' : 'False', reason: ok ? 'Healthy' : 'Down', message: ok ? 'fine' : 'control plane down', lastTransitionTime: new Date().toISOString() },
+    ],
+  },
+});
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 2 });
-  hub = fleet.hub.endpoint();
-  await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
-  for (const ns of ['fleet', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  for (const [i, m] of fleet.members.entries()) {
-    await installCrd(m.endpoint(), join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
-    await createNode(m.endpoint(), { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: i === 0 ? 'us-east1' : 'europe-west4' });
-    await registerMember(hub, m, 'fleet', { environment: i === 0 ? 'production' : 'staging' });
-    await mergePatch(hub, `${profiles}/${m.name}/status`, healthy(true));
-  }
-  for (const m of fleet.members) reapers.push(reapTerminatingPods(m.endpoint()));
-  const kc = new KubeConfig();
-  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-  const client = new ApiClient(kc);
-  watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
-  watcher.start();
-  await watcher.ready;
-  // Both members read, Nodes and all: a first cycle with one would rightly keep its replicas there.
-  await eventually(
-    'both members read',
-    async () => ((watcher.snapshot()?.clusters ?? []).filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2 ? true : undefined),
-    60_000,
-    100,
-  );
-  controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000, unreachableGraceMs: 15_000 });
-  controller.start();
-}, { timeout: 900_000 });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 2 });
+    hub = fleet.hub.endpoint();
+    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    for (const ns of ['fleet', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const [i, m] of fleet.members.entries()) {
+      await installCrd(m.endpoint(), join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
+      await createNode(m.endpoint(), { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: i === 0 ? 'us-east1' : 'europe-west4' });
+      await registerMember(hub, m, 'fleet', { environment: i === 0 ? 'production' : 'staging' });
+      await mergePatch(hub, `${profiles}/${m.name}/status`, healthy(true));
+    }
+    for (const m of fleet.members) reapers.push(reapTerminatingPods(m.endpoint()));
+    const kc = new KubeConfig();
+    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+    const client = new ApiClient(kc);
+    watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
+    watcher.start();
+    await watcher.ready;
+    // Both members read, Nodes and all: a first cycle with one would rightly keep its replicas there.
+    await eventually(
+      'both members read',
+      async () => ((watcher.snapshot()?.clusters ?? []).filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2 ? true : undefined),
+      60_000,
+      100,
+    );
+    controller = new SchedulerController(client, watcher, { resyncMs: 500, pendingGraceMs: 1000, unreachableGraceMs: 15_000 });
+    controller.start();
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   for (const stop of reapers) stop();
@@ -88,8 +97,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<
   return eventually(what, f, 30_000, 100);
 }
 
-const web = () =>
-  placement('web', { namespace: 'shop', replicas: 4, cpu: '1', memory: '1Gi', service: { ports: [{ port: 80, targetPort: 8080 }], export: true } });
+const web = () => placement('web', { namespace: 'shop', replicas: 4, cpu: '1', memory: '1Gi', service: { ports: [{ port: 80, targetPort: 8080 }], export: true } });
 
 test('a Placement becomes Deployments, Services and ServiceExports where it was placed, and PlacementDecisions', async () => {
   await call(hub, 'POST', placements, web());
@@ -105,9 +113,11 @@ test('a Placement becomes Deployments, Services and ServiceExports where it was 
     await until(`the ServiceExport on ${m.name}`, () => call(ep, 'GET', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web'));
   }
   const decision = await until('a PlacementDecision', async () => {
-    const d = await call<{ decisions: { clusterProfileRef: { name: string; namespace: string } }[]; schedulerName: string; metadata: { labels: Record<string, string>; ownerReferences: { kind: string }[] } }>(
-      hub, 'GET', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/shop/placementdecisions/web-0',
-    ).catch(() => undefined);
+    const d = await call<{
+      decisions: { clusterProfileRef: { name: string; namespace: string } }[];
+      schedulerName: string;
+      metadata: { labels: Record<string, string>; ownerReferences: { kind: string }[] };
+    }>(hub, 'GET', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/shop/placementdecisions/web-0').catch(() => undefined);
     return d?.decisions.length === 2 ? d : undefined;
   });
   assert.deepEqual(decision.decisions.map((x) => x.clusterProfileRef.name).sort(), ['member-1', 'member-2']);
@@ -129,7 +139,10 @@ test('ready replicas in the members are counted in the Placement status', async 
     const p = await call<{ status?: { conditions?: { type: string; status: string }[]; clusters?: { name: string; readyReplicas: number }[] } }>(hub, 'GET', `${placements}/web`);
     return p.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ? p.status : undefined;
   });
-  assert.deepEqual(status.clusters?.map((c) => c.readyReplicas), [2, 2]);
+  assert.deepEqual(
+    status.clusters?.map((c) => c.readyReplicas),
+    [2, 2],
+  );
 });
 
 test('drift is repaired: a deleted or edited Deployment comes back as decided', async () => {
@@ -158,7 +171,10 @@ test('a new selector moves the replicas, and removes them where they no longer b
   });
   assert.deepEqual(moved, { 'member-2': 8 });
   await until('the Service and ServiceExport left member-1', async () => {
-    const gone = await call(fleet.member('member-1').endpoint(), 'GET', '/api/v1/namespaces/shop/services/web').then(() => false, () => true);
+    const gone = await call(fleet.member('member-1').endpoint(), 'GET', '/api/v1/namespaces/shop/services/web').then(
+      () => false,
+      () => true,
+    );
     return gone ? true : undefined;
   });
   await mergePatch(hub, `${placements}/web`, { spec: { clusterSelector: null } });
@@ -225,10 +241,15 @@ test('replicas that stay Pending for lack of room are placed elsewhere', async (
   assert.deepEqual(first, { 'member-1': 1 }, 'the preferred region first');
   // member-1's kube-scheduler reconnects to its API server, restarted by an earlier test, with
   // a backoff: it may take a while to call the Pod Unschedulable, which is what Orrery waits for.
-  const moved = await eventually('big moved', async () => {
-    const x = await replicasEverywhere('big');
-    return x['member-2'] === 1 && x['member-1'] === undefined ? x : undefined;
-  }, 90_000, 200);
+  const moved = await eventually(
+    'big moved',
+    async () => {
+      const x = await replicasEverywhere('big');
+      return x['member-2'] === 1 && x['member-1'] === undefined ? x : undefined;
+    },
+    90_000,
+    200,
+  );
   assert.deepEqual(moved, { 'member-2': 1 });
   await call(hub, 'DELETE', `${placements}/big`);
 });
@@ -240,8 +261,16 @@ test('deleting the Placement removes everything it created', async () => {
     const x = { ...(await replicasEverywhere('web')), ...(await replicasEverywhere('api')) };
     return Object.keys(x).length === 0 ? true : undefined;
   });
-  await until('the Placement is gone', async () => call(hub, 'GET', `${placements}/web`).then(() => undefined, (e) => (e instanceof KubeError && e.status === 404 ? true : undefined)));
+  await until('the Placement is gone', async () =>
+    call(hub, 'GET', `${placements}/web`).then(
+      () => undefined,
+      (e) => (e instanceof KubeError && e.status === 404 ? true : undefined),
+    ),
+  );
   await until('the PlacementDecision is collected', async () =>
-    call(hub, 'GET', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/shop/placementdecisions/web-0').then(() => undefined, (e) => (e instanceof KubeError && e.status === 404 ? true : undefined)),
+    call(hub, 'GET', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/shop/placementdecisions/web-0').then(
+      () => undefined,
+      (e) => (e instanceof KubeError && e.status === 404 ? true : undefined),
+    ),
   );
 });

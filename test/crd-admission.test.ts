@@ -14,23 +14,22 @@ import { KubeError, call, eventually } from './env/kube.js';
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 0 });
-  const crd = load(readFileSync(join(root, 'crds', 'placement.orrery.dev_placements.yaml'), 'utf8'));
-  const hub = fleet.hub.endpoint();
-  await call(hub, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-  await eventually('the Placement CRD to be established', async () => {
-    const got = await call<{ status?: { conditions?: { type: string; status: string }[] } }>(
-      hub,
-      'GET',
-      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/placements.placement.orrery.dev',
-    );
-    return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
-  });
-  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
-  // A new CRD takes a moment to be served for writes.
-  await eventually('placements to be served', () => call(hub, 'GET', '/apis/placement.orrery.dev/v1alpha1/namespaces/team/placements'));
-}, { timeout: 900_000 });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 0 });
+    const crd = load(readFileSync(join(root, 'crds', 'placement.orrery.dev_placements.yaml'), 'utf8'));
+    const hub = fleet.hub.endpoint();
+    await call(hub, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    await eventually('the Placement CRD to be established', async () => {
+      const got = await call<{ status?: { conditions?: { type: string; status: string }[] } }>(hub, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/placements.placement.orrery.dev');
+      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+    });
+    await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
+    // A new CRD takes a moment to be served for writes.
+    await eventually('placements to be served', () => call(hub, 'GET', '/apis/placement.orrery.dev/v1alpha1/namespaces/team/placements'));
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   await fleet?.stop();
@@ -54,7 +53,16 @@ function withSpec(name: string, spec: Record<string, unknown>) {
 }
 
 test('a valid Placement is accepted, with defaults filled in', async () => {
-  const r = await create(withSpec('valid', { replicas: 3, accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 2, selectors: ['device.attributes["gpu.nvidia.com"].productName == "H100"'] }, { resourceName: 'nvidia.com/gpu', count: 1 }], spread: { minClusters: 1, maxClusters: 3, maxSkew: 1, topologyKey: 'zone' } }));
+  const r = await create(
+    withSpec('valid', {
+      replicas: 3,
+      accelerators: [
+        { deviceClassName: 'gpu.nvidia.com', count: 2, selectors: ['device.attributes["gpu.nvidia.com"].productName == "H100"'] },
+        { resourceName: 'nvidia.com/gpu', count: 1 },
+      ],
+      spread: { minClusters: 1, maxClusters: 3, maxSkew: 1, topologyKey: 'zone' },
+    }),
+  );
   assert.deepEqual(r, { ok: true });
   const got = await call<{ spec: { strategy: string; priority: number } }>(fleet.hub.endpoint(), 'GET', `${path}/valid`);
   assert.equal(got.spec.strategy, 'Spread');
@@ -66,24 +74,53 @@ const cases: [string, Record<string, unknown>, RegExp][] = [
   ['negative replicas', { replicas: -1 }, /spec\.replicas: Invalid value: -1: spec\.replicas in body should be greater than or equal to 0/],
   ['replicas not a number', { replicas: 'three' }, /spec\.replicas: Invalid value: "string": spec\.replicas in body must be of type integer/],
   ['unknown strategy', { strategy: 'Scatter' }, /spec\.strategy: Unsupported value: "Scatter": supported values: "Spread", "Pack"/],
-  ['device count zero', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 0 }] }, /spec\.accelerators\[0\]\.count: Invalid value: 0: spec\.accelerators\[0\]\.count in body should be greater than or equal to 1/],
+  [
+    'device count zero',
+    { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 0 }] },
+    /spec\.accelerators\[0\]\.count: Invalid value: 0: spec\.accelerators\[0\]\.count in body should be greater than or equal to 1/,
+  ],
   ['device class not a name', { accelerators: [{ deviceClassName: 'GPU!', count: 1 }] }, /spec\.accelerators\[0\]\.deviceClassName: Invalid value: "GPU!"/],
   ['class and resource both', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', resourceName: 'nvidia.com/gpu', count: 1 }] }, /give exactly one of deviceClassName \(DRA\) or resourceName/],
   ['a resource name without a domain', { accelerators: [{ resourceName: 'gpu', count: 1 }] }, /spec\.accelerators\[0\]\.resourceName: Invalid value: "gpu"/],
   ['selectors on an extended resource', { accelerators: [{ resourceName: 'nvidia.com/gpu', count: 1, selectors: ['true'] }] }, /selectors narrow DRA devices; they need deviceClassName/],
-  ['a class requested twice', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }, { deviceClassName: 'gpu.nvidia.com', count: 2 }] }, /each device class and each extended resource may be requested once/],
+  [
+    'a class requested twice',
+    {
+      accelerators: [
+        { deviceClassName: 'gpu.nvidia.com', count: 1 },
+        { deviceClassName: 'gpu.nvidia.com', count: 2 },
+      ],
+    },
+    /each device class and each extended resource may be requested once/,
+  ],
   ['maxClusters below minClusters', { spread: { minClusters: 3, maxClusters: 2 } }, /spec\.spread\.maxClusters: Invalid value: "object": spread\.maxClusters must be at least spread\.minClusters/],
   ['maxSkew zero', { spread: { maxSkew: 0 } }, /spec\.spread\.maxSkew: Invalid value: 0: spec\.spread\.maxSkew in body should be greater than or equal to 1/],
-  ['bad selector operator', { clusterSelector: { matchExpressions: [{ key: 'env', operator: 'Like', values: ['x'] }] } }, /spec\.clusterSelector\.matchExpressions\[0\]\.operator: Unsupported value: "Like"/],
+  [
+    'bad selector operator',
+    { clusterSelector: { matchExpressions: [{ key: 'env', operator: 'Like', values: ['x'] }] } },
+    /spec\.clusterSelector\.matchExpressions\[0\]\.operator: Unsupported value: "Like"/,
+  ],
   ['In without values', { clusterSelector: { matchExpressions: [{ key: 'env', operator: 'In' }] } }, /values must be given for In and NotIn, and only for them/],
   ['Exists with values', { clusterSelector: { matchExpressions: [{ key: 'env', operator: 'Exists', values: ['x'] }] } }, /values must be given for In and NotIn, and only for them/],
-  ['weight out of range', { locality: { preferred: [{ region: 'eu', weight: 101 }] } }, /spec\.locality\.preferred\[0\]\.weight: Invalid value: 101: spec\.locality\.preferred\[0\]\.weight in body should be less than or equal to 100/],
+  [
+    'weight out of range',
+    { locality: { preferred: [{ region: 'eu', weight: 101 }] } },
+    /spec\.locality\.preferred\[0\]\.weight: Invalid value: 101: spec\.locality\.preferred\[0\]\.weight in body should be less than or equal to 100/,
+  ],
   ['priority out of range', { priority: 5000 }, /spec\.priority: Invalid value: 5000: spec\.priority in body should be less than or equal to 1000/],
   ['toleration Exists with a value', { tolerations: [{ key: 'spot', operator: 'Exists', value: 'yes' }] }, /value must be empty when operator is Exists/],
   ['toleration effect unknown', { tolerations: [{ key: 'spot', effect: 'Sometimes' }] }, /spec\.tolerations\[0\]\.effect: Unsupported value: "Sometimes"/],
   ['replicas inside the template', { template: { spec: { ...template.spec, replicas: 3 } } }, /must not set replicas: spec\.replicas of the Placement decides/],
-  ['no containers', { template: { spec: { ...template.spec, template: { spec: { containers: [] } } } } }, /spec\.template\.spec\.template\.spec\.containers: Invalid value: 0: spec\.template\.spec\.template\.spec\.containers in body should have at least 1 items/],
-  ['request not a quantity', { template: { spec: { ...template.spec, template: { spec: { containers: [{ name: 'c', resources: { requests: { cpu: 'lots' } } }] } } } } }, /spec\.template\.spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu: Invalid value: "lots": spec\.template\.spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu in body should match/],
+  [
+    'no containers',
+    { template: { spec: { ...template.spec, template: { spec: { containers: [] } } } } },
+    /spec\.template\.spec\.template\.spec\.containers: Invalid value: 0: spec\.template\.spec\.template\.spec\.containers in body should have at least 1 items/,
+  ],
+  [
+    'request not a quantity',
+    { template: { spec: { ...template.spec, template: { spec: { containers: [{ name: 'c', resources: { requests: { cpu: 'lots' } } }] } } } } },
+    /spec\.template\.spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu: Invalid value: "lots": spec\.template\.spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu in body should match/,
+  ],
   ['service port out of range', { service: { ports: [{ port: 70000 }] } }, /spec\.service\.ports\[0\]\.port: Invalid value: 70000/],
   ['missing template', { template: undefined }, /spec\.template: Required value/],
 ];

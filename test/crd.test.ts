@@ -16,7 +16,7 @@ const crd = load(readFileSync(join(root, 'crds', 'placement.orrery.dev_placement
   spec: { group: string; names: { kind: string; shortNames: string[] }; versions: { name: string; subresources: { scale: Record<string, string> }; schema: { openAPIV3Schema: Schema } }[] };
 };
 const version = crd.spec.versions[0]!;
-const spec = version.schema.openAPIV3Schema.properties!['spec']!;
+const spec = version.schema.openAPIV3Schema.properties!.spec!;
 const at = (...path: string[]) => path.reduce<Schema>((s, k) => (k === '[]' ? s.items! : s.properties![k]!), spec);
 
 test('the CRD serves placement.orrery.dev/v1alpha1 Placement with a scale subresource', () => {

@@ -14,9 +14,12 @@ import { call, eventually } from './env/kube.js';
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 0 });
-}, { timeout: 900_000 });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 0 });
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   await fleet?.stop();

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type ProviderFile } from '../src/fleet/access.js';
+import type { ProviderFile } from '../src/fleet/access.js';
 import { ApiClient } from '../src/fleet/client.js';
 import { readFleet } from '../src/fleet/reader.js';
 import { parseFleet } from '../src/fleet/snapshotFile.js';
@@ -32,84 +32,101 @@ async function profile(name: string, labels: Record<string, string>, status: Rec
   await mergePatch(hub, `${path}/${name}/status`, { status });
 }
 
-const healthy = (ok: boolean) => [{ type: 'ControlPlaneHealthy', status: ok ? 'True' : 'False', reason: ok ? 'Healthy' : 'Unreachable', message: ok ? '' : 'control plane down', lastTransitionTime: new Date().toISOString() }];
+const healthy = (ok: boolean) => [
+  { type: 'ControlPlaneHealthy', status: ok ? 'True' : 'False', reason: ok ? 'Healthy' : 'Unreachable', message: ok ? '' : 'control plane down', lastTransitionTime: new Date().toISOString() },
+];
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 3 });
-  hub = fleet.hub.endpoint();
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
-  await installCrd(hub, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
-  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 3 });
+    hub = fleet.hub.endpoint();
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await installCrd(hub, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
+    await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
 
-  // member-1: two nodes, a workload, GPUs through DRA
-  const m1 = fleet.member('member-1').endpoint();
-  await createNode(m1, { name: 'm1-a', cpu: '8', memory: '32Gi', pods: 50, region: 'us-east1', zone: 'us-east1-b' });
-  await createNode(m1, { name: 'm1-b', cpu: '8', memory: '32Gi', pods: 50, region: 'us-east1', zone: 'us-east1-b' });
-  await call(m1, 'POST', '/apis/apps/v1/namespaces/default/deployments', {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'other-team' },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: 'other-team' } },
-      template: { metadata: { labels: { app: 'other-team' } }, spec: { containers: [{ name: 'c', image: 'example', resources: { requests: { cpu: '500m', memory: '1Gi' } } }] } },
-    },
-  });
-  await createDeviceClass(m1, 'gpu.example.com', 'gpu.example.com');
-  await createResourceSlice(m1, 'm1-a-gpus', { driver: 'gpu.example.com', pool: 'm1-a', nodeName: 'm1-a', devices: ['gpu-0', 'gpu-1', 'gpu-2', 'gpu-3'] });
-  await createAllocatedClaim(m1, 'default', 'training', 'gpu.example.com', [{ driver: 'gpu.example.com', pool: 'm1-a', device: 'gpu-2' }]);
-  // the real scheduler binds the three Pods
-  await eventually('three Pods bound on member-1', async () => {
-    const pods = await call<{ items: { spec: { nodeName?: string } }[] }>(m1, 'GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dother-team');
-    return pods.items.length === 3 && pods.items.every((p) => p.spec.nodeName) ? true : undefined;
-  }, 30_000);
+    // member-1: two nodes, a workload, GPUs through DRA
+    const m1 = fleet.member('member-1').endpoint();
+    await createNode(m1, { name: 'm1-a', cpu: '8', memory: '32Gi', pods: 50, region: 'us-east1', zone: 'us-east1-b' });
+    await createNode(m1, { name: 'm1-b', cpu: '8', memory: '32Gi', pods: 50, region: 'us-east1', zone: 'us-east1-b' });
+    await call(m1, 'POST', '/apis/apps/v1/namespaces/default/deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'other-team' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'other-team' } },
+        template: { metadata: { labels: { app: 'other-team' } }, spec: { containers: [{ name: 'c', image: 'example', resources: { requests: { cpu: '500m', memory: '1Gi' } } }] } },
+      },
+    });
+    await createDeviceClass(m1, 'gpu.example.com', 'gpu.example.com');
+    await createResourceSlice(m1, 'm1-a-gpus', { driver: 'gpu.example.com', pool: 'm1-a', nodeName: 'm1-a', devices: ['gpu-0', 'gpu-1', 'gpu-2', 'gpu-3'] });
+    await createAllocatedClaim(m1, 'default', 'training', 'gpu.example.com', [{ driver: 'gpu.example.com', pool: 'm1-a', device: 'gpu-2' }]);
+    // the real scheduler binds the three Pods
+    await eventually(
+      'three Pods bound on member-1',
+      async () => {
+        const pods = await call<{ items: { spec: { nodeName?: string } }[] }>(m1, 'GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dother-team');
+        return pods.items.length === 3 && pods.items.every((p) => p.spec.nodeName) ? true : undefined;
+      },
+      30_000,
+    );
 
-  // what a kubelet would report once the containers run
-  assert.equal(await markPodsReady(m1, 'default', 'app=other-team'), 3);
-  await eventually('the Deployment to count three ready replicas', async () => {
-    const d = await call<{ status?: { readyReplicas?: number } }>(m1, 'GET', '/apis/apps/v1/namespaces/default/deployments/other-team');
-    return d.status?.readyReplicas === 3 ? true : undefined;
-  }, 30_000);
+    // what a kubelet would report once the containers run
+    assert.equal(await markPodsReady(m1, 'default', 'app=other-team'), 3);
+    await eventually(
+      'the Deployment to count three ready replicas',
+      async () => {
+        const d = await call<{ status?: { readyReplicas?: number } }>(m1, 'GET', '/apis/apps/v1/namespaces/default/deployments/other-team');
+        return d.status?.readyReplicas === 3 ? true : undefined;
+      },
+      30_000,
+    );
 
-  // member-2: one node, reached through a kubeconfig Secret on the hub
-  const m2 = fleet.member('member-2').endpoint();
-  await createNode(m2, { name: 'm2-a', cpu: '4', memory: '16Gi', pods: 20, region: 'europe-west4', zone: 'europe-west4-a' });
-  await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'member-2' },
-    data: { config: Buffer.from(readFileSync(fleet.member('member-2').kubeconfig('admin'))).toString('base64') },
-  });
+    // member-2: one node, reached through a kubeconfig Secret on the hub
+    const m2 = fleet.member('member-2').endpoint();
+    await createNode(m2, { name: 'm2-a', cpu: '4', memory: '16Gi', pods: 20, region: 'europe-west4', zone: 'europe-west4-a' });
+    await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'member-2' },
+      data: { config: Buffer.from(readFileSync(fleet.member('member-2').kubeconfig('admin'))).toString('base64') },
+    });
 
-  providers = {
-    providers: [
-      { name: 'tests', execConfig: { apiVersion: 'client.authentication.k8s.io/v1', command: 'node', args: [plugin, 'good'], provideClusterInfo: true, interactiveMode: 'Never' } },
-      { name: 'broken', execConfig: { command: 'node', args: [plugin, 'garbage'], provideClusterInfo: true } },
-      { name: 'failing', execConfig: { command: 'node', args: [plugin, 'fail'], provideClusterInfo: true } },
-    ],
-  };
-  providerFile = join(fleet.dir, 'providers.json');
-  writeFileSync(providerFile, JSON.stringify(providers));
-  const access = (name: string, member: string, provider: string) => ({
-    name: provider,
-    cluster: {
-      server: fleet.member(member).server,
-      'certificate-authority-data': Buffer.from(fleet.member(member).ca()).toString('base64'),
-      extensions: [{ name: 'client.authentication.k8s.io/exec', extension: { token: fleet.member(member).endpoint().token, cluster: name } }],
-    },
-  });
-  await profile('member-1', { environment: 'production' }, {
-    conditions: healthy(true),
-    version: { kubernetes: 'v1.34.4' },
-    properties: [{ name: 'location', value: 'us-east1/us-east1-b' }],
-    // the deprecated alias loses to accessProviders under the same name
-    credentialProviders: [{ name: 'tests', cluster: { server: 'https://127.0.0.1:1' } }],
-    accessProviders: [access('member-1', 'member-1', 'tests')],
-  });
-  await profile('member-2', { environment: 'staging' }, { conditions: healthy(true) });
-  await profile('member-3', { environment: 'production' }, { conditions: healthy(true), accessProviders: [access('member-3', 'member-3', 'broken')] });
-}, { timeout: 900_000 });
+    providers = {
+      providers: [
+        { name: 'tests', execConfig: { apiVersion: 'client.authentication.k8s.io/v1', command: 'node', args: [plugin, 'good'], provideClusterInfo: true, interactiveMode: 'Never' } },
+        { name: 'broken', execConfig: { command: 'node', args: [plugin, 'garbage'], provideClusterInfo: true } },
+        { name: 'failing', execConfig: { command: 'node', args: [plugin, 'fail'], provideClusterInfo: true } },
+      ],
+    };
+    providerFile = join(fleet.dir, 'providers.json');
+    writeFileSync(providerFile, JSON.stringify(providers));
+    const access = (name: string, member: string, provider: string) => ({
+      name: provider,
+      cluster: {
+        server: fleet.member(member).server,
+        'certificate-authority-data': Buffer.from(fleet.member(member).ca()).toString('base64'),
+        extensions: [{ name: 'client.authentication.k8s.io/exec', extension: { token: fleet.member(member).endpoint().token, cluster: name } }],
+      },
+    });
+    await profile(
+      'member-1',
+      { environment: 'production' },
+      {
+        conditions: healthy(true),
+        version: { kubernetes: 'v1.34.4' },
+        properties: [{ name: 'location', value: 'us-east1/us-east1-b' }],
+        // the deprecated alias loses to accessProviders under the same name
+        credentialProviders: [{ name: 'tests', cluster: { server: 'https://127.0.0.1:1' } }],
+        accessProviders: [access('member-1', 'member-1', 'tests')],
+      },
+    );
+    await profile('member-2', { environment: 'staging' }, { conditions: healthy(true) });
+    await profile('member-3', { environment: 'production' }, { conditions: healthy(true), accessProviders: [access('member-3', 'member-3', 'broken')] });
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   await fleet?.stop();
@@ -134,8 +151,14 @@ test('the snapshot has what the members hold', async () => {
   assert.deepEqual(c1.devices, [{ deviceClassName: 'gpu.example.com', driver: 'gpu.example.com', total: 4, allocated: 1 }]);
   // per node: the GPUs with the node that publishes them; the other team's Pods where they run
   const groups = (c1.nodeGroups ?? []).map((g) => ({ count: g.count, cpu: g.allocatable.cpu, used: g.allocated.cpu, gpus: g.devices.map((d) => `${d.total - d.allocated}/${d.total}`).join() }));
-  assert.equal(groups.reduce((s, g) => s + g.count, 0), 2);
-  assert.equal(groups.reduce((s, g) => s + g.count * g.used, 0), 1500);
+  assert.equal(
+    groups.reduce((s, g) => s + g.count, 0),
+    2,
+  );
+  assert.equal(
+    groups.reduce((s, g) => s + g.count * g.used, 0),
+    1500,
+  );
   assert.deepEqual(groups.map((g) => g.gpus).sort(), ['', '3/4']);
   assert.equal(read.members.find((m) => m.name === 'member-1')?.via, 'tests');
 
@@ -184,17 +207,35 @@ test('a credential is reused while it lasts and fetched again when it runs out',
     const file = join(fleet.dir, `calls-${lifetime}`);
     writeFileSync(file, '');
     const counting: ProviderFile = {
-      providers: [{ name: 'tests', execConfig: { command: 'node', args: [plugin, 'good'], provideClusterInfo: true, env: [{ name: 'COUNT_FILE', value: file }, { name: 'EXPIRES_IN', value: String(lifetime) }] } }],
+      providers: [
+        {
+          name: 'tests',
+          execConfig: {
+            command: 'node',
+            args: [plugin, 'good'],
+            provideClusterInfo: true,
+            env: [
+              { name: 'COUNT_FILE', value: file },
+              { name: 'EXPIRES_IN', value: String(lifetime) },
+            ],
+          },
+        },
+      ],
     };
     return { file, counting };
   };
-  for (const [lifetime, expected] of [[3600, 1], [5, 2]] as const) {
+  for (const [lifetime, expected] of [
+    [3600, 1],
+    [5, 2],
+  ] as const) {
     const { file, counting } = calls(lifetime);
     const cache = new Map();
     await readFleet(hubClient(), { providers: counting, accessCache: cache });
     const again = await readFleet(hubClient(), { providers: counting, accessCache: cache });
     assert.equal(again.snapshot.byName.get('member-1')?.reachable, undefined);
-    const member1Calls = readFileSync(file, 'utf8').split('\n').filter((l) => l === fleet.member('member-1').server).length;
+    const member1Calls = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l === fleet.member('member-1').server).length;
     assert.equal(member1Calls, expected, `a token that lasts ${lifetime} s`);
   }
 });
@@ -207,18 +248,25 @@ test('orrery fleet prints a snapshot file that orrery plan takes', () => {
   const parsed = parseFleet(r.stdout, 'fleet.yaml');
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
   assert.deepEqual(parsed.value.snapshot.byName.get('member-1')?.devices, [{ deviceClassName: 'gpu.example.com', driver: 'gpu.example.com', total: 4, allocated: 1 }]);
-  assert.equal(parsed.value.snapshot.byName.get('member-1')?.nodeGroups?.reduce((s, g) => s + g.count, 0), 2, 'node groups written and read back');
+  assert.equal(
+    parsed.value.snapshot.byName.get('member-1')?.nodeGroups?.reduce((s, g) => s + g.count, 0),
+    2,
+    'node groups written and read back',
+  );
   const file = join(fleet.dir, 'fleet.yaml');
   writeFileSync(file, r.stdout);
   const placements = join(fleet.dir, 'placements.yaml');
-  writeFileSync(placements, `apiVersion: placement.orrery.dev/v1alpha1
+  writeFileSync(
+    placements,
+    `apiVersion: placement.orrery.dev/v1alpha1
 kind: Placement
 metadata: {name: llm, namespace: ml}
 spec:
   replicas: 4
   accelerators: [{deviceClassName: gpu.example.com, count: 1}]
   template: {spec: {template: {spec: {containers: [{name: c, resources: {requests: {cpu: "1"}}}]}}}}
-`);
+`,
+  );
   const plan = spawnSync(process.execPath, [cli, 'plan', '--fleet', file, '--placements', placements, '-o', 'json'], { encoding: 'utf8' });
   assert.equal(plan.status, 0, plan.stderr);
   const d = (JSON.parse(plan.stdout) as { decisions: { clusters: { name: string; replicas: number }[]; unscheduledReplicas: number }[] }).decisions[0]!;

@@ -21,18 +21,21 @@ let watcher: FleetWatcher;
 
 const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 2 });
-  hub = fleet.hub.endpoint();
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
-  for (const m of fleet.members) await registerMember(hub, m, 'fleet');
-  const kc = new KubeConfig();
-  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-  watcher = new FleetWatcher(new ApiClient(kc), { namespace: 'fleet', coalesceMs: 20, missingGraceMs: 60_000 });
-  watcher.start();
-  await watcher.ready;
-}, { timeout: 900_000 });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 2 });
+    hub = fleet.hub.endpoint();
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+    await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
+    for (const m of fleet.members) await registerMember(hub, m, 'fleet');
+    const kc = new KubeConfig();
+    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+    watcher = new FleetWatcher(new ApiClient(kc), { namespace: 'fleet', coalesceMs: 20, missingGraceMs: 60_000 });
+    watcher.start();
+    await watcher.ready;
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   watcher?.stop();
@@ -42,16 +45,24 @@ after(async () => {
 /** Waits for a snapshot that satisfies `check`, and says how long it took. */
 async function until(what: string, check: (s: FleetSnapshot) => boolean, timeoutMs = 5000): Promise<{ snapshot: FleetSnapshot; ms: number }> {
   const t0 = Date.now();
-  const snapshot = await eventually(what, async () => {
-    const s = watcher.snapshot();
-    return s !== undefined && check(s) ? s : undefined;
-  }, timeoutMs, 10);
+  const snapshot = await eventually(
+    what,
+    async () => {
+      const s = watcher.snapshot();
+      return s !== undefined && check(s) ? s : undefined;
+    },
+    timeoutMs,
+    10,
+  );
   return { snapshot, ms: Date.now() - t0 };
 }
 
 test('both members are read and reachable', async () => {
   const { snapshot } = await until('both members reachable', (s) => s.clusters.length === 2 && s.clusters.every((c) => c.reachable !== false));
-  assert.deepEqual(snapshot.clusters.map((c) => c.name), ['member-1', 'member-2']);
+  assert.deepEqual(
+    snapshot.clusters.map((c) => c.name),
+    ['member-1', 'member-2'],
+  );
 });
 
 test('node creates, updates and deletes show up in the snapshot', async () => {
@@ -87,7 +98,10 @@ test('DRA devices published in a member show up', async () => {
   // a pool for all nodes: the cluster lists it, no node group does
   await createResourceSlice(m1, 'pool-a', { driver: 'gpu.example.com', pool: 'pool-a', devices: ['g0', 'g1'] });
   const { snapshot } = await until('two GPUs', (s) => s.byName.get('member-1')?.devices[0]?.total === 2);
-  assert.deepEqual(snapshot.byName.get('member-1')?.nodeGroups?.flatMap((g) => g.devices), []);
+  assert.deepEqual(
+    snapshot.byName.get('member-1')?.nodeGroups?.flatMap((g) => g.devices),
+    [],
+  );
 });
 
 test('a member API server that stops turns the cluster unreachable, keeping it, and it comes back', async () => {

@@ -50,53 +50,56 @@ async function profile(namespace: string, name: string, kubeconfigSecret: string
   });
 }
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 1 });
-  hub = fleet.hub.endpoint();
-  const m = fleet.member('member-1');
-  member = m.endpoint();
-  for (const file of ['crds', 'deploy/cluster-inventory']) {
-    const r = fleet.hub.kubectl(['apply', '--server-side', '-k', join(root, file)]);
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 1 });
+    hub = fleet.hub.endpoint();
+    const m = fleet.member('member-1');
+    member = m.endpoint();
+    for (const file of ['crds', 'deploy/cluster-inventory']) {
+      const r = fleet.hub.kubectl(['apply', '--server-side', '-k', join(root, file)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    for (const ns of ['fleet', 'fleet-b', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    // The hub refuses PlacementDecisions of one name, and the member Deployments of one, as policies might.
+    await refuse(hub, 'refuse-some-decisions', { group: 'multicluster.x-k8s.io', resource: 'placementdecisions' }, "!object.metadata.name.startsWith('refused-')", 'refused by the hub policy');
+    await refuse(member, 'refuse-some-deployments', { group: 'apps', resource: 'deployments' }, "object.metadata.name != 'not-here'", 'refused by the member policy');
+    // The member: two nodes, ServiceExport served, and Orrery's ServiceAccount with deploy/member/.
+    await installCrd(member, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
+    for (const n of ['node-a', 'node-b']) await createNode(member, { name: n, cpu: '4', memory: '16Gi', pods: 50 });
+    const r = m.kubectl(['apply', '--server-side', '-k', join(root, 'deploy', 'member')]);
     assert.equal(r.code, 0, r.stderr);
-  }
-  for (const ns of ['fleet', 'fleet-b', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  // The hub refuses PlacementDecisions of one name, and the member Deployments of one, as policies might.
-  await refuse(hub, 'refuse-some-decisions', { group: 'multicluster.x-k8s.io', resource: 'placementdecisions' }, "!object.metadata.name.startsWith('refused-')", 'refused by the hub policy');
-  await refuse(member, 'refuse-some-deployments', { group: 'apps', resource: 'deployments' }, "object.metadata.name != 'not-here'", 'refused by the member policy');
-  // The member: two nodes, ServiceExport served, and Orrery's ServiceAccount with deploy/member/.
-  await installCrd(member, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
-  for (const n of ['node-a', 'node-b']) await createNode(member, { name: n, cpu: '4', memory: '16Gi', pods: 50 });
-  const r = m.kubectl(['apply', '--server-side', '-k', join(root, 'deploy', 'member')]);
-  assert.equal(r.code, 0, r.stderr);
-  const token = await call<{ status: { token: string } }>(member, 'POST', '/api/v1/namespaces/orrery-system/serviceaccounts/orrery/token', {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 3600 },
-  });
-  const kubeconfig = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'member-1', cluster: { server: m.server, 'certificate-authority-data': Buffer.from(m.ca()).toString('base64') } }],
-    users: [{ name: 'orrery', user: { token: token.status.token } }],
-    contexts: [{ name: 'member-1', context: { cluster: 'member-1', user: 'orrery' } }],
-    'current-context': 'member-1',
-  };
-  const secret = Buffer.from(JSON.stringify(kubeconfig)).toString('base64');
-  // the same member, listed by two cluster managers in two namespaces
-  await profile('fleet', 'member-1', secret);
-  await profile('fleet-b', 'member-1-alias', secret);
-  stopReaper = reapTerminatingPods(member);
+    const token = await call<{ status: { token: string } }>(member, 'POST', '/api/v1/namespaces/orrery-system/serviceaccounts/orrery/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    });
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'member-1', cluster: { server: m.server, 'certificate-authority-data': Buffer.from(m.ca()).toString('base64') } }],
+      users: [{ name: 'orrery', user: { token: token.status.token } }],
+      contexts: [{ name: 'member-1', context: { cluster: 'member-1', user: 'orrery' } }],
+      'current-context': 'member-1',
+    };
+    const secret = Buffer.from(JSON.stringify(kubeconfig)).toString('base64');
+    // the same member, listed by two cluster managers in two namespaces
+    await profile('fleet', 'member-1', secret);
+    await profile('fleet-b', 'member-1-alias', secret);
+    stopReaper = reapTerminatingPods(member);
 
-  const kc = new KubeConfig();
-  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-  const client = new ApiClient(kc);
-  const problems = new ProblemLog((line) => said.push(line));
-  watcher = new FleetWatcher(client, { coalesceMs: 20, problems });
-  watcher.start();
-  await watcher.ready;
-  controller = new SchedulerController(client, watcher, { resyncMs: 1000, problems, events: new EventRecorder(client, 'tests', (line) => said.push(line)) });
-  controller.start();
-}, { timeout: 900_000 });
+    const kc = new KubeConfig();
+    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+    const client = new ApiClient(kc);
+    const problems = new ProblemLog((line) => said.push(line));
+    watcher = new FleetWatcher(client, { coalesceMs: 20, problems });
+    watcher.start();
+    await watcher.ready;
+    controller = new SchedulerController(client, watcher, { resyncMs: 1000, problems, events: new EventRecorder(client, 'tests', (line) => said.push(line)) });
+    controller.start();
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   stopReaper?.();
@@ -110,29 +113,42 @@ const get = getOrNone;
 interface EventList {
   items: { reason: string; type: string; note: string; regarding: { name: string } }[];
 }
-const eventsOf = async (name: string) =>
-  (await call<EventList>(hub, 'GET', `/apis/events.k8s.io/v1/namespaces/shop/events?fieldSelector=${encodeURIComponent(`regarding.name=${name}`)}`)).items;
+const eventsOf = async (name: string) => (await call<EventList>(hub, 'GET', `/apis/events.k8s.io/v1/namespaces/shop/events?fieldSelector=${encodeURIComponent(`regarding.name=${name}`)}`)).items;
 
 test('profiles are read in v1alpha2, and two profiles of one member id are one cluster', async () => {
-  const snapshot = await eventually('a snapshot with the member readable', async () => {
-    const s = watcher.snapshot();
-    if (s?.clusters.length === 1 && s.clusters[0]?.reachable !== false) return s;
-    // what the timeout then reports
-    throw new Error(`snapshot: ${JSON.stringify(s?.clusters.map((c) => [c.name, c.reachable, c.message]))}; said: ${said.join(' | ')}`);
-  }, 30_000);
-  assert.deepEqual(snapshot.clusters.map((c) => [c.name, c.profileNamespace, c.location.region]), [['member-1', 'fleet', 'us-east1']]);
+  const snapshot = await eventually(
+    'a snapshot with the member readable',
+    async () => {
+      const s = watcher.snapshot();
+      if (s?.clusters.length === 1 && s.clusters[0]?.reachable !== false) return s;
+      // what the timeout then reports
+      throw new Error(`snapshot: ${JSON.stringify(s?.clusters.map((c) => [c.name, c.reachable, c.message]))}; said: ${said.join(' | ')}`);
+    },
+    30_000,
+  );
+  assert.deepEqual(
+    snapshot.clusters.map((c) => [c.name, c.profileNamespace, c.location.region]),
+    [['member-1', 'fleet', 'us-east1']],
+  );
   assert.equal(snapshot.complete, true);
 });
 
 test('a Placement is carried out with only the member role, and its decision fits the upstream schema', async () => {
-  const web = { ...placement('web', { namespace: 'shop', replicas: 3, cpu: '1' }), spec: { ...placement('web', { namespace: 'shop', replicas: 3, cpu: '1' }).spec, service: { ports: [{ port: 80 }], export: true } } };
+  const web = {
+    ...placement('web', { namespace: 'shop', replicas: 3, cpu: '1' }),
+    spec: { ...placement('web', { namespace: 'shop', replicas: 3, cpu: '1' }).spec, service: { ports: [{ port: 80 }], export: true } },
+  };
   await call(hub, 'POST', placements, web);
-  await eventually('Deployment, Service and ServiceExport in the member', async () => {
-    const d = await get<{ spec: { replicas: number } }>(member, '/apis/apps/v1/namespaces/shop/deployments/web');
-    const s = await get(member, '/api/v1/namespaces/shop/services/web');
-    const x = await get(member, '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
-    return d?.spec.replicas === 3 && s !== undefined && x !== undefined ? true : undefined;
-  }, 30_000);
+  await eventually(
+    'Deployment, Service and ServiceExport in the member',
+    async () => {
+      const d = await get<{ spec: { replicas: number } }>(member, '/apis/apps/v1/namespaces/shop/deployments/web');
+      const s = await get(member, '/api/v1/namespaces/shop/services/web');
+      const x = await get(member, '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
+      return d?.spec.replicas === 3 && s !== undefined && x !== undefined ? true : undefined;
+    },
+    30_000,
+  );
   const slice = await eventually('the PlacementDecision', () => get<{ decisions: { clusterProfileRef: Record<string, string>; reason: string }[] }>(hub, `${decisions}/web-0`), 15_000);
   assert.deepEqual(slice.decisions, [{ clusterProfileRef: { name: 'member-1', namespace: 'fleet' }, reason: '3 replicas' }]);
   const events = await eventually('a Scheduled event', async () => {
@@ -147,7 +163,10 @@ test('a write the hub refuses for one Placement is reported on it and holds up n
   const warning = await eventually('a WriteFailed event', async () => (await eventsOf('refused-web')).find((e) => e.reason === 'WriteFailed'), 30_000);
   assert.match(warning.note, /writing PlacementDecisions: .*refused by the hub policy/);
   assert.equal(warning.type, 'Warning');
-  assert.ok(said.some((l) => /^Placement shop\/refused-web: writing PlacementDecisions: .*refused by the hub policy/.test(l)), said.join('\n'));
+  assert.ok(
+    said.some((l) => /^Placement shop\/refused-web: writing PlacementDecisions: .*refused by the hub policy/.test(l)),
+    said.join('\n'),
+  );
   // its other writes went through: the workload runs and the status says so
   const status = await eventually('its status', async () => (await get<{ status?: { replicas?: number } }>(hub, `${placements}/refused-web`))?.status);
   assert.equal(status.replicas, 1);
@@ -173,10 +192,15 @@ test('a member that refuses a workload gets an ApplyFailed Event and the Applied
 test('PartiallyScheduled shows in kubectl get, with the unscheduled replicas and an Event', async () => {
   // two 4-CPU nodes hold 2 replicas of 3 CPU, not 3: the rest waits
   await call(hub, 'POST', placements, placement('big', { namespace: 'shop', replicas: 6, cpu: '1500m' }));
-  const row = await eventually('the printer columns', async () => {
-    const r = fleet.hub.kubectl(['get', 'placements.placement.orrery.dev', 'big', '-n', 'shop']);
-    return /PartiallyScheduled/.test(r.stdout) ? r.stdout : undefined;
-  }, 30_000, 200);
+  const row = await eventually(
+    'the printer columns',
+    async () => {
+      const r = fleet.hub.kubectl(['get', 'placements.placement.orrery.dev', 'big', '-n', 'shop']);
+      return /PartiallyScheduled/.test(r.stdout) ? r.stdout : undefined;
+    },
+    30_000,
+    200,
+  );
   const [head, line] = row.trim().split('\n');
   assert.deepEqual(head?.split(/\s+/), ['NAME', 'REPLICAS', 'READY', 'UNSCHEDULED', 'SCHEDULED', 'AGE']);
   const cells = line!.split(/\s+/);
@@ -189,12 +213,16 @@ test('PartiallyScheduled shows in kubectl get, with the unscheduled replicas and
 
 test('deleting a Placement removes its objects from the member, with the member role alone', async () => {
   await call(hub, 'DELETE', `${placements}/web`);
-  await eventually('removed from the member', async () => {
-    const d = await get(member, '/apis/apps/v1/namespaces/shop/deployments/web');
-    const s = await get(member, '/api/v1/namespaces/shop/services/web');
-    const x = await get(member, '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
-    return d === undefined && s === undefined && x === undefined ? true : undefined;
-  }, 30_000);
+  await eventually(
+    'removed from the member',
+    async () => {
+      const d = await get(member, '/apis/apps/v1/namespaces/shop/deployments/web');
+      const s = await get(member, '/api/v1/namespaces/shop/services/web');
+      const x = await get(member, '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/web');
+      return d === undefined && s === undefined && x === undefined ? true : undefined;
+    },
+    30_000,
+  );
   await eventually('the Placement gone', async () => ((await get(hub, `${placements}/web`)) === undefined ? true : undefined), 30_000);
 });
 

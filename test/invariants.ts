@@ -8,7 +8,11 @@ import { parseMilli, parseUnits } from '../src/core/quantity.js';
 import { untolerated } from '../src/core/taints.js';
 
 function perReplica(p: Placement): Map<string, number> {
-  const need = new Map<string, number>([['cpu', 0], ['memory', 0], ['pods', 1]]);
+  const need = new Map<string, number>([
+    ['cpu', 0],
+    ['memory', 0],
+    ['pods', 1],
+  ]);
   for (const c of p.spec.template.spec.template.spec.containers) {
     const r = c.resources?.requests ?? {};
     const cpu = r.cpu === undefined ? { ok: true as const, value: 0 } : parseMilli(r.cpu);
@@ -253,13 +257,19 @@ function byPlacementFit(nodes: NodeRoom[], items: readonly { need: Map<string, n
   const later: { need: Map<string, number>; n: number }[] = [];
   for (const it of items) {
     nodes.sort(room);
-    const got = firstFit(nodes, Array.from({ length: it.n }, () => it));
+    const got = firstFit(
+      nodes,
+      Array.from({ length: it.n }, () => it),
+    );
     bound += got;
     if (got < it.n) later.push({ need: it.need, n: it.n - got });
   }
   for (const it of later) {
     nodes.sort(room);
-    bound += firstFit(nodes, Array.from({ length: it.n }, () => it));
+    bound += firstFit(
+      nodes,
+      Array.from({ length: it.n }, () => it),
+    );
   }
   return bound;
 }

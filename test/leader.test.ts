@@ -13,13 +13,16 @@ let fleet: TestFleet;
 let client: ApiClient;
 const electors: LeaderElector[] = [];
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 0 });
-  await call(fleet.hub.endpoint(), 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'orrery-system' } });
-  const kc = new KubeConfig();
-  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-  client = new ApiClient(kc);
-}, { timeout: 900_000 });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 0 });
+    await call(fleet.hub.endpoint(), 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'orrery-system' } });
+    const kc = new KubeConfig();
+    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+    client = new ApiClient(kc);
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   for (const e of electors) await e.stop(false);
@@ -52,7 +55,11 @@ test('a leader that stops hands over the Lease', async () => {
   await first.stop();
   const next = await eventually('a new leader', async () => (leaders().length === 1 && leaders()[0] !== first ? leaders()[0] : undefined), 5_000, 50);
   assert.notEqual(next, first);
-  const lease = await call<{ spec: { holderIdentity: string; leaseTransitions: number } }>(fleet.hub.endpoint(), 'GET', '/apis/coordination.k8s.io/v1/namespaces/orrery-system/leases/orrery-scheduler');
+  const lease = await call<{ spec: { holderIdentity: string; leaseTransitions: number } }>(
+    fleet.hub.endpoint(),
+    'GET',
+    '/apis/coordination.k8s.io/v1/namespaces/orrery-system/leases/orrery-scheduler',
+  );
   assert.ok(lease.spec.leaseTransitions >= 1);
 });
 

@@ -56,14 +56,23 @@ test('the embedded what-if, scale and removal answer what the hub controller the
       // what-if, then the new Placements created: the controller's next cycle
       const seen = engine.whatif(added);
       const next = byKey(controller.cycle(snapshot, [...running, ...added], previous).result.decisions);
-      assert.deepEqual(seen, added.map((p) => next.get(placementKey(p))));
+      assert.deepEqual(
+        seen,
+        added.map((p) => next.get(placementKey(p))),
+      );
 
       // a scale of one running placement: the hook's answer, and the controller's cycle after it
       const target = running[pick % running.length] as Placement;
       const scaled = { ...target, spec: { ...target.spec, replicas: target.spec.replicas + 3 } };
-      const answer = (await engine.scale(placementKey(target), scaled.spec.replicas));
+      const answer = await engine.scale(placementKey(target), scaled.spec.replicas);
       assert.ok(answer.ok);
-      const afterScale = byKey(controller.cycle(snapshot, running.map((p) => (p === target ? scaled : p)), previous).result.decisions);
+      const afterScale = byKey(
+        controller.cycle(
+          snapshot,
+          running.map((p) => (p === target ? scaled : p)),
+          previous,
+        ).result.decisions,
+      );
       assert.deepEqual(answer.value.decision, afterScale.get(placementKey(target)));
       assert.deepEqual(byKey(engine.placements().map((v) => v.decision)), new Map([...afterScale].filter(([k]) => engine.get(k) !== undefined)));
     }),

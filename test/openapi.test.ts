@@ -67,7 +67,10 @@ test('the document is valid OpenAPI 3 and every operation has an id', async () =
   assert.equal(d.openapi, '3.0.3');
   await SwaggerParser.validate(structuredClone(d) as never);
   const ids = Object.values(d.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
-  assert.ok(ids.every((id) => typeof id === 'string' && id.length > 0), JSON.stringify(ids));
+  assert.ok(
+    ids.every((id) => typeof id === 'string' && id.length > 0),
+    JSON.stringify(ids),
+  );
   assert.equal(new Set(ids).size, ids.length, 'ids are unique');
 });
 

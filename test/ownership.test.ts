@@ -45,52 +45,59 @@ interface PlacementStatus {
   status?: { unscheduledReplicas?: number; clusters?: { name: string; replicas: number }[]; conditions?: { type: string; status: string; reason: string; message: string }[] };
 }
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 2 });
-  hub = fleet.hub.endpoint();
-  [m1, m2] = fleet.members.map((m) => m.endpoint()) as [Endpoint, Endpoint];
-  await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
-  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
-  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: RESTRICTED } });
-  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: RESTRICTED } });
-  for (const [i, m] of fleet.members.entries()) {
-    const ep = m.endpoint();
-    await installCrd(ep, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
-    await createNode(ep, { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: 'us-east1' });
-    // shop exists in every member already, someone else's, without Pod Security labels
-    await call(ep, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { owner: 'shop-team' } } });
-    await registerMember(hub, m, 'fleet', { name: m.name });
-    await mergePatch(hub, `${profiles}/${m.name}/status`, {
-      status: { conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }] },
-    });
-    if (i === 1) {
-      await createDeviceClass(ep, 'gpu.example.com', 'gpu.example.com');
-      await createResourceSlice(ep, `${m.name}-gpus`, { driver: 'gpu.example.com', pool: m.name, nodeName: `${m.name}-node`, devices: ['gpu-0', 'gpu-1'] });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 2 });
+    hub = fleet.hub.endpoint();
+    [m1, m2] = fleet.members.map((m) => m.endpoint()) as [Endpoint, Endpoint];
+    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
+    await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: RESTRICTED } });
+    await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: RESTRICTED } });
+    for (const [i, m] of fleet.members.entries()) {
+      const ep = m.endpoint();
+      await installCrd(ep, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
+      await createNode(ep, { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: 'us-east1' });
+      // shop exists in every member already, someone else's, without Pod Security labels
+      await call(ep, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { owner: 'shop-team' } } });
+      await registerMember(hub, m, 'fleet', { name: m.name });
+      await mergePatch(hub, `${profiles}/${m.name}/status`, {
+        status: { conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }] },
+      });
+      if (i === 1) {
+        await createDeviceClass(ep, 'gpu.example.com', 'gpu.example.com');
+        await createResourceSlice(ep, `${m.name}-gpus`, { driver: 'gpu.example.com', pool: m.name, nodeName: `${m.name}-node`, devices: ['gpu-0', 'gpu-1'] });
+      }
+      reapers.push(reapTerminatingPods(ep));
     }
-    reapers.push(reapTerminatingPods(ep));
-  }
-  const kc = new KubeConfig();
-  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-  const client = new ApiClient(kc);
-  watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
-  watcher.start();
-  await watcher.ready;
-  await eventually(
-    'both members read, the GPUs of member-2 too',
-    async () => {
-      const s = watcher.snapshot();
-      const read = (s?.clusters ?? []).filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2;
-      return read && (s?.byName.get('member-2')?.devices.length ?? 0) > 0 ? true : undefined;
-    },
-    60_000,
-    100,
-  );
-  controller = new SchedulerController(client, watcher, { resyncMs: 1000, events: new EventRecorder(client, 'tests', () => undefined), log: (m) => process.env.ORRERY_TEST_LOG ? console.log(m) : undefined });
-  engine = new ClusterEngine(client, watcher, controller);
-  controller.start();
-}, { timeout: 900_000 });
+    const kc = new KubeConfig();
+    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+    const client = new ApiClient(kc);
+    watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
+    watcher.start();
+    await watcher.ready;
+    await eventually(
+      'both members read, the GPUs of member-2 too',
+      async () => {
+        const s = watcher.snapshot();
+        const read = (s?.clusters ?? []).filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2;
+        return read && (s?.byName.get('member-2')?.devices.length ?? 0) > 0 ? true : undefined;
+      },
+      60_000,
+      100,
+    );
+    controller = new SchedulerController(client, watcher, {
+      resyncMs: 1000,
+      events: new EventRecorder(client, 'tests', () => undefined),
+      log: (m) => (process.env.ORRERY_TEST_LOG ? console.log(m) : undefined),
+    });
+    engine = new ClusterEngine(client, watcher, controller);
+    controller.start();
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   for (const stop of reapers) stop();
@@ -121,7 +128,7 @@ async function events(name: string): Promise<{ reason: string; note: string }[]>
   return list.items.filter((e) => e.regarding.name === name);
 }
 
-test('someone else\'s Deployment with the same selector is neither changed nor deleted: the Placement says why, its replicas go to the other member', async () => {
+test("someone else's Deployment with the same selector is neither changed nor deleted: the Placement says why, its replicas go to the other member", async () => {
   const before = await call<Deployment>(m1, 'POST', deployments('shop'), theirDeployment('web'));
   await call(hub, 'POST', placements('shop'), placement('web', { namespace: 'shop', replicas: 2, cpu: '1', memory: '1Gi' }));
   const cond = await until('Applied: Conflict', async () => {
@@ -134,7 +141,10 @@ test('someone else\'s Deployment with the same selector is neither changed nor d
   assert.deepEqual(controller.decisions().get('shop/web')?.clusters, [{ name: 'member-2', replicas: 2 }]);
   const now = await call<Deployment>(m1, 'GET', `${deployments('shop')}/web`);
   assert.equal(now.metadata.generation, before.metadata.generation, 'not written');
-  assert.deepEqual(now.spec.template.spec.containers.map((c) => c.image), ['theirs:1']);
+  assert.deepEqual(
+    now.spec.template.spec.containers.map((c) => c.image),
+    ['theirs:1'],
+  );
   assert.equal(now.metadata.labels?.[PLACEMENT_LABEL], undefined);
   assert.equal(now.spec.replicas, 1);
   // told: an Event, the metric's source, and explain
@@ -153,12 +163,15 @@ test('someone else\'s Deployment with the same selector is neither changed nor d
   assert.deepEqual(controller.decisions().get('shop/web')?.clusters, [{ name: 'member-2', replicas: 2 }]);
 });
 
-test('deleting the Placement removes only what it made: someone else\'s Deployment and namespaces stay', async () => {
+test("deleting the Placement removes only what it made: someone else's Deployment and namespaces stay", async () => {
   await call(hub, 'DELETE', `${placements('shop')}/web`);
   await until('the Placement gone', async () => ((await getOrNone(hub, `${placements('shop')}/web`)) === undefined ? true : undefined));
   await until('its Deployment gone from member-2', async () => ((await getOrNone(m2, `${deployments('shop')}/web`)) === undefined ? true : undefined));
   const theirs = await call<Deployment>(m1, 'GET', `${deployments('shop')}/web`);
-  assert.deepEqual(theirs.spec.template.spec.containers.map((c) => c.image), ['theirs:1']);
+  assert.deepEqual(
+    theirs.spec.template.spec.containers.map((c) => c.image),
+    ['theirs:1'],
+  );
   for (const ep of [m1, m2]) {
     const ns = await call<{ metadata: { labels?: Record<string, string> }; status: { phase: string } }>(ep, 'GET', '/api/v1/namespaces/shop');
     assert.equal(ns.status.phase, 'Active');
@@ -171,10 +184,15 @@ test('deleting the Placement removes only what it made: someone else\'s Deployme
 
 test('a Service and a ServiceExport someone else made: neither changed, the placement waits and says where', async () => {
   const svc = await call<{ metadata: { resourceVersion: string }; spec: { ports: { port: number }[] } }>(m1, 'POST', '/api/v1/namespaces/shop/services', {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { selector: { app: 'theirs' }, ports: [{ port: 9090 }] },
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'api' },
+    spec: { selector: { app: 'theirs' }, ports: [{ port: 9090 }] },
   });
   const exp = await call<{ metadata: { resourceVersion: string } }>(m2, 'POST', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports', {
-    apiVersion: 'multicluster.x-k8s.io/v1beta1', kind: 'ServiceExport', metadata: { name: 'api', labels: { team: 'theirs' } },
+    apiVersion: 'multicluster.x-k8s.io/v1beta1',
+    kind: 'ServiceExport',
+    metadata: { name: 'api', labels: { team: 'theirs' } },
   });
   await call(hub, 'POST', placements('shop'), placement('api', { namespace: 'shop', replicas: 2, service: { ports: [{ port: 80 }], export: true } }));
   const cond = await until('Applied: Conflict in both', async () => {
@@ -191,7 +209,10 @@ test('a Service and a ServiceExport someone else made: neither changed, the plac
   assert.deepEqual(p.status?.clusters ?? [], []);
   for (const ep of [m1, m2]) assert.equal(await getOrNone(ep, `${deployments('shop')}/api`), undefined, 'nothing of the placement written');
   assert.equal((await call<{ metadata: { resourceVersion: string } }>(m1, 'GET', '/api/v1/namespaces/shop/services/api')).metadata.resourceVersion, svc.metadata.resourceVersion);
-  assert.equal((await call<{ metadata: { resourceVersion: string } }>(m2, 'GET', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/api')).metadata.resourceVersion, exp.metadata.resourceVersion);
+  assert.equal(
+    (await call<{ metadata: { resourceVersion: string } }>(m2, 'GET', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/api')).metadata.resourceVersion,
+    exp.metadata.resourceVersion,
+  );
   // theirs go: the conflicts are looked at again, and the placement runs
   await call(m1, 'DELETE', '/api/v1/namespaces/shop/services/api');
   await call(m2, 'DELETE', '/apis/multicluster.x-k8s.io/v1beta1/namespaces/shop/serviceexports/api');
@@ -218,7 +239,10 @@ test('a ResourceClaimTemplate someone else made is not changed', async () => {
   });
   assert.match(cond.message, /^member-2: ResourceClaimTemplate train exists, not made by Orrery/);
   assert.equal(await getOrNone(m2, `${deployments('shop')}/train`), undefined);
-  assert.equal((await call<{ metadata: { resourceVersion: string } }>(m2, 'GET', '/apis/resource.k8s.io/v1/namespaces/shop/resourceclaimtemplates/train')).metadata.resourceVersion, rct.metadata.resourceVersion);
+  assert.equal(
+    (await call<{ metadata: { resourceVersion: string } }>(m2, 'GET', '/apis/resource.k8s.io/v1/namespaces/shop/resourceclaimtemplates/train')).metadata.resourceVersion,
+    rct.metadata.resourceVersion,
+  );
   await call(hub, 'DELETE', `${placements('shop')}/train`);
   await until('the Placement gone', async () => ((await getOrNone(hub, `${placements('shop')}/train`)) === undefined ? true : undefined));
   assert.ok(await getOrNone(m2, '/apis/resource.k8s.io/v1/namespaces/shop/resourceclaimtemplates/train'), 'still there after the Placement went');
@@ -230,11 +254,16 @@ test('takeOver: IfNoDiff takes over only an object that already says what Orrery
   const same = placement('same', { namespace: 'shop', replicas: 1, takeOver: 'IfNoDiff', ...onM1 });
   const want = deploymentFor(same, 1) as ReturnType<typeof theirDeployment>;
   const strip = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([k]) => !k.includes('orrery') && k !== 'app.kubernetes.io/managed-by'));
-  const made = await apply<Deployment>(m1, `${deployments('shop')}/same`, {
-    ...want,
-    metadata: { name: 'same', namespace: 'shop' },
-    spec: { ...want.spec, replicas: 3, template: { ...want.spec.template, metadata: { labels: strip(want.spec.template.metadata.labels) } } },
-  }, 'someone');
+  const made = await apply<Deployment>(
+    m1,
+    `${deployments('shop')}/same`,
+    {
+      ...want,
+      metadata: { name: 'same', namespace: 'shop' },
+      spec: { ...want.spec, replicas: 3, template: { ...want.spec.template, metadata: { labels: strip(want.spec.template.metadata.labels) } } },
+    },
+    'someone',
+  );
   await call(m1, 'POST', deployments('shop'), theirDeployment('differs', 'theirs:2'));
   await call(m1, 'POST', deployments('shop'), theirDeployment('whole', 'theirs:3', { minReadySeconds: 5 }));
   await call(hub, 'POST', placements('shop'), same);
@@ -251,16 +280,27 @@ test('takeOver: IfNoDiff takes over only an object that already says what Orrery
     return c?.reason === 'Conflict' ? c : undefined;
   });
   assert.match(differs.message, /differs from what the placement would write at spec\.template\.spec\.containers\[0\]\.image \(takeOver: IfNoDiff\)/);
-  assert.deepEqual((await call<Deployment>(m1, 'GET', `${deployments('shop')}/differs`)).spec.template.spec.containers.map((c) => c.image), ['theirs:2']);
+  assert.deepEqual(
+    (await call<Deployment>(m1, 'GET', `${deployments('shop')}/differs`)).spec.template.spec.containers.map((c) => c.image),
+    ['theirs:2'],
+  );
   const whole = await until('whole taken over', async () => {
     const d = await call<Deployment & { spec: { minReadySeconds?: number } }>(m1, 'GET', `${deployments('shop')}/whole`);
     return d.metadata.labels?.[PLACEMENT_LABEL] === 'shop.whole' ? d : undefined;
   });
-  assert.deepEqual(whole.spec.template.spec.containers.map((c) => [c.name, c.image]), [['main', 'example']], 'Orrery\'s container alone: theirs is not merged in');
+  assert.deepEqual(
+    whole.spec.template.spec.containers.map((c) => [c.name, c.image]),
+    [['main', 'example']],
+    "Orrery's container alone: theirs is not merged in",
+  );
   assert.equal(whole.spec.minReadySeconds, undefined, 'what only they set is gone');
   assert.equal(whole.spec.replicas, 2);
   const managers = (await call<{ metadata: { managedFields: { manager: string; subresource?: string }[] } }>(m1, 'GET', `${deployments('shop')}/whole`)).metadata.managedFields;
-  assert.deepEqual(managers.filter((f) => f.subresource === undefined).map((f) => f.manager), ['orrery'], 'no claim of theirs left on the object');
+  assert.deepEqual(
+    managers.filter((f) => f.subresource === undefined).map((f) => f.manager),
+    ['orrery'],
+    'no claim of theirs left on the object',
+  );
   // taken over, they are Orrery's: they go with their Placements; differs stays
   for (const name of ['same', 'differs', 'whole']) await call(hub, 'DELETE', `${placements('shop')}/${name}`);
   await until('taken-over Deployments removed with their Placements', async () =>
@@ -269,7 +309,7 @@ test('takeOver: IfNoDiff takes over only an object that already says what Orrery
   assert.ok(await getOrNone(m1, `${deployments('shop')}/differs`));
 });
 
-test('a namespace Orrery creates carries the hub namespace\'s Pod Security labels, kept in step, and the member enforces them', async () => {
+test("a namespace Orrery creates carries the hub namespace's Pod Security labels, kept in step, and the member enforces them", async () => {
   await call(hub, 'POST', placements('team-a'), placement('web', { namespace: 'team-a', replicas: 2, spread: { minClusters: 2 } }));
   for (const ep of [m1, m2]) {
     const ns = await until('team-a in the member', () => getOrNone<{ metadata: { labels: Record<string, string> } }>(ep, '/api/v1/namespaces/team-a'));
@@ -293,6 +333,8 @@ test('a namespace Orrery creates carries the hub namespace\'s Pod Security label
   await assert.rejects(call(m2, 'POST', '/api/v1/namespaces/team-a/pods', hostPath), refused('baseline'));
   await call(m2, 'DELETE', '/api/v1/namespaces/team-a/pods/plain?gracePeriodSeconds=0');
   await call(hub, 'DELETE', `${placements('team-a')}/web`);
-  await until('its Deployments gone', async () => ((await getOrNone(m1, `${deployments('team-a')}/web`)) === undefined && (await getOrNone(m2, `${deployments('team-a')}/web`)) === undefined ? true : undefined));
+  await until('its Deployments gone', async () =>
+    (await getOrNone(m1, `${deployments('team-a')}/web`)) === undefined && (await getOrNone(m2, `${deployments('team-a')}/web`)) === undefined ? true : undefined,
+  );
   assert.ok(await getOrNone(m1, '/api/v1/namespaces/team-a'), 'Orrery never deletes a namespace');
 });

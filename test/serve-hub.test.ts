@@ -23,7 +23,20 @@ const lease = '/apis/coordination.k8s.io/v1/namespaces/orrery-system/leases/orre
 function startServer(name: string): Promise<void> {
   const child = spawn(
     process.execPath,
-    [join(root, 'dist', 'src', 'cli', 'main.js'), 'serve', '--kubeconfig', fleet.hub.kubeconfig('admin'), '--namespace', 'fleet', '--lease-namespace', 'orrery-system', '--lease-seconds', '3', '--port', '0'],
+    [
+      join(root, 'dist', 'src', 'cli', 'main.js'),
+      'serve',
+      '--kubeconfig',
+      fleet.hub.kubeconfig('admin'),
+      '--namespace',
+      'fleet',
+      '--lease-namespace',
+      'orrery-system',
+      '--lease-seconds',
+      '3',
+      '--port',
+      '0',
+    ],
     { env: { ...process.env, POD_NAME: name, ORRERY_LOG: 'off' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   return new Promise((resolve, reject) => {
@@ -40,19 +53,22 @@ function startServer(name: string): Promise<void> {
   });
 }
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 1 });
-  hub = fleet.hub.endpoint();
-  await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-  await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
-  for (const ns of ['fleet', 'shop', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const m = fleet.member('member-1');
-  await createNode(m.endpoint(), { name: 'node-1', cpu: '16', memory: '64Gi', pods: 100 });
-  await registerMember(hub, m, 'fleet');
-  await eventually('placements served', () => call(hub, 'GET', placements));
-  await Promise.all([startServer('orrery-a'), startServer('orrery-b')]);
-}, { timeout: 900_000 });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 1 });
+    hub = fleet.hub.endpoint();
+    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
+    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    for (const ns of ['fleet', 'shop', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const m = fleet.member('member-1');
+    await createNode(m.endpoint(), { name: 'node-1', cpu: '16', memory: '64Gi', pods: 100 });
+    await registerMember(hub, m, 'fleet');
+    await eventually('placements served', () => call(hub, 'GET', placements));
+    await Promise.all([startServer('orrery-a'), startServer('orrery-b')]);
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   for (const { child } of servers.values()) child.kill('SIGKILL');
@@ -105,15 +121,25 @@ test('the scale hook of either instance scales through the hub', async () => {
 
 test('between re-checks the member watch shows readiness and drift at once', async () => {
   const m1 = fleet.member('member-1').endpoint();
-  await eventually('pods bound', async () => {
-    const pods = await call<{ items: { spec: { nodeName?: string } }[] }>(m1, 'GET', '/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb');
-    return pods.items.length === 5 && pods.items.every((p) => p.spec.nodeName) ? true : undefined;
-  }, 30_000, 100);
+  await eventually(
+    'pods bound',
+    async () => {
+      const pods = await call<{ items: { spec: { nodeName?: string } }[] }>(m1, 'GET', '/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb');
+      return pods.items.length === 5 && pods.items.every((p) => p.spec.nodeName) ? true : undefined;
+    },
+    30_000,
+    100,
+  );
   await markPodsReady(m1, 'shop', 'app=web');
-  await eventually('ready replicas in the status', async () => {
-    const p = await call<{ status?: { clusters?: { readyReplicas?: number }[] } }>(hub, 'GET', `${placements}/web`);
-    return p.status?.clusters?.[0]?.readyReplicas === 5 ? true : undefined;
-  }, 15_000, 100);
+  await eventually(
+    'ready replicas in the status',
+    async () => {
+      const p = await call<{ status?: { clusters?: { readyReplicas?: number }[] } }>(hub, 'GET', `${placements}/web`);
+      return p.status?.clusters?.[0]?.readyReplicas === 5 ? true : undefined;
+    },
+    15_000,
+    100,
+  );
   await call(m1, 'DELETE', '/apis/apps/v1/namespaces/shop/deployments/web');
   await eventually('recreated', async () => ((await replicas()) === 5 ? true : undefined), 15_000, 100);
 });
@@ -122,10 +148,15 @@ test('when the leader dies, the other takes over', async () => {
   const leader = (await holder())!;
   servers.get(leader)!.child.kill('SIGKILL');
   servers.delete(leader);
-  const next = await eventually('a new holder', async () => {
-    const h = await holder();
-    return h !== undefined && h !== leader ? h : undefined;
-  }, 20_000, 200);
+  const next = await eventually(
+    'a new holder',
+    async () => {
+      const h = await holder();
+      return h !== undefined && h !== leader ? h : undefined;
+    },
+    20_000,
+    200,
+  );
   assert.ok(servers.has(next));
   await mergePatch(hub, `${placements}/web`, { spec: { replicas: 2 } });
   await eventually('the new leader writes', async () => ((await replicas()) === 2 ? true : undefined), 30_000, 100);
@@ -153,7 +184,17 @@ test('the web view on the hub: signed in with a hub token, it shows the member a
     // the member goes dark in the inventory: its card says so within seconds, without a reload
     const profile = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles/member-1/status';
     const health = (status: 'True' | 'False') => ({
-      status: { conditions: [{ type: 'ControlPlaneHealthy', status, reason: status === 'True' ? 'Healthy' : 'Unreachable', message: status === 'True' ? 'ok' : 'the API server does not answer', lastTransitionTime: new Date().toISOString() }] },
+      status: {
+        conditions: [
+          {
+            type: 'ControlPlaneHealthy',
+            status,
+            reason: status === 'True' ? 'Healthy' : 'Unreachable',
+            message: status === 'True' ? 'ok' : 'the API server does not answer',
+            lastTransitionTime: new Date().toISOString(),
+          },
+        ],
+      },
     });
     await mergePatch(hub, profile, health('False'));
     await page.locator('[data-cluster="member-1"] .badge.bad').waitFor({ timeout: 10_000 });
@@ -211,8 +252,14 @@ test('a hub list that keeps failing is logged with its cause and shows on /ready
     const ready = await fetch(`${url}/readyz`);
     assert.equal(ready.status, 503, 'never listed: not ready');
     const body = (await ready.json()) as { problems: { source: string; message: string }[] };
-    assert.ok(body.problems.some((p) => p.source === 'ClusterProfiles on the hub' && /forbidden/i.test(p.message)), JSON.stringify(body));
-    assert.ok(body.problems.some((p) => p.source === 'Placements on the hub'), JSON.stringify(body));
+    assert.ok(
+      body.problems.some((p) => p.source === 'ClusterProfiles on the hub' && /forbidden/i.test(p.message)),
+      JSON.stringify(body),
+    );
+    assert.ok(
+      body.problems.some((p) => p.source === 'Placements on the hub'),
+      JSON.stringify(body),
+    );
     const metrics = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${hub.token}` } });
     assert.match(await metrics.text(), /^orrery_problem_duration_seconds\{source="ClusterProfiles on the hub"\} \d/m);
   } finally {

@@ -19,25 +19,28 @@ let fleet: TestFleet;
 let app: FastifyInstance;
 let base: string;
 
-before(async () => {
-  fleet = await TestFleet.start({ members: 0 });
-  const hub = fleet.hub.endpoint();
-  // alice may read capacity everywhere, scrape /metrics with the role deploy/ ships, and read
-  // placements in "team"; bob may do nothing
-  await grant(hub, 'alice', 'orrery-capacity-reader', [{ apiGroups: ['placement.orrery.dev'], resources: ['capacity'], verbs: ['get'] }]);
-  const scrape = fleet.hub.kubectl(['apply', '--server-side', '-f', join(root, 'deploy', 'metrics-reader.yaml')]);
-  assert.equal(scrape.code, 0, scrape.stderr);
-  await bind(hub, 'alice', 'orrery-metrics-reader', 'ClusterRole');
-  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
-  await grant(hub, 'alice', 'placement-reader', [{ apiGroups: ['placement.orrery.dev'], resources: ['placements'], verbs: ['get', 'list'] }], 'team');
-  const fleetFile = await loadFleet(join(root, 'examples', 'fleet.yaml'));
-  const placements = await loadPlacements(join(root, 'examples', 'placements.yaml'));
-  assert.ok(fleetFile.ok && placements.ok);
-  const kc = new KubeConfig();
-  kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-  app = await buildApp({ engine: new EmbeddedEngine(fleetFile.value.snapshot, placements.value), auth: new KubeAuthenticator(new ApiClient(kc)) });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
-}, { timeout: 900_000 });
+before(
+  async () => {
+    fleet = await TestFleet.start({ members: 0 });
+    const hub = fleet.hub.endpoint();
+    // alice may read capacity everywhere, scrape /metrics with the role deploy/ ships, and read
+    // placements in "team"; bob may do nothing
+    await grant(hub, 'alice', 'orrery-capacity-reader', [{ apiGroups: ['placement.orrery.dev'], resources: ['capacity'], verbs: ['get'] }]);
+    const scrape = fleet.hub.kubectl(['apply', '--server-side', '-f', join(root, 'deploy', 'metrics-reader.yaml')]);
+    assert.equal(scrape.code, 0, scrape.stderr);
+    await bind(hub, 'alice', 'orrery-metrics-reader', 'ClusterRole');
+    await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } });
+    await grant(hub, 'alice', 'placement-reader', [{ apiGroups: ['placement.orrery.dev'], resources: ['placements'], verbs: ['get', 'list'] }], 'team');
+    const fleetFile = await loadFleet(join(root, 'examples', 'fleet.yaml'));
+    const placements = await loadPlacements(join(root, 'examples', 'placements.yaml'));
+    assert.ok(fleetFile.ok && placements.ok);
+    const kc = new KubeConfig();
+    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
+    app = await buildApp({ engine: new EmbeddedEngine(fleetFile.value.snapshot, placements.value), auth: new KubeAuthenticator(new ApiClient(kc)) });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+  },
+  { timeout: 900_000 },
+);
 
 after(async () => {
   await app?.close();

@@ -54,6 +54,7 @@ async function http(method: string, path: string, body?: unknown, opts: { token?
   } catch {
     json = undefined;
   }
+  // biome-ignore lint/suspicious/noExplicitAny: each test reads the answer of the route it asked, in that route's documented shape
   return { status: res.status, json: json as Record<string, any>, text, type: res.headers.get('content-type') ?? '' };
 }
 
@@ -67,7 +68,10 @@ test('capacity per cluster, region and device class, with filters', async () => 
   assert.equal(all.status, 200);
   assert.equal(all.json.clusters.length, 8);
   assert.ok(all.json.regions.some((r: { name: string }) => r.name === 'europe-west4'));
-  assert.deepEqual(all.json.deviceClasses.map((d: { deviceClassName: string }) => d.deviceClassName), ['gpu.nvidia.com', 'tpu.google.com']);
+  assert.deepEqual(
+    all.json.deviceClasses.map((d: { deviceClassName: string }) => d.deviceClassName),
+    ['gpu.nvidia.com', 'tpu.google.com'],
+  );
   const west = all.json.clusters.find((c: { name: string }) => c.name === 'gke-us-west1');
   // the example placements already run there: less is free than the snapshot alone says (216)
   assert.equal(west.allocatable.cpu, '256');
@@ -81,15 +85,24 @@ test('capacity per cluster, region and device class, with filters', async () => 
   assert.equal(milli(west.free.cpu), 216_000 - taken);
   assert.match(west.free.memory, /^\d+(Ki|Mi|Gi|Ti)?$/);
   const eu = await http('GET', '/v1/capacity?region=europe-west4');
-  assert.deepEqual(eu.json.clusters.map((c: { name: string }) => c.name), ['aks-europe-west4', 'gke-europe-west4']);
+  assert.deepEqual(
+    eu.json.clusters.map((c: { name: string }) => c.name),
+    ['aks-europe-west4', 'gke-europe-west4'],
+  );
   const gpus = await http('GET', '/v1/capacity?deviceClass=gpu.nvidia.com&selector=environment%3Dproduction');
-  assert.deepEqual(gpus.json.clusters.map((c: { name: string }) => c.name), ['eks-us-east1', 'gke-us-west1']);
+  assert.deepEqual(
+    gpus.json.clusters.map((c: { name: string }) => c.name),
+    ['eks-us-east1', 'gke-us-west1'],
+  );
 });
 
 test('fit: how many replicas of a shape fit, per cluster and in total', async () => {
   const r = await http('GET', '/v1/capacity/fit?cpu=8&memory=64Gi&deviceClass=gpu.nvidia.com&devices=2');
   assert.equal(r.status, 200);
-  assert.equal(r.json.total, r.json.clusters.reduce((s: number, c: { replicas: number }) => s + c.replicas, 0));
+  assert.equal(
+    r.json.total,
+    r.json.clusters.reduce((s: number, c: { replicas: number }) => s + c.replicas, 0),
+  );
   assert.ok(r.json.clusters.every((c: { name: string }) => ['gke-us-west1', 'eks-us-east1', 'gke-us-central1'].includes(c.name)));
   const eu = await http('GET', '/v1/capacity/fit?cpu=1&region=europe-west4');
   assert.ok(eu.json.total > 0);
@@ -216,15 +229,17 @@ test('metrics name the series, after scheduling', async () => {
     'nodejs_heap_size_used_bytes',
     'orrery_cluster_free_devices{cluster="gke-us-west1",device_class="gpu.nvidia.com"}',
     'orrery_http_request_duration_seconds_bucket',
-  ]) assert.ok(has(name), `${name} is exported`);
+  ])
+    assert.ok(has(name), `${name} is exported`);
   assert.ok((series.get('orrery_scheduling_duration_seconds_count{operation="whatif"}') ?? 0) >= 1);
   assert.equal(series.get('orrery_cluster_allocatable_cpu_cores{cluster="gke-us-west1"}'), 256);
   assert.equal(series.get('orrery_cluster_allocatable_devices{cluster="gke-us-west1",device_class="gpu.nvidia.com"}'), 32);
   assert.ok((series.get('orrery_cluster_free_cpu_cores{cluster="gke-us-west1"}') ?? 999) <= 256 - 40, 'free is what others and Orrery leave');
-  assert.ok([...series.keys()].some((k) => /^orrery_build_info\{version="\d+\.\d+\.\d+",nodejs_version="v\d+/.test(k)), 'build info names the versions');
+  assert.ok(
+    [...series.keys()].some((k) => /^orrery_build_info\{version="\d+\.\d+\.\d+",nodejs_version="v\d+/.test(k)),
+    'build info names the versions',
+  );
 });
-
-
 
 const big = 'x'.repeat(70 * 1024);
 const bad: [string, string, string, unknown, { token?: string | null; raw?: string; type?: string }, number, RegExp][] = [
@@ -235,8 +250,24 @@ const bad: [string, string, string, unknown, { token?: string | null; raw?: stri
   ['what-if without placements', 'POST', '/v1/whatif', {}, {}, 400, /^placements: required$/],
   ['what-if with an empty list', 'POST', '/v1/whatif', { placements: [] }, {}, 400, /^placements: must have at least 1 item$/],
   ['what-if with a string spec', 'POST', '/v1/whatif', { placements: ['web'] }, {}, 400, /^placements\[0\]: expected an object, got "web"$/],
-  ['what-if with negative replicas', 'POST', '/v1/whatif', { placements: [{ spec: { ...placement('x').spec, replicas: -2 } }] }, {}, 400, /placements\[0\]\.spec\.replicas: must be between 0 and 100000, got -2/],
-  ['what-if with an unknown device class', 'POST', '/v1/whatif', { placements: [{ spec: { ...placement('x').spec, accelerators: [{ deviceClassName: 'fpga.example.com', count: 1 }] } }] }, {}, 400, /no cluster offers fpga\.example\.com/],
+  [
+    'what-if with negative replicas',
+    'POST',
+    '/v1/whatif',
+    { placements: [{ spec: { ...placement('x').spec, replicas: -2 } }] },
+    {},
+    400,
+    /placements\[0\]\.spec\.replicas: must be between 0 and 100000, got -2/,
+  ],
+  [
+    'what-if with an unknown device class',
+    'POST',
+    '/v1/whatif',
+    { placements: [{ spec: { ...placement('x').spec, accelerators: [{ deviceClassName: 'fpga.example.com', count: 1 }] } }] },
+    {},
+    400,
+    /no cluster offers fpga\.example\.com/,
+  ],
   ['what-if with a bad quantity', 'POST', '/v1/whatif', { placements: [placement('x', { cpu: 'lots' })] }, {}, 400, /"lots" is not a quantity/],
   ['an oversized body', 'POST', '/v1/whatif', undefined, { raw: JSON.stringify({ placements: [{ spec: {}, pad: big }] }) }, 413, /larger than this server accepts/],
   ['a body that is not JSON', 'POST', '/v1/whatif', undefined, { raw: 'placements=1', type: 'text/plain' }, 415, /Unsupported Media Type|not supported/i],
@@ -272,7 +303,7 @@ for (const [name, method, path, body, opts, status, message] of bad) {
   });
 }
 
-test('a refused Placement answers with the core\'s issues unchanged: codes and structured paths', async () => {
+test("a refused Placement answers with the core's issues unchanged: codes and structured paths", async () => {
   const bad = { spec: { ...placement('x').spec, replicas: -2, accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 'two' }] } };
   const r = await http('PUT', '/v1/namespaces/team/placements/bad', bad);
   assert.equal(r.status, 400);
@@ -282,7 +313,10 @@ test('a refused Placement answers with the core\'s issues unchanged: codes and s
   ]);
   const q = await http('GET', '/v1/capacity/fit?cpu=lots');
   assert.equal(q.status, 400);
-  assert.deepEqual((q.json as { issues: { code: string; path: unknown[] }[] }).issues.map((i) => [i.code, i.path]), [['QuantityInvalid', ['querystring', 'cpu']]]);
+  assert.deepEqual(
+    (q.json as { issues: { code: string; path: unknown[] }[] }).issues.map((i) => [i.code, i.path]),
+    [['QuantityInvalid', ['querystring', 'cpu']]],
+  );
 });
 
 test('fit counts replicas of the shape, devices per replica divided in, from the fleet file itself', async () => {
@@ -297,7 +331,15 @@ test('fit counts replicas of the shape, devices per replica divided in, from the
         .map((c) => {
           const gpu = c.devices.find((d) => d.deviceClassName === 'gpu.nvidia.com');
           if (gpu === undefined) return 0;
-          return Math.max(0, Math.min(Math.floor((gpu.total - gpu.allocated) / devices), Math.floor((c.allocatable.cpu - c.allocated.cpu) / 8000), Math.floor((c.allocatable.memory - c.allocated.memory) / (64 * 2 ** 30)), c.allocatable.pods - c.allocated.pods));
+          return Math.max(
+            0,
+            Math.min(
+              Math.floor((gpu.total - gpu.allocated) / devices),
+              Math.floor((c.allocatable.cpu - c.allocated.cpu) / 8000),
+              Math.floor((c.allocatable.memory - c.allocated.memory) / (64 * 2 ** 30)),
+              c.allocatable.pods - c.allocated.pods,
+            ),
+          );
         })
         .reduce((s, n) => s + n, 0);
     for (const devices of [1, 2, 4]) {

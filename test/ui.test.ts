@@ -32,6 +32,7 @@ async function serveExample(auth = new StaticToken(TOKEN)): Promise<{ base: stri
   return { base: await a.listen({ port: 0, host: '127.0.0.1' }) };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: each test reads the answer of the route it asked, in that route's documented shape
 async function api(path: string, init: RequestInit = {}): Promise<any> {
   const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
   assert.ok(res.ok, `${path}: ${res.status}`);
@@ -73,7 +74,7 @@ test('the page asks for the token, and refuses a wrong one', async () => {
   await page.close();
 });
 
-test('free accelerators and every decision are the API\'s', async () => {
+test("free accelerators and every decision are the API's", async () => {
   const capacity = await api('/v1/capacity');
   const { items } = await api('/v1/placements');
   const page = await signedIn();
@@ -94,7 +95,11 @@ test('free accelerators and every decision are the API\'s', async () => {
     assert.equal(await row.locator('[data-field="asked"]').innerText(), String(p.spec.replicas));
     assert.equal(await row.locator('[data-field="unscheduled"]').innerText(), String(decision.unscheduledReplicas));
     const where = await row.locator('[data-where]').evaluateAll((els) => els.map((e) => e.textContent));
-    assert.deepEqual(where, decision.clusters.map((c: { name: string; replicas: number }) => `${c.name} × ${c.replicas}`), decision.placement);
+    assert.deepEqual(
+      where,
+      decision.clusters.map((c: { name: string; replicas: number }) => `${c.name} × ${c.replicas}`),
+      decision.placement,
+    );
   }
   // each cluster's card: what Orrery reserves there is what the decisions put there, in CPU
   const fleet = await api('/v1/fleet');
@@ -115,11 +120,17 @@ test('a scale through the API shows on the page without a reload', async () => {
   const asked = Number(await row.locator('[data-field="asked"]').innerText());
   const scaled = await api('/v1/namespaces/shop/placements/storefront/scale', { method: 'POST', body: JSON.stringify({ replicas: asked + 3 }) });
   const placed = scaled.decision.clusters.reduce((s: number, c: { replicas: number }) => s + c.replicas, 0);
-  await row.locator('[data-field="asked"]').filter({ hasText: String(asked + 3) }).waitFor({ timeout: 5000 });
+  await row
+    .locator('[data-field="asked"]')
+    .filter({ hasText: String(asked + 3) })
+    .waitFor({ timeout: 5000 });
   assert.equal(await row.locator('[data-field="placed"]').innerText(), String(placed));
   assert.equal(await page.evaluate(() => (globalThis as { orreryMark?: number }).orreryMark), 1, 'no reload');
   await api('/v1/namespaces/shop/placements/storefront/scale', { method: 'POST', body: JSON.stringify({ replicas: asked }) });
-  await row.locator('[data-field="asked"]').filter({ hasText: String(asked) }).waitFor({ timeout: 5000 });
+  await row
+    .locator('[data-field="asked"]')
+    .filter({ hasText: String(asked) })
+    .waitFor({ timeout: 5000 });
   await page.close();
 });
 
@@ -134,7 +145,10 @@ test('explain opens for a partly scheduled placement and names the filter that r
   await page.locator(`tr[data-placement="${key}"]`).click();
   await page.locator('#explain').waitFor({ state: 'visible' });
   const refused = explained.clusters.filter((c: { eligible: boolean }) => !c.eligible);
-  assert.ok(refused.some((c: { reason: { plugin: string } }) => c.reason.plugin === 'DeviceClass'), 'a cluster without the device class');
+  assert.ok(
+    refused.some((c: { reason: { plugin: string } }) => c.reason.plugin === 'DeviceClass'),
+    'a cluster without the device class',
+  );
   for (const c of refused) {
     assert.equal(await page.locator(`[data-explain-cluster="${c.name}"] [data-refused-by]`).getAttribute('data-refused-by'), c.reason.plugin, c.name);
   }
@@ -156,14 +170,23 @@ test('the what-if form answers as /v1/capacity/fit does', async () => {
   const fit = await api('/v1/capacity/fit?cpu=4&memory=16Gi&deviceClass=gpu.nvidia.com&devices=2');
   assert.equal(await page.locator('#fit-total').innerText(), String(fit.total));
   const rows = await page.locator('[data-fit-cluster]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-fit-cluster'), e.lastElementChild?.textContent]));
-  assert.deepEqual(rows, fit.clusters.map((c: { name: string; replicas: number }) => [c.name, String(c.replicas)]));
+  assert.deepEqual(
+    rows,
+    fit.clusters.map((c: { name: string; replicas: number }) => [c.name, String(c.replicas)]),
+  );
   // and CPU alone, in one region: the region goes through too
   await form.locator('[name="accelerator"]').selectOption('');
   await form.locator('[name="region"]').selectOption('us-east1');
   await form.locator('button').click();
   const cpuFit = await api('/v1/capacity/fit?cpu=4&memory=16Gi&region=us-east1');
-  await page.locator('#fit-total').filter({ hasText: String(cpuFit.total) }).waitFor({ timeout: 5000 });
-  assert.deepEqual(await page.locator('[data-fit-cluster]').evaluateAll((els) => els.map((e) => e.getAttribute('data-fit-cluster'))), cpuFit.clusters.map((c: { name: string }) => c.name));
+  await page
+    .locator('#fit-total')
+    .filter({ hasText: String(cpuFit.total) })
+    .waitFor({ timeout: 5000 });
+  assert.deepEqual(
+    await page.locator('[data-fit-cluster]').evaluateAll((els) => els.map((e) => e.getAttribute('data-fit-cluster'))),
+    cpuFit.clusters.map((c: { name: string }) => c.name),
+  );
   await page.close();
 });
 

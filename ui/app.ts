@@ -2,25 +2,72 @@
 // client, and follows /v1/watch to refresh when the version moves. Every number shown comes
 // from the API as it is; the page only lays it out.
 
-interface Usage { allocatable: number; others: number; orrery: number; free: number }
-interface Accelerator extends Usage { name: string; source: 'deviceClass' | 'extendedResource' }
-interface NodeGroup { count: number; cpu: number; memory: number; accelerators: { name: string; total: number }[] }
-interface ClusterView {
-  name: string; region: string; zone?: string; healthy: boolean; reachable: boolean; schedulable: boolean; message?: string;
-  cpu: Usage; memory: Usage; pods: Usage; accelerators: Accelerator[]; nodeGroups?: NodeGroup[];
+interface Usage {
+  allocatable: number;
+  others: number;
+  orrery: number;
+  free: number;
 }
-interface Amounts { total: number; free: number }
-interface CapacityRow { name: string; clusters: number; devices: Record<string, Amounts>; extended: Record<string, Amounts> }
+interface Accelerator extends Usage {
+  name: string;
+  source: 'deviceClass' | 'extendedResource';
+}
+interface NodeGroup {
+  count: number;
+  cpu: number;
+  memory: number;
+  accelerators: { name: string; total: number }[];
+}
+interface ClusterView {
+  name: string;
+  region: string;
+  zone?: string;
+  healthy: boolean;
+  reachable: boolean;
+  schedulable: boolean;
+  message?: string;
+  cpu: Usage;
+  memory: Usage;
+  pods: Usage;
+  accelerators: Accelerator[];
+  nodeGroups?: NodeGroup[];
+}
+interface Amounts {
+  total: number;
+  free: number;
+}
+interface CapacityRow {
+  name: string;
+  clusters: number;
+  devices: Record<string, Amounts>;
+  extended: Record<string, Amounts>;
+}
 interface Fleet {
-  mode: 'embedded' | 'cluster'; version: number; generation: number; complete: boolean; clusters: ClusterView[];
+  mode: 'embedded' | 'cluster';
+  version: number;
+  generation: number;
+  complete: boolean;
+  clusters: ClusterView[];
   capacity: {
-    regions: CapacityRow[]; total: CapacityRow;
+    regions: CapacityRow[];
+    total: CapacityRow;
     deviceClasses: { deviceClassName: string; total: number; free: number }[];
     extendedResources: { resourceName: string; total: number; free: number }[];
   };
 }
-interface Condition { type: string; status: string; reason: string; message: string }
-interface Decision { placement: string; clusters: { name: string; replicas: number }[]; unscheduledReplicas: number; reason: string; message?: string }
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface Decision {
+  placement: string;
+  clusters: { name: string; replicas: number }[];
+  unscheduledReplicas: number;
+  reason: string;
+  message?: string;
+}
 interface PlacementView {
   placement: { metadata: { name: string; namespace: string }; spec: { replicas: number; priority?: number }; status?: { conditions?: Condition[] } };
   decision: Decision;
@@ -31,7 +78,10 @@ interface Explanation {
   weights?: Record<string, number>;
   decision?: Decision;
 }
-interface Fit { clusters: { name: string; region: string; replicas: number }[]; total: number }
+interface Fit {
+  clusters: { name: string; region: string; replicas: number }[];
+  total: number;
+}
 
 /** Regions of more clusters than this start collapsed, so a large fleet paints at once. */
 const OPEN_UP_TO = 40;
@@ -182,7 +232,8 @@ class Page {
   private render(): void {
     const f = this.fleet as Fleet;
     const placed = this.placements.reduce((s, v) => s + v.decision.clusters.reduce((a, c) => a + c.replicas, 0), 0);
-    $('status').textContent = `${f.mode} · ${f.clusters.length} clusters · ${this.placements.length} placements, ${count(placed)} replicas placed · generation ${f.generation}${f.complete ? '' : ' · inventory read in part'}`;
+    $('status').textContent =
+      `${f.mode} · ${f.clusters.length} clusters · ${this.placements.length} placements, ${count(placed)} replicas placed · generation ${f.generation}${f.complete ? '' : ' · inventory read in part'}`;
     this.renderAccelerators();
     this.fillSelects();
     this.renderClusters();
@@ -252,17 +303,18 @@ class Page {
     const container = $('regions');
     // A region's free accelerators as the capacity report sums them: one source of numbers.
     const sums = new Map((this.fleet as Fleet).capacity.regions.map((r) => [r.name, accelerators(r)]));
-    container.innerHTML = [...shown]
-      .map(([region, list]) => {
-        const bad = list.filter((c) => !c.schedulable).length;
-        const free = (sums.get(region) ?? []).map(([n, a]) => [n, a.free] as const);
-        const open = this.isOpen(region, total);
-        return `<details class="region" data-region="${esc(region)}"${open ? ' open' : ''}><summary><b>${esc(region)}</b>
+    container.innerHTML =
+      [...shown]
+        .map(([region, list]) => {
+          const bad = list.filter((c) => !c.schedulable).length;
+          const free = (sums.get(region) ?? []).map(([n, a]) => [n, a.free] as const);
+          const open = this.isOpen(region, total);
+          return `<details class="region" data-region="${esc(region)}"${open ? ' open' : ''}><summary><b>${esc(region)}</b>
           <span>${list.length} cluster${list.length === 1 ? '' : 's'}</span>${bad ? `<span class="error">${bad} not taking replicas</span>` : ''}
           <span class="muted">${free.map(([n, v]) => `${count(v)} ${esc(n)} free`).join(', ')}</span></summary>
           <div class="clusters">${open ? list.map(clusterCard).join('') : ''}</div></details>`;
-      })
-      .join('') || '<p class="muted">No cluster matches.</p>';
+        })
+        .join('') || '<p class="muted">No cluster matches.</p>';
     for (const d of container.querySelectorAll<HTMLDetailsElement>('details.region')) {
       d.addEventListener('toggle', () => {
         const region = d.dataset.region as string;
@@ -288,7 +340,9 @@ class Page {
       .map((v) => {
         const d = v.decision;
         const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
-        const where = d.clusters.length ? d.clusters.map((c) => `<span class="chip" data-where="${esc(c.name)}">${esc(c.name)} × ${c.replicas}</span>`).join('') : '<span class="chip none">nowhere</span>';
+        const where = d.clusters.length
+          ? d.clusters.map((c) => `<span class="chip" data-where="${esc(c.name)}">${esc(c.name)} × ${c.replicas}</span>`).join('')
+          : '<span class="chip none">nowhere</span>';
         const conditions = v.placement.status?.conditions?.length
           ? v.placement.status.conditions.map((c) => `<div title="${esc(c.message)}">${esc(c.type)}=${esc(c.status)} <span class="muted">${esc(c.reason)}</span></div>`).join('')
           : `<div title="${esc(d.message ?? '')}">${esc(d.reason)}${d.message ? ` <span class="muted">${esc(d.message)}</span>` : ''}</div>`;
@@ -305,11 +359,15 @@ class Page {
     try {
       const e = await api<Explanation>(`/v1/namespaces/${encodeURIComponent(ns)}/placements/${encodeURIComponent(name)}/explain`);
       this.explained = key;
-      const weights = Object.entries(e.weights ?? {}).map(([k, w]) => `${esc(k)} ×${w}`).join(', ');
+      const weights = Object.entries(e.weights ?? {})
+        .map(([k, w]) => `${esc(k)} ×${w}`)
+        .join(', ');
       const rows = e.clusters.map((c) => {
         const placed = e.decision?.clusters.find((x) => x.name === c.name)?.replicas ?? 0;
         const why = c.eligible
-          ? `score <b>${c.score?.toFixed(1) ?? '–'}</b> <span class="muted">${Object.entries(c.scores ?? {}).map(([k, v]) => `${esc(k)} ${v.toFixed(1)}`).join(', ')}</span>`
+          ? `score <b>${c.score?.toFixed(1) ?? '–'}</b> <span class="muted">${Object.entries(c.scores ?? {})
+              .map(([k, v]) => `${esc(k)} ${v.toFixed(1)}`)
+              .join(', ')}</span>`
           : `<span class="error" data-refused-by="${esc(c.reason?.plugin ?? '')}">refused by ${esc(c.reason?.plugin ?? '?')}</span>: ${esc(c.reason?.message ?? '')}`;
         return `<tr data-explain-cluster="${esc(c.name)}"><td>${esc(c.name)}</td><td class="num">${placed || ''}</td><td>${why}</td></tr>`;
       });

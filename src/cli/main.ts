@@ -162,7 +162,7 @@ function planTable(result: ScheduleResult): string {
   });
   let out = table(['PLACEMENT', 'REPLICAS', 'SCHEDULED', 'UNSCHEDULED', 'CLUSTERS', 'REASON'], rows);
   const notes = result.decisions.filter((d) => d.unscheduledReplicas > 0);
-  if (notes.length > 0) out += '\n' + notes.map((d) => `${d.placement}: ${d.message}`).join('\n') + '\n';
+  if (notes.length > 0) out += `\n${notes.map((d) => `${d.placement}: ${d.message}`).join('\n')}\n`;
   const s = result.stats;
   out += `\n${s.placedReplicas} replicas placed, ${s.unscheduledReplicas} unscheduled; ${s.placements} placements on ${s.clusters} clusters in ${s.solveMs.toFixed(1)} ms (${s.solver}); worth ${s.value.toFixed(4)} of the fleet\n`;
   return out;
@@ -202,21 +202,21 @@ async function capacity(args: string[]): Promise<number> {
     ['CLUSTER', 'REGION', 'HEALTHY', 'CPU', 'MEMORY', 'PODS', 'DEVICES (FREE/TOTAL)'],
     report.clusters.map((c) => [c.name, c.region, c.healthy ? 'True' : 'False', ...freeOf(c), devices(c.devices)]),
   );
-  out += '\n' + table(
+  out += `\n${table(
     ['REGION', 'CLUSTERS', 'CPU', 'MEMORY', 'PODS', 'DEVICES (FREE/TOTAL)'],
     [...report.regions, report.total].map((r) => [r.name, String(r.clusters), ...freeOf(r), devices(r.devices)]),
-  );
+  )}`;
   if (report.deviceClasses.length > 0) {
-    out += '\n' + table(
+    out += `\n${table(
       ['DEVICE CLASS', 'CLUSTERS', 'FREE', 'TOTAL'],
       report.deviceClasses.map((d) => [d.deviceClassName, String(d.clusters), String(d.free), String(d.total)]),
-    );
+    )}`;
   }
   if (report.extendedResources.length > 0) {
-    out += '\n' + table(
+    out += `\n${table(
       ['EXTENDED RESOURCE', 'CLUSTERS', 'FREE', 'TOTAL'],
       report.extendedResources.map((d) => [d.resourceName, String(d.clusters), String(d.free), String(d.total)]),
-    );
+    )}`;
   }
   out += `\nFree/allocatable after ${placements.length} placements; unhealthy clusters are left out of the sums.\n`;
   print(out);
@@ -290,11 +290,7 @@ async function connectHub(
   kubeconfig: string | undefined,
   providerFile: string | undefined,
 ): Promise<Result<{ hub: import('../fleet/client.js').ApiClient; providers: ProviderFile | undefined }, string>> {
-  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }] = await Promise.all([
-    import('@kubernetes/client-node'),
-    import('../fleet/access.js'),
-    import('../fleet/client.js'),
-  ]);
+  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }] = await Promise.all([import('@kubernetes/client-node'), import('../fleet/access.js'), import('../fleet/client.js')]);
   const kc = new KubeConfig();
   try {
     if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
@@ -324,18 +320,17 @@ async function serveHub(values: {
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
-  const [{ FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }, { EventRecorder }, { ProblemLog }] =
-    await Promise.all([
-      import('../fleet/watcher.js'),
-      import('../controllers/scheduler.js'),
-      import('../controllers/leader.js'),
-      import('../controllers/engine.js'),
-      import('../server/app.js'),
-      import('../server/metrics.js'),
-      import('../server/kubeAuth.js'),
-      import('../controllers/events.js'),
-      import('../problems.js'),
-    ]);
+  const [{ FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }, { EventRecorder }, { ProblemLog }] = await Promise.all([
+    import('../fleet/watcher.js'),
+    import('../controllers/scheduler.js'),
+    import('../controllers/leader.js'),
+    import('../controllers/engine.js'),
+    import('../server/app.js'),
+    import('../server/metrics.js'),
+    import('../server/kubeAuth.js'),
+    import('../controllers/events.js'),
+    import('../problems.js'),
+  ]);
   const connected = await connectHub(values.kubeconfig, values['clusterprofile-provider-file']);
   if (!connected.ok) return fail(connected.error);
   const { hub, providers } = connected.value;
@@ -407,7 +402,7 @@ async function fleet(args: string[]): Promise<number> {
   const connected = await connectHub(values.kubeconfig, values['clusterprofile-provider-file']);
   if (!connected.ok) return fail(connected.error);
   const { hub, providers } = connected.value;
-  let read;
+  let read: Awaited<ReturnType<typeof readFleet>>;
   try {
     read = await readFleet(hub, {
       ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
@@ -458,7 +453,9 @@ async function explain(args: string[]): Promise<number> {
             : `${c.reason?.plugin}: ${c.reason?.message}`,
         ]);
       let out = table(['CLUSTER', 'ELIGIBLE', 'SCORE', 'SCORES OR REASON'], rows);
-      out += `\nweights: ${Object.entries(e.weights).map(([k, w]) => `${k}=${w}`).join(' ')}\n`;
+      out += `\nweights: ${Object.entries(e.weights)
+        .map(([k, w]) => `${k}=${w}`)
+        .join(' ')}\n`;
       const d = e.decision;
       if (d !== undefined) {
         const placed = d.clusters.map((c) => `${c.name}=${c.replicas}`).join(',') || '<none>';

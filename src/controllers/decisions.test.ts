@@ -8,9 +8,18 @@ test('at most 100 clusters a slice; several slices share a decision key and carr
   const p = { ...placement('web', { namespace: 'shop' }), metadata: { name: 'web', namespace: 'shop', uid: 'u-1' } };
   const d = { placement: 'shop/web', clusters: clusters.map((c) => ({ name: c.name, replicas: 1 })), unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '' };
   const slices = slicesFor(p, d, fleet(...clusters));
-  assert.deepEqual(slices.map((s) => s.decisions.length), [100, 100, 50]);
-  assert.deepEqual(slices.map((s) => s.metadata.name), ['web-0', 'web-1', 'web-2']);
-  assert.deepEqual(slices.map((s) => s.metadata.labels[DECISION_INDEX]), ['0', '1', '2']);
+  assert.deepEqual(
+    slices.map((s) => s.decisions.length),
+    [100, 100, 50],
+  );
+  assert.deepEqual(
+    slices.map((s) => s.metadata.name),
+    ['web-0', 'web-1', 'web-2'],
+  );
+  assert.deepEqual(
+    slices.map((s) => s.metadata.labels[DECISION_INDEX]),
+    ['0', '1', '2'],
+  );
   assert.ok(slices.every((s) => s.metadata.labels[DECISION_KEY] === 'web' && s.metadata.labels[PLACEMENT_KEY] === 'web'));
   assert.equal(slices[0]?.metadata.ownerReferences[0]?.uid, 'u-1');
 });
@@ -20,5 +29,8 @@ test('one slice needs no decision key; an empty decision still has its slice', (
   const one = slicesFor(p, { placement: 'default/web', clusters: [{ name: 'a', replicas: 2 }], unscheduledReplicas: 0, reason: 'Scheduled', message: '' }, fleet(cluster('a')));
   assert.deepEqual(one[0]?.metadata.labels, { [PLACEMENT_KEY]: 'web' });
   const none = slicesFor(p, { placement: 'default/web', clusters: [], unscheduledReplicas: 2, reason: 'Unschedulable', message: '' }, fleet(cluster('a')));
-  assert.deepEqual(none.map((s) => s.decisions.length), [0]);
+  assert.deepEqual(
+    none.map((s) => s.decisions.length),
+    [0],
+  );
 });

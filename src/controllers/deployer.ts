@@ -68,7 +68,7 @@ function podSpecWithAccelerators(p: Placement): PodSpec {
         limits[a.resourceName as string] = String(a.count);
       }
     }
-    const claims = [...(((c.resources as { claims?: { name: string }[] } | undefined)?.claims) ?? []), ...(dra ? [{ name: DEVICE_CLAIM }] : [])];
+    const claims = [...((c.resources as { claims?: { name: string }[] } | undefined)?.claims ?? []), ...(dra ? [{ name: DEVICE_CLAIM }] : [])];
     return {
       ...c,
       resources: {
@@ -138,7 +138,12 @@ export function claimTemplateFor(p: Placement, groupVersion: string): object | u
 export function serviceFor(p: Placement): object | undefined {
   const svc = p.spec.service;
   if (svc === undefined) return undefined;
-  const selector = Object.fromEntries(selectorOf(p).split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const selector = Object.fromEntries(
+    selectorOf(p)
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -295,7 +300,11 @@ export class Deployer {
       if (p.spec.service?.export === true) {
         const version = await this.serviceExportVersion(member, client);
         if (version === null) throw new Error('the member does not serve ServiceExport (multicluster.x-k8s.io)');
-        planned.push({ kind: 'ServiceExport', path: `/apis/${version}/namespaces/${ns}/serviceexports/${name}`, body: { apiVersion: version, kind: 'ServiceExport', metadata: { name, namespace: ns, labels: labels(p) } } as Planned['body'] });
+        planned.push({
+          kind: 'ServiceExport',
+          path: `/apis/${version}/namespaces/${ns}/serviceexports/${name}`,
+          body: { apiVersion: version, kind: 'ServiceExport', metadata: { name, namespace: ns, labels: labels(p) } } as Planned['body'],
+        });
       }
     }
     return planned;
@@ -317,7 +326,12 @@ export class Deployer {
       known.set(ns, { made: false, podSecurity: '' });
       return;
     }
-    await client.apply(path, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [MANAGED_BY]: FIELD_MANAGER, ...podSecurity } } }, FIELD_MANAGER, live !== undefined || seen !== undefined);
+    await client.apply(
+      path,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [MANAGED_BY]: FIELD_MANAGER, ...podSecurity } } },
+      FIELD_MANAGER,
+      live !== undefined || seen !== undefined,
+    );
     known.set(ns, { made: true, podSecurity: want });
   }
 

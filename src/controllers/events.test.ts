@@ -29,10 +29,20 @@ test('partial and failed schedules are warnings with the reason', () => {
 
 test('replicas moved only when some left a cluster and others arrived elsewhere', () => {
   const moved = decisionEvents(d({ a: 3, b: 1 }), d({ a: 1, b: 1, c: 2 }));
-  assert.deepEqual(moved.map((e) => e.reason), ['Scheduled', 'ReplicasMoved']);
+  assert.deepEqual(
+    moved.map((e) => e.reason),
+    ['Scheduled', 'ReplicasMoved'],
+  );
   assert.equal(moved[1]?.note, '2 replicas moved: 2 from a; 2 to c');
-  assert.deepEqual(decisionEvents(d({ a: 3, b: 1 }), d({ a: 1, b: 1 })).map((e) => e.reason), ['Scheduled'], 'a shrink moves nothing');
-  assert.deepEqual(decisionEvents(d({ a: 3 }), d({ a: 1, c: 5 })).map((e) => e.reason), ['Scheduled', 'ReplicasMoved']);
+  assert.deepEqual(
+    decisionEvents(d({ a: 3, b: 1 }), d({ a: 1, b: 1 })).map((e) => e.reason),
+    ['Scheduled'],
+    'a shrink moves nothing',
+  );
+  assert.deepEqual(
+    decisionEvents(d({ a: 3 }), d({ a: 1, c: 5 })).map((e) => e.reason),
+    ['Scheduled', 'ReplicasMoved'],
+  );
 });
 
 test('the Event object is events.k8s.io/v1 about the Placement, its note within the API limit', () => {

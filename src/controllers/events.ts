@@ -7,7 +7,6 @@ import type { Decision, Placement } from '../core/model.js';
 import type { ApiClient } from '../fleet/client.js';
 import { REPORTING_CONTROLLER } from '../names.js';
 
-
 export interface PlacementEvent {
   readonly type: 'Normal' | 'Warning';
   /** UpperCamelCase, as Kubernetes reasons are */
@@ -30,7 +29,8 @@ export function decisionEvents(before: Decision | undefined, after: Decision): P
   const events: PlacementEvent[] = [];
   const placed = after.clusters.reduce((s, c) => s + c.replicas, 0);
   if (after.reason === 'Scheduled') events.push({ type: 'Normal', reason: 'Scheduled', action: 'Schedule', note: `${placed} replicas: ${where(after)}` });
-  else if (after.reason === 'PartiallyScheduled') events.push({ type: 'Warning', reason: 'PartiallyScheduled', action: 'Schedule', note: `${placed} replicas placed (${where(after)}), ${after.unscheduledReplicas} unscheduled: ${after.message}` });
+  else if (after.reason === 'PartiallyScheduled')
+    events.push({ type: 'Warning', reason: 'PartiallyScheduled', action: 'Schedule', note: `${placed} replicas placed (${where(after)}), ${after.unscheduledReplicas} unscheduled: ${after.message}` });
   else events.push({ type: 'Warning', reason: 'Unschedulable', action: 'Schedule', note: after.message });
   if (before !== undefined) {
     // A replica moved when one left a cluster and one arrived elsewhere; a shrink or a loss of

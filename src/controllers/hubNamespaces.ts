@@ -13,7 +13,9 @@ interface NamespaceView {
 /** What is kept of a namespace: its name and its Pod Security labels. */
 function view(o: NamespaceView): NamespaceView {
   const m = o.metadata;
-  return { metadata: { name: m.name, ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), labels: podSecurityLabels(m.labels) } };
+  return {
+    metadata: { name: m.name, ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), labels: podSecurityLabels(m.labels) },
+  };
 }
 
 export interface HubNamespaceEvents {

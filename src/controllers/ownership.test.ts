@@ -13,9 +13,9 @@ const live = (labels: Record<string, string> | undefined, managers = applied, sp
   ...(spec !== undefined ? { spec } : {}),
 });
 
-test('an object is Orrery\'s for a placement only with that placement\'s label and Orrery\'s field manager', () => {
+test("an object is Orrery's for a placement only with that placement's label and Orrery's field manager", () => {
   assert.equal(ownedBy(live(ours), 'shop.web'), true);
-  assert.equal(ownedBy(live(ours), 'shop.api'), false, 'another placement\'s');
+  assert.equal(ownedBy(live(ours), 'shop.api'), false, "another placement's");
   assert.equal(ownedBy(live(ours, [{ manager: 'kubectl-client-side-apply', operation: 'Update' }]), 'shop.web'), false, 'labels copied by someone else');
   assert.equal(ownedBy(live({ app: 'web' }), 'shop.web'), false);
   assert.equal(madeByOrrery(live({ [MANAGED_BY]: 'orrery' })), true);
@@ -27,7 +27,11 @@ test('a claim: create what is missing, force only on what is ours, take over onl
   const want = deploymentFor(p, 2) as { spec: unknown };
   assert.deepEqual(claim('Deployment', undefined, want, 'shop.web'), { kind: 'create' });
   assert.deepEqual(claim('Deployment', live(ours), want, 'shop.web'), { kind: 'own', uid: 'u1' });
-  const theirs = live({ app: 'web' }, [{ manager: 'kubectl', operation: 'Update' }], { replicas: 5, selector: { matchLabels: { app: 'web' } }, template: { spec: { containers: [{ name: 'other', image: 'theirs:1' }] } } });
+  const theirs = live({ app: 'web' }, [{ manager: 'kubectl', operation: 'Update' }], {
+    replicas: 5,
+    selector: { matchLabels: { app: 'web' } },
+    template: { spec: { containers: [{ name: 'other', image: 'theirs:1' }] } },
+  });
   const never = claim('Deployment', theirs, want, 'shop.web');
   assert.equal(never.kind, 'conflict');
   assert.equal(never.kind === 'conflict' && never.message, 'Deployment web exists, not made by Orrery (takeOver: Never)');

@@ -9,8 +9,6 @@ import type { TakeOver } from '../core/model.js';
 import { parseQuantity } from '../core/quantity.js';
 import { FIELD_MANAGER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 
-
-
 /** What ownership reads of an object in a member. */
 export interface LiveObject {
   readonly metadata: {
@@ -61,7 +59,8 @@ export function claim(kind: string, live: LiveObject | undefined, desired: { rea
   const uid = live.metadata.uid !== undefined ? { uid: live.metadata.uid } : {};
   if (ownedBy(live, label)) return { kind: 'own', ...uid };
   const version = live.metadata.resourceVersion !== undefined ? { resourceVersion: live.metadata.resourceVersion } : {};
-  const whose = live.metadata.labels?.[PLACEMENT_LABEL] !== undefined && live.metadata.labels[PLACEMENT_LABEL] !== label ? `another placement's (${live.metadata.labels[PLACEMENT_LABEL]})` : 'not made by Orrery';
+  const whose =
+    live.metadata.labels?.[PLACEMENT_LABEL] !== undefined && live.metadata.labels[PLACEMENT_LABEL] !== label ? `another placement's (${live.metadata.labels[PLACEMENT_LABEL]})` : 'not made by Orrery';
   if (takeOver === 'Always') return { kind: 'takeOver', ...uid, ...version };
   if (takeOver === 'IfNoDiff') {
     const diff = firstDifference(desired.spec, live.spec, 'spec');

@@ -87,7 +87,11 @@ export class QueueSet {
   add(queue: string, key: string): void {
     let q = this.queues.get(queue);
     if (q === undefined) {
-      q = new KeyedQueue((k) => this.work(queue, k), this.concurrency, (k, e) => this.failed(queue, k, e));
+      q = new KeyedQueue(
+        (k) => this.work(queue, k),
+        this.concurrency,
+        (k, e) => this.failed(queue, k, e),
+      );
       this.queues.set(queue, q);
     }
     q.add(key);

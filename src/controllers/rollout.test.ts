@@ -14,14 +14,22 @@ import { FINALIZER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 /** A member that keeps what is applied in memory, each write taking `delayMs`. */
 class FakeMember extends ApiClient {
   readonly writes: { path: string; at: number }[] = [];
-  readonly objects = new Map<string, { metadata: { name: string; namespace: string; uid?: string; labels?: Record<string, string>; managedFields?: { manager: string; operation?: string }[] }; spec?: unknown }>();
+  readonly objects = new Map<
+    string,
+    { metadata: { name: string; namespace: string; uid?: string; labels?: Record<string, string>; managedFields?: { manager: string; operation?: string }[] }; spec?: unknown }
+  >();
   readonly deleted: string[] = [];
 
   /** `gate`: every write waits for it, as a member that does not answer yet */
   constructor(private readonly gate: Promise<void> = Promise.resolve()) {
     const kc = new KubeConfig();
     // nothing listens there: the Deployment watch fails and retries, which this test does not need
-    kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:9', skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:9', skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
     super(kc, 100);
   }
 
@@ -82,7 +90,13 @@ class FakeMember extends ApiClient {
 
 const decided = (p: PlacementObject, clusters: Record<string, number>): RolloutWork => ({
   placement: p,
-  decision: { placement: `${p.metadata.namespace}/${p.metadata.name}`, clusters: Object.entries(clusters).map(([name, replicas]) => ({ name, replicas })), unscheduledReplicas: 0, reason: 'Scheduled', message: '' } satisfies Decision,
+  decision: {
+    placement: `${p.metadata.namespace}/${p.metadata.name}`,
+    clusters: Object.entries(clusters).map(([name, replicas]) => ({ name, replicas })),
+    unscheduledReplicas: 0,
+    reason: 'Scheduled',
+    message: '',
+  } satisfies Decision,
 });
 
 const controllers: RolloutController[] = [];
@@ -94,7 +108,13 @@ const deployments = (m: FakeMember) => m.writes.filter((w) => w.path.includes('/
 
 test('the desired set: each member, the placements with replicas there', () => {
   const d = desiredByMember([decided(placement('web'), { a: 2, b: 1 }), decided(placement('api', { namespace: 'shop' }), { b: 3, c: 0 })]);
-  assert.deepEqual([...d].map(([m, s]) => [m, [...s].sort()]), [['a', ['default.web']], ['b', ['default.web', 'shop.api']]]);
+  assert.deepEqual(
+    [...d].map(([m, s]) => [m, [...s].sort()]),
+    [
+      ['a', ['default.web']],
+      ['b', ['default.web', 'shop.api']],
+    ],
+  );
 });
 
 test('members are written side by side without the caller waiting: a slow one holds up only itself, an unreachable one is a failure with its reason', async () => {
@@ -102,7 +122,10 @@ test('members are written side by side without the caller waiting: a slow one ho
   const hub = new FakeMember();
   const fast = new FakeMember();
   const slow = new FakeMember(new Promise<void>((resolve) => (answer = resolve)));
-  const members = new Map<string, ApiClient>([['fast', fast], ['slow', slow]]);
+  const members = new Map<string, ApiClient>([
+    ['fast', fast],
+    ['slow', slow],
+  ]);
   const progressed: string[] = [];
   const r = new RolloutController(hub, { memberClient: (n) => members.get(n) }, { perMember: 2, progressed: (key) => progressed.push(key) });
   controllers.push(r);
@@ -129,14 +152,20 @@ test('members are written side by side without the caller waiting: a slow one ho
 
   // nothing changed: nothing written again; one placement scaled: its two Deployments only
   const before = fast.writes.length + slow.writes.length;
-  r.want(work.map((w) => ({ ...w })), snapshot);
+  r.want(
+    work.map((w) => ({ ...w })),
+    snapshot,
+  );
   await r.idle();
   assert.equal(fast.writes.length + slow.writes.length, before);
   const scaled = work.map((w, i) => (i === 3 ? decided({ ...w.placement, metadata: { ...w.placement.metadata, generation: 2 } }, { fast: 1, slow: 2 }) : w));
   const [f0, s0] = [fast.writes.length, slow.writes.length];
   r.want(scaled, snapshot);
   await r.idle();
-  assert.deepEqual([...fast.writes.slice(f0), ...slow.writes.slice(s0)].map((w) => w.path), ['/apis/apps/v1/namespaces/default/deployments/p3', '/apis/apps/v1/namespaces/default/deployments/p3']);
+  assert.deepEqual(
+    [...fast.writes.slice(f0), ...slow.writes.slice(s0)].map((w) => w.path),
+    ['/apis/apps/v1/namespaces/default/deployments/p3', '/apis/apps/v1/namespaces/default/deployments/p3'],
+  );
   // a re-check writes again all that no watch confirms (these members have none)
   r.recheck();
   await r.idle();
@@ -164,7 +193,10 @@ test('a write a member refuses is a failure with its reason, tried again until i
 });
 
 test('what a member keeps refusing is one problem of that member, named by the Placement it refused first, cleared once it takes them all', async () => {
-  const refuse = new Map([['web', 1], ['api', 2]]);
+  const refuse = new Map([
+    ['web', 1],
+    ['api', 2],
+  ]);
   const m = new FakeMember();
   const apply = m.apply.bind(m);
   m.apply = async <T>(path: string, body: unknown): Promise<T> => {
@@ -184,19 +216,28 @@ test('what a member keeps refusing is one problem of that member, named by the P
   const api = decided(placement('api'), { m: 1 });
   r.want([web, api], fleet(cluster('m')));
   for (let i = 0; i < 100 && !r.rolloutOf('default/api', api.decision).failed.has('m'); i++) await new Promise((t) => setTimeout(t, 5));
-  assert.deepEqual(problems.current().map((p) => [p.source, p.message]), [['Workloads in m', 'refuses default/web: quota exceeded for web (and other Placements)']]);
+  assert.deepEqual(
+    problems.current().map((p) => [p.source, p.message]),
+    [['Workloads in m', 'refuses default/web: quota exceeded for web (and other Placements)']],
+  );
   for (let i = 0; i < 100 && refuse.get('web')! > 0; i++) await new Promise((t) => setTimeout(t, 20));
   for (let i = 0; i < 400 && !r.rolloutOf('default/web', web.decision).applied.has('m'); i++) await new Promise((t) => setTimeout(t, 10));
   // web taken, api still refused: the problem is api's now, said once more
-  assert.deepEqual(problems.current().map((p) => p.message), ['refuses default/api: quota exceeded for api']);
+  assert.deepEqual(
+    problems.current().map((p) => p.message),
+    ['refuses default/api: quota exceeded for api'],
+  );
   for (let i = 0; i < 800 && !r.rolloutOf('default/api', api.decision).applied.has('m'); i++) await new Promise((t) => setTimeout(t, 10));
   assert.deepEqual(problems.current(), []);
-  assert.deepEqual(said.map((l) => l.replace(/(after|for) \d+ s/, '$1 N s')), [
-    'Workloads in m: refuses default/web: quota exceeded for web',
-    'Workloads in m: refuses default/web: quota exceeded for web (and other Placements) (failing for N s)',
-    'Workloads in m: refuses default/api: quota exceeded for api (failing for N s)',
-    'Workloads in m: recovered after N s',
-  ]);
+  assert.deepEqual(
+    said.map((l) => l.replace(/(after|for) \d+ s/, '$1 N s')),
+    [
+      'Workloads in m: refuses default/web: quota exceeded for web',
+      'Workloads in m: refuses default/web: quota exceeded for web (and other Placements) (failing for N s)',
+      'Workloads in m: refuses default/api: quota exceeded for api (failing for N s)',
+      'Workloads in m: recovered after N s',
+    ],
+  );
 });
 
 test('pruning removes what no decision wants from reachable members; a deleted Placement is let go only once every member is clean', async () => {
@@ -242,13 +283,20 @@ test('nothing is removed while the inventory is not whole', async () => {
   assert.deepEqual(m.deleted, ['/apis/apps/v1/namespaces/default/deployments/web']);
 });
 
-test('someone else\'s Deployment of the same name: nothing written there, the conflict said once, not removed when the Placement goes; IfNoDiff and Always take it over', async () => {
+test("someone else's Deployment of the same name: nothing written there, the conflict said once, not removed when the Placement goes; IfNoDiff and Always take it over", async () => {
   const m = new FakeMember();
   const path = '/apis/apps/v1/namespaces/default/deployments/web';
-  const theirs = { metadata: { name: 'web', namespace: 'default', uid: 'theirs', labels: { app: 'web' }, managedFields: [{ manager: 'kubectl', operation: 'Update' }] }, spec: { selector: { matchLabels: { app: 'web' } } } };
+  const theirs = {
+    metadata: { name: 'web', namespace: 'default', uid: 'theirs', labels: { app: 'web' }, managedFields: [{ manager: 'kubectl', operation: 'Update' }] },
+    spec: { selector: { matchLabels: { app: 'web' } } },
+  };
   m.objects.set(path, theirs);
   const told: { cluster: string; conflicts?: readonly { object: string }[] }[] = [];
-  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined });
+  const r = new RolloutController(
+    new FakeMember(),
+    { memberClient: () => m },
+    { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined },
+  );
   controllers.push(r);
   const w = decided(placement('web'), { m: 2 });
   r.want([w], fleet(cluster('m')));
@@ -271,12 +319,16 @@ test('someone else\'s Deployment of the same name: nothing written there, the co
   assert.equal(r.rolloutOf('default/web', w.decision).conflicts.size, 0, 'nothing of a Placement let go is kept');
 });
 
-test('a placement that comes to take over someone else\'s object: written with force, Orrery\'s from then on, and the conflict over', async () => {
+test("a placement that comes to take over someone else's object: written with force, Orrery's from then on, and the conflict over", async () => {
   const m = new FakeMember();
   const path = '/apis/apps/v1/namespaces/default/deployments/web';
   m.objects.set(path, { metadata: { name: 'web', namespace: 'default', uid: 'theirs', labels: { app: 'web' }, managedFields: [{ manager: 'kubectl', operation: 'Update' }] } });
   const told: { cluster: string; conflicts?: unknown }[] = [];
-  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined });
+  const r = new RolloutController(
+    new FakeMember(),
+    { memberClient: () => m },
+    { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined },
+  );
   controllers.push(r);
   const w = decided(placement('web'), { m: 2 });
   r.want([w], fleet(cluster('m')));
@@ -306,7 +358,10 @@ test('IfNoDiff takes over only an object that already says what Orrery would wri
   differs.objects.set(path, theirs({ ...want.spec, template: { ...want.spec.template, spec: { containers: [{ name: 'other' }] } } }));
   const same = new FakeMember();
   same.objects.set(path, theirs({ ...want.spec, replicas: 9, template: { ...want.spec.template, metadata: { labels: { app: 'web' } } } }));
-  const members = new Map([['differs', differs], ['same', same]]);
+  const members = new Map([
+    ['differs', differs],
+    ['same', same],
+  ]);
   const r = new RolloutController(new FakeMember(), { memberClient: (n) => members.get(n) }, { log: () => undefined });
   controllers.push(r);
   const w = decided(p, { differs: 1, same: 1 });

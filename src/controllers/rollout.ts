@@ -19,7 +19,6 @@ import type { Rollout } from './status.js';
 import { FIELD_MANAGER, FINALIZER, MANAGED_BY, PLACEMENT_LABEL, placementPath } from '../names.js';
 import { retryDelay } from '../backoff.js';
 
-
 function hasFinalizer(p: PlacementObject): boolean {
   return (p.metadata.finalizers ?? []).includes(FINALIZER);
 }
@@ -28,7 +27,6 @@ function hasFinalizer(p: PlacementObject): boolean {
 export function waitsOnFinalizer(p: PlacementObject): boolean {
   return p.metadata.deletionTimestamp !== undefined && hasFinalizer(p);
 }
-
 
 /** A Placement as the hub serves it: with the metadata its deletion is read from. */
 export type PlacementObject = Placement & {
@@ -45,7 +43,13 @@ interface DeploymentView {
 function deploymentView(o: DeploymentView): DeploymentView {
   const m = o.metadata;
   return {
-    metadata: { name: m.name, namespace: m.namespace, ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), ...(m.generation !== undefined ? { generation: m.generation } : {}) },
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      ...(m.uid !== undefined ? { uid: m.uid } : {}),
+      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      ...(m.generation !== undefined ? { generation: m.generation } : {}),
+    },
     spec: o.spec?.replicas !== undefined ? { replicas: o.spec.replicas } : {},
     status: o.status?.readyReplicas !== undefined ? { readyReplicas: o.status.readyReplicas } : {},
   };
@@ -170,8 +174,16 @@ export class RolloutController {
     private readonly members: Members,
     private readonly opts: RolloutOptions = {},
   ) {
-    this.queues = new QueueSet((member, key) => this.applyIn(member, key), opts.perMember ?? 4, (member, key, e) => opts.log?.(`applying ${key} in ${member}: ${(e as Error).message}`));
-    this.hubQueue = new KeyedQueue((key) => this.addFinalizer(key), opts.hubWrites ?? 8, (key, e) => opts.log?.(`adding the finalizer to ${key}: ${(e as Error).message}`));
+    this.queues = new QueueSet(
+      (member, key) => this.applyIn(member, key),
+      opts.perMember ?? 4,
+      (member, key, e) => opts.log?.(`applying ${key} in ${member}: ${(e as Error).message}`),
+    );
+    this.hubQueue = new KeyedQueue(
+      (key) => this.addFinalizer(key),
+      opts.hubWrites ?? 8,
+      (key, e) => opts.log?.(`adding the finalizer to ${key}: ${(e as Error).message}`),
+    );
     this.hubNamespaces = new HubNamespaces(hub, {
       changed: (ns) => this.podSecurityChanged(ns),
       health: (ok, why) => opts.report?.('Namespaces on the hub', ok ? undefined : why),
@@ -216,7 +228,13 @@ export class RolloutController {
     let left = false;
     for (const key of gone) left = this.wanted.delete(key) || left;
     this.version++;
-    this.took(before, work.map((w) => w.decision.placement), left, snapshot, deleting);
+    this.took(
+      before,
+      work.map((w) => w.decision.placement),
+      left,
+      snapshot,
+      deleting,
+    );
   }
 
   /** What was told, against what was wanted before (`before`, for the keys `touched`). */
@@ -234,7 +252,7 @@ export class RolloutController {
       const prev = before.get(key);
       const same = prev !== undefined && prev.decision === w.decision && samePlacement(prev.placement, w.placement);
       if (same && !(moved && this.failing(key))) continue;
-      if (prev !== undefined && prev.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
+      if (prev?.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
       // a new spec may take over what stood in the way (or no longer conflict with it): looked at again now
       if (prev !== undefined && !samePlacement(prev.placement, w.placement)) {
         for (const cluster of this.conflicts.get(key)?.keys() ?? []) if (!w.decision.clusters.some((c) => c.name === cluster)) void this.lookAgain(cluster, w.placement);
@@ -255,7 +273,7 @@ export class RolloutController {
   /** Whether a member refused something of the placement. */
   private failing(key: string): boolean {
     const w = this.wanted.get(key);
-    return w !== undefined && w.decision.clusters.some((c) => this.failed.has(at(key, c.name)));
+    return w?.decision.clusters.some((c) => this.failed.has(at(key, c.name))) === true;
   }
 
   /**

@@ -113,7 +113,11 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       report: (source, problem) => this.report(source, problem),
       log: (message) => this.log(message),
     });
-    this.hubQueue = new KeyedQueue((key) => this.writeHub(key), HUB_WRITES, (key, e) => this.log(`writing ${key} to the hub: ${(e as Error).message}`));
+    this.hubQueue = new KeyedQueue(
+      (key) => this.writeHub(key),
+      HUB_WRITES,
+      (key, e) => this.log(`writing ${key} to the hub: ${(e as Error).message}`),
+    );
   }
 
   start(): void {
@@ -243,7 +247,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const state = this.state;
     // While the fleet is the one the state was made on, nothing is stuck and no re-check is due,
     // only what changed is gone over; else every Placement.
-    if (state !== undefined && state.snapshot === snapshot && this.stuck.size === 0 && !this.conflictsMoved && !this.relisted && !(this.fullNext && this.writes())) this.stepCycle(state, snapshot, opts);
+    if (state !== undefined && state.snapshot === snapshot && this.stuck.size === 0 && !this.conflictsMoved && !this.relisted && !(this.fullNext && this.writes()))
+      this.stepCycle(state, snapshot, opts);
     else this.fullCycle(snapshot, opts);
   }
 
@@ -331,7 +336,12 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       }
       if (d !== state.decisions.get(key)) work.push({ placement: p, decision: d });
     }
-    this.rollout.change(work, gone, snapshot, [...this.deleting].flatMap((key) => this.placementOf(key) ?? []));
+    this.rollout.change(
+      work,
+      gone,
+      snapshot,
+      [...this.deleting].flatMap((key) => this.placementOf(key) ?? []),
+    );
     this.decided(work, state.decisions, false);
     this.emit('reconciled', next.result);
   }

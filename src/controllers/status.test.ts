@@ -4,7 +4,16 @@ import { placement } from '../../test/fixtures.js';
 import { selectorOf, statusFor } from './status.js';
 
 const p = { ...placement('web', { replicas: 4 }), metadata: { name: 'web', namespace: 'default', generation: 3 } };
-const decision = { placement: 'default/web', clusters: [{ name: 'a', replicas: 3 }, { name: 'b', replicas: 1 }], unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '4 replicas on 2 clusters' };
+const decision = {
+  placement: 'default/web',
+  clusters: [
+    { name: 'a', replicas: 3 },
+    { name: 'b', replicas: 1 },
+  ],
+  unscheduledReplicas: 0,
+  reason: 'Scheduled' as const,
+  message: '4 replicas on 2 clusters',
+};
 const rollout = (ready: Record<string, number>, failed: Record<string, string> = {}, conflicts: Record<string, string> = {}) => ({
   applied: new Set(Object.keys(ready)),
   ready: new Map(Object.entries(ready)),
@@ -18,7 +27,10 @@ test('scale fields, clusters and conditions from a decision and a rollout', () =
   assert.equal(s.observedGeneration, 3);
   assert.equal(s.replicas, 4);
   assert.equal(s.selector, 'app=web');
-  assert.deepEqual(s.clusters, [{ name: 'a', replicas: 3, readyReplicas: 3 }, { name: 'b', replicas: 1, readyReplicas: 1 }]);
+  assert.deepEqual(s.clusters, [
+    { name: 'a', replicas: 3, readyReplicas: 3 },
+    { name: 'b', replicas: 1, readyReplicas: 1 },
+  ]);
   assert.deepEqual([cond(s, 'Scheduled').status, cond(s, 'Applied').status, cond(s, 'Available').status], ['True', 'True', 'True']);
 });
 
@@ -60,7 +72,7 @@ test('not Available while replicas are unscheduled, however ready the placed one
   assert.deepEqual([cond(s, 'Available').status, cond(s, 'Available').message], ['False', '3 of 4 replicas ready']);
 });
 
-test('someone else\'s objects in a member: Applied is False with reason Conflict, naming the member, the kind and the name, and where the replicas went', () => {
+test("someone else's objects in a member: Applied is False with reason Conflict, naming the member, the kind and the name, and where the replicas went", () => {
   const moved = { ...decision, clusters: [{ name: 'a', replicas: 4 }] };
   const s = statusFor(p, moved, rollout({ a: 4 }, {}, { b: 'Deployment default/web exists, not made by Orrery (takeOver: Never)' }), undefined, 'T1');
   const applied = cond(s, 'Applied');

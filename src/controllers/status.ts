@@ -85,10 +85,10 @@ export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefine
         : rollout.conflicts.size > 0
           ? { type: 'Applied', status: 'False', reason: 'Conflict', message: conflictMessage(d, rollout), ...gen }
           : failures.length > 0
-          ? { type: 'Applied', status: 'False', reason: 'ApplyFailed', message: failures.map(([n, why]) => `${n}: ${why}`).join('; '), ...gen }
-          : pending.length > 0
-            ? { type: 'Applied', status: 'False', reason: 'Applying', message: `not yet applied to ${pending.map((c) => c.name).join(', ')}`, ...gen }
-            : { type: 'Applied', status: 'True', reason: 'Applied', message: `applied to ${d.clusters.length} clusters`, ...gen },
+            ? { type: 'Applied', status: 'False', reason: 'ApplyFailed', message: failures.map(([n, why]) => `${n}: ${why}`).join('; '), ...gen }
+            : pending.length > 0
+              ? { type: 'Applied', status: 'False', reason: 'Applying', message: `not yet applied to ${pending.map((c) => c.name).join(', ')}`, ...gen }
+              : { type: 'Applied', status: 'True', reason: 'Applied', message: `applied to ${d.clusters.length} clusters`, ...gen },
       now,
     ),
     condition(

@@ -217,7 +217,19 @@ function makeJob(p: PreparedPlacement, { eligible, scored, previous, avoid, own,
   const base = scored.pref;
   const value = replicaValue(p.demand, fleet);
   if (own === undefined) {
-    return { p, weight: p.priority + 1, value, eligible: eligible.mask, eligibleCount: eligible.count, basePref: base, pref: (row) => base[row] as number, order: scored.order, previous, avoid, nodeCap };
+    return {
+      p,
+      weight: p.priority + 1,
+      value,
+      eligible: eligible.mask,
+      eligibleCount: eligible.count,
+      basePref: base,
+      pref: (row) => base[row] as number,
+      order: scored.order,
+      previous,
+      avoid,
+      nodeCap,
+    };
   }
   const pref = (row: number) => (base[row] as number) + (own.get(row) ?? 0);
   let order: Int32Array | undefined;
@@ -260,4 +272,3 @@ function orderRows(rows: number[], pref: Float64Array, fleet: FleetIndex): Int32
   rows.sort((a, b) => (pref[b] as number) - (pref[a] as number) || compareNames(names[a]!.name, names[b]!.name));
   return Int32Array.from(rows);
 }
-

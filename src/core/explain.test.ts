@@ -13,13 +13,13 @@ test('explain says per cluster which filter refused it or how it scored', () => 
   const e = explainPlacement(f, placement('web', { clusterSelector: { matchLabels: { environment: 'production' } }, locality: { preferred: [{ region: 'europe-west4', weight: 100 }] } }));
   assert.ok('clusters' in e);
   const by = Object.fromEntries(e.clusters.map((c) => [c.name, c]));
-  assert.equal(by['dev']?.eligible, false);
-  assert.equal(by['dev']?.reason?.plugin, 'ClusterSelector');
-  assert.equal(by['sick']?.reason?.code, 'ClusterUnhealthy');
-  assert.equal(by['eu']?.eligible, true);
-  assert.equal(by['eu']?.scores?.['PreferredRegion'], 100);
-  assert.equal(by['us']?.scores?.['PreferredRegion'], 0);
-  assert.ok((by['eu']?.score ?? 0) > (by['us']?.score ?? 0));
+  assert.equal(by.dev?.eligible, false);
+  assert.equal(by.dev?.reason?.plugin, 'ClusterSelector');
+  assert.equal(by.sick?.reason?.code, 'ClusterUnhealthy');
+  assert.equal(by.eu?.eligible, true);
+  assert.equal(by.eu?.scores?.PreferredRegion, 100);
+  assert.equal(by.us?.scores?.PreferredRegion, 0);
+  assert.ok((by.eu?.score ?? 0) > (by.us?.score ?? 0));
   assert.deepEqual(e.filtered, { 'ClusterHealth/ClusterUnhealthy': 1, 'ClusterSelector/SelectorMismatch': 1 });
 });
 
@@ -57,13 +57,13 @@ test('explain reports exactly the scores the solver used: the total is the weigh
     assert.ok(Math.abs(mean - (c.score ?? -1)) < 0.02, `${c.name}: ${mean} vs ${c.score}`);
   }
   const by = Object.fromEntries(e.clusters.map((c) => [c.name, c]));
-  assert.equal(by['eu']?.scores?.['Stability'], 100);
-  assert.equal(by['us']?.scores?.['Stability'], 0);
-  assert.equal(by['us']?.scores?.['TaintPreference'], 0);
-  assert.equal(by['us']?.scores?.['PreferredRegion'], 60);
+  assert.equal(by.eu?.scores?.Stability, 100);
+  assert.equal(by.us?.scores?.Stability, 0);
+  assert.equal(by.us?.scores?.TaintPreference, 0);
+  assert.equal(by.us?.scores?.PreferredRegion, 60);
   // Stability weighs 2 of 7 (PreferredRegion 3, Headroom 1, TaintPreference 1): 200/7 points
   const fresh = explainPlacement(f, p);
   assert.ok('clusters' in fresh);
   const euFresh = fresh.clusters.find((c) => c.name === 'eu')?.score ?? 0;
-  assert.ok(Math.abs((by['eu']?.score ?? 0) - euFresh - 200 / 7) < 0.02, `${by['eu']?.score} vs ${euFresh}`);
+  assert.ok(Math.abs((by.eu?.score ?? 0) - euFresh - 200 / 7) < 0.02, `${by.eu?.score} vs ${euFresh}`);
 });

@@ -81,4 +81,3 @@ export function nodeCaps(fleet: FleetIndex, caps: NodeCapCache, p: PreparedPlace
     return v;
   };
 }
-

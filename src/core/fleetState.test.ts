@@ -55,8 +55,15 @@ test('preview answers what the step would, and changes nothing', () => {
   const extra = [placement('api', { replicas: 4, cpu: '1' }), placement('batch', { replicas: 4, cpu: '1' })];
   const seen = state.preview(extra);
   const stepped = state.step({ put: extra });
-  assert.deepEqual(seen, extra.map((p) => stepped.decisions.get(`default/${p.metadata.name}`)));
-  assert.equal(seen.reduce((s, d) => s + d.unscheduledReplicas, 0), 2, '6 cpu left for 8');
+  assert.deepEqual(
+    seen,
+    extra.map((p) => stepped.decisions.get(`default/${p.metadata.name}`)),
+  );
+  assert.equal(
+    seen.reduce((s, d) => s + d.unscheduledReplicas, 0),
+    2,
+    '6 cpu left for 8',
+  );
   assert.equal(state.decisions.size, 1);
 });
 
@@ -75,6 +82,6 @@ test('explain on a scheduled fleet shows the scores the solver used, not those o
     const row = cycle.ctx.fleet.clusters.findIndex((x) => x.name === c.name);
     assert.equal(c.score, Math.round(job.pref(row) * 100) / 100, c.name);
     // every GPU was free in the snapshot the solver scored
-    assert.equal(c.scores?.['FreeAccelerators'], 100, c.name);
+    assert.equal(c.scores?.FreeAccelerators, 100, c.name);
   }
 });

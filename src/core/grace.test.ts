@@ -40,24 +40,60 @@ test('a cluster is avoided for a while, then takes replicas again', () => {
 });
 
 test('stuck replicas count as not placed where they were sent', () => {
-  const d = { placement: 'ns/p', clusters: [{ name: 'a', replicas: 3 }, { name: 'b', replicas: 2 }], unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '' };
-  assert.deepEqual(withoutStuck(d, new Map([['a', 1], ['b', 2]])).clusters, [{ name: 'a', replicas: 2 }]);
+  const d = {
+    placement: 'ns/p',
+    clusters: [
+      { name: 'a', replicas: 3 },
+      { name: 'b', replicas: 2 },
+    ],
+    unscheduledReplicas: 0,
+    reason: 'Scheduled' as const,
+    message: '',
+  };
+  assert.deepEqual(
+    withoutStuck(
+      d,
+      new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    ).clusters,
+    [{ name: 'a', replicas: 2 }],
+  );
   assert.equal(withoutStuck(d, undefined), d);
 });
 
-test('a cluster where someone else\'s objects stand is avoided, with why, for as long as that lasts', () => {
+test("a cluster where someone else's objects stand is avoided, with why, for as long as that lasts", () => {
   const a = avoid(new Map(), 'ns/p', 'c1', 0, 1_000, 'replicas stuck');
-  const standing = new Map([['ns/p', new Map([['c2', 'Deployment ns/p exists, not made by Orrery']])], ['ns/q', new Map([['c1', 'Service ns/q exists']])]]);
+  const standing = new Map([
+    ['ns/p', new Map([['c2', 'Deployment ns/p exists, not made by Orrery']])],
+    ['ns/q', new Map([['c1', 'Service ns/q exists']])],
+  ]);
   const now = activeAvoidance(a, 500, standing);
-  assert.deepEqual([...(now.avoid.get('ns/p') ?? [])], [['c1', 'replicas stuck'], ['c2', 'Deployment ns/p exists, not made by Orrery']]);
+  assert.deepEqual(
+    [...(now.avoid.get('ns/p') ?? [])],
+    [
+      ['c1', 'replicas stuck'],
+      ['c2', 'Deployment ns/p exists, not made by Orrery'],
+    ],
+  );
   assert.deepEqual([...(now.avoid.get('ns/q')?.keys() ?? [])], ['c1']);
   const later = activeAvoidance(a, 5_000, standing);
   assert.deepEqual([...(later.avoid.get('ns/p')?.keys() ?? [])], ['c2'], 'the timed one ran out, the standing one did not');
   assert.equal(later.kept.size, 0, 'standing avoidance is not kept as timed');
 });
 
-test('clusters in conflict count as holding none of the placement\'s replicas', () => {
-  const d = { placement: 'ns/p', clusters: [{ name: 'a', replicas: 3 }, { name: 'b', replicas: 2 }], unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '' };
+test("clusters in conflict count as holding none of the placement's replicas", () => {
+  const d = {
+    placement: 'ns/p',
+    clusters: [
+      { name: 'a', replicas: 3 },
+      { name: 'b', replicas: 2 },
+    ],
+    unscheduledReplicas: 0,
+    reason: 'Scheduled' as const,
+    message: '',
+  };
   assert.deepEqual(withoutConflicts(d, new Map([['a', 'x']])).clusters, [{ name: 'b', replicas: 2 }]);
   assert.equal(withoutConflicts(d, new Map([['c', 'x']])), d);
   assert.equal(withoutConflicts(d, undefined), d);

@@ -12,12 +12,7 @@ import { makeSnapshot } from './model.js';
  * (undefined: it can be read again although the snapshot does not say so yet, also held).
  * `recheckAt` is when the first grace runs out, to schedule again then.
  */
-export function holdUnreadable(
-  snapshot: FleetSnapshot,
-  since: (cluster: string) => number | undefined,
-  now: number,
-  graceMs: number,
-): { snapshot: FleetSnapshot; recheckAt?: number } {
+export function holdUnreadable(snapshot: FleetSnapshot, since: (cluster: string) => number | undefined, now: number, graceMs: number): { snapshot: FleetSnapshot; recheckAt?: number } {
   if (!snapshot.clusters.some((c) => c.reachable === false)) return { snapshot };
   let recheckAt: number | undefined;
   const clusters = snapshot.clusters.map((c) => {
@@ -65,11 +60,7 @@ export function avoid(current: Avoidance, key: string, cluster: string, now: num
  * avoidance with what ran out dropped. `standing`: clusters avoided for as long as a cause
  * lasts rather than for a time (someone else's objects where the placement would write).
  */
-export function activeAvoidance(
-  current: Avoidance,
-  now: number,
-  standing: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
-): { avoid: Map<string, Map<string, string>>; kept: Avoidance } {
+export function activeAvoidance(current: Avoidance, now: number, standing: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map()): { avoid: Map<string, Map<string, string>>; kept: Avoidance } {
   const active = new Map<string, Map<string, string>>();
   const kept = new Map<string, Map<string, { until: number; why: string }>>();
   for (const [key, clusters] of current) {

@@ -12,8 +12,7 @@ test('matchLabels needs every pair', () => {
 });
 
 test('matchExpressions operators', () => {
-  const m = (operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist', key: string, values?: string[]) =>
-    matchesSelector(labels, { matchExpressions: [{ key, operator, ...(values ? { values } : {}) }] });
+  const m = (operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist', key: string, values?: string[]) => matchesSelector(labels, { matchExpressions: [{ key, operator, ...(values ? { values } : {}) }] });
   assert.equal(m('In', 'tier', ['gold', 'silver']), true);
   assert.equal(m('In', 'tier', ['silver']), false);
   assert.equal(m('In', 'missing', ['x']), false);

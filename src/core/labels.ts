@@ -6,7 +6,7 @@ import type { LabelSelector, LabelSelectorRequirement } from './model.js';
 import { type Result, err, ok } from './result.js';
 
 export function matchesRequirement(labels: Readonly<Record<string, string>>, r: LabelSelectorRequirement): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  const has = Object.hasOwn(labels, r.key);
   switch (r.operator) {
     case 'In':
       return has && (r.values ?? []).includes(labels[r.key] as string);
@@ -75,7 +75,10 @@ export function parseSelector(text: string): Result<LabelSelector> {
     } else if ((m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part))) {
       const [, key, op, list] = m as unknown as [string, string, string, string];
       if (!KEY.test(key)) return err('SelectorInvalid', `"${key}" is not a label key`);
-      const values = list.split(',').map((v) => v.trim()).filter((v) => v !== '');
+      const values = list
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       if (values.length === 0) return err('SelectorInvalid', `"${part}" lists no values`);
       matchExpressions.push({ key, operator: op === 'in' ? 'In' : 'NotIn', values });
     } else if ((m = /^(!?)(\S+)$/.exec(part)) && KEY.test(m[2] as string)) {

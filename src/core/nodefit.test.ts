@@ -52,10 +52,7 @@ test('placements that share a cluster are packed together; what does not pack go
 });
 
 test('GPUs per node: a replica of 4 GPUs never lands where no node has 4', () => {
-  const f = fleet(
-    nodeCluster('twos', [{ count: 8, cpu: 32, devices: { gpu: 2 } }]),
-    nodeCluster('eights', [{ count: 1, cpu: 32, devices: { gpu: 8 } }]),
-  );
+  const f = fleet(nodeCluster('twos', [{ count: 8, cpu: 32, devices: { gpu: 2 } }]), nodeCluster('eights', [{ count: 1, cpu: 32, devices: { gpu: 8 } }]));
   const p = placement('train', { replicas: 3, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 4 }] });
   const [d] = schedule(f, [p]).decisions;
   assert.deepEqual(d?.clusters, [{ name: 'eights', replicas: 2 }]);
@@ -94,7 +91,10 @@ test('a device two classes match is counted once', () => {
 });
 
 test('selectors narrow a request to the devices they match; explain names the selector it refuses for', () => {
-  const other: Cluster = { ...cluster('a100s', { cpu: 64 }), devices: [{ deviceClassName: 'gpu.example.com', driver: 'gpu.example.com', attributes: { 'gpu.example.com/model': 'A100' }, total: 8, allocated: 0 }] };
+  const other: Cluster = {
+    ...cluster('a100s', { cpu: 64 }),
+    devices: [{ deviceClassName: 'gpu.example.com', driver: 'gpu.example.com', attributes: { 'gpu.example.com/model': 'A100' }, total: 8, allocated: 0 }],
+  };
   const f = fleet(overlapping, other);
   const p = placement('h100-only', { replicas: 6, cpu: '1', accelerators: [{ deviceClassName: 'gpu.example.com', count: 1, selectors: ['device.attributes["gpu.example.com"].model == "H100"'] }] });
   const [d] = schedule(f, [p]).decisions;
@@ -136,7 +136,14 @@ const podArb = (i: number): fc.Arbitrary<Placement> =>
   fc
     .record({ replicas: fc.integer({ min: 1, max: 10 }), cpu: fc.constantFrom('500m', '1', '3', '5', '7'), gpus: fc.constantFrom(0, 0, 1, 2, 4), gang: fc.boolean(), priority: fc.constantFrom(0, 10) })
     .map((o) =>
-      placement(`p${i}`, { replicas: o.replicas, cpu: o.cpu, memory: '1Gi', gang: o.gang && o.gpus > 0, priority: o.priority, ...(o.gpus > 0 ? { accelerators: [{ deviceClassName: 'gpu', count: o.gpus }] } : {}) }),
+      placement(`p${i}`, {
+        replicas: o.replicas,
+        cpu: o.cpu,
+        memory: '1Gi',
+        gang: o.gang && o.gpus > 0,
+        priority: o.priority,
+        ...(o.gpus > 0 ? { accelerators: [{ deviceClassName: 'gpu', count: o.gpus }] } : {}),
+      }),
     );
 const podsArb = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => podArb(i))));
 

@@ -59,7 +59,16 @@ test('a request that two kinds satisfy draws on both, and each device once', () 
   assert.equal(fitOnNodes(afterH100, generic), 2, 'the H100s taken are gone for the generic class too');
   assert.equal(fitOnNodes(afterH100, h100), 0);
   // two requests on one replica share the same devices
-  assert.equal(fitOnNodes(c, demand(1, [{ count: 2, kinds: [0, 1] }, { count: 2, kinds: [0, 1] }])), 1);
+  assert.equal(
+    fitOnNodes(
+      c,
+      demand(1, [
+        { count: 2, kinds: [0, 1] },
+        { count: 2, kinds: [0, 1] },
+      ]),
+    ),
+    1,
+  );
 });
 
 test('a cluster-wide pool is shared by all nodes, and drains as they use it', () => {

@@ -241,7 +241,12 @@ export function nodeTotals(c: ClusterNodes, scalarDims: number, kinds: number): 
  * Why a replica fits on no node: the scalar resource or device request short on the most nodes,
  * and the most any node has of it.
  */
-export function nodeShortage(c: ClusterNodes, d: NodeDemand, scalarNames: readonly string[], requestNames: readonly string[]): { resource: string; nodes: number; mostFree: number; need: number } | undefined {
+export function nodeShortage(
+  c: ClusterNodes,
+  d: NodeDemand,
+  scalarNames: readonly string[],
+  requestNames: readonly string[],
+): { resource: string; nodes: number; mostFree: number; need: number } | undefined {
   const short = new Map<string, { nodes: number; mostFree: number; need: number }>();
   let nodes = 0;
   for (const g of c.groups) {

@@ -47,5 +47,12 @@ test('devices of one class in several entries are summed, counted under every cl
     { name: 'gpu', source: 'deviceClass', allocatable: 8, others: 1, orrery: 2, free: 5 },
   ]);
   assert.deepEqual(o.capacity.clusters[0]?.devices, { h100: { total: 8, free: 5 }, gpu: { total: 8, free: 5 } });
-  assert.deepEqual(o.capacity.deviceClasses.map((d) => [d.deviceClassName, d.free]), [['gpu', 5], ['h100', 5]], 'a placement asking for gpu sees what the report says');
+  assert.deepEqual(
+    o.capacity.deviceClasses.map((d) => [d.deviceClassName, d.free]),
+    [
+      ['gpu', 5],
+      ['h100', 5],
+    ],
+    'a placement asking for gpu sees what the report says',
+  );
 });

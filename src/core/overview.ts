@@ -83,7 +83,9 @@ function nodeGroups(c: Cluster): NodeGroupView[] | undefined {
     memory: g.allocatable.memory,
     accelerators: [
       ...[...devicesByClass(g.devices)].map(([name, d]) => ({ name, total: d.total })),
-      ...Object.entries(g.allocatable.extended ?? {}).filter(([, t]) => t > 0).map(([name, total]) => ({ name, total })),
+      ...Object.entries(g.allocatable.extended ?? {})
+        .filter(([, t]) => t > 0)
+        .map(([name, total]) => ({ name, total })),
     ],
   }));
 }

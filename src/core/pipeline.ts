@@ -232,7 +232,12 @@ function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart):
 }
 
 function worthMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>, byTier: readonly Job[][]): boolean {
-  return compareTiers(byTier.map((t) => worthOf(t, a)), byTier.map((t) => worthOf(t, b))) > 0;
+  return (
+    compareTiers(
+      byTier.map((t) => worthOf(t, a)),
+      byTier.map((t) => worthOf(t, b)),
+    ) > 0
+  );
 }
 
 /**
@@ -280,8 +285,7 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, nodes:
   clusters.sort((x, y) => compareNames(x.name, y.name));
   const unscheduled = job.p.replicas - placed;
   const reason: DecisionReason = unscheduled === 0 ? 'Scheduled' : placed > 0 ? 'PartiallyScheduled' : 'Unschedulable';
-  const message =
-    unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
+  const message = unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
 }
 
@@ -338,4 +342,3 @@ export function movedReplicas(job: Job, now: Assignment): number {
   // Replicas removed because the placement shrank did not move.
   return Math.max(0, removed - Math.max(0, before - job.p.replicas));
 }
-

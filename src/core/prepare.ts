@@ -125,12 +125,7 @@ export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
 }
 
 /** A cluster's node groups with their free room; without any, one node of the whole cluster. */
-function clusterNodes(
-  c: Cluster,
-  scalarOf: (r: Resources) => Float64Array,
-  devicesOf: (d: readonly DeviceInventory[], side: 'total' | 'free') => Float64Array,
-  kinds: number,
-): ClusterNodes {
+function clusterNodes(c: Cluster, scalarOf: (r: Resources) => Float64Array, devicesOf: (d: readonly DeviceInventory[], side: 'total' | 'free') => Float64Array, kinds: number): ClusterNodes {
   const room = (allocatable: Resources, allocated: Resources) => {
     const a = scalarOf(allocatable);
     const u = scalarOf(allocated);

@@ -47,12 +47,7 @@ test('a gang gets all its replicas or none', () => {
 });
 
 test('spread: minClusters, maxClusters and maxSkew over regions', () => {
-  const f = fleet(
-    cluster('us-1', { cpu: 100, region: 'us' }),
-    cluster('us-2', { cpu: 100, region: 'us' }),
-    cluster('eu-1', { cpu: 100, region: 'eu' }),
-    cluster('ap-1', { cpu: 3, region: 'ap' }),
-  );
+  const f = fleet(cluster('us-1', { cpu: 100, region: 'us' }), cluster('us-2', { cpu: 100, region: 'us' }), cluster('eu-1', { cpu: 100, region: 'eu' }), cluster('ap-1', { cpu: 3, region: 'ap' }));
   const skew = schedule(f, [placement('web', { replicas: 20, spread: { maxSkew: 1, topologyKey: 'region' } })]);
   const d = find(skew, 'default/web')!;
   // ap holds 3 at most, so no other region may hold more than 4.
@@ -79,10 +74,7 @@ test('higher priority goes first and is never displaced by lower', () => {
 test('the solver does not strand accelerators the way a greedy scorer does', () => {
   // The GPU cluster also has the most free CPU, so CPU-only work scores it best.
   const f = fleet(cluster('gpu', { cpu: 40, memoryGi: 400, devices: { 'gpu.nvidia.com': 8 } }), cluster('cpu', { cpu: 32, memoryGi: 400 }));
-  const ps = [
-    placement('a-web', { replicas: 32, cpu: '1' }),
-    placement('b-llm', { replicas: 8, cpu: '4', accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }] }),
-  ];
+  const ps = [placement('a-web', { replicas: 32, cpu: '1' }), placement('b-llm', { replicas: 8, cpu: '4', accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }] })];
   const greedy = schedule(f, ps, { solver: 'greedy' });
   const solved = schedule(f, ps);
   assert.ok(greedy.stats.placedReplicas < 40, `greedy strands GPUs (placed ${greedy.stats.placedReplicas})`);
@@ -91,18 +83,23 @@ test('the solver does not strand accelerators the way a greedy scorer does', () 
 });
 
 test('Steady: an unchanged fleet gives the same decision, and a shrink leaves the worst clusters', () => {
-  const f = fleet(
-    cluster('best', { cpu: 64, region: 'eu' }),
-    cluster('mid', { cpu: 64, region: 'us' }),
-    cluster('worst', { cpu: 64, region: 'ap' }),
-  );
-  const web = (replicas: number) => placement('web', { replicas, locality: { preferred: [{ region: 'eu', weight: 90 }, { region: 'us', weight: 50 }] } });
+  const f = fleet(cluster('best', { cpu: 64, region: 'eu' }), cluster('mid', { cpu: 64, region: 'us' }), cluster('worst', { cpu: 64, region: 'ap' }));
+  const web = (replicas: number) =>
+    placement('web', {
+      replicas,
+      locality: {
+        preferred: [
+          { region: 'eu', weight: 90 },
+          { region: 'us', weight: 50 },
+        ],
+      },
+    });
   const first = schedule(f, [web(9)]);
   const again = schedule(f, [web(9)], { previous: first.decisions });
   assert.deepEqual(again.decisions, first.decisions);
   assert.equal(again.stats.moves, 0);
   const shrunk = schedule(f, [web(4)], { previous: first.decisions });
-  assert.equal(replicasOn(find(shrunk, 'default/web'))['worst'], undefined, 'the worst-scored cluster is emptied first');
+  assert.equal(replicasOn(find(shrunk, 'default/web')).worst, undefined, 'the worst-scored cluster is emptied first');
   assert.equal(shrunk.stats.moves, 0);
 });
 
@@ -113,9 +110,9 @@ test('Steady: replicas on a cluster that turned unhealthy move; the others stay'
   const sick = fleet(cluster('a'), cluster('b', { healthy: false }), cluster('c'));
   const after = schedule(sick, [placement('web', { replicas: 6 })], { previous: first.decisions });
   const d = replicasOn(find(after, 'default/web'));
-  assert.equal(d['b'], undefined);
-  assert.ok((d['a'] ?? 0) >= 2 && (d['c'] ?? 0) >= 2);
-  assert.equal((d['a'] ?? 0) + (d['c'] ?? 0), 6);
+  assert.equal(d.b, undefined);
+  assert.ok((d.a ?? 0) >= 2 && (d.c ?? 0) >= 2);
+  assert.equal((d.a ?? 0) + (d.c ?? 0), 6);
   assert.equal(after.stats.moves, 2);
 });
 
@@ -141,10 +138,7 @@ test('zero replicas is Scheduled with nothing placed', () => {
 
 test('past its time budget the solve keeps the better of its floors', () => {
   const f = fleet(cluster('gpu', { cpu: 40, memoryGi: 400, devices: { 'gpu.nvidia.com': 8 } }), cluster('cpu', { cpu: 32, memoryGi: 400 }));
-  const ps = [
-    placement('a-web', { replicas: 32, cpu: '1' }),
-    placement('b-llm', { replicas: 8, cpu: '4', accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }] }),
-  ];
+  const ps = [placement('a-web', { replicas: 32, cpu: '1' }), placement('b-llm', { replicas: 8, cpu: '4', accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 1 }] })];
   let now = 0;
   const slow = () => (now += 1000);
   const late = schedule(f, ps, { budgetMs: 500, clock: slow });

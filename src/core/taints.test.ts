@@ -26,5 +26,8 @@ test('untolerated lists only the effects asked for', () => {
     untolerated(taints, [{ key: 'maintenance', operator: 'Exists' }], ['NoSchedule', 'NoExecute']).map((t) => t.key),
     ['evict'],
   );
-  assert.deepEqual(untolerated(taints, [], ['PreferNoSchedule']).map((t) => t.key), ['spot']);
+  assert.deepEqual(
+    untolerated(taints, [], ['PreferNoSchedule']).map((t) => t.key),
+    ['spot'],
+  );
 });

@@ -16,10 +16,6 @@ export function isTolerated(taint: Taint, tolerations: readonly Toleration[] | u
 }
 
 /** Taints of the given effects that no toleration covers. */
-export function untolerated(
-  taints: readonly Taint[],
-  tolerations: readonly Toleration[] | undefined,
-  effects: readonly TaintEffect[],
-): Taint[] {
+export function untolerated(taints: readonly Taint[], tolerations: readonly Toleration[] | undefined, effects: readonly TaintEffect[]): Taint[] {
   return taints.filter((taint) => effects.includes(taint.effect) && !isTolerated(taint, tolerations));
 }

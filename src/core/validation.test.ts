@@ -25,15 +25,44 @@ const cases: [string, Record<string, unknown>, string | RegExp][] = [
   ['fractional replicas', { replicas: 1.5 }, 'spec.replicas: expected an integer, got number 1.5'],
   ['unknown strategy', { strategy: 'Scatter' }, 'spec.strategy: expected one of Spread, Pack, got "Scatter"'],
   ['device count zero', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 0 }] }, 'spec.accelerators[0].count: must be between 1 and 1024, got 0'],
-  ['device class twice', { accelerators: [{ deviceClassName: 'gpu', count: 1 }, { deviceClassName: 'gpu', count: 1 }] }, 'spec.accelerators[1]: gpu is requested twice'],
-  ['class and resource both', { accelerators: [{ deviceClassName: 'gpu', resourceName: 'nvidia.com/gpu', count: 1 }] }, "spec.accelerators[0]: give exactly one of deviceClassName (DRA) or resourceName (a device plugin's extended resource)"],
+  [
+    'device class twice',
+    {
+      accelerators: [
+        { deviceClassName: 'gpu', count: 1 },
+        { deviceClassName: 'gpu', count: 1 },
+      ],
+    },
+    'spec.accelerators[1]: gpu is requested twice',
+  ],
+  [
+    'class and resource both',
+    { accelerators: [{ deviceClassName: 'gpu', resourceName: 'nvidia.com/gpu', count: 1 }] },
+    "spec.accelerators[0]: give exactly one of deviceClassName (DRA) or resourceName (a device plugin's extended resource)",
+  ],
   ['neither class nor resource', { accelerators: [{ count: 1 }] }, "spec.accelerators[0]: give exactly one of deviceClassName (DRA) or resourceName (a device plugin's extended resource)"],
   ['resource name without a domain', { accelerators: [{ resourceName: 'gpu', count: 1 }] }, 'spec.accelerators[0].resourceName: "gpu" is not an extended resource name such as nvidia.com/gpu'],
-  ['selectors on an extended resource', { accelerators: [{ resourceName: 'nvidia.com/gpu', count: 1, selectors: ['true'] }] }, 'spec.accelerators[0].selectors: selectors narrow DRA devices: they need deviceClassName'],
-  ['a selector that is not CEL', { accelerators: [{ deviceClassName: 'gpu', count: 1, selectors: ['device.driver =='] }] }, /^spec\.accelerators\[0\]\.selectors\[0\]: not a valid CEL expression: .*expecting/],
-  ['bad selector operator', { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'Like', values: ['x'] }] } }, 'spec.clusterSelector.matchExpressions[0].operator: expected one of In, NotIn, Exists, DoesNotExist, got "Like"'],
+  [
+    'selectors on an extended resource',
+    { accelerators: [{ resourceName: 'nvidia.com/gpu', count: 1, selectors: ['true'] }] },
+    'spec.accelerators[0].selectors: selectors narrow DRA devices: they need deviceClassName',
+  ],
+  [
+    'a selector that is not CEL',
+    { accelerators: [{ deviceClassName: 'gpu', count: 1, selectors: ['device.driver =='] }] },
+    /^spec\.accelerators\[0\]\.selectors\[0\]: not a valid CEL expression: .*expecting/,
+  ],
+  [
+    'bad selector operator',
+    { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'Like', values: ['x'] }] } },
+    'spec.clusterSelector.matchExpressions[0].operator: expected one of In, NotIn, Exists, DoesNotExist, got "Like"',
+  ],
   ['In without values', { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }, 'spec.clusterSelector.matchExpressions[0].values: must not be empty for operator In'],
-  ['Exists with values', { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } }, 'spec.clusterSelector.matchExpressions[0].values: must be empty for operator Exists'],
+  [
+    'Exists with values',
+    { clusterSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } },
+    'spec.clusterSelector.matchExpressions[0].values: must be empty for operator Exists',
+  ],
   ['weight out of range', { locality: { preferred: [{ region: 'eu', weight: 101 }] } }, 'spec.locality.preferred[0].weight: must be between 1 and 100, got 101'],
   ['maxClusters below minClusters', { spread: { minClusters: 3, maxClusters: 2 } }, 'spec.spread.maxClusters: must be at least minClusters (3), got 2'],
   ['maxSkew zero', { spread: { maxSkew: 0 } }, 'spec.spread.maxSkew: must be at least 1, got 0'],
@@ -47,7 +76,10 @@ const cases: [string, Record<string, unknown>, string | RegExp][] = [
 for (const [name, spec, message] of cases) {
   test(`refused: ${name}`, () => {
     const found = messages(withSpec(spec));
-    assert.ok(found.some((m) => (typeof message === 'string' ? m.startsWith(message) : message.test(m))), `expected "${message}" in ${JSON.stringify(found)}`);
+    assert.ok(
+      found.some((m) => (typeof message === 'string' ? m.startsWith(message) : message.test(m))),
+      `expected "${message}" in ${JSON.stringify(found)}`,
+    );
   });
 }
 

@@ -77,7 +77,6 @@ function join(path: Path, ...keys: (string | number)[]): Path {
   return [...path, ...keys];
 }
 
-
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
@@ -113,7 +112,9 @@ function checkResources(c: Checker, v: unknown, path: Path, required: boolean): 
   const out = { cpu: 0, memory: 0, pods: 0 };
   const extended: Record<string, number> = {};
   let good = true;
-  for (const field of Object.keys(o).filter((k) => (RESOURCE_FIELDS as readonly string[]).includes(k) || EXTENDED.test(k)).concat(RESOURCE_FIELDS.filter((f) => !(f in o)))) {
+  for (const field of Object.keys(o)
+    .filter((k) => (RESOURCE_FIELDS as readonly string[]).includes(k) || EXTENDED.test(k))
+    .concat(RESOURCE_FIELDS.filter((f) => !(f in o)))) {
     const raw = o[field];
     const p = join(path, field);
     if (raw === undefined) {
@@ -322,7 +323,7 @@ function checkSelector(c: Checker, v: unknown, path: Path): void {
     c.string(eo.key, join(ep, 'key'));
     const op = c.oneOf(eo.operator, join(ep, 'operator'), SELECTOR_OPERATORS);
     const values = eo.values === undefined ? [] : (c.array(eo.values, join(ep, 'values')) ?? []);
-    values.forEach((x, j) => c.string(x, join(join(ep, 'values'), j)));
+    for (const [j, x] of values.entries()) c.string(x, join(ep, 'values', j));
     if ((op === 'In' || op === 'NotIn') && values.length === 0) c.add(join(ep, 'values'), `must not be empty for operator ${op}`);
     if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) c.add(join(ep, 'values'), `must be empty for operator ${op}`);
   });
@@ -362,10 +363,7 @@ function checkContainers(c: Checker, v: unknown, path: Path, required: boolean):
   });
 }
 
-const SPEC_FIELDS = [
-  'replicas', 'template', 'accelerators', 'clusterSelector', 'tolerations', 'locality',
-  'spread', 'strategy', 'gang', 'priority', 'service', 'takeOver',
-] as const;
+const SPEC_FIELDS = ['replicas', 'template', 'accelerators', 'clusterSelector', 'tolerations', 'locality', 'spread', 'strategy', 'gang', 'priority', 'service', 'takeOver'] as const;
 
 export const MAX_PRIORITY = 1000;
 
@@ -399,7 +397,7 @@ function checkSpec(c: Checker, v: unknown, path: Path): void {
       c.known(ao, ap, ['deviceClassName', 'resourceName', 'selectors', 'count']);
       c.integer(ao.count, join(ap, 'count'), 1, 1024);
       if ((ao.deviceClassName === undefined) === (ao.resourceName === undefined)) {
-        c.add(ap, 'give exactly one of deviceClassName (DRA) or resourceName (a device plugin\'s extended resource)');
+        c.add(ap, "give exactly one of deviceClassName (DRA) or resourceName (a device plugin's extended resource)");
         return;
       }
       let name: string | undefined;
@@ -446,7 +444,7 @@ function checkSpec(c: Checker, v: unknown, path: Path): void {
     if (l !== undefined) {
       c.known(l, lp, ['requiredRegions', 'preferred']);
       if (l.requiredRegions !== undefined) {
-        (c.array(l.requiredRegions, join(lp, 'requiredRegions')) ?? []).forEach((r, i) => c.string(r, join(join(lp, 'requiredRegions'), i)));
+        for (const [i, r] of (c.array(l.requiredRegions, join(lp, 'requiredRegions')) ?? []).entries()) c.string(r, join(lp, 'requiredRegions', i));
       }
       if (l.preferred !== undefined) {
         (c.array(l.preferred, join(lp, 'preferred')) ?? []).forEach((p, i) => {

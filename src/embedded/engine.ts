@@ -71,7 +71,11 @@ export class EmbeddedEngine implements Engine {
   async put(placement: Placement): Promise<EngineResult<PlacementView>> {
     const key = placementKey(placement);
     this.stored.set(key, placement);
-    const decision = this.time('apply', () => this.apply({ put: [placement] }).get(key) as Decision, (d) => d);
+    const decision = this.time(
+      'apply',
+      () => this.apply({ put: [placement] }).get(key) as Decision,
+      (d) => d,
+    );
     this.revision++;
     return { ok: true, value: { placement, decision } };
   }
@@ -80,7 +84,11 @@ export class EmbeddedEngine implements Engine {
     if (!this.stored.has(key)) return { ok: false, status: 404, message: `placement ${key} not found` };
     this.stored.delete(key);
     // Freed capacity goes to what waits, as the step decides.
-    this.time('remove', () => this.apply({ remove: [key] }), () => undefined);
+    this.time(
+      'remove',
+      () => this.apply({ remove: [key] }),
+      () => undefined,
+    );
     this.revision++;
     return { ok: true, value: undefined };
   }
@@ -98,7 +106,11 @@ export class EmbeddedEngine implements Engine {
   }
 
   whatif(placements: readonly Placement[]): Decision[] {
-    return this.time('whatif', () => this.state.preview(placements), () => undefined);
+    return this.time(
+      'whatif',
+      () => this.state.preview(placements),
+      () => undefined,
+    );
   }
 
   explain(key: string) {

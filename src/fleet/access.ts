@@ -143,11 +143,7 @@ export interface MemberAccess {
  * Resolves access to one member: the provider file first, the kubeconfig Secret after.
  * Errors say what to fix; nothing here throws.
  */
-export async function resolveAccess(
-  profile: ClusterProfileObject,
-  providers: ProviderFile | undefined,
-  hub: ApiClient,
-): Promise<Result<MemberAccess, string>> {
+export async function resolveAccess(profile: ClusterProfileObject, providers: ProviderFile | undefined, hub: ApiClient): Promise<Result<MemberAccess, string>> {
   const offered = accessProviders(profile);
   for (const p of providers?.providers ?? []) {
     const cluster = offered.get(p.name);

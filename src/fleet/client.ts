@@ -152,9 +152,7 @@ export class ApiClient {
     let resourceVersion = '';
     do {
       const sep = path.includes('?') ? '&' : '?';
-      const page = await this.get<{ items?: T[]; metadata?: { continue?: string; resourceVersion?: string } }>(
-        `${path}${sep}limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
-      );
+      const page = await this.get<{ items?: T[]; metadata?: { continue?: string; resourceVersion?: string } }>(`${path}${sep}limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
       items.push(...(page.items ?? []));
       token = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
@@ -175,16 +173,7 @@ export class ApiClient {
 }
 
 /** A KubeConfig for one cluster and one credential, built in memory. */
-export function kubeConfigFor(cluster: {
-  name: string;
-  server: string;
-  caData?: string;
-  tlsServerName?: string;
-  insecure?: boolean;
-  token?: string;
-  certData?: string;
-  keyData?: string;
-}): KubeConfig {
+export function kubeConfigFor(cluster: { name: string; server: string; caData?: string; tlsServerName?: string; insecure?: boolean; token?: string; certData?: string; keyData?: string }): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [

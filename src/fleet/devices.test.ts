@@ -19,7 +19,10 @@ test('only the newest generation of a complete pool is published', () => {
     // generation 1 of two slices, one of them missing: not yet complete
     slice('gpu.example.com', 'node-b', 1, 2, ['gpu-0']),
   ]);
-  assert.deepEqual(devices.map((d) => `${d.pool}/${d.name}`), ['node-a/gpu-0']);
+  assert.deepEqual(
+    devices.map((d) => `${d.pool}/${d.name}`),
+    ['node-a/gpu-0'],
+  );
 });
 
 test('each device with the classes that select it, and whether a claim holds it', () => {
@@ -46,8 +49,13 @@ test('each device with the classes that select it, and whether a claim holds it'
 });
 
 test('v1beta1 slices keep attributes under basic; a failing expression matches nothing', () => {
-  const beta: ResourceSliceObject = { spec: { driver: 'gpu.example.com', pool: { name: 'p', generation: 1, resourceSliceCount: 1 }, devices: [{ name: 'g', basic: { attributes: { memory: { int: 96 } } } }] } };
-  assert.deepEqual(classifyDevices([bigGpus], [beta], new Set()).map((x) => x.classes), [['big-gpu']]);
+  const beta: ResourceSliceObject = {
+    spec: { driver: 'gpu.example.com', pool: { name: 'p', generation: 1, resourceSliceCount: 1 }, devices: [{ name: 'g', basic: { attributes: { memory: { int: 96 } } } }] },
+  };
+  assert.deepEqual(
+    classifyDevices([bigGpus], [beta], new Set()).map((x) => x.classes),
+    [['big-gpu']],
+  );
   const broken = { metadata: { name: 'broken' }, spec: { selectors: [{ cel: { expression: 'device.attributes["other.com"].x == 1' } }] } };
   assert.deepEqual(classifyDevices([broken], [beta], new Set()), []);
 });

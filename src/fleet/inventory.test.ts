@@ -20,5 +20,8 @@ test('one name in two namespaces is one cluster unless two member ids say otherw
   assert.deepEqual(same.clashes, []);
   const clash = uniqueProfiles([profile('a', 'east', 'cluster-1'), profile('b', 'east', 'cluster-2')]);
   assert.deepEqual(ids(clash.profiles), ['a/east']);
-  assert.deepEqual(clash.clashes.map((c) => [ids([c.profile])[0], ids([c.with])[0]]), [['b/east', 'a/east']]);
+  assert.deepEqual(
+    clash.clashes.map((c) => [ids([c.profile])[0], ids([c.with])[0]]),
+    [['b/east', 'a/east']],
+  );
 });

@@ -4,7 +4,6 @@
 import type { PodSpec } from '../core/model.js';
 import { PLACEMENT_LABEL } from '../names.js';
 
-
 export const REGION_LABEL = 'topology.kubernetes.io/region';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
@@ -52,7 +51,9 @@ export function capacityView(p: PodObject & { metadata: { uid?: string; resource
     spec: {
       ...(p.spec.nodeName !== undefined ? { nodeName: p.spec.nodeName } : {}),
       containers: p.spec.containers.map(requests),
-      ...(p.spec.initContainers !== undefined ? { initContainers: p.spec.initContainers.map((c) => ({ ...requests(c), ...(c.restartPolicy !== undefined ? { restartPolicy: c.restartPolicy } : {}) })) } : {}),
+      ...(p.spec.initContainers !== undefined
+        ? { initContainers: p.spec.initContainers.map((c) => ({ ...requests(c), ...(c.restartPolicy !== undefined ? { restartPolicy: c.restartPolicy } : {}) })) }
+        : {}),
       ...(p.spec.overhead !== undefined ? { overhead: p.spec.overhead } : {}),
     },
     ...(p.status?.phase !== undefined ? { status: { phase: p.status.phase } } : {}),

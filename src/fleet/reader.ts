@@ -23,10 +23,7 @@ export async function draVersion(member: ApiClient): Promise<string | undefined>
 
 /** Reads what capacity is made of from one member. Throws when the member cannot be read. */
 export async function readMember(member: ApiClient): Promise<MemberObjects> {
-  const [nodes, pods] = await Promise.all([
-    member.list<NodeObject>('/api/v1/nodes'),
-    member.list<PodObject>('/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed'),
-  ]);
+  const [nodes, pods] = await Promise.all([member.list<NodeObject>('/api/v1/nodes'), member.list<PodObject>('/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed')]);
   const dra = await draVersion(member);
   if (dra === undefined) return { nodes: nodes.items, pods: pods.items, deviceClasses: [], slices: [], claims: [] };
   const [deviceClasses, slices, claims] = await Promise.all([

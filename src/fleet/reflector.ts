@@ -21,7 +21,6 @@ export interface ReflectorEvents<T extends Meta = Meta> {
   health(ok: boolean, why?: string): void;
 }
 
-
 /**
  * What is kept of an object: everything but its managedFields, which are often the larger part
  * of it and which nothing here reads.

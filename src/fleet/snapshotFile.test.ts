@@ -40,10 +40,16 @@ spec:
 test('placements come as a stream of documents or as a List', () => {
   const stream = parsePlacements(`${p('a')}\n---\n${p('b')}\n`, 'p.yaml');
   assert.ok(stream.ok);
-  assert.deepEqual(stream.value.map((x) => x.metadata.name), ['a', 'b']);
+  assert.deepEqual(
+    stream.value.map((x) => x.metadata.name),
+    ['a', 'b'],
+  );
   const list = parsePlacements(`apiVersion: v1\nkind: List\nitems:\n  - ${p('c').split('\n').join('\n    ')}\n`, 'p.yaml');
   assert.ok(list.ok, list.ok ? '' : list.error);
-  assert.deepEqual(list.value.map((x) => x.metadata.name), ['c']);
+  assert.deepEqual(
+    list.value.map((x) => x.metadata.name),
+    ['c'],
+  );
 });
 
 test('a duplicate placement is refused', () => {
@@ -72,7 +78,9 @@ clusters:
   const c = r.value.snapshot.clusters[0]!;
   assert.deepEqual(c.allocatable, { cpu: 152_000, memory: 6 * 16 * 2 ** 30 + 2 * 512 * 2 ** 30, pods: 880, extended: { 'nvidia.com/gpu': 16 } });
   assert.deepEqual(c.allocated, { cpu: 6000, memory: 0, pods: 0 });
-  assert.deepEqual(c.devices, [{ deviceClassName: 'gpu.example.com', alsoMatches: ['h100.example.com'], driver: 'gpu.example.com', attributes: { 'gpu.example.com/model': 'H100' }, total: 16, allocated: 4 }]);
+  assert.deepEqual(c.devices, [
+    { deviceClassName: 'gpu.example.com', alsoMatches: ['h100.example.com'], driver: 'gpu.example.com', attributes: { 'gpu.example.com/model': 'H100' }, total: 16, allocated: 4 },
+  ]);
   const again = parseFleet(dump(toSnapshotDocument(r.value.snapshot)), 'again.yaml');
   assert.ok(again.ok, again.ok ? '' : again.error);
   assert.deepEqual(again.value.snapshot.clusters, r.value.snapshot.clusters);

@@ -101,7 +101,14 @@ export function toSnapshotDocument(snapshot: FleetSnapshot, placements: readonly
       allocated: quantities(c.allocated),
       ...(c.devices.length > 0 ? { devices: c.devices } : {}),
       ...(c.nodeGroups !== undefined
-        ? { nodeGroups: c.nodeGroups.map((g) => ({ count: g.count, allocatable: quantities(g.allocatable), allocated: quantities(g.allocated), ...(g.devices.length > 0 ? { devices: g.devices } : {}) })) }
+        ? {
+            nodeGroups: c.nodeGroups.map((g) => ({
+              count: g.count,
+              allocatable: quantities(g.allocatable),
+              allocated: quantities(g.allocated),
+              ...(g.devices.length > 0 ? { devices: g.devices } : {}),
+            })),
+          }
         : {}),
     })),
     placements,

@@ -15,7 +15,12 @@ const node = (name: string, o: Partial<{ ready: boolean; unschedulable: boolean;
   },
 });
 
-const pod = (name: string, nodeName: string | undefined, requests: Record<string, string>, o: Partial<{ phase: string; labels: Record<string, string>; init: Record<string, string>; overhead: Record<string, string> }> = {}): PodObject => ({
+const pod = (
+  name: string,
+  nodeName: string | undefined,
+  requests: Record<string, string>,
+  o: Partial<{ phase: string; labels: Record<string, string>; init: Record<string, string>; overhead: Record<string, string> }> = {},
+): PodObject => ({
   metadata: { name, namespace: 'default', ...(o.labels ? { labels: o.labels } : {}) },
   spec: {
     ...(nodeName ? { nodeName } : {}),
@@ -37,7 +42,7 @@ test('only Ready, schedulable, untainted nodes count', () => {
   assert.equal(nodeTakesPods(node('f', { taint: 'PreferNoSchedule' })), true);
 });
 
-test('each node: allocatable less the requests of unfinished pods bound to it, not counting Orrery\'s own', () => {
+test("each node: allocatable less the requests of unfinished pods bound to it, not counting Orrery's own", () => {
   const m = summarizeMember({
     nodes: [node('a', { region: 'eu', zone: 'eu-a' }), node('b', { region: 'eu', zone: 'eu-b' }), node('sick', { ready: false, region: 'us' })],
     pods: [
@@ -71,7 +76,10 @@ test('nodes with the same room are one group, so a large member stays small', ()
   const m = summarizeMember({ nodes, pods, ...empty });
   assert.equal(m.nodes, 5000);
   assert.ok(m.nodeGroups.length <= 4, `${m.nodeGroups.length} groups`);
-  assert.equal(m.nodeGroups.reduce((s, g) => s + g.count, 0), 5000);
+  assert.equal(
+    m.nodeGroups.reduce((s, g) => s + g.count, 0),
+    5000,
+  );
 });
 
 test('device-plugin resources: allocatable per node, less what pods request', () => {
@@ -81,7 +89,7 @@ test('device-plugin resources: allocatable per node, less what pods request', ()
   assert.deepEqual(m.nodeGroups.map((g) => g.allocated.extended?.['nvidia.com/gpu']).sort(), [0, 6]);
 });
 
-test('DRA devices per node and kind; claims of Orrery\'s own pods not taken; a cluster-wide pool apart', () => {
+test("DRA devices per node and kind; claims of Orrery's own pods not taken; a cluster-wide pool apart", () => {
   const gpu = { metadata: { name: 'gpu.example.com' }, spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.example.com"' } }] } };
   const h100 = { metadata: { name: 'h100.example.com' }, spec: { selectors: [{ cel: { expression: 'device.driver == "gpu.example.com" && device.attributes["gpu.example.com"].model == "H100"' } }] } };
   const slice = (nodeName: string | undefined, pool: string, model: string, n: number): ResourceSliceObject => ({
@@ -128,7 +136,7 @@ test('the capacity view of a Pod keeps what the summary needs, and the summary d
   assert.deepEqual(summarizeMember({ ...objects, pods: [full, other].map((p) => capacityView(p)) }), summarizeMember({ ...objects, pods: [full, other] }));
 });
 
-test('a member Pod\'s extended resources count its sidecars and overhead, as the scheduler charges them', () => {
+test("a member Pod's extended resources count its sidecars and overhead, as the scheduler charges them", () => {
   const withSidecar: PodObject = {
     metadata: { name: 'infer', namespace: 'default' },
     spec: {

@@ -173,13 +173,7 @@ export interface Inventory {
  * that a list merely did not show is held, as missing, for the grace period: a short list must
  * not read as clusters leaving the fleet.
  */
-export function mergeInventory(
-  prev: Inventory,
-  listed: readonly ClusterProfileObject[],
-  deletedByWatch: (p: ClusterProfileObject) => boolean,
-  now: number,
-  graceMs: number,
-): Inventory {
+export function mergeInventory(prev: Inventory, listed: readonly ClusterProfileObject[], deletedByWatch: (p: ClusterProfileObject) => boolean, now: number, graceMs: number): Inventory {
   const profiles = new Map(listed.map((p) => [p.metadata.name, p]));
   const missing = new Map<string, number>();
   for (const [name, p] of prev.profiles) {
@@ -291,13 +285,7 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     for (const { profile: p, with: w } of clashes) {
       this.problems.fail(`ClusterProfile ${p.metadata.namespace}/${p.metadata.name}`, `left out: ${w.metadata.namespace}/${w.metadata.name} is another cluster of the same name`);
     }
-    const next = mergeInventory(
-      { profiles: this.known, missing: this.missing },
-      profiles,
-      (p) => reflector.deletedByWatch(p),
-      Date.now(),
-      this.opts.missingGraceMs ?? 300_000,
-    );
+    const next = mergeInventory({ profiles: this.known, missing: this.missing }, profiles, (p) => reflector.deletedByWatch(p), Date.now(), this.opts.missingGraceMs ?? 300_000);
     for (const [name, m] of this.members) {
       const p = next.profiles.get(name);
       // A profile that went away, or that now says to reach the cluster differently.
@@ -311,7 +299,12 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     this.missing = new Map(next.missing);
     for (const name of this.known.keys()) {
       if (!this.members.has(name)) {
-        const m = new MemberWatch(() => this.known.get(name)!, this.hub, this.opts.providers, () => this.schedule());
+        const m = new MemberWatch(
+          () => this.known.get(name)!,
+          this.hub,
+          this.opts.providers,
+          () => this.schedule(),
+        );
         this.members.set(name, m);
         void m.start();
       }

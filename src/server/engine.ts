@@ -11,9 +11,7 @@ export interface PlacementView {
   readonly decision: Decision;
 }
 
-export type EngineResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status: 400 | 404 | 409 | 422 | 503; readonly message: string };
+export type EngineResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 400 | 404 | 409 | 422 | 503; readonly message: string };
 
 export interface Engine {
   readonly mode: 'embedded' | 'cluster';

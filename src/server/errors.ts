@@ -74,10 +74,19 @@ export const errorSchema = {
 function schemaIssues(e: FastifyError): Issue[] {
   const part = e.validationContext ?? 'body';
   return (e.validation ?? []).map((v) => {
-    const at: (string | number)[] = v.instancePath.split('/').slice(1).map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, '/').replace(/~0/g, '~')));
+    const at: (string | number)[] = v.instancePath
+      .split('/')
+      .slice(1)
+      .map((k) => (/^\d+$/.test(k) ? Number(k) : k.replace(/~1/g, '/').replace(/~0/g, '~')));
     const params = v.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
     const code: IssueCode =
-      v.keyword === 'required' ? 'FieldValueRequired' : v.keyword === 'type' ? 'FieldValueTypeInvalid' : v.keyword === 'enum' || v.keyword === 'additionalProperties' ? 'FieldValueNotSupported' : 'FieldValueInvalid';
+      v.keyword === 'required'
+        ? 'FieldValueRequired'
+        : v.keyword === 'type'
+          ? 'FieldValueTypeInvalid'
+          : v.keyword === 'enum' || v.keyword === 'additionalProperties'
+            ? 'FieldValueNotSupported'
+            : 'FieldValueInvalid';
     const field = params.missingProperty ?? params.additionalProperty;
     const path: Path = [...(part === 'body' ? [] : [part]), ...at, ...(field !== undefined ? [field] : [])];
     return { code: v.keyword === 'pattern' && QUANTITY_PATTERN.test(String(v.params.pattern)) ? 'QuantityInvalid' : code, path, message: schemaMessage(v) };
@@ -105,7 +114,9 @@ function schemaMessage(v: NonNullable<FastifyError['validation']>[number]): stri
       return `expected one of ${(p.allowedValues ?? []).join(', ')}, got ${describe(data)}`;
     case 'minimum':
     case 'maximum':
-      return parent.minimum !== undefined && parent.maximum !== undefined ? `must be between ${parent.minimum} and ${parent.maximum}, got ${String(data)}` : `must be ${v.keyword === 'minimum' ? 'at least' : 'at most'} ${p.limit}, got ${String(data)}`;
+      return parent.minimum !== undefined && parent.maximum !== undefined
+        ? `must be between ${parent.minimum} and ${parent.maximum}, got ${String(data)}`
+        : `must be ${v.keyword === 'minimum' ? 'at least' : 'at most'} ${p.limit}, got ${String(data)}`;
     case 'minItems':
       return `must have at least ${p.limit} ${p.limit === 1 ? 'item' : 'items'}`;
     case 'maxItems':

@@ -8,7 +8,6 @@ import type { ApiClient } from '../fleet/client.js';
 import type { Access, AuthResult, Authenticator } from './auth.js';
 import { GROUP } from '../names.js';
 
-
 interface User {
   readonly username: string;
   readonly uid?: string;

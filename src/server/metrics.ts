@@ -96,7 +96,7 @@ export class Metrics {
     }
     new Gauge({
       name: 'orrery_problem_duration_seconds',
-      help: 'How long each source that keeps failing (the inventory, a member, the Lease, a Placement\'s writes, workloads a member refuses) has failed.',
+      help: "How long each source that keeps failing (the inventory, a member, the Lease, a Placement's writes, workloads a member refuses) has failed.",
       labelNames: ['source'],
       registers,
       collect() {

@@ -41,11 +41,12 @@ const capacityRow = {
   properties: { name: { type: 'string' }, clusters: { type: 'integer' }, allocatable: amounts, free: amounts, devices, extended },
 } as const;
 
-const acceleratorTotal = (key: string) => ({
-  type: 'object',
-  required: [key, 'clusters', 'total', 'free'],
-  properties: { [key]: { type: 'string' }, clusters: { type: 'integer' }, total: { type: 'integer' }, free: { type: 'integer' } },
-}) as const;
+const acceleratorTotal = (key: string) =>
+  ({
+    type: 'object',
+    required: [key, 'clusters', 'total', 'free'],
+    properties: { [key]: { type: 'string' }, clusters: { type: 'integer' }, total: { type: 'integer' }, free: { type: 'integer' } },
+  }) as const;
 
 export const capacitySchema = {
   type: 'object',
@@ -126,12 +127,13 @@ export const placementListSchema = {
   properties: { items: { type: 'array', items: viewSchema } },
 } as const;
 
-const usage = (unit: string) => ({
-  type: 'object',
-  required: ['allocatable', 'others', 'orrery', 'free'],
-  description: `in ${unit}: allocatable, used by other workloads, reserved by Orrery's placements, free`,
-  properties: { allocatable: { type: 'integer' }, others: { type: 'integer' }, orrery: { type: 'integer' }, free: { type: 'integer' } },
-}) as const;
+const usage = (unit: string) =>
+  ({
+    type: 'object',
+    required: ['allocatable', 'others', 'orrery', 'free'],
+    description: `in ${unit}: allocatable, used by other workloads, reserved by Orrery's placements, free`,
+    properties: { allocatable: { type: 'integer' }, others: { type: 'integer' }, orrery: { type: 'integer' }, free: { type: 'integer' } },
+  }) as const;
 
 export const fleetSchema = {
   type: 'object',

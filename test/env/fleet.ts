@@ -70,45 +70,54 @@ export class ControlPlane implements ClusterHandle {
     this.server = `https://127.0.0.1:${port}`;
     this.tokens = tokens;
     mkdirSync(join(dir, 'certs'), { recursive: true });
-    writeFileSync(
-      join(dir, 'tokens.csv'),
-      [`${tokens.admin},admin,admin-uid,"system:masters"`, `${tokens.alice},alice,alice-uid`, `${tokens.bob},bob,bob-uid`].join('\n') + '\n',
+    writeFileSync(join(dir, 'tokens.csv'), `${[`${tokens.admin},admin,admin-uid,"system:masters"`, `${tokens.alice},alice,alice-uid`, `${tokens.bob},bob,bob-uid`].join('\n')}\n`);
+    this.apiserver = new Managed(
+      `${name}/kube-apiserver`,
+      join(bin, 'kube-apiserver'),
+      [
+        `--etcd-servers=${etcdUrl}`,
+        `--etcd-prefix=/${name}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${port}`,
+        `--cert-dir=${join(dir, 'certs')}`,
+        `--token-auth-file=${join(dir, 'tokens.csv')}`,
+        '--authorization-mode=RBAC',
+        `--service-account-key-file=${shared.saPub}`,
+        `--service-account-signing-key-file=${shared.saKey}`,
+        '--service-account-issuer=https://kubernetes.default.svc',
+        '--service-cluster-ip-range=10.96.0.0/16',
+        // Pods would wait for the default ServiceAccount that the controller manager creates.
+        '--disable-admission-plugins=ServiceAccount',
+        '--profiling=false',
+      ],
+      join(dir, 'kube-apiserver.log'),
     );
-    this.apiserver = new Managed(`${name}/kube-apiserver`, join(bin, 'kube-apiserver'), [
-      `--etcd-servers=${etcdUrl}`,
-      `--etcd-prefix=/${name}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${port}`,
-      `--cert-dir=${join(dir, 'certs')}`,
-      `--token-auth-file=${join(dir, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
-      `--service-account-key-file=${shared.saPub}`,
-      `--service-account-signing-key-file=${shared.saKey}`,
-      '--service-account-issuer=https://kubernetes.default.svc',
-      '--service-cluster-ip-range=10.96.0.0/16',
-      // Pods would wait for the default ServiceAccount that the controller manager creates.
-      '--disable-admission-plugins=ServiceAccount',
-      '--profiling=false',
-    ], join(dir, 'kube-apiserver.log'));
-    if (controllers !== 'none') this.others.push(
-      new Managed(`${name}/kube-controller-manager`, join(bin, 'kube-controller-manager'), [
-        `--kubeconfig=${join(dir, 'admin.kubeconfig')}`,
-        '--leader-elect=false',
-        '--controllers=*,-nodelifecycle',
-        `--service-account-private-key-file=${shared.saKey}`,
-        '--secure-port=0',
-        '--concurrent-deployment-syncs=10',
-        '--concurrent-replicaset-syncs=10',
-      ], join(dir, 'kube-controller-manager.log')),
-    );
+    if (controllers !== 'none')
+      this.others.push(
+        new Managed(
+          `${name}/kube-controller-manager`,
+          join(bin, 'kube-controller-manager'),
+          [
+            `--kubeconfig=${join(dir, 'admin.kubeconfig')}`,
+            '--leader-elect=false',
+            '--controllers=*,-nodelifecycle',
+            `--service-account-private-key-file=${shared.saKey}`,
+            '--secure-port=0',
+            '--concurrent-deployment-syncs=10',
+            '--concurrent-replicaset-syncs=10',
+          ],
+          join(dir, 'kube-controller-manager.log'),
+        ),
+      );
     if (controllers === 'member') {
       this.others.push(
-        new Managed(`${name}/kube-scheduler`, join(bin, 'kube-scheduler'), [
-          `--kubeconfig=${join(dir, 'admin.kubeconfig')}`,
-          '--leader-elect=false',
-          '--secure-port=0',
-        ], join(dir, 'kube-scheduler.log')),
+        new Managed(
+          `${name}/kube-scheduler`,
+          join(bin, 'kube-scheduler'),
+          [`--kubeconfig=${join(dir, 'admin.kubeconfig')}`, '--leader-elect=false', '--secure-port=0'],
+          join(dir, 'kube-scheduler.log'),
+        ),
       );
     }
   }
@@ -198,16 +207,21 @@ export class TestFleet {
     const dir = mkdtempSync(join(tmpdir(), 'orrery-fleet-'));
     const [etcdPort, peerPort] = [await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const etcd = new Managed('etcd', join(bin, 'etcd'), [
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-      '--unsafe-no-fsync',
-      '--log-level=warn',
-    ], join(dir, 'etcd.log'));
+    const etcd = new Managed(
+      'etcd',
+      join(bin, 'etcd'),
+      [
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ],
+      join(dir, 'etcd.log'),
+    );
     etcd.start();
 
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -18,13 +18,7 @@ export class KubeError extends Error {
   }
 }
 
-export async function call<T = Record<string, unknown>>(
-  ep: Endpoint,
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType = 'application/json',
-): Promise<T> {
+export async function call<T = Record<string, unknown>>(ep: Endpoint, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
   const url = new URL(path, ep.server);
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise<T>((resolve, reject) => {

@@ -105,13 +105,7 @@ export async function createResourceSlice(ep: Endpoint, name: string, d: DeviceS
 }
 
 /** A ResourceClaim with an allocation, as the scheduler would leave it: these devices are taken. */
-export async function createAllocatedClaim(
-  ep: Endpoint,
-  namespace: string,
-  name: string,
-  deviceClassName: string,
-  taken: readonly { driver: string; pool: string; device: string }[],
-): Promise<void> {
+export async function createAllocatedClaim(ep: Endpoint, namespace: string, name: string, deviceClassName: string, taken: readonly { driver: string; pool: string; device: string }[]): Promise<void> {
   await call(ep, 'POST', `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims`, {
     apiVersion: 'resource.k8s.io/v1',
     kind: 'ResourceClaim',

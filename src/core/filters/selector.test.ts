@@ -19,7 +19,17 @@ test('no selector keeps every cluster', () => {
 });
 
 test('NotIn and DoesNotExist', () => {
-  const v = pluginView(f, placement('web', { clusterSelector: { matchExpressions: [{ key: 'environment', operator: 'NotIn', values: ['dev'] }, { key: 'frozen', operator: 'DoesNotExist' }] } }));
+  const v = pluginView(
+    f,
+    placement('web', {
+      clusterSelector: {
+        matchExpressions: [
+          { key: 'environment', operator: 'NotIn', values: ['dev'] },
+          { key: 'frozen', operator: 'DoesNotExist' },
+        ],
+      },
+    }),
+  );
   assert.equal(code(selectorFilter.filter(v.ctx, v.p, v.cluster('prod'), v.row('prod'))), 'ok');
   assert.equal(code(selectorFilter.filter(v.ctx, v.p, v.cluster('dev'), v.row('dev'))), 'SelectorMismatch');
 });

@@ -23,7 +23,15 @@ test('PreferNoSchedule never refuses', () => {
 });
 
 test('a matching toleration lets the placement in', () => {
-  const v = pluginView(f, placement('web', { tolerations: [{ key: 'maintenance', operator: 'Equal', value: 'true', effect: 'NoSchedule' }, { key: 'draining', operator: 'Exists' }] }));
+  const v = pluginView(
+    f,
+    placement('web', {
+      tolerations: [
+        { key: 'maintenance', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
+        { key: 'draining', operator: 'Exists' },
+      ],
+    }),
+  );
   assert.equal(code(taintFilter.filter(v.ctx, v.p, v.cluster('maint'), v.row('maint'))), 'ok');
   assert.equal(code(taintFilter.filter(v.ctx, v.p, v.cluster('evict'), v.row('evict'))), 'ok');
 });

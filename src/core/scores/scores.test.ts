@@ -33,7 +33,17 @@ test('free accelerators of the requested class', () => {
 });
 
 test('locality weights by region', () => {
-  const v = pluginView(f, placement('web', { locality: { preferred: [{ region: 'europe-west4', weight: 80 }, { region: 'us-east1', weight: 30 }] } }));
+  const v = pluginView(
+    f,
+    placement('web', {
+      locality: {
+        preferred: [
+          { region: 'europe-west4', weight: 80 },
+          { region: 'us-east1', weight: 30 },
+        ],
+      },
+    }),
+  );
   assert.equal(localityScore.score(v.ctx, v.p, v.cluster('half'), v.row('half')), 80);
   assert.equal(localityScore.score(v.ctx, v.p, v.cluster('empty'), v.row('empty')), 30);
   assert.equal(localityScore.score(v.ctx, v.p, v.cluster('spot'), v.row('spot')), 0);

@@ -49,7 +49,7 @@ test('maxSkew: the smallest domain bounds the others', () => {
   assert.equal(r.placed, 5);
 });
 
-test('maxSkew with maxClusters counts only the chosen clusters\' domains', () => {
+test("maxSkew with maxClusters counts only the chosen clusters' domains", () => {
   const cands = [c('us-1', 10, 90, 'us'), c('us-2', 10, 80, 'us'), c('eu-1', 10, 70, 'eu'), c('ap-1', 1, 60, 'ap')];
   const r = allocate(cands, rules(10, { spread: { maxSkew: 2, maxClusters: 2 } }));
   assert.ok(r.ok);

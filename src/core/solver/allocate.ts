@@ -33,9 +33,7 @@ export interface AllocationRules {
 const GANG: Issue = { code: 'GangUnsatisfiable', path: [], message: 'a gang places all its replicas at once, and the room does not hold them all' };
 const MIN_CLUSTERS: Issue = { code: 'MinClustersUnsatisfiable', path: [], message: 'fewer clusters than minClusters would hold replicas' };
 
-export type AllocationOutcome =
-  | { readonly ok: true; readonly adds: Int32Array; readonly placed: number }
-  | { readonly ok: false; readonly error: Issue; readonly placed: 0 };
+export type AllocationOutcome = { readonly ok: true; readonly adds: Int32Array; readonly placed: number } | { readonly ok: false; readonly error: Issue; readonly placed: 0 };
 
 /**
  * Adds replicas to `cands` (sorted best first) so that kept + added reaches `rules.replicas`
@@ -60,7 +58,9 @@ export function allocate(cands: readonly Candidate[], rules: AllocationRules): A
       // domains the placement cannot reach do not count.
       const open: number[] = [];
       const fresh: number[] = [];
-      cands.forEach((c, i) => (c.kept > 0 ? open : c.cap > 0 ? fresh : []).push(i));
+      cands.forEach((c, i) => {
+        (c.kept > 0 ? open : c.cap > 0 ? fresh : []).push(i);
+      });
       const chosen = [...open, ...chooseNew(cands, open, fresh, rules.spread.maxClusters - used, want)].sort((a, b) => a - b);
       distributeOverDomains(cands, chosen, adds, want, rules, used);
     }
@@ -93,14 +93,7 @@ function usedCount(cands: readonly Candidate[], adds: Int32Array): number {
  * Puts up to `want` more replicas on the candidates at `members` (a best-first subset),
  * opening at most maxClusters − used new clusters. Returns how many it placed.
  */
-function distribute(
-  cands: readonly Candidate[],
-  members: readonly number[],
-  adds: Int32Array,
-  want: number,
-  rules: AllocationRules,
-  usedNow: number,
-): number {
+function distribute(cands: readonly Candidate[], members: readonly number[], adds: Int32Array, want: number, rules: AllocationRules, usedNow: number): number {
   const budget = rules.spread.maxClusters - usedNow;
   const open: number[] = [];
   const fresh: number[] = [];
@@ -112,7 +105,12 @@ function distribute(
   const newOnes = chooseNew(cands, open, fresh, budget, want);
   return rules.strategy === 'Pack'
     ? pack(cands, open, newOnes, adds, want, Math.max(0, rules.spread.minClusters - usedNow))
-    : waterFill(cands, [...open, ...newOnes].sort((a, b) => a - b), adds, want);
+    : waterFill(
+        cands,
+        [...open, ...newOnes].sort((a, b) => a - b),
+        adds,
+        want,
+      );
 }
 
 /**
@@ -130,14 +128,7 @@ function chooseNew(cands: readonly Candidate[], open: number[], fresh: number[],
   return reach(byPref) >= reach(byCap) ? byPref : byCap.sort((a, b) => a - b);
 }
 
-function pack(
-  cands: readonly Candidate[],
-  open: number[],
-  fresh: number[],
-  adds: Int32Array,
-  want: number,
-  minNew: number,
-): number {
+function pack(cands: readonly Candidate[], open: number[], fresh: number[], adds: Int32Array, want: number, minNew: number): number {
   let left = want;
   // minClusters first: one replica on each of the best new clusters it needs.
   for (let k = 0; k < fresh.length && k < minNew && left > 0; k++) {
@@ -207,14 +198,7 @@ interface Domain {
   share: number;
 }
 
-function distributeOverDomains(
-  cands: readonly Candidate[],
-  members: readonly number[],
-  adds: Int32Array,
-  want: number,
-  rules: AllocationRules,
-  used: number,
-): void {
+function distributeOverDomains(cands: readonly Candidate[], members: readonly number[], adds: Int32Array, want: number, rules: AllocationRules, used: number): void {
   const domains = new Map<string, Domain>();
   members.forEach((i) => {
     const c = cands[i] as Candidate;

@@ -31,7 +31,10 @@ test('each tier is bounded under the given answer for the tiers above', () => {
   const high = placement('z', { replicas: 1, cpu: '5', memory: '1Gi', priority: 10 });
   const answer = schedule(f, [...ps, high]);
   const bounds = relaxationBound(f, [...ps, high], answer.decisions);
-  assert.deepEqual(bounds.map((t) => t.priority), [10, 0]);
+  assert.deepEqual(
+    bounds.map((t) => t.priority),
+    [10, 0],
+  );
   // z takes 5 of the 12 cpu: one more 5-cpu replica fits below it
   assert.ok(Math.abs((bounds[1]?.value ?? 0) - share) < 1e-6, String(bounds[1]?.value));
 });

@@ -43,7 +43,13 @@ export function relaxationBound(
   const free = Float64Array.from(fleet.free);
   const out: TierBound[] = [];
   for (const tier of tiers(cycle.jobs)) {
-    const classes = steeringClasses(tier, (j) => j.p.replicas, free, fleet, (j) => j.p.eligibilityKey);
+    const classes = steeringClasses(
+      tier,
+      (j) => j.p.replicas,
+      free,
+      fleet,
+      (j) => j.p.eligibilityKey,
+    );
     let least = Number.POSITIVE_INFINITY;
     for (const c of classes) if (c.value > 0) least = Math.min(least, c.value);
     // scaled for the simplex's tolerances; the worth is read from the classes' own values

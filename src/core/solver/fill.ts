@@ -66,15 +66,20 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
     for (const job of active) {
       const want = job.p.replicas;
       // All or nothing cannot come a slice at a time.
-      const target =
-        job.p.gang || level === levels ? want : Math.min(want, Math.max(job.p.spread.minClusters, Math.ceil((want * level) / levels)));
+      const target = job.p.gang || level === levels ? want : Math.min(want, Math.max(job.p.spread.minClusters, Math.ceil((want * level) / levels)));
       const before = state.assign.get(job);
       const had = placedOf(before);
       if (had >= target) {
         next.push(job);
         continue;
       }
-      const r = placeJob(job, before, state.free, fleet, { limit: limitOf(job, opts, state, fleet), target, order: opts.order ?? 'preference', pack: opts.pack ?? false, ...(opts.onNodes ? { nodes: state.nodes } : {}) });
+      const r = placeJob(job, before, state.free, fleet, {
+        limit: limitOf(job, opts, state, fleet),
+        target,
+        order: opts.order ?? 'preference',
+        pack: opts.pack ?? false,
+        ...(opts.onNodes ? { nodes: state.nodes } : {}),
+      });
       if (!r.ok) {
         if (opts.onFailure === 'release' && before !== undefined) {
           // Its nodes keep the room taken until the answer is packed again: this tier only

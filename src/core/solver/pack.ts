@@ -46,9 +46,7 @@ function sizeOf(job: Job, fleet: FleetIndex): number {
 export function packingOrder(items: Item[], fleet: FleetIndex): Item[] {
   const size = new Map<Job, number>();
   const sz = (j: Job) => size.get(j) ?? size.set(j, sizeOf(j, fleet)).get(j)!;
-  return items.sort(
-    (a, b) => Number(b.kept) - Number(a.kept) || b.job.p.priority - a.job.p.priority || sz(b.job) - sz(a.job) || compareNames(a.job.p.key, b.job.p.key) || a.row - b.row,
-  );
+  return items.sort((a, b) => Number(b.kept) - Number(a.kept) || b.job.p.priority - a.job.p.priority || sz(b.job) - sz(a.job) || compareNames(a.job.p.key, b.job.p.key) || a.row - b.row);
 }
 
 /** Packs every item onto the nodes; returns the nodes after and what did not pack. */
@@ -74,9 +72,14 @@ export function packAll(fleet: FleetIndex, items: readonly Item[], from: readonl
     note(it, r.placed);
   }
   for (const [row, list] of oneNode) {
-    const r = packOneNode(nodes[row] as ClusterNodes, list.map((it) => ({ d: it.job.p.node, n: it.n })));
+    const r = packOneNode(
+      nodes[row] as ClusterNodes,
+      list.map((it) => ({ d: it.job.p.node, n: it.n })),
+    );
     nodes[row] = r.nodes;
-    list.forEach((it, i) => note(it, r.placed[i] as number));
+    list.forEach((it, i) => {
+      note(it, r.placed[i] as number);
+    });
   }
   return { nodes, short };
 }

@@ -100,8 +100,7 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     // the tightest node first, then the least room; clusters with no room keep their place at the end
     const nodes = opts.nodes ?? fleet.nodes;
     // a one-node cluster's room for the replica is how tightly it fits there
-    const tightness = (c: Candidate) =>
-      c.cap === 0 ? Number.POSITIVE_INFINITY : sumsAreExact(fleet, c.row, job.p) ? c.cap : tightestNode(nodes[c.row] as ClusterNodes, job.p.node);
+    const tightness = (c: Candidate) => (c.cap === 0 ? Number.POSITIVE_INFINITY : sumsAreExact(fleet, c.row, job.p) ? c.cap : tightestNode(nodes[c.row] as ClusterNodes, job.p.node));
     const keyed = out.map((c) => ({ c, tight: tightness(c) }));
     keyed.sort((a, b) => a.tight - b.tight || a.c.cap - b.c.cap);
     return keyed.map((k) => k.c);
@@ -110,13 +109,7 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
 }
 
 /** Places one job on top of `kept`; returns the new assignment or why it failed. */
-export function placeJob(
-  job: Job,
-  kept: Assignment | undefined,
-  free: Float64Array,
-  fleet: FleetIndex,
-  opts: PlaceOpts = {},
-): { ok: true; assign: Assignment } | { ok: false; error: Issue } {
+export function placeJob(job: Job, kept: Assignment | undefined, free: Float64Array, fleet: FleetIndex, opts: PlaceOpts = {}): { ok: true; assign: Assignment } | { ok: false; error: Issue } {
   const cands = candidatesFor(job, kept, free, fleet, opts);
   const r = allocate(cands, {
     replicas: opts.target ?? job.p.replicas,
@@ -146,4 +139,3 @@ export function placedOf(a: Assignment | undefined): number {
   for (const n of a?.values() ?? []) s += n;
   return s;
 }
-

@@ -9,10 +9,7 @@ import { take } from './place.js';
 test('repair moves a replica that can go elsewhere to make room for one that waits', () => {
   // `local` may only run in r1, on `x`; `roam` runs anywhere and sits on `x`, leaving no room.
   const f = fleet(cluster('x', { cpu: 4, region: 'r1' }), cluster('y', { cpu: 4, region: 'r2' }));
-  const cycle = prepareCycle(f, [
-    placement('local', { replicas: 1, cpu: '2', locality: { requiredRegions: ['r1'] } }),
-    placement('roam', { replicas: 2, cpu: '2' }),
-  ]);
+  const cycle = prepareCycle(f, [placement('local', { replicas: 1, cpu: '2', locality: { requiredRegions: ['r1'] } }), placement('roam', { replicas: 2, cpu: '2' })]);
   const [local, roam] = cycle.jobs;
   const { fleet: index } = cycle.ctx;
   const rowOf = (name: string) => index.clusters.findIndex((c) => c.name === name);
@@ -28,10 +25,7 @@ test('repair moves a replica that can go elsewhere to make room for one that wai
 
 test('repair moves no replica that stays from the previous decision', () => {
   const f = fleet(cluster('x', { cpu: 4, region: 'r1' }), cluster('y', { cpu: 4, region: 'r2' }));
-  const cycle = prepareCycle(f, [
-    placement('local', { replicas: 1, cpu: '2', locality: { requiredRegions: ['r1'] } }),
-    placement('roam', { replicas: 2, cpu: '2' }),
-  ]);
+  const cycle = prepareCycle(f, [placement('local', { replicas: 1, cpu: '2', locality: { requiredRegions: ['r1'] } }), placement('roam', { replicas: 2, cpu: '2' })]);
   const [, roam] = cycle.jobs;
   const { fleet: index } = cycle.ctx;
   const x = index.clusters.findIndex((c) => c.name === 'x');
@@ -46,10 +40,7 @@ test('a moved replica goes where a node holds it, on a cluster of several nodes 
   // x: one node of 4 CPU holding `roam` (2 of 2 CPU); `local` (r1 only, 4 CPU) waits. y: two nodes
   // of 3 CPU: 6 in sum, but each holds one roam replica only.
   const f = fleet(cluster('x', { cpu: 4, region: 'r1' }), nodeCluster('y', [{ count: 2, cpu: 3 }], { region: 'r2' }));
-  const cycle = prepareCycle(f, [
-    placement('local', { replicas: 1, cpu: '4', locality: { requiredRegions: ['r1'] } }),
-    placement('roam', { replicas: 2, cpu: '2' }),
-  ]);
+  const cycle = prepareCycle(f, [placement('local', { replicas: 1, cpu: '4', locality: { requiredRegions: ['r1'] } }), placement('roam', { replicas: 2, cpu: '2' })]);
   const [local, roam] = cycle.jobs;
   const { fleet: index } = cycle.ctx;
   const x = index.clusters.findIndex((c) => c.name === 'x');
@@ -68,10 +59,7 @@ test('a moved replica goes where a node holds it, on a cluster of several nodes 
 test('repair undoes its moves when the room they free is on no single node', () => {
   // x: two nodes of 7 CPU with a roam replica each; `huge` (8 CPU) fits no node of x at all.
   const f = fleet(nodeCluster('x', [{ count: 2, cpu: 7 }], { region: 'r1' }), cluster('y', { cpu: 8, region: 'r2' }));
-  const cycle = prepareCycle(f, [
-    placement('huge', { replicas: 1, cpu: '8', locality: { requiredRegions: ['r1'] } }),
-    placement('roam', { replicas: 2, cpu: '4' }),
-  ]);
+  const cycle = prepareCycle(f, [placement('huge', { replicas: 1, cpu: '8', locality: { requiredRegions: ['r1'] } }), placement('roam', { replicas: 2, cpu: '4' })]);
   const [, roam] = cycle.jobs;
   const { fleet: index } = cycle.ctx;
   const x = index.clusters.findIndex((c) => c.name === 'x');

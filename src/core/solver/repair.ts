@@ -18,13 +18,7 @@ import { compareNames } from '../model.js';
 /** Cluster rows looked at, at most, in one repair: it is bounded, whatever the tier's size. */
 const LOOKS = 2_000_000;
 
-export function repair(
-  tier: readonly Job[],
-  s: TierState,
-  fleet: FleetIndex,
-  kept: ReadonlyMap<Job, Assignment>,
-  startNodes: readonly ClusterNodes[],
-): number {
+export function repair(tier: readonly Job[], s: TierState, fleet: FleetIndex, kept: ReadonlyMap<Job, Assignment>, startNodes: readonly ClusterNodes[]): number {
   const dims = fleet.dims.length;
   let looks = 0;
   const exact = (job: Job) => !hasOwnLimits(job) && job.p.countedBySums;

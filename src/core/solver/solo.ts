@@ -28,7 +28,10 @@ export function soloCap(job: Job, free: Float64Array, fleet: FleetIndex): number
   let best = Math.min(total, replicas);
   if (caps.length > spread.maxClusters) {
     caps.sort((a, b) => b - a);
-    best = Math.min(best, caps.slice(0, spread.maxClusters).reduce((s, c) => s + c, 0));
+    best = Math.min(
+      best,
+      caps.slice(0, spread.maxClusters).reduce((s, c) => s + c, 0),
+    );
   }
   if (byDomain.size > 0) {
     // Every domain stays within maxSkew of the emptiest, which can hold no more than its room.

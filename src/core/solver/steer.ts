@@ -39,14 +39,7 @@ export interface SteeringClass {
  * room for lower tiers). A placement whose own rules hold it below what capacity allows takes
  * part with what it could place alone.
  */
-export function steeringClasses(
-  jobs: readonly Job[],
-  remaining: (job: Job) => number,
-  free: Float64Array,
-  fleet: FleetIndex,
-  key: (job: Job) => string,
-  mean = false,
-): SteeringClass[] {
+export function steeringClasses(jobs: readonly Job[], remaining: (job: Job) => number, free: Float64Array, fleet: FleetIndex, key: (job: Job) => string, mean = false): SteeringClass[] {
   const dims = fleet.dims.length;
   const byKey = new Map<string, SteeringClass & { replicas: number; value: number }>();
   const out: SteeringClass[] = [];
@@ -143,13 +136,7 @@ export const FAIRNESS = 1e-3;
  * its prefValue times the group's mean preference; held to the group's summed free capacity
  * and to what the group's nodes hold of the class alone.
  */
-export function buildSteeringModel(
-  classes: readonly SteeringClass[],
-  grouping: Grouping,
-  free: Float64Array,
-  dims: number,
-  part: Part = wholeOf(classes, grouping),
-): LinearModel {
+export function buildSteeringModel(classes: readonly SteeringClass[], grouping: Grouping, free: Float64Array, dims: number, part: Part = wholeOf(classes, grouping)): LinearModel {
   const objective = new Map<string, number>();
   const columns = new Map<string, Map<string, number>>();
   const rows = new Map<string, { min?: number; max?: number }>();
@@ -202,7 +189,13 @@ export function buildSteeringModel(
     rows.set(total, { min: 0, max: 0 });
     for (let s = 0; s < SLICES; s++) {
       const name = `s${k}_${s}`;
-      columns.set(name, new Map([[total, -1], [`${name}m`, 1]]));
+      columns.set(
+        name,
+        new Map([
+          [total, -1],
+          [`${name}m`, 1],
+        ]),
+      );
       rows.set(`${name}m`, { max: c.replicas / SLICES });
       objective.set(name, (FAIRNESS * c.placeValue * (SLICES - 1 - s)) / (SLICES - 1));
     }
@@ -233,7 +226,9 @@ export function partsOf(classes: readonly SteeringClass[], grouping: Grouping): 
   classes.forEach((c, k) => {
     if (c.replicas > 0) partOf(k).classes.push(k);
   });
-  grouping.classesOf.forEach((ks, g) => partOf(ks[0] as number).groups.push(g));
+  grouping.classesOf.forEach((ks, g) => {
+    partOf(ks[0] as number).groups.push(g);
+  });
   return [...parts.values()].filter((p) => p.groups.length > 0);
 }
 
@@ -246,13 +241,7 @@ export interface Quotas {
   readonly value: number;
 }
 
-export function readQuotas(
-  classes: readonly SteeringClass[],
-  grouping: Grouping,
-  values: ReadonlyMap<string, number>,
-  free: Float64Array,
-  dims: number,
-): Quotas {
+export function readQuotas(classes: readonly SteeringClass[], grouping: Grouping, values: ReadonlyMap<string, number>, free: Float64Array, dims: number): Quotas {
   const quota = new Map<string, number>();
   const contended = new Set<number>();
   let value = 0;

@@ -171,12 +171,7 @@ function quotaLimits({ steered, classOf }: { steered: Steering; classOf: Map<Job
 
 /** Scarce resources first: rules of their own (all or nothing), the worthiest replicas, the fewest eligible clusters. */
 function scarceFirst(a: Job, b: Job): number {
-  return (
-    Number(hasOwnLimits(b)) - Number(hasOwnLimits(a)) ||
-    b.value - a.value ||
-    a.eligibleCount - b.eligibleCount ||
-    compareNames(a.p.key, b.p.key)
-  );
+  return Number(hasOwnLimits(b)) - Number(hasOwnLimits(a)) || b.value - a.value || a.eligibleCount - b.eligibleCount || compareNames(a.p.key, b.p.key);
 }
 
 const maskKeys = new WeakMap<Uint8Array, string>();
@@ -202,13 +197,7 @@ const PREFER = 1e-3;
 const BELOW = 0.5;
 
 /** Quotas for the tier from the relaxation; the placements of lower tiers take part at a lower worth. */
-function steer(
-  jobs: readonly Job[],
-  below: readonly Job[],
-  remaining: (job: Job) => number,
-  free: Float64Array,
-  ctx: TierContext,
-): { steered: Steering; classOf: Map<Job, number> } | undefined {
+function steer(jobs: readonly Job[], below: readonly Job[], remaining: (job: Job) => number, free: Float64Array, ctx: TierContext): { steered: Steering; classOf: Map<Job, number> } | undefined {
   if (jobs.length < 2 && below.length === 0) return undefined;
   const { fleet, opts, clock, deadline, counters } = ctx;
   const own = steeringClasses(jobs, remaining, free, fleet, (j) => j.p.eligibilityKey);
@@ -221,7 +210,14 @@ function steer(
   }
   // Lower tiers only need to be roughly right: one class per priority and set of eligible
   // clusters, with the mean demand of its replicas, keeps the relaxation small.
-  const lower = steeringClasses(below, (j) => j.p.replicas - placedOf(ctx.kept.get(j)), free, fleet, (j) => `${j.weight}|${maskKey(j.eligible)}`, true);
+  const lower = steeringClasses(
+    below,
+    (j) => j.p.replicas - placedOf(ctx.kept.get(j)),
+    free,
+    fleet,
+    (j) => `${j.weight}|${maskKey(j.eligible)}`,
+    true,
+  );
   const top = (f: (c: SteeringClass) => number) => Math.max(1e-300, ...lower.map(f));
   const mostValue = top((c) => c.value);
   const mostWeight = top((c) => c.jobs[0]!.weight);
@@ -234,9 +230,7 @@ function steer(
     ...(Number.isFinite(deadline) ? { timeoutMs: Math.max(1, deadline - clock()) } : {}),
   });
   // Cluster by cluster where the model stays small; look-alike clusters pooled where it would not.
-  const steered =
-    solveSteering(classes, free, fleet, limits(opts.steerMaxVariables ?? 20_000, false)) ??
-    solveSteering(classes, free, fleet, limits(opts.steerMaxVariables ?? 200_000, true));
+  const steered = solveSteering(classes, free, fleet, limits(opts.steerMaxVariables ?? 20_000, false)) ?? solveSteering(classes, free, fleet, limits(opts.steerMaxVariables ?? 200_000, true));
   counters.lpMs += clock() - t0;
   if (steered === undefined) return undefined;
   counters.lpSolves++;
@@ -315,12 +309,7 @@ function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContex
  * what packs; a placement with rules of its own (gang, spread) that would lose a replica is taken
  * back whole. What the tier's answers are compared on.
  */
-function settle(
-  start: TierStart,
-  assignIn: ReadonlyMap<Job, Assignment>,
-  kept: ReadonlyMap<Job, Assignment>,
-  fleet: FleetIndex,
-): TierStart & { assign: Map<Job, Assignment> } {
+function settle(start: TierStart, assignIn: ReadonlyMap<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): TierStart & { assign: Map<Job, Assignment> } {
   // What is kept is packed in `start` already.
   const items = [...assignIn].flatMap(([job, a]) => [...a].map(([row, n]) => ({ job, row, n: n - (kept.get(job)?.get(row) ?? 0) })));
   items.sort((a, b) => b.job.value - a.job.value || compareNames(a.job.p.key, b.job.p.key) || a.row - b.row);

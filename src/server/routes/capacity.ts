@@ -30,13 +30,9 @@ function keeper(q: Filters): { ok: true; keep: (c: Cluster) => boolean } | { ok:
   }
   return {
     ok: true,
-    keep: (c) =>
-      (q.region === undefined || c.location.region === q.region) &&
-      matchesSelector(c.labels, selector) &&
-      (q.deviceClass === undefined || offers(c, q.deviceClass)),
+    keep: (c) => (q.region === undefined || c.location.region === q.region) && matchesSelector(c.labels, selector) && (q.deviceClass === undefined || offers(c, q.deviceClass)),
   };
 }
-
 
 export const capacityRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCache }> = async (app, { engine, cache }) => {
   app.get<{ Querystring: Filters }>(

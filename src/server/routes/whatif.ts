@@ -47,7 +47,9 @@ export const whatifRoutes: FastifyPluginAsync<{ engine: Engine; cache: AnswerCac
         else issues.push(...r.error);
       });
       if (issues.length > 0) return reply.code(400).send(issuesBody(400, issues));
-      const unknown = placements.flatMap((p) => (p.spec.accelerators ?? []).map((a) => a.resourceName ?? a.deviceClassName ?? '')).find((name) => !engine.snapshot()!.clusters.some((c) => offers(c, name)));
+      const unknown = placements
+        .flatMap((p) => (p.spec.accelerators ?? []).map((a) => a.resourceName ?? a.deviceClassName ?? ''))
+        .find((name) => !engine.snapshot()!.clusters.some((c) => offers(c, name)));
       if (unknown !== undefined) return reply.code(400).send(errorBody(400, `no cluster offers ${unknown}`));
       return cache.get('whatif', req.body, () => ({ decisions: engine.whatif(placements) }));
     },
