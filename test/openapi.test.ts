@@ -156,3 +156,28 @@ test('the docs page is Swagger UI, with every asset served by Orrery itself', as
     assert.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
   }
 });
+
+test('every route refuses a request without a token, but the probes and the pages that ask for one', async () => {
+  const open = new Set(['/healthz', '/readyz']);
+  const all: { method: string; url: string }[] = [];
+  const stack: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([│ ]*)(?:├── |└── )(.*) \(([^)]*)\)$/.exec(line);
+    if (m === null) continue;
+    stack.length = m[1]!.length / 4;
+    stack.push(m[2]!);
+    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') all.push({ method, url: stack.join('') });
+  }
+  const answers: string[] = [];
+  for (const { method, url } of all) {
+    const path = url.replace(':namespace', 'ml').replace(':name', 'llm-inference').replace('*', 'index.html');
+    const r = await app.inject({ method: method as 'GET', url: path, ...(method === 'POST' || method === 'PUT' ? { payload: {} } : {}) });
+    answers.push(`${method} ${url} ${r.statusCode}`);
+    if (open.has(url)) assert.notEqual(r.statusCode, 401, `${method} ${url} is a probe`);
+  }
+  const refused = answers.filter((a) => a.endsWith(' 401'));
+  const served = answers.filter((a) => !a.endsWith(' 401'));
+  assert.ok(refused.length >= 12, `the API's routes refuse: ${refused.join(', ')}`);
+  // what answers without a token: the probes, the web view's page and assets (it asks for the token), the API document and its page
+  for (const a of served) assert.match(a, /^GET (\/healthz|\/readyz|\/|\/ui\/?.*|\/docs.*|\/openapi\.json) \d+$/, `served without a token: ${a}`);
+});

@@ -34,3 +34,15 @@ test('one slice needs no decision key; an empty decision still has its slice', (
     [0],
   );
 });
+
+test('exactly 100 clusters fill one slice, and 101 two: no empty slice at the edge', () => {
+  const at = (n: number) => {
+    const clusters = Array.from({ length: n }, (_, i) => cluster(`c${String(i).padStart(3, '0')}`));
+    const d = { placement: 'default/web', clusters: clusters.map((c) => ({ name: c.name, replicas: 1 })), unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '' };
+    return slicesFor(placement('web'), d, fleet(...clusters)).map((s) => s.decisions.length);
+  };
+  assert.deepEqual(at(99), [99]);
+  assert.deepEqual(at(100), [100]);
+  assert.deepEqual(at(101), [100, 1]);
+  assert.deepEqual(at(200), [100, 100]);
+});

@@ -85,3 +85,15 @@ test('explain on a scheduled fleet shows the scores the solver used, not those o
     assert.equal(c.scores?.FreeAccelerators, 100, c.name);
   }
 });
+
+test('a step starts from the decisions in force: a placement scaled up keeps its replicas where they run, though another cluster scores higher', () => {
+  const f = fleet(cluster('a', { cpu: 16, region: 'eu' }), cluster('b', { cpu: 16, region: 'us' }));
+  const web = placement('web', { replicas: 2, cpu: '1', locality: { preferred: [{ region: 'eu', weight: 100 }] } });
+  const inForce = { placement: 'default/web', clusters: [{ name: 'b', replicas: 2 }], unscheduledReplicas: 0, reason: 'Scheduled' as const, message: '' };
+  const state = FleetState.start(f, [web], { previous: [inForce] });
+  assert.deepEqual(state.decisions.get('default/web')?.clusters, [{ name: 'b', replicas: 2 }], 'Steady: it stays where it runs');
+  const scaled = state.step({ put: [{ ...web, spec: { ...web.spec, replicas: 3 } }] });
+  const b = scaled.decisions.get('default/web')?.clusters.find((c) => c.name === 'b')?.replicas ?? 0;
+  assert.ok(b >= 2, `the two replicas on b stay: ${JSON.stringify(scaled.decisions.get('default/web'))}`);
+  assert.equal(FleetState.start(f, [web]).decisions.get('default/web')?.clusters[0]?.name, 'a', 'from nothing, a scores higher');
+});

@@ -178,3 +178,24 @@ test('property: never more on a cluster than its nodes hold of that placement al
     { numRuns: Number(process.env.ORRERY_PROPERTY_RUNS ?? 100) },
   );
 });
+
+test('devices another class also matches are not counted by their sums, even on one node: the fairer answer is found', () => {
+  // 4 H100s that "gpu" matches too. After p0 takes two, two are left: p1 (2 × 1 gpu) gets them
+  // all rather than p2 one of its five 2-device replicas. Counted by sums, the h100 and gpu rows
+  // look like separate room, and the answer the packing trims is the less fair one.
+  const f = fleet({ ...cluster('c0', { cpu: 16 }), devices: [{ deviceClassName: 'gpu', alsoMatches: ['h100'], total: 4, allocated: 0 }] });
+  const ps = [
+    placement('p0', { replicas: 2, cpu: '1', priority: 1, accelerators: [{ deviceClassName: 'h100', count: 1 }] }),
+    placement('p1', { replicas: 2, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 1 }] }),
+    placement('p2', { replicas: 5, cpu: '1', accelerators: [{ deviceClassName: 'h100', count: 2 }] }),
+  ];
+  const r = schedule(f, ps);
+  assert.deepEqual(
+    r.decisions.map((d) => [d.placement, d.clusters.reduce((s, c) => s + c.replicas, 0)]),
+    [
+      ['default/p0', 2],
+      ['default/p1', 2],
+      ['default/p2', 0],
+    ],
+  );
+});

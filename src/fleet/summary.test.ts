@@ -50,6 +50,7 @@ test("each node: allocatable less the requests of unfinished pods bound to it, n
       // init containers: the larger of the init peak and the app containers, and overhead
       pod('init', 'b', { cpu: '100m', memory: '100Mi' }, { init: { cpu: '2', memory: '50Mi' }, overhead: { cpu: '10m' } }),
       pod('done', 'a', { cpu: '4' }, { phase: 'Succeeded' }),
+      pod('failed', 'b', { cpu: '4' }, { phase: 'Failed' }),
       pod('pending', undefined, { cpu: '4' }, { phase: 'Pending' }),
       pod('on-sick-node', 'sick', { cpu: '4' }),
       pod('ours', 'a', { cpu: '1' }, { labels: { [PLACEMENT_LABEL]: 'team.web' } }),
