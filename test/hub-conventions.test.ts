@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { EventRecorder } from '../src/controllers/events.js';
-import { SchedulerController } from '../src/controllers/scheduler.js';
+import { HubControllers } from '../src/controllers/hub.js';
 import { ApiClient } from '../src/fleet/client.js';
 import { MEMBER_ID_LABEL } from '../src/fleet/inventory.js';
 import { FleetWatcher } from '../src/fleet/watcher.js';
@@ -24,7 +24,7 @@ let fleet: TestFleet;
 let hub: Endpoint;
 let member: Endpoint;
 let watcher: FleetWatcher;
-let controller: SchedulerController;
+let controller: HubControllers;
 let stopReaper: () => void;
 const said: string[] = [];
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/shop/placements';
@@ -95,7 +95,7 @@ before(
     watcher = new FleetWatcher(client, { coalesceMs: 20, problems });
     watcher.start();
     await watcher.ready;
-    controller = new SchedulerController(client, watcher, { resyncMs: 1000, problems, events: new EventRecorder(client, 'tests', (line) => said.push(line)) });
+    controller = new HubControllers(client, watcher, { resyncMs: 1000, problems, events: new EventRecorder(client, 'tests', (line) => said.push(line)) });
     controller.start();
   },
   { timeout: 900_000 },

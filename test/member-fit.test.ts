@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { SchedulerController } from '../src/controllers/scheduler.js';
+import { HubControllers } from '../src/controllers/hub.js';
 import { ApiClient } from '../src/fleet/client.js';
 import { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
@@ -19,7 +19,7 @@ const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 let hub: Endpoint;
 let watcher: FleetWatcher;
-let controller: SchedulerController;
+let controller: HubControllers;
 const reapers: (() => void)[] = [];
 const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/ml/placements';
@@ -64,7 +64,7 @@ before(
     watcher.start();
     await watcher.ready;
     await eventually('every member read', async () => (watcher.snapshot()?.clusters.every((c) => c.reachable !== false && (c.nodeGroups?.length ?? 0) > 0) ? true : undefined), 30_000);
-    controller = new SchedulerController(client, watcher, { resyncMs: 1000, pendingGraceMs: 600_000 });
+    controller = new HubControllers(client, watcher, { resyncMs: 1000, pendingGraceMs: 600_000 });
     controller.start();
   },
   { timeout: 900_000 },

@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterEngine } from '../src/controllers/engine.js';
 import { deploymentFor } from '../src/controllers/deployer.js';
 import { EventRecorder } from '../src/controllers/events.js';
-import { SchedulerController } from '../src/controllers/scheduler.js';
+import { HubControllers } from '../src/controllers/hub.js';
 import { ApiClient } from '../src/fleet/client.js';
 
 import { FleetWatcher } from '../src/fleet/watcher.js';
@@ -28,7 +28,7 @@ let hub: Endpoint;
 let m1: Endpoint;
 let m2: Endpoint;
 let watcher: FleetWatcher;
-let controller: SchedulerController;
+let controller: HubControllers;
 let engine: ClusterEngine;
 const reapers: (() => void)[] = [];
 const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
@@ -88,7 +88,7 @@ before(
       60_000,
       100,
     );
-    controller = new SchedulerController(client, watcher, {
+    controller = new HubControllers(client, watcher, {
       resyncMs: 1000,
       events: new EventRecorder(client, 'tests', () => undefined),
       log: (m) => (process.env.ORRERY_TEST_LOG ? console.log(m) : undefined),

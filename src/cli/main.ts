@@ -320,9 +320,9 @@ async function serveHub(values: {
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
-  const [{ FleetWatcher }, { SchedulerController }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }, { EventRecorder }, { ProblemLog }] = await Promise.all([
+  const [{ FleetWatcher }, { HubControllers }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }, { EventRecorder }, { ProblemLog }] = await Promise.all([
     import('../fleet/watcher.js'),
-    import('../controllers/scheduler.js'),
+    import('../controllers/hub.js'),
     import('../controllers/leader.js'),
     import('../controllers/engine.js'),
     import('../server/app.js'),
@@ -345,7 +345,7 @@ async function serveHub(values: {
   log(`ClusterProfiles in ${values.namespace !== undefined ? `namespace ${values.namespace}` : 'every namespace'}; leader election on the Lease ${leaseNamespace}/orrery-scheduler as ${identity}`);
   const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}), problems });
   const events = new EventRecorder(hub, identity, log);
-  const controller = new SchedulerController(hub, watcher, { writes: () => elector.isLeader, log, problems, events });
+  const controller = new HubControllers(hub, watcher, { writes: () => elector.isLeader, log, problems, events });
   const engine = new ClusterEngine(hub, watcher, controller, problems);
   const metrics = new Metrics(() => engine);
   controller.on('reconciled', (r) => {

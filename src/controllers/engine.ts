@@ -7,7 +7,7 @@ import { compareNames, placementKey, withSpec } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
-import type { SchedulerController } from './scheduler.js';
+import type { HubControllers } from './hub.js';
 import type { Problem, ProblemLog } from '../problems.js';
 import { placementPath } from '../names.js';
 
@@ -18,7 +18,7 @@ export class ClusterEngine implements Engine {
   constructor(
     private readonly hub: ApiClient,
     private readonly fleet: FleetWatcher,
-    private readonly controller: SchedulerController,
+    private readonly controller: HubControllers,
     private readonly problemLog?: ProblemLog,
   ) {
     controller.on('reconciled', () => this.revision++);

@@ -7,7 +7,8 @@ import { ApiClient, ApiError, type ListResult } from '../fleet/client.js';
 
 import { ProblemLog } from '../problems.js';
 
-import { type PlacementObject, RolloutController, type RolloutWork, desiredByMember } from './rollout.js';
+import { type Members, RolloutController, type RolloutOptions, desiredByMember } from './rollout.js';
+import { type Conflicted, type PlacementObject, RolloutBook, type RolloutWork } from './rolloutBook.js';
 import { deploymentFor } from './deployer.js';
 import { FINALIZER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 
@@ -104,6 +105,18 @@ after(() => {
   for (const c of controllers) c.stop();
 });
 
+/** A rollout controller on a book of its own; what it tells the scheduling side goes to the callbacks given. */
+function rollout(hub: ApiClient, members: Members, opts: RolloutOptions & { progressed?: (key: string) => void; conflicted?: (c: Conflicted) => void; finalized?: (key: string) => void } = {}) {
+  const book = new RolloutBook();
+  const { progressed, conflicted, finalized, ...rest } = opts;
+  if (progressed !== undefined) book.on('progressed', progressed);
+  if (conflicted !== undefined) book.on('conflicted', conflicted);
+  if (finalized !== undefined) book.on('finalized', finalized);
+  const c = new RolloutController(hub, members, book, rest);
+  controllers.push(c);
+  return Object.assign(book, { idle: () => c.idle() });
+}
+
 const deployments = (m: FakeMember) => m.writes.filter((w) => w.path.includes('/deployments/'));
 
 test('the desired set: each member, the placements with replicas there', () => {
@@ -127,8 +140,7 @@ test('members are written side by side without the caller waiting: a slow one ho
     ['slow', slow],
   ]);
   const progressed: string[] = [];
-  const r = new RolloutController(hub, { memberClient: (n) => members.get(n) }, { perMember: 2, progressed: (key) => progressed.push(key) });
-  controllers.push(r);
+  const r = rollout(hub, { memberClient: (n) => members.get(n) }, { perMember: 2, progressed: (key) => progressed.push(key) });
   const snapshot = fleet(cluster('fast'), cluster('slow'), { ...cluster('gone'), reachable: false, message: 'the API server does not answer' });
   const work = Array.from({ length: 6 }, (_, i) => decided(placement(`p${i}`), { fast: 1, slow: 1, ...(i === 0 ? { gone: 2 } : {}) }));
   r.want(work, snapshot);
@@ -181,8 +193,7 @@ test('a write a member refuses is a failure with its reason, tried again until i
     if (path.includes('/deployments/') && refuse-- > 0) throw new Error('the server is busy');
     return apply<T>(path, body);
   };
-  const r = new RolloutController(new FakeMember(), { memberClient: () => m });
-  controllers.push(r);
+  const r = rollout(new FakeMember(), { memberClient: () => m });
   const w = decided(placement('web'), { m: 1 });
   r.want([w], fleet(cluster('m')));
   for (let i = 0; i < 100 && !r.rolloutOf('default/web', w.decision).failed.has('m'); i++) await new Promise((t) => setTimeout(t, 5));
@@ -210,8 +221,7 @@ test('what a member keeps refusing is one problem of that member, named by the P
   };
   const said: string[] = [];
   const problems = new ProblemLog((line) => said.push(line));
-  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { perMember: 1, report: (source, problem) => problems.report(source, problem) });
-  controllers.push(r);
+  const r = rollout(new FakeMember(), { memberClient: () => m }, { perMember: 1, report: (source, problem) => problems.report(source, problem) });
   const web = decided(placement('web'), { m: 1 });
   const api = decided(placement('api'), { m: 1 });
   r.want([web, api], fleet(cluster('m')));
@@ -244,8 +254,7 @@ test('pruning removes what no decision wants from reachable members; a deleted P
   const hub = new FakeMember();
   const m = new FakeMember();
   const finalized: string[] = [];
-  const r = new RolloutController(hub, { memberClient: (n) => (n === 'm' ? m : undefined) }, { finalized: (key) => finalized.push(key) });
-  controllers.push(r);
+  const r = rollout(hub, { memberClient: (n) => (n === 'm' ? m : undefined) }, { finalized: (key) => finalized.push(key) });
   const snapshot = fleet(cluster('m'), { ...cluster('gone'), reachable: false });
   const web = decided(placement('web'), { m: 1 });
   const old = decided(placement('old'), { m: 1 });
@@ -271,8 +280,7 @@ test('pruning removes what no decision wants from reachable members; a deleted P
 
 test('nothing is removed while the inventory is not whole', async () => {
   const m = new FakeMember();
-  const r = new RolloutController(new FakeMember(), { memberClient: () => m }, { log: () => undefined });
-  controllers.push(r);
+  const r = rollout(new FakeMember(), { memberClient: () => m }, { log: () => undefined });
   r.want([decided(placement('web'), { m: 1 })], fleet(cluster('m')));
   await r.idle();
   r.want([], { ...fleet(cluster('m')), complete: false });
@@ -292,20 +300,15 @@ test("someone else's Deployment of the same name: nothing written there, the con
   };
   m.objects.set(path, theirs);
   const told: { cluster: string; conflicts?: readonly { object: string }[] }[] = [];
-  const r = new RolloutController(
-    new FakeMember(),
-    { memberClient: () => m },
-    { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined },
-  );
-  controllers.push(r);
+  const r = rollout(new FakeMember(), { memberClient: () => m }, { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined });
   const w = decided(placement('web'), { m: 2 });
   r.want([w], fleet(cluster('m')));
   await r.idle();
   assert.deepEqual(m.writes, [], 'not even the namespace');
   assert.equal(m.objects.get(path), theirs);
-  const rollout = r.rolloutOf('default/web', w.decision);
-  assert.deepEqual([...rollout.conflicts], [['m', 'Deployment web exists, not made by Orrery (takeOver: Never)']]);
-  assert.equal(rollout.applied.size + rollout.failed.size, 0);
+  const said = r.rolloutOf('default/web', w.decision);
+  assert.deepEqual([...said.conflicts], [['m', 'Deployment web exists, not made by Orrery (takeOver: Never)']]);
+  assert.equal(said.applied.size + said.failed.size, 0);
   assert.equal(r.pending('default/web', w.decision), false, 'answered: a conflict');
   assert.deepEqual(told, [{ cluster: 'm', conflicts: [{ object: 'Deployment default/web', message: 'Deployment web exists, not made by Orrery (takeOver: Never)' }] }]);
   // the re-check looks again and says nothing new while it stands
@@ -324,12 +327,7 @@ test("a placement that comes to take over someone else's object: written with fo
   const path = '/apis/apps/v1/namespaces/default/deployments/web';
   m.objects.set(path, { metadata: { name: 'web', namespace: 'default', uid: 'theirs', labels: { app: 'web' }, managedFields: [{ manager: 'kubectl', operation: 'Update' }] } });
   const told: { cluster: string; conflicts?: unknown }[] = [];
-  const r = new RolloutController(
-    new FakeMember(),
-    { memberClient: () => m },
-    { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined },
-  );
-  controllers.push(r);
+  const r = rollout(new FakeMember(), { memberClient: () => m }, { conflicted: (c) => told.push({ cluster: c.cluster, ...(c.conflicts ? { conflicts: c.conflicts } : {}) }), log: () => undefined });
   const w = decided(placement('web'), { m: 2 });
   r.want([w], fleet(cluster('m')));
   await r.idle();
@@ -362,14 +360,13 @@ test('IfNoDiff takes over only an object that already says what Orrery would wri
     ['differs', differs],
     ['same', same],
   ]);
-  const r = new RolloutController(new FakeMember(), { memberClient: (n) => members.get(n) }, { log: () => undefined });
-  controllers.push(r);
+  const r = rollout(new FakeMember(), { memberClient: (n) => members.get(n) }, { log: () => undefined });
   const w = decided(p, { differs: 1, same: 1 });
   r.want([w], fleet(cluster('differs'), cluster('same')));
   await r.idle();
-  const rollout = r.rolloutOf('default/web', w.decision);
-  assert.match(rollout.conflicts.get('differs') ?? '', /differs from what the placement would write at spec\.template\.spec\.containers\[0\]\.name \(takeOver: IfNoDiff\)/);
-  assert.deepEqual([...rollout.applied], ['same']);
+  const said = r.rolloutOf('default/web', w.decision);
+  assert.match(said.conflicts.get('differs') ?? '', /differs from what the placement would write at spec\.template\.spec\.containers\[0\]\.name \(takeOver: IfNoDiff\)/);
+  assert.deepEqual([...said.applied], ['same']);
   assert.equal(deployments(differs).length, 0);
   assert.equal(same.objects.get(path)?.metadata.uid, 'theirs');
 });

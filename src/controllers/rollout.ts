@@ -1,11 +1,12 @@
-// The rollout controller: decisions in, members written. A loop of its own: the scheduling
-// controller hands it the decisions in force and goes on; it applies each placement where its
+// The rollout controller: decisions in, members written. A loop of its own: it reads the
+// decisions in force from the rollout book the scheduling controller writes, and writes back
+// there what it found in each member (rolloutBook.ts); it applies each placement where its
 // decision puts replicas (one coalescing queue a member, a few writes at a time, so a slow or
 // dead member holds up only itself), watches Orrery's Deployments in every member so that
 // readiness and drift show at once, says which replicas cannot start, removes what no decision
 // wants, and holds the Placement's finalizer until the members are clean.
 
-import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import type { FleetSnapshot, Placement } from '../core/model.js';
 import { placementKey, samePlacement } from '../core/model.js';
 import { type PodView, stuckPods } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -15,23 +16,9 @@ import { type Conflict, Deployer, placementLabel } from './deployer.js';
 import { HubNamespaces } from './hubNamespaces.js';
 
 import { KeyedQueue, QueueSet } from './queues.js';
-import type { Rollout } from './status.js';
+import { type AppliedThere, type PlacementObject, type RolloutBook, type RolloutWork, type WantedChange, at, hasFinalizer, signature, splitAt } from './rolloutBook.js';
 import { FIELD_MANAGER, FINALIZER, MANAGED_BY, PLACEMENT_LABEL, placementPath } from '../names.js';
 import { retryDelay } from '../backoff.js';
-
-function hasFinalizer(p: PlacementObject): boolean {
-  return (p.metadata.finalizers ?? []).includes(FINALIZER);
-}
-
-/** A Placement deleted on the hub that waits on Orrery's finalizer: its members to be cleaned. */
-export function waitsOnFinalizer(p: PlacementObject): boolean {
-  return p.metadata.deletionTimestamp !== undefined && hasFinalizer(p);
-}
-
-/** A Placement as the hub serves it: with the metadata its deletion is read from. */
-export type PlacementObject = Placement & {
-  metadata: Placement['metadata'] & { deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string };
-};
 
 /** What is kept of a member's Deployment: what readiness and drift are judged by. */
 interface DeploymentView {
@@ -55,26 +42,6 @@ function deploymentView(o: DeploymentView): DeploymentView {
   };
 }
 
-/** One placement and where its decision puts replicas. */
-export interface RolloutWork {
-  readonly placement: PlacementObject;
-  readonly decision: Decision;
-}
-
-/** Replicas of a placement that a member's scheduler has not bound for longer than the grace. */
-export interface Stuck {
-  readonly placement: string;
-  readonly cluster: string;
-  readonly replicas: number;
-}
-
-/** Objects of a placement in a member that someone else made (none: the conflict is over). */
-export interface Conflicted {
-  readonly placement: string;
-  readonly cluster: string;
-  readonly conflicts: readonly Conflict[] | undefined;
-}
-
 /** What the rollout needs of the fleet reader: a client for each member it can reach. */
 export interface Members {
   memberClient(name: string): ApiClient | undefined;
@@ -89,14 +56,6 @@ export interface RolloutOptions {
   readonly pendingGraceMs?: number;
   /** whether this instance may write (it leads) */
   readonly writes?: () => boolean;
-  /** what a placement's rollout says changed (applied, failed, ready): its status to write */
-  readonly progressed?: (key: string) => void;
-  /** replicas a member could not start */
-  readonly stuck?: (s: Stuck) => void;
-  /** a placement's objects in a member are someone else's, or no longer are */
-  readonly conflicted?: (c: Conflicted) => void;
-  /** a deleted placement's members are clean and its finalizer is off */
-  readonly finalized?: (key: string) => void;
   readonly report?: (source: string, problem: string | undefined) => void;
   readonly log?: (message: string) => void;
 }
@@ -114,42 +73,19 @@ export function desiredByMember(work: Iterable<RolloutWork>): Map<string, Set<st
   return desired;
 }
 
-/** What was applied for a placement in a member: the placement's version and its replicas. */
-function signature(p: Placement, replicas: number): string {
-  return `${p.metadata.uid ?? ''}|${p.metadata.generation ?? (p.metadata as { resourceVersion?: string }).resourceVersion ?? ''}|${replicas}`;
-}
-
 /** Objects besides the Deployment, which no watch here follows: a re-check applies them again. */
 function hasUnwatched(p: Placement): boolean {
   return p.spec.service !== undefined || (p.spec.accelerators ?? []).some((a) => a.deviceClassName !== undefined);
 }
 
-interface AppliedThere {
-  readonly sig: string;
-  readonly replicas: number;
-  readonly uid?: string;
-  readonly generation?: number;
-  ready: number;
-}
-
-const at = (key: string, cluster: string) => `${key}|${cluster}`;
-
 export class RolloutController {
   private readonly deployer = new Deployer();
-  /** the decisions in force, by placement key */
-  private wanted = new Map<string, RolloutWork>();
   private snapshot: FleetSnapshot | undefined;
   private deleting: readonly PlacementObject[] = [];
   /** the deleted Placements (uid and resourceVersion) pruning last looked at */
   private deletingSeen = '';
-  /** placement key + cluster → what was last applied there */
-  private readonly applied = new Map<string, AppliedThere>();
-  /** placement key + cluster → why it could not be applied */
-  private readonly failed = new Map<string, string>();
   /** placement key + cluster → consecutive failed applies, for the backoff */
   private readonly attempts = new Map<string, number>();
-  /** placement key → cluster → the objects there that are someone else's: nothing was written there */
-  private readonly conflicts = new Map<string, Map<string, readonly Conflict[]>>();
   /** member → placement key → why the member refused its workload: one problem source a member */
   private readonly refusals = new Map<string, Map<string, string>>();
   /** Placements (key and uid) the finalizer was written to */
@@ -163,7 +99,7 @@ export class RolloutController {
   private readonly hubQueue: KeyedQueue;
   /** the placement labels each member should run, and for which version of the decisions */
   private desired: { version: number; byMember: Map<string, Set<string>> } | undefined;
-  /** moves with every change of `wanted` */
+  /** moves with every change of the decisions in force */
   private version = 0;
   private pruning = false;
   private pruneAgain = false;
@@ -172,8 +108,11 @@ export class RolloutController {
   constructor(
     private readonly hub: ApiClient,
     private readonly members: Members,
+    private readonly book: RolloutBook,
     private readonly opts: RolloutOptions = {},
   ) {
+    book.on('wanted', (c) => this.took(c));
+    book.on('recheck', () => this.recheck());
     this.queues = new QueueSet(
       (member, key) => this.applyIn(member, key),
       opts.perMember ?? 4,
@@ -202,52 +141,18 @@ export class RolloutController {
     return !this.stopped && (this.opts.writes?.() ?? true);
   }
 
-  /**
-   * The decisions in force now, all of them, and the Placements being deleted. Queues what is
-   * not applied as decided; returns at once.
-   */
-  want(work: readonly RolloutWork[], snapshot: FleetSnapshot, deleting: readonly PlacementObject[] = []): void {
-    const before = this.wanted;
-    this.wanted = new Map(work.map((w) => [w.decision.placement, w]));
-    this.version++;
-    const gone = [...before.keys()].filter((key) => !this.wanted.has(key));
-    this.took(before, this.wanted.keys(), gone.length > 0, snapshot, deleting);
-  }
-
-  /**
-   * Some decisions changed (`work`) and some placements left (`gone`); the others stand as last
-   * told. What `want` does, for a few placements among many.
-   */
-  change(work: readonly RolloutWork[], gone: readonly string[], snapshot: FleetSnapshot, deleting: readonly PlacementObject[] = []): void {
-    const before = new Map<string, RolloutWork>();
-    for (const w of work) {
-      const prev = this.wanted.get(w.decision.placement);
-      if (prev !== undefined) before.set(w.decision.placement, prev);
-      this.wanted.set(w.decision.placement, w);
-    }
-    let left = false;
-    for (const key of gone) left = this.wanted.delete(key) || left;
-    this.version++;
-    this.took(
-      before,
-      work.map((w) => w.decision.placement),
-      left,
-      snapshot,
-      deleting,
-    );
-  }
-
   /** What was told, against what was wanted before (`before`, for the keys `touched`). */
-  private took(before: ReadonlyMap<string, RolloutWork>, touched: Iterable<string>, gone: boolean, snapshot: FleetSnapshot, deleting: readonly PlacementObject[]): void {
+  private took({ before, touched, gone, snapshot, deleting }: WantedChange): void {
+    this.version++;
     // A member may have come back: what it refused is looked at again.
     const moved = snapshot !== this.snapshot;
     const look = new Set(touched);
-    if (moved) for (const where of this.failed.keys()) look.add(splitAt(where)[0]);
+    if (moved) for (const where of this.book.failed.keys()) look.add(splitAt(where)[0]);
     this.snapshot = snapshot;
     this.watch(snapshot);
     let left = gone;
     for (const key of look) {
-      const w = this.wanted.get(key);
+      const w = this.book.wanted.get(key);
       if (w === undefined) continue;
       const prev = before.get(key);
       const same = prev !== undefined && prev.decision === w.decision && samePlacement(prev.placement, w.placement);
@@ -255,7 +160,7 @@ export class RolloutController {
       if (prev?.decision.clusters.some((c) => !w.decision.clusters.some((x) => x.name === c.name))) left = true;
       // a new spec may take over what stood in the way (or no longer conflict with it): looked at again now
       if (prev !== undefined && !samePlacement(prev.placement, w.placement)) {
-        for (const cluster of this.conflicts.get(key)?.keys() ?? []) if (!w.decision.clusters.some((c) => c.name === cluster)) void this.lookAgain(cluster, w.placement);
+        for (const cluster of this.book.conflicts.get(key)?.keys() ?? []) if (!w.decision.clusters.some((c) => c.name === cluster)) void this.lookAgain(cluster, w.placement);
       }
       this.needsFinalizer(w.placement);
       this.consider(key, w);
@@ -272,8 +177,8 @@ export class RolloutController {
 
   /** Whether a member refused something of the placement. */
   private failing(key: string): boolean {
-    const w = this.wanted.get(key);
-    return w?.decision.clusters.some((c) => this.failed.has(at(key, c.name))) === true;
+    const w = this.book.wanted.get(key);
+    return w?.decision.clusters.some((c) => this.book.failed.has(at(key, c.name))) === true;
   }
 
   /**
@@ -284,16 +189,16 @@ export class RolloutController {
    */
   recheck(): void {
     if (!this.writes()) return;
-    for (const [key, w] of this.wanted) {
+    for (const [key, w] of this.book.wanted) {
       this.needsFinalizer(w.placement);
       for (const c of w.decision.clusters) {
-        const a = this.applied.get(at(key, c.name));
+        const a = this.book.applied.get(at(key, c.name));
         if (a === undefined || a.sig !== signature(w.placement, c.replicas) || hasUnwatched(w.placement) || !this.confirmed(c.name, w.placement, a)) this.queue(c.name, key);
       }
     }
     // A conflict in a member the decision left is looked at again: someone may have removed theirs.
-    for (const [key, byCluster] of this.conflicts) {
-      const w = this.wanted.get(key);
+    for (const [key, byCluster] of this.book.conflicts) {
+      const w = this.book.wanted.get(key);
       if (w === undefined) continue;
       for (const cluster of byCluster.keys()) if (!w.decision.clusters.some((c) => c.name === cluster)) void this.lookAgain(cluster, w.placement);
     }
@@ -333,20 +238,15 @@ export class RolloutController {
   /** A placement's conflicts in a member, as last found (none: empty or undefined). */
   private conflicted(key: string, member: string, found: readonly Conflict[] | undefined): void {
     const list = found !== undefined && found.length > 0 ? found : undefined;
-    const byCluster = this.conflicts.get(key);
+    const byCluster = this.book.conflicts.get(key);
     const before = byCluster?.get(member);
     if (JSON.stringify(before) === JSON.stringify(list)) return;
-    if (list !== undefined) (byCluster ?? this.conflicts.set(key, new Map()).get(key)!).set(member, list);
+    if (list !== undefined) (byCluster ?? this.book.conflicts.set(key, new Map()).get(key)!).set(member, list);
     else if (byCluster !== undefined) {
       byCluster.delete(member);
-      if (byCluster.size === 0) this.conflicts.delete(key);
+      if (byCluster.size === 0) this.book.conflicts.delete(key);
     }
-    this.opts.conflicted?.({ placement: key, cluster: member, conflicts: list });
-  }
-
-  /** Every conflict in force: placement key → cluster → the objects. */
-  conflictsNow(): ReadonlyMap<string, ReadonlyMap<string, readonly Conflict[]>> {
-    return this.conflicts;
+    this.book.emit('conflicted', { placement: key, cluster: member, conflicts: list });
   }
 
   /** Resolves once nothing is queued or being written. */
@@ -355,54 +255,25 @@ export class RolloutController {
     while (this.pruning) await new Promise((r) => setTimeout(r, 10));
   }
 
-  /** What a placement's rollout says now, for its status. */
-  rolloutOf(key: string, d: Decision): Rollout {
-    const applied = new Set<string>();
-    const ready = new Map<string, number>();
-    const failed = new Map<string, string>();
-    const conflicts = new Map<string, string>();
-    for (const [cluster, list] of this.conflicts.get(key) ?? []) conflicts.set(cluster, list.map((c) => c.message).join('; '));
-    const w = this.wanted.get(key);
-    for (const c of d.clusters) {
-      if (conflicts.has(c.name)) continue;
-      const why = this.failed.get(at(key, c.name));
-      if (why !== undefined) {
-        failed.set(c.name, why);
-        continue;
-      }
-      const a = this.applied.get(at(key, c.name));
-      if (a === undefined || w === undefined || a.sig !== signature(w.placement, c.replicas)) continue;
-      applied.add(c.name);
-      ready.set(c.name, this.seen(c.name, w.placement)?.status.readyReplicas ?? a.ready);
-    }
-    return { applied, ready, failed, conflicts };
-  }
-
-  /** Whether some chosen member of the placement has neither taken its decision nor refused it. */
-  pending(key: string, d: Decision): boolean {
-    const r = this.rolloutOf(key, d);
-    return d.clusters.some((c) => !r.applied.has(c.name) && !r.failed.has(c.name) && !r.conflicts.has(c.name));
-  }
-
   /** Queues, for each chosen member, what is not applied there as decided. */
   private consider(key: string, w: RolloutWork): void {
     let changed = false;
     for (const c of w.decision.clusters) {
       const where = at(key, c.name);
-      if (this.applied.get(where)?.sig === signature(w.placement, c.replicas)) {
+      if (this.book.applied.get(where)?.sig === signature(w.placement, c.replicas)) {
         // applied as decided, though the member may have been out of reach since
-        if (this.failed.delete(where)) changed = true;
+        if (this.book.failed.delete(where)) changed = true;
         continue;
       }
       if (this.members.memberClient(c.name) === undefined) {
         const why = this.snapshot?.byName.get(c.name)?.message ?? 'member not reachable';
-        if (this.failed.get(where) !== why) changed = true;
-        this.failed.set(where, why);
+        if (this.book.failed.get(where) !== why) changed = true;
+        this.book.failed.set(where, why);
         continue;
       }
       this.queue(c.name, key);
     }
-    if (changed) this.opts.progressed?.(key);
+    if (changed) this.book.emit('progressed', key);
   }
 
   /**
@@ -428,7 +299,7 @@ export class RolloutController {
   /** One placement's workload written to one member, as wanted when its turn comes. */
   private async applyIn(member: string, key: string): Promise<void> {
     if (!this.writes()) return;
-    const w = this.wanted.get(key);
+    const w = this.book.wanted.get(key);
     const c = w?.decision.clusters.find((x) => x.name === member);
     // no longer wanted there: pruning's business
     if (w === undefined || c === undefined) {
@@ -438,23 +309,23 @@ export class RolloutController {
     const where = at(key, member);
     const client = this.members.memberClient(member);
     if (client === undefined) {
-      this.failed.set(where, this.snapshot?.byName.get(member)?.message ?? 'member not reachable');
-      this.opts.progressed?.(key);
+      this.book.failed.set(where, this.snapshot?.byName.get(member)?.message ?? 'member not reachable');
+      this.book.emit('progressed', key);
       return;
     }
     try {
       const outcome = await this.deployer.apply(member, client, w.placement, c.replicas, await this.hubNamespaces.podSecurity(w.placement.metadata.namespace));
-      this.failed.delete(where);
+      this.book.failed.delete(where);
       this.attempts.delete(where);
       this.refused(member, key, undefined);
       this.conflicted(key, member, outcome.ok ? undefined : outcome.conflicts);
       if (!outcome.ok) {
         // Someone else's: nothing written, and not tried again until the placement or the decision changes or the re-check.
-        this.opts.progressed?.(key);
+        this.book.emit('progressed', key);
         return;
       }
       const a = outcome.applied;
-      this.applied.set(where, {
+      this.book.applied.set(where, {
         sig: signature(w.placement, c.replicas),
         replicas: c.replicas,
         ready: a.readyReplicas,
@@ -462,16 +333,16 @@ export class RolloutController {
         ...(a.generation !== undefined ? { generation: a.generation } : {}),
       });
     } catch (e) {
-      this.failed.set(where, (e as Error).message);
+      this.book.failed.set(where, (e as Error).message);
       this.refused(member, key, (e as Error).message);
       // a member that refused (busy, or a CRD still settling) is tried again, later each time
       const n = (this.attempts.get(where) ?? 0) + 1;
       this.attempts.set(where, n);
       setTimeout(() => this.queue(member, key), retryDelay(n)).unref();
     }
-    this.opts.progressed?.(key);
+    this.book.emit('progressed', key);
     // moved away while it was written: what was just written is to go
-    if (!this.wanted.get(key)?.decision.clusters.some((x) => x.name === member)) this.pruneSoon();
+    if (!this.book.wanted.get(key)?.decision.clusters.some((x) => x.name === member)) this.pruneSoon();
   }
 
   /** The finalizer goes on every placement Orrery writes to members, so that deletion waits for cleanup. */
@@ -481,7 +352,7 @@ export class RolloutController {
   }
 
   private async addFinalizer(key: string): Promise<void> {
-    const p = this.wanted.get(key)?.placement;
+    const p = this.book.wanted.get(key)?.placement;
     if (p === undefined || !this.writes() || hasFinalizer(p)) return;
     const source = `Placement ${key}: finalizer`;
     try {
@@ -538,9 +409,9 @@ export class RolloutController {
         try {
           await this.deployer.prune(c.name, client, (label) => this.wantedIn(c.name).has(label));
           // what was applied there and is no longer wanted is gone now
-          for (const [where] of this.applied) {
+          for (const [where] of this.book.applied) {
             const [key, cluster] = splitAt(where);
-            if (cluster === c.name && !this.wanted.get(key)?.decision.clusters.some((x) => x.name === cluster)) this.applied.delete(where);
+            if (cluster === c.name && !this.book.wanted.get(key)?.decision.clusters.some((x) => x.name === cluster)) this.book.applied.delete(where);
           }
         } catch (e) {
           unreachable.add(c.name);
@@ -576,22 +447,16 @@ export class RolloutController {
         return;
       }
     }
-    for (const where of [...this.applied.keys(), ...this.failed.keys()]) {
-      if (splitAt(where)[0] === key) {
-        this.applied.delete(where);
-        this.failed.delete(where);
-      }
-    }
+    this.book.forget(key);
     for (const member of [...this.refusals.keys()]) this.refused(member, key, undefined);
-    this.conflicts.delete(key);
     this.finalizing.delete(finalizerKey(p));
     this.opts.report?.(`Placement ${key}: finalizer`, undefined);
-    this.opts.finalized?.(key);
+    this.book.emit('finalized', key);
   }
 
   /** The placement labels a member should run now (made once for each set of decisions). */
   private wantedIn(member: string): ReadonlySet<string> {
-    if (this.desired?.version !== this.version) this.desired = { version: this.version, byMember: desiredByMember(this.wanted.values()) };
+    if (this.desired?.version !== this.version) this.desired = { version: this.version, byMember: desiredByMember(this.book.wanted.values()) };
     return this.desired.byMember.get(member) ?? new Set();
   }
 
@@ -622,20 +487,20 @@ export class RolloutController {
    */
   private observed(member: string, o: DeploymentView | undefined, deleted: boolean): void {
     if (o === undefined) {
-      for (const [key, w] of this.wanted) if (w.decision.clusters.some((c) => c.name === member)) this.check(member, key);
+      for (const [key, w] of this.book.wanted) if (w.decision.clusters.some((c) => c.name === member)) this.check(member, key);
       return;
     }
     const key = `${o.metadata.namespace}/${o.metadata.name}`;
-    const a = this.applied.get(at(key, member));
+    const a = this.book.applied.get(at(key, member));
     // the deletion of one Deployment before the one applied since
     if (deleted && a?.uid !== undefined && o.metadata.uid !== a.uid) return;
     this.check(member, key);
   }
 
   private check(member: string, key: string): void {
-    const w = this.wanted.get(key);
+    const w = this.book.wanted.get(key);
     const c = w?.decision.clusters.find((x) => x.name === member);
-    const a = this.applied.get(at(key, member));
+    const a = this.book.applied.get(at(key, member));
     if (w === undefined || c === undefined || a === undefined || a.sig !== signature(w.placement, c.replicas)) return;
     const seen = this.seen(member, w.placement);
     // an event from before the apply says nothing of it
@@ -647,7 +512,7 @@ export class RolloutController {
     const ready = seen?.status.readyReplicas ?? 0;
     if (ready !== a.ready) {
       a.ready = ready;
-      this.opts.progressed?.(key);
+      this.book.emit('progressed', key);
     }
   }
 
@@ -671,9 +536,9 @@ export class RolloutController {
   /** Placements with replicas not ready: one list of Orrery's Pods a member, not one a placement. */
   private async lookForStuck(): Promise<void> {
     const unready = new Map<string, Map<string, string>>();
-    for (const [key, w] of this.wanted) {
+    for (const [key, w] of this.book.wanted) {
       for (const c of w.decision.clusters) {
-        const a = this.applied.get(at(key, c.name));
+        const a = this.book.applied.get(at(key, c.name));
         if (a === undefined) continue;
         const ready = this.seen(c.name, w.placement)?.status.readyReplicas ?? a.ready;
         if (ready < c.replicas) (unready.get(c.name) ?? unready.set(c.name, new Map()).get(c.name)!).set(placementLabel(key), key);
@@ -684,7 +549,7 @@ export class RolloutController {
         const client = this.members.memberClient(member);
         if (client === undefined) return;
         try {
-          for (const [label, n] of await this.stuckIn(client, new Set(labels.keys()))) this.opts.stuck?.({ placement: labels.get(label) as string, cluster: member, replicas: n });
+          for (const [label, n] of await this.stuckIn(client, new Set(labels.keys()))) this.book.emit('stuck', { placement: labels.get(label) as string, cluster: member, replicas: n });
         } catch (e) {
           this.opts.log?.(`looking for Pods that cannot start in ${member}: ${(e as Error).message}`);
         }
@@ -723,9 +588,4 @@ export class RolloutController {
 
 function finalizerKey(p: Placement): string {
   return `${placementKey(p)}|${p.metadata.uid ?? ''}`;
-}
-
-function splitAt(where: string): [string, string] {
-  const i = where.lastIndexOf('|');
-  return [where.slice(0, i), where.slice(i + 1)];
 }

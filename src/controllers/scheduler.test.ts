@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { placement } from '../../test/fixtures.js';
-import type { PlacementObject } from './rollout.js';
+import type { PlacementObject } from './rolloutBook.js';
 import { schedulingRead } from './scheduler.js';
 import { FINALIZER } from '../names.js';
 

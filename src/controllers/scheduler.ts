@@ -1,8 +1,9 @@
 // The scheduling controller on the hub: Placements and the fleet in, decisions out. It schedules
 // on every change that can move a decision (coalesced) and on a periodic re-check, Steady from
-// the decisions in force, hands them to the rollout controller (rollout.ts) without waiting for
-// it, and writes each Placement's status and PlacementDecision slices through a queue of its own
-// as decisions and rollouts change.
+// the decisions in force, writes them into the rollout book (rolloutBook.ts) for the rollout
+// controller to carry out without waiting for it, and writes each Placement's status and
+// PlacementDecision slices through a queue of its own as decisions and what the book says of
+// the rollouts change.
 
 import { EventEmitter } from 'node:events';
 import { FleetState } from '../core/fleetState.js';
@@ -16,7 +17,7 @@ import type { FleetWatcher } from '../fleet/watcher.js';
 import { slicesFor } from './decisions.js';
 
 import { KeyedQueue } from './queues.js';
-import { type Conflicted, type PlacementObject as HubPlacement, RolloutController, type RolloutWork, type Stuck, waitsOnFinalizer } from './rollout.js';
+import { type Conflicted, type PlacementObject as HubPlacement, type RolloutBook, type RolloutWork, type Stuck, waitsOnFinalizer } from './rolloutBook.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
 import type { ProblemLog } from '../problems.js';
@@ -36,8 +37,6 @@ export interface SchedulerOptions {
   /** how long a cluster then takes no new replicas of that placement */
   readonly avoidMs?: number;
   readonly resyncMs?: number;
-  /** writes in flight to one member at a time */
-  readonly perMember?: number;
   readonly coalesceMs?: number;
   /** Whether this instance may write (it leads); one that may not still keeps decisions for the API. */
   readonly writes?: () => boolean;
@@ -56,7 +55,6 @@ export interface SchedulerEvents {
 
 export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private readonly placements: Reflector<PlacementObject>;
-  private readonly rollout: RolloutController;
   private readonly hubQueue: KeyedQueue;
   private state: FleetState | undefined;
   /** placement key → slice name → the slice as last written */
@@ -79,8 +77,6 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private stuck = new Map<string, Map<string, number>>();
   /** placement key → cluster → until when it takes no new replicas of it */
   private avoiding: Avoidance = new Map();
-  /** placement key → cluster → someone else's objects there, where the placement would write: avoided while they stand */
-  private readonly conflicts = new Map<string, Map<string, string>>();
   /** a conflict began or ended since the last cycle: the next goes over every Placement */
   private conflictsMoved = false;
   private running = false;
@@ -95,23 +91,18 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   constructor(
     private readonly hub: ApiClient,
     private readonly fleet: FleetWatcher,
+    /** what the rollout controller is to carry out, and what it found */
+    private readonly book: RolloutBook,
     private readonly opts: SchedulerOptions = {},
   ) {
     super();
+    book.on('progressed', (key) => this.hubQueue.add(key));
+    book.on('stuck', (x) => this.noteStuck(x));
+    book.on('conflicted', (c) => this.noteConflict(c));
+    book.on('finalized', (key) => this.forget(key));
     this.placements = new Reflector<PlacementObject>(hub, `${PLACEMENTS}/placements`, {
       changed: (o, deleted) => this.placementChanged(o, deleted === true),
       health: (ok, why) => this.report('Placements on the hub', ok ? undefined : why),
-    });
-    this.rollout = new RolloutController(hub, fleet, {
-      ...(opts.perMember !== undefined ? { perMember: opts.perMember } : {}),
-      ...(opts.pendingGraceMs !== undefined ? { pendingGraceMs: opts.pendingGraceMs } : {}),
-      writes: () => this.writes(),
-      progressed: (key) => this.hubQueue.add(key),
-      stuck: (s) => this.noteStuck(s),
-      conflicted: (c) => this.noteConflict(c),
-      finalized: (key) => this.forget(key),
-      report: (source, problem) => this.report(source, problem),
-      log: (message) => this.log(message),
     });
     this.hubQueue = new KeyedQueue(
       (key) => this.writeHub(key),
@@ -135,7 +126,6 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
   stop(): void {
     this.stopped = true;
     this.placements.stop();
-    this.rollout.stop();
     this.hubQueue.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
@@ -241,7 +231,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const read = this.fleet.snapshot();
     if (read === undefined) return;
     const snapshot = this.withGrace(read);
-    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now(), this.conflicts);
+    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now(), this.conflictReasons());
     this.avoiding = kept;
     const opts = { avoid, clock: this.opts.clock ?? (() => performance.now()) };
     const state = this.state;
@@ -274,7 +264,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       const known = inForce?.get(key) ?? fromStatus(key, p.status);
       if (known === undefined) continue;
       told.set(key, known);
-      previous.push(withoutConflicts(withoutStuck(known, this.stuck.get(key)), this.conflicts.get(key)));
+      previous.push(withoutConflicts(withoutStuck(known, this.stuck.get(key)), this.book.conflicts.get(key)));
     }
     const unstarted = this.stuck.size > 0;
     this.stuck = new Map();
@@ -295,9 +285,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       if (d !== undefined) work.push({ placement: p, decision: d });
     }
     // The members are the rollout's: it is told and not waited for.
-    this.rollout.want(work, snapshot, deleting);
+    this.book.want(work, snapshot, deleting);
     if (full) {
-      this.rollout.recheck();
+      this.book.recheck();
       for (const { decision: d } of work) {
         this.forced.add(d.placement);
         this.hubQueue.add(d.placement);
@@ -336,7 +326,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       }
       if (d !== state.decisions.get(key)) work.push({ placement: p, decision: d });
     }
-    this.rollout.change(
+    this.book.change(
       work,
       gone,
       snapshot,
@@ -358,7 +348,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       const last = this.hubWritten.get(key);
       if (last !== undefined && last.generation === p.metadata.generation && sameDecision(last.d, d)) continue;
       // While members are being written, the rollout's word brings the status write.
-      if (!this.rollout.pending(key, d)) this.hubQueue.add(key);
+      if (!this.book.pending(key, d)) this.hubQueue.add(key);
     }
   }
 
@@ -373,7 +363,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const d = this.state?.decisions.get(key);
     const snapshot = this.state?.snapshot;
     if (p === undefined || d === undefined || snapshot === undefined || p.metadata.deletionTimestamp !== undefined || !this.writes()) return;
-    const rollout = this.rollout.rolloutOf(key, d);
+    const rollout = this.book.rolloutOf(key, d);
     const seen = rolloutSignature(rollout);
     const forced = this.forced.delete(key);
     const last = this.hubWritten.get(key);
@@ -433,13 +423,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
    * Placement's owner is told by an Event.
    */
   private noteConflict(c: Conflicted): void {
-    const byCluster = this.conflicts.get(c.placement);
-    if (c.conflicts === undefined) {
-      if (byCluster?.delete(c.cluster) !== true) return;
-      if (byCluster.size === 0) this.conflicts.delete(c.placement);
-      this.log(`${c.placement}: the conflict in ${c.cluster} is over`);
-    } else {
-      (byCluster ?? this.conflicts.set(c.placement, new Map()).get(c.placement)!).set(c.cluster, c.conflicts.map((x) => x.message).join('; '));
+    if (c.conflicts === undefined) this.log(`${c.placement}: the conflict in ${c.cluster} is over`);
+    else {
       const p = this.placementOf(c.placement);
       for (const x of c.conflicts) {
         this.log(`${c.placement}: ${c.cluster}: ${x.message}; placing its replicas elsewhere`);
@@ -450,15 +435,14 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.trigger();
   }
 
-  /** Every conflict in force, one entry a placement and member: for the metrics. */
-  conflictsNow(): { placement: string; cluster: string }[] {
-    return [...this.conflicts].flatMap(([placement, byCluster]) => [...byCluster.keys()].map((cluster) => ({ placement, cluster })));
+  /** The clusters each placement avoids while someone else's objects stand there, and why. */
+  private conflictReasons(): Map<string, Map<string, string>> {
+    return new Map([...this.book.conflicts].map(([key, byCluster]) => [key, new Map([...byCluster].map(([cluster, list]) => [cluster, list.map((x) => x.message).join('; ')]))]));
   }
 
   /** A deleted Placement's members are clean and its finalizer is off: nothing of it is kept. */
   private forget(key: string): void {
     if (this.avoiding.has(key)) this.avoiding = new Map([...this.avoiding].filter(([k]) => k !== key));
-    this.conflicts.delete(key);
     this.writeFailures.delete(key);
     this.hubWritten.delete(key);
     this.writtenSlices.delete(key);

@@ -1,0 +1,78 @@
+// The two controllers of a hub, wired by data: the scheduling controller (scheduler.ts) and
+// the rollout controller (rollout.ts) share one RolloutBook and nothing else. This is what
+// `orrery serve` and the tests start on a hub.
+
+import { EventEmitter } from 'node:events';
+import type { Decision, Placement, ScheduleResult } from '../core/model.js';
+import type { FleetState } from '../core/fleetState.js';
+import type { ApiClient } from '../fleet/client.js';
+import type { FleetWatcher } from '../fleet/watcher.js';
+import { RolloutController } from './rollout.js';
+import { RolloutBook } from './rolloutBook.js';
+import { SchedulerController, type SchedulerOptions } from './scheduler.js';
+
+export interface HubOptions extends SchedulerOptions {
+  /** writes in flight to one member at a time */
+  readonly perMember?: number;
+  /** how long a replica may stay Pending for lack of room before it is placed elsewhere */
+  readonly pendingGraceMs?: number;
+}
+
+export class HubControllers extends EventEmitter<{ reconciled: [ScheduleResult] }> {
+  private readonly book = new RolloutBook();
+  private readonly scheduler: SchedulerController;
+  private readonly rollout: RolloutController;
+
+  constructor(hub: ApiClient, fleet: FleetWatcher, opts: HubOptions = {}) {
+    super();
+    const { perMember, pendingGraceMs, ...scheduling } = opts;
+    this.scheduler = new SchedulerController(hub, fleet, this.book, { ...scheduling, ...(pendingGraceMs !== undefined ? { pendingGraceMs } : {}) });
+    this.rollout = new RolloutController(hub, fleet, this.book, {
+      ...(perMember !== undefined ? { perMember } : {}),
+      ...(pendingGraceMs !== undefined ? { pendingGraceMs } : {}),
+      ...(opts.writes !== undefined ? { writes: opts.writes } : {}),
+      report: (source, problem) => {
+        if (opts.problems !== undefined) opts.problems.report(source, problem);
+        else if (problem !== undefined) opts.log?.(`${source}: ${problem}`);
+      },
+      ...(opts.log !== undefined ? { log: opts.log } : {}),
+    });
+    this.scheduler.on('reconciled', (r) => this.emit('reconciled', r));
+  }
+
+  start(): void {
+    this.scheduler.start();
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+    this.rollout.stop();
+  }
+
+  /** A full re-check now: everything applied again, as when this instance has just become leader. */
+  recheck(): void {
+    this.scheduler.recheck();
+  }
+
+  decisions(): ReadonlyMap<string, Decision> {
+    return this.scheduler.decisions();
+  }
+
+  fleetState(): FleetState | undefined {
+    return this.scheduler.fleetState();
+  }
+
+  placementObjects(): readonly Placement[] {
+    return this.scheduler.placementObjects();
+  }
+
+  /** Placements whose objects in a member someone else made, one entry a placement and member. */
+  conflictsNow(): { placement: string; cluster: string }[] {
+    return this.book.conflictsNow();
+  }
+
+  /** Resolves once the rollout has nothing queued or being written. */
+  idle(): Promise<void> {
+    return this.rollout.idle();
+  }
+}
