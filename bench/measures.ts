@@ -8,7 +8,7 @@ import { prepareCycle } from '../src/core/cycle.js';
 import { fitCount } from '../src/core/fit.js';
 import { fitOnNodes } from '../src/core/nodes.js';
 import type { FleetState } from '../src/core/fleetState.js';
-import { hasOwnLimits } from '../src/core/solver/solo.js';
+import { hasOwnLimits } from '../src/core/solver/aloneCap.js';
 
 export interface Measures {
   /** priority → replicas placed */

@@ -11,10 +11,10 @@
 import { type ClusterAssignment, type Decision, type DecisionReason, type FleetSnapshot, type Placement, type SolveStats, compareNames, placementKey } from './model.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { unscheduledMessage } from './explain.js';
-import { type Assignment, keepPrevious, placedOf } from './solver/place.js';
+import { type Assignment, keepPrevious, placedOf } from './solver/placeOne.js';
 import { type Floor, type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
-import { type Packed, fitToNodes, repackRows } from './solver/pack.js';
+import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
 import { type ClusterNodes, packInto } from './nodes.js';
 
 /** What each placement keeps before anything new is placed, and the room that leaves. */

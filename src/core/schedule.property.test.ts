@@ -9,7 +9,7 @@ import { compareByPriority, violations, worthByPriority } from '../../test/invar
 import { makeSnapshot, placementKey } from './model.js';
 import { fitCount } from './fit.js';
 import { fitOnNodes } from './nodes.js';
-import { hasOwnLimits } from './solver/solo.js';
+import { hasOwnLimits } from './solver/aloneCap.js';
 import { FleetState } from './fleetState.js';
 
 /** A full cycle's result. */

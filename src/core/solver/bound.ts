@@ -9,7 +9,7 @@
 import type { Decision, FleetSnapshot, Placement } from '../model.js';
 import { type ScheduleOptions, prepareCycle } from '../cycle.js';
 import { tiers } from '../pipeline.js';
-import { take } from './place.js';
+import { take } from './placeOne.js';
 import { solveSteering, steeringClasses, steeringVariables } from './steer.js';
 import type { LpLibrary } from './lp.js';
 

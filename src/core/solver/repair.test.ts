@@ -4,7 +4,7 @@ import { cluster, fleet, nodeCluster, placement } from '../../../test/fixtures.j
 import { fitOnNodes, packInto } from '../nodes.js';
 import { prepareCycle } from '../cycle.js';
 import { repair } from './repair.js';
-import { take } from './place.js';
+import { take } from './placeOne.js';
 
 test('repair moves a replica that can go elsewhere to make room for one that waits', () => {
   // `local` may only run in r1, on `x`; `roam` runs anywhere and sits on `x`, leaving no room.

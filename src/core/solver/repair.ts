@@ -9,9 +9,9 @@
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
 import { oneMoreFits } from '../fit.js';
-import type { TierState } from './fill.js';
-import { type Assignment, placedOf, take } from './place.js';
-import { hasOwnLimits } from './solo.js';
+import type { TierState } from './fillTier.js';
+import { type Assignment, placedOf, take } from './placeOne.js';
+import { hasOwnLimits } from './aloneCap.js';
 import { type ClusterNodes, packInto } from '../nodes.js';
 import { compareNames } from '../model.js';
 

@@ -9,7 +9,7 @@ import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
 import { replicasThatFit } from '../fit.js';
 import { type LinearModel, type LpLibrary, solveLinear } from './lp.js';
-import { hasOwnLimits, soloCap } from './solo.js';
+import { hasOwnLimits, soloCap } from './aloneCap.js';
 
 export interface SteeringClass {
   /** replicas of this class still to place */

@@ -6,11 +6,11 @@ import { type FleetIndex, PODS } from '../prepare.js';
 import { type Worth, compareWorth, worthOf } from '../objective.js';
 import { compareNames } from '../model.js';
 import { solveExactTier } from './exact.js';
-import { type FillOpts, type TierState, fill } from './fill.js';
+import { type FillOpts, type TierState, fill } from './fillTier.js';
 import { type ClusterNodes, packInto } from '../nodes.js';
 import type { LpLibrary } from './lp.js';
-import { type Assignment, placedOf, take } from './place.js';
-import { hasOwnLimits } from './solo.js';
+import { type Assignment, placedOf, take } from './placeOne.js';
+import { hasOwnLimits } from './aloneCap.js';
 import { repair } from './repair.js';
 import { type Steering, type SteeringClass, solveSteering, steeringClasses } from './steer.js';
 

@@ -8,7 +8,7 @@ import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
 import { sumsAreExact } from '../fit.js';
 import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
-import { type Assignment, type PlaceOpts, placeJob, placedOf, release } from './place.js';
+import { type Assignment, type PlaceOpts, placeJob, placedOf, release } from './placeOne.js';
 
 /**
  * A tier's assignments and the capacity they leave, summed and on nodes, changed in place as

@@ -6,7 +6,7 @@ import { domainOf } from '../prepare.js';
 import { roomFor, sumsAreExact } from '../fit.js';
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
-import { type Candidate, allocate } from './allocate.js';
+import { type Candidate, allocate } from './divideReplicas.js';
 import { type ClusterNodes, tightestNode } from '../nodes.js';
 import type { Issue } from '../result.js';
 

@@ -8,7 +8,7 @@ import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
 import { type ClusterNodes, fitOnNodes, packInto, packOneNode } from '../nodes.js';
-import { type Assignment, placeJob, placedOf, take } from './place.js';
+import { type Assignment, placeJob, placedOf, take } from './placeOne.js';
 
 interface Item {
   readonly job: Job;

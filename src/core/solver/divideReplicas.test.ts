@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type AllocationRules, type Candidate, allocate } from './allocate.js';
+import { type AllocationRules, type Candidate, allocate } from './divideReplicas.js';
 
 const c = (name: string, cap: number, pref: number, domain = 'd', kept = 0): Candidate => ({ row: 0, name, cap, pref, domain, kept });
 const rules = (replicas: number, o: Omit<Partial<AllocationRules>, 'spread'> & { spread?: Partial<AllocationRules['spread']> } = {}): AllocationRules => ({
