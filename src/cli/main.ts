@@ -13,7 +13,7 @@ import type { Decision, ScheduleResult } from '../core/model.js';
 import { humanBytes, humanMilli } from '../core/quantity.js';
 import type { ProviderFile } from '../fleet/access.js';
 import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from '../fleet/snapshotFile.js';
-import { type Result, ok } from '../core/result.js';
+import { type Result, formatIssues, ok } from '../core/result.js';
 import { table } from './table.js';
 
 /** Each command's flags and what it does: `orrery COMMAND --help` prints its entry. */
@@ -436,8 +436,9 @@ async function explain(args: string[]): Promise<number> {
   const wanted = key.includes('/') ? key : `default/${key}`;
   const placement = placements.find((p) => placementKey(p) === wanted);
   if (placement === undefined) return fail(`no placement ${wanted} (known: ${placements.map(placementKey).join(', ') || 'none'})`);
-  const e = FleetState.start(snapshot, placements).explain(placement);
-  if ('invalid' in e) return fail(`${wanted}: ${e.invalid}`);
+  const explained = FleetState.start(snapshot, placements).explain(placement);
+  if (!explained.ok) return fail(`${wanted}: ${formatIssues([explained.error])}`);
+  const e = explained.value;
   print(
     render(e, output, () => {
       const rows = [...e.clusters]

@@ -6,7 +6,7 @@ import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey, withSpec } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
-import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
+import { type Engine, type EngineResult, type PlacementView, refusal } from '../server/engine.js';
 import type { HubControllers } from './hub.js';
 import type { Problem, ProblemLog } from '../problems.js';
 import { placementPath } from '../names.js';
@@ -60,24 +60,24 @@ export class ClusterEngine implements Engine {
   }
 
   async put(): Promise<EngineResult<PlacementView>> {
-    return { ok: false, status: 409, message: 'placements are applied to the hub in cluster mode (kubectl apply)' };
+    return refusal(409, 'Conflict', 'placements are applied to the hub in cluster mode (kubectl apply)');
   }
 
   async remove(): Promise<EngineResult<void>> {
-    return { ok: false, status: 409, message: 'placements are deleted on the hub in cluster mode (kubectl delete)' };
+    return refusal(409, 'Conflict', 'placements are deleted on the hub in cluster mode (kubectl delete)');
   }
 
   async scale(key: string, replicas: number): Promise<EngineResult<PlacementView>> {
     const current = this.get(key);
     const state = this.controller.fleetState();
-    if (current === undefined || state === undefined) return { ok: false, status: 404, message: `placement ${key} not found` };
+    if (current === undefined || state === undefined) return refusal(404, 'NotFound', `placement ${key} not found`);
     const [ns, name] = key.split('/') as [string, string];
     try {
       await this.hub.mergePatch(placementPath(ns, name, 'scale'), { spec: { replicas } });
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) return { ok: false, status: 404, message: `placement ${key} not found` };
-      if (e instanceof ApiError && e.status === 422) return { ok: false, status: 422, message: e.message };
-      return { ok: false, status: 503, message: `the hub refused the scale: ${(e as Error).message}` };
+      if (e instanceof ApiError && e.status === 404) return refusal(404, 'NotFound', `placement ${key} not found`);
+      if (e instanceof ApiError && e.status === 422) return refusal(422, 'FieldValueInvalid', e.message);
+      return refusal(503, 'Unavailable', `the hub refused the scale: ${(e as Error).message}`);
     }
     // The answer now: the step the controller takes on its next cycle, from the same state.
     const placement = withSpec(current.placement, { ...current.placement.spec, replicas });
@@ -94,6 +94,6 @@ export class ClusterEngine implements Engine {
     const state = this.controller.fleetState();
     if (v === undefined || state === undefined) return undefined;
     const e = state.explain(v.placement);
-    return 'invalid' in e ? undefined : e;
+    return e.ok ? e.value : undefined;
   }
 }

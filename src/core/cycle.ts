@@ -8,6 +8,7 @@ import { type CycleContext, type Profile, runFilters, scoreKey, scorePart } from
 import { defaultProfile } from './profile.js';
 import { type FleetIndex, type PreparedPlacement, indexFleet, preparePlacement } from './prepare.js';
 import { type NodeCapCache, nodeCaps } from './fit.js';
+import type { Issue } from './result.js';
 import { replicaValue } from './objective.js';
 
 export interface ScheduleOptions {
@@ -65,7 +66,8 @@ export interface Cycle {
   readonly ctx: CycleContext;
   readonly profile: Profile;
   readonly jobs: readonly Job[];
-  readonly invalid: ReadonlyMap<string, string>;
+  /** placements that cannot be scheduled as written, and why */
+  readonly invalid: ReadonlyMap<string, Issue>;
 }
 
 interface Scored {
@@ -130,7 +132,7 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
   const nClusters = fleet.clusters.length;
 
   const jobs: Job[] = [];
-  const invalid = new Map<string, string>();
+  const invalid = new Map<string, Issue>();
   const seen = new Set<string>();
   const keyed = placements.map((p) => [placementKey(p), p] as const).sort((a, b) => compareNames(a[0], b[0]));
   for (const [key, placement] of keyed) {
@@ -142,7 +144,7 @@ export function prepareCycle(snapshot: FleetSnapshot, placements: readonly Place
       cache.prepared.set(placement, prepared);
     }
     if (!prepared.ok) {
-      invalid.set(key, prepared.error.message);
+      invalid.set(key, prepared.error);
       continue;
     }
     const p = prepared.value;

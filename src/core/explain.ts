@@ -6,6 +6,7 @@ import type { FleetSnapshot, Placement } from './model.js';
 import { placementKey } from './model.js';
 import { type ClusterNodes, fitOnNodes, nodeShortage, nodeTotals } from './nodes.js';
 import { formatAmount } from './quantity.js';
+import { type Issue, type Result, fail, ok } from './result.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 
 export interface ClusterExplanation {
@@ -33,16 +34,11 @@ export interface PlacementExplanation {
  * Filters run on `snapshot`; scores are those the solver gave on `scored`, the snapshot it
  * scheduled (by default the same), so that explain shows exactly the scores it used.
  */
-export function explainPlacement(
-  snapshot: FleetSnapshot,
-  placement: Placement,
-  opts: ScheduleOptions = {},
-  scored: FleetSnapshot = snapshot,
-): PlacementExplanation | { readonly placement: string; readonly invalid: string } {
+export function explainPlacement(snapshot: FleetSnapshot, placement: Placement, opts: ScheduleOptions = {}, scored: FleetSnapshot = snapshot): Result<PlacementExplanation, Issue> {
   const cycle = prepareCycle(snapshot, [placement], opts);
   const key = placementKey(placement);
   const invalid = cycle.invalid.get(key);
-  if (invalid !== undefined) return { placement: key, invalid };
+  if (invalid !== undefined) return fail(invalid);
   const job = cycle.jobs[0] as Job;
   const { fleet } = cycle.ctx;
   const scoring = scored === snapshot ? cycle : prepareCycle(scored, [placement], opts);
@@ -70,7 +66,7 @@ export function explainPlacement(
     });
   });
   const weights = Object.fromEntries(cycle.profile.scores.filter((s) => s.plugin.appliesTo?.(job.p) !== false).map((s) => [s.plugin.name, s.weight]));
-  return { placement: key, clusters, filtered, weights };
+  return ok({ placement: key, clusters, filtered, weights });
 }
 
 function round2(v: number): number {

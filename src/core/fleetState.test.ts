@@ -6,6 +6,12 @@ import type { Placement } from './model.js';
 import { prepareCycle } from './cycle.js';
 import { FleetState } from './fleetState.js';
 
+/** The explanation, which a valid placement always has. */
+function explained<T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T {
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.value;
+}
+
 /** One step with `p` added to (or replacing its key in) the state's placements. */
 function withOne(state: FleetState, p: Placement) {
   const key = `${p.metadata.namespace}/${p.metadata.name}`;
@@ -74,8 +80,7 @@ test('explain on a scheduled fleet shows the scores the solver used, not those o
     placement('other', { replicas: 4, cpu: '1', accelerators: [{ deviceClassName: 'gpu', count: 1 }] }),
   ];
   const state = FleetState.start(f, ps);
-  const e = state.explain(ps[0]!);
-  assert.ok('clusters' in e);
+  const e = explained(state.explain(ps[0]!));
   const cycle = prepareCycle(f, ps, { previous: [...state.decisions.values()] });
   const job = cycle.jobs.find((j) => j.p.key === 'default/train')!;
   for (const c of e.clusters) {

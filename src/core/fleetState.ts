@@ -18,6 +18,7 @@ import { type Assignment, keepPrevious, release, take } from './solver/placeOne.
 import { repackRows } from './solver/packOnNodes.js';
 import { type ClusterNodes, packInto } from './nodes.js';
 import type { FleetIndex } from './prepare.js';
+import { type Issue, type Result, ok } from './result.js';
 import { occupiedSnapshot } from './capacity.js';
 import { type PlacementExplanation, explainPlacement } from './explain.js';
 
@@ -158,14 +159,14 @@ export class FleetState {
    * the placement's own replicas; scores as the solver gave them on the snapshot it scheduled,
    * with the decisions in force as the previous ones. The API and the CLI both answer with this.
    */
-  explain(placement: Placement): ScheduledExplanation | { readonly placement: string; readonly invalid: string } {
+  explain(placement: Placement): Result<ScheduledExplanation, Issue> {
     const key = placementKey(placement);
     const room = this.roomWithout(new Set([key]));
     const now = occupiedSnapshot(this.fleet, room.free, room.nodes);
     const e = explainPlacement(now, placement, { ...this.opts, previous: [...this.decisions.values()] }, this.snapshot);
-    if ('invalid' in e) return e;
+    if (!e.ok) return e;
     const decision = this.decisions.get(key);
-    return decision === undefined ? e : { ...e, decision };
+    return ok(decision === undefined ? e.value : { ...e.value, decision });
   }
 
   /** The fleet as the schedule leaves it: what Orrery placed counted as taken, per node too. */

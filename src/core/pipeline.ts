@@ -15,6 +15,7 @@ import { type Assignment, keepPrevious, placedOf } from './solver/placeOne.js';
 import { type Floor, type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
 import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
+import type { Issue } from './result.js';
 import { type ClusterNodes, packInto } from './nodes.js';
 
 /** What each placement keeps before anything new is placed, and the room that leaves. */
@@ -289,10 +290,10 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, nodes:
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
 }
 
-export function invalidDecision(placements: readonly Placement[], key: string, why: string): Decision {
+export function invalidDecision(placements: readonly Placement[], key: string, why: Issue): Decision {
   const p = placements.find((x) => placementKey(x) === key);
   const replicas = typeof p?.spec.replicas === 'number' ? p.spec.replicas : 0;
-  return { placement: key, clusters: [], unscheduledReplicas: replicas, reason: 'Unschedulable', message: `invalid placement: ${why}` };
+  return { placement: key, clusters: [], unscheduledReplicas: replicas, reason: 'Unschedulable', message: `invalid placement: ${why.message}` };
 }
 
 function summarise(jobs: readonly Job[], assign: ReadonlyMap<Job, Assignment>, decisions: readonly Decision[]) {

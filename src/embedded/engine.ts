@@ -4,7 +4,7 @@
 import { type Change, FleetState } from '../core/fleetState.js';
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import { compareNames, placementKey } from '../core/model.js';
-import type { Engine, EngineResult, PlacementView } from '../server/engine.js';
+import { type Engine, type EngineResult, type PlacementView, refusal } from '../server/engine.js';
 
 export interface EmbeddedOptions {
   /** called after every scheduling step, with what it took and what moved */
@@ -81,7 +81,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async remove(key: string): Promise<EngineResult<void>> {
-    if (!this.stored.has(key)) return { ok: false, status: 404, message: `placement ${key} not found` };
+    if (!this.stored.has(key)) return refusal(404, 'NotFound', `placement ${key} not found`);
     this.stored.delete(key);
     // Freed capacity goes to what waits, as the step decides.
     this.time(
@@ -101,7 +101,7 @@ export class EmbeddedEngine implements Engine {
 
   async scale(key: string, replicas: number): Promise<EngineResult<PlacementView>> {
     const current = this.stored.get(key);
-    if (current === undefined) return { ok: false, status: 404, message: `placement ${key} not found` };
+    if (current === undefined) return refusal(404, 'NotFound', `placement ${key} not found`);
     return this.put({ ...current, spec: { ...current.spec, replicas } });
   }
 
@@ -117,6 +117,6 @@ export class EmbeddedEngine implements Engine {
     const p = this.stored.get(key);
     if (p === undefined) return undefined;
     const e = this.state.explain(p);
-    return 'invalid' in e ? undefined : e;
+    return e.ok ? e.value : undefined;
   }
 }

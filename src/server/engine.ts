@@ -5,13 +5,25 @@
 import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
 import type { ScheduledExplanation } from '../core/fleetState.js';
 import type { Problem } from '../problems.js';
+import type { Issue, IssueCode, Result } from '../core/result.js';
 
 export interface PlacementView {
   readonly placement: Placement;
   readonly decision: Decision;
 }
 
-export type EngineResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 400 | 404 | 409 | 422 | 503; readonly message: string };
+/** Why an engine could not do what was asked: the HTTP status it stands for, and the issues. */
+export interface Refusal {
+  readonly status: 400 | 404 | 409 | 422 | 503;
+  readonly issues: readonly Issue[];
+}
+
+export type EngineResult<T> = Result<T, Refusal>;
+
+/** A refusal of one issue about the request as a whole. */
+export function refusal(status: Refusal['status'], code: IssueCode, message: string): { readonly ok: false; readonly error: Refusal } {
+  return { ok: false, error: { status, issues: [{ code, path: [], message }] } };
+}
 
 export interface Engine {
   readonly mode: 'embedded' | 'cluster';

@@ -17,7 +17,7 @@ const params = {
 type Params = { namespace: string; name: string };
 
 function send<T>(reply: FastifyReply, r: EngineResult<T>, status = 200) {
-  if (!r.ok) return reply.code(r.status).send(errorBody(r.status, r.message));
+  if (!r.ok) return reply.code(r.error.status).send(issuesBody(r.error.status, r.error.issues));
   return reply.code(status).send(r.value);
 }
 
@@ -88,7 +88,7 @@ export const placementRoutes: FastifyPluginAsync<{ engine: Engine }> = async (ap
     async (req, reply) => {
       if (engine.mode !== 'embedded') return reply.code(409).send(errorBody(409, 'placements are deleted on the hub in cluster mode (kubectl delete)'));
       const r = await engine.remove(`${req.params.namespace}/${req.params.name}`);
-      if (!r.ok) return reply.code(r.status).send(errorBody(r.status, r.message));
+      if (!r.ok) return reply.code(r.error.status).send(issuesBody(r.error.status, r.error.issues));
       return reply.code(204).send();
     },
   );
