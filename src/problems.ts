@@ -44,7 +44,7 @@ export class ProblemLog {
     this.log(`${source}: recovered after ${Math.round((this.clock() - known.since) / 1000)} s`);
   }
 
-  /** Either, from an optional cause. */
+  /** The outcome of an attempt at `source`: a failure with its cause, or (no problem) a success. */
   report(source: string, problem: string | undefined): void {
     if (problem === undefined) this.ok(source);
     else this.fail(source, problem);
