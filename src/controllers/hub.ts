@@ -70,9 +70,4 @@ export class HubControllers extends EventEmitter<{ reconciled: [ScheduleResult] 
   conflictsNow(): { placement: string; cluster: string }[] {
     return this.book.conflictsNow();
   }
-
-  /** Resolves once the rollout has nothing queued or being written. */
-  idle(): Promise<void> {
-    return this.rollout.idle();
-  }
 }
