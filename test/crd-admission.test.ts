@@ -122,6 +122,11 @@ const cases: [string, Record<string, unknown>, RegExp][] = [
     /spec\.template\.spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu: Invalid value: "lots": spec\.template\.spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu in body should match/,
   ],
   ['service port out of range', { service: { ports: [{ port: 70000 }] } }, /spec\.service\.ports\[0\]\.port: Invalid value: 70000/],
+  [
+    'a container without an image',
+    { template: { spec: { ...template.spec, template: { spec: { containers: [{ name: 'c' }] } } } } },
+    /spec\.template\.spec\.template\.spec\.containers\[0\]\.image: Required value/,
+  ],
   ['missing template', { template: undefined }, /spec\.template: Required value/],
 ];
 
@@ -134,6 +139,13 @@ for (const [name, spec, message] of cases) {
     assert.match(r.message, message);
   });
 }
+
+test('a placement with a service and a dotted name is refused at admission, as a Service of that name would be in every member', async () => {
+  const r = await create(withSpec('web.v2', { service: { ports: [{ port: 80 }] } }));
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.message, /its name must be a DNS-1035 label/);
+  assert.deepEqual(await create(withSpec('web.v3', {})), { ok: true }, 'without a service, a dotted name is fine');
+});
 
 test('kubectl scale writes spec.replicas through the scale subresource', async () => {
   assert.deepEqual(await create(withSpec('scaled', { replicas: 2 })), { ok: true });

@@ -290,6 +290,8 @@ const bad: [string, string, string, unknown, { token?: string | null; raw?: stri
   ['capacity with a bad selector', 'GET', '/v1/capacity?selector=%3D%3Dx', undefined, {}, 400, /selector: /],
   ['capacity with an unknown parameter', 'GET', '/v1/capacity?colour=red', undefined, {}, 400, /^querystring\.colour: unknown field "colour"$/],
   ['an unknown route', 'GET', '/v1/nothing', undefined, {}, 404, /no route GET \/v1\/nothing/],
+  ['a route asked with another method', 'POST', '/v1/capacity', {}, {}, 405, /^POST is not served on \/v1\/capacity: GET is$/],
+  ['a name longer than a name may be', 'GET', `/v1/namespaces/ml/placements/${'n'.repeat(300)}`, undefined, {}, 400, /^params\.name: must be at most 253 characters, got 300$/],
 ];
 
 for (const [name, method, path, body, opts, status, message] of bad) {

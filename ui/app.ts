@@ -233,7 +233,7 @@ class Page {
     const f = this.fleet as Fleet;
     const placed = this.placements.reduce((s, v) => s + v.decision.clusters.reduce((a, c) => a + c.replicas, 0), 0);
     $('status').textContent =
-      `${f.mode} · ${f.clusters.length} clusters · ${this.placements.length} placements, ${count(placed)} replicas placed · generation ${f.generation}${f.complete ? '' : ' · inventory read in part'}`;
+      `${f.mode} · ${f.clusters.length} cluster${f.clusters.length === 1 ? '' : 's'} · ${this.placements.length} placement${this.placements.length === 1 ? '' : 's'}, ${count(placed)} replica${placed === 1 ? '' : 's'} placed · generation ${f.generation}${f.complete ? '' : ' · inventory read in part'}`;
     this.renderAccelerators();
     this.fillSelects();
     this.renderClusters();

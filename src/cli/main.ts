@@ -15,6 +15,7 @@ import type { ProviderFile } from '../fleet/access.js';
 import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from '../fleet/snapshotFile.js';
 import { type Result, formatIssues, ok } from '../core/result.js';
 import { table } from './table.js';
+import { counted } from '../core/words.js';
 
 /** Each command's flags and what it does: `orrery COMMAND --help` prints its entry. */
 const COMMANDS: Record<string, { readonly summary: string; readonly usage: string; readonly notes?: string }> = {
@@ -164,7 +165,7 @@ function planTable(result: ScheduleResult): string {
   const notes = result.decisions.filter((d) => d.unscheduledReplicas > 0);
   if (notes.length > 0) out += `\n${notes.map((d) => `${d.placement}: ${d.message}`).join('\n')}\n`;
   const s = result.stats;
-  out += `\n${s.placedReplicas} replicas placed, ${s.unscheduledReplicas} unscheduled; ${s.placements} placements on ${s.clusters} clusters in ${s.solveMs.toFixed(1)} ms (${s.solver}); worth ${s.value.toFixed(4)} of the fleet\n`;
+  out += `\n${counted(s.placedReplicas, 'replica')} placed, ${s.unscheduledReplicas} unscheduled; ${counted(s.placements, 'placement')} on ${counted(s.clusters, 'cluster')} in ${s.solveMs.toFixed(1)} ms (${s.solver}); worth ${s.value.toFixed(4)} of the fleet\n`;
   return out;
 }
 
@@ -273,7 +274,7 @@ async function serve(args: string[]): Promise<number> {
   engine = new EmbeddedEngine(inputs.value.snapshot, inputs.value.placements, { observe: metrics.observe });
   const app = await buildApp({ engine, metrics, auth: token !== undefined ? new StaticToken(token) : new LoopbackOnly(), logger: process.env.ORRERY_LOG !== 'off' });
   const url = await app.listen({ port, host: address });
-  process.stderr.write(`orrery: serving ${inputs.value.snapshot.clusters.length} clusters and ${inputs.value.placements.length} placements on ${url} (docs at ${url}/docs)\n`);
+  process.stderr.write(`orrery: serving ${counted(inputs.value.snapshot.clusters.length, 'cluster')} and ${counted(inputs.value.placements.length, 'placement')} on ${url} (docs at ${url}/docs)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => void app.close().then(() => resolve());
     process.once('SIGINT', stop);

@@ -3,6 +3,7 @@
 // does not change, so an unchanged decision writes an unchanged status.
 
 import type { Decision, Placement } from '../core/model.js';
+import { counted } from '../core/words.js';
 
 export interface Condition {
   readonly type: 'Scheduled' | 'Applied' | 'Available';
@@ -88,7 +89,7 @@ export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefine
             ? { type: 'Applied', status: 'False', reason: 'ApplyFailed', message: failures.map(([n, why]) => `${n}: ${why}`).join('; '), ...gen }
             : pending.length > 0
               ? { type: 'Applied', status: 'False', reason: 'Applying', message: `not yet applied to ${pending.map((c) => c.name).join(', ')}`, ...gen }
-              : { type: 'Applied', status: 'True', reason: 'Applied', message: `applied to ${d.clusters.length} clusters`, ...gen },
+              : { type: 'Applied', status: 'True', reason: 'Applied', message: `applied to ${counted(d.clusters.length, 'cluster')}`, ...gen },
       now,
     ),
     condition(

@@ -8,6 +8,7 @@ import { type ClusterNodes, fitOnNodes, nodeShortage, nodeTotals } from './nodes
 import { formatAmount } from './quantity.js';
 import { type Issue, type Result, fail, ok } from './result.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
+import { counted } from './words.js';
 
 export interface ClusterExplanation {
   readonly name: string;
@@ -158,7 +159,7 @@ function ruleNote(job: Job, nodes: readonly ClusterNodes[], placed: number): str
   if (job.p.gang) return '; gang placement: not all replicas fit at once';
   const withRoom = job.order.filter((row) => fitOnNodes(nodes[row] as ClusterNodes, job.p.node, 1) > 0).length;
   if (withRoom > 0 && withRoom < job.p.spread.minClusters) {
-    return `; only ${withRoom} clusters can take a replica, spread.minClusters is ${job.p.spread.minClusters}`;
+    return `; only ${counted(withRoom, 'cluster')} can take a replica, spread.minClusters is ${job.p.spread.minClusters}`;
   }
   return '';
 }

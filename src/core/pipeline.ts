@@ -17,6 +17,7 @@ import { compareTiers, worthOf } from './objective.js';
 import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
 import type { Issue } from './result.js';
 import { type ClusterNodes, packInto } from './nodes.js';
+import { counted } from './words.js';
 
 /** What each placement keeps before anything new is placed, and the room that leaves. */
 export interface Kept {
@@ -286,7 +287,7 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, nodes:
   clusters.sort((x, y) => compareNames(x.name, y.name));
   const unscheduled = job.p.replicas - placed;
   const reason: DecisionReason = unscheduled === 0 ? 'Scheduled' : placed > 0 ? 'PartiallyScheduled' : 'Unschedulable';
-  const message = unscheduled === 0 ? `${placed} replicas on ${clusters.length} clusters` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
+  const message = unscheduled === 0 ? `${counted(placed, 'replica')} on ${counted(clusters.length, 'cluster')}` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
 }
 

@@ -21,6 +21,7 @@ export const ISSUE_CODES = [
   // a request the HTTP API cannot serve
   'RequestInvalid',
   'NotFound',
+  'MethodNotAllowed',
   'Conflict',
   'Unauthorized',
   'Forbidden',

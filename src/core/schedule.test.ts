@@ -132,8 +132,9 @@ test('a device class no cluster offers is named', () => {
 });
 
 test('zero replicas is Scheduled with nothing placed', () => {
-  const r = schedule(fleet(cluster('a')), [placement('idle', { replicas: 0 })]);
+  const r = schedule(fleet(cluster('a')), [placement('idle', { replicas: 0 }), placement('one', { replicas: 1 })]);
   assert.deepEqual(find(r, 'default/idle'), { placement: 'default/idle', clusters: [], unscheduledReplicas: 0, reason: 'Scheduled', message: '0 replicas on 0 clusters' });
+  assert.equal(find(r, 'default/one')?.message, '1 replica on 1 cluster', 'one is one, not "1 clusters"');
 });
 
 test('past its time budget the solve keeps the better of its floors', () => {

@@ -71,6 +71,11 @@ const cases: [string, Record<string, unknown>, string | RegExp][] = [
   ['gang not boolean', { gang: 'yes' }, 'spec.gang: expected true or false, got "yes"'],
   ['service port out of range', { service: { ports: [{ port: 70000 }] } }, 'spec.service.ports[0].port: must be between 1 and 65535, got 70000'],
   ['unknown spec field', { replica: 3 }, 'spec.replica: unknown field'],
+  [
+    'a container without an image',
+    { template: { spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web' }] } } } } },
+    'spec.template.spec.template.spec.containers[0].image: required',
+  ],
 ];
 
 for (const [name, spec, message] of cases) {
@@ -121,4 +126,10 @@ test('an issue has a code from the closed set and a structured path', () => {
   const [label] = issuesOf(withSpec({ clusterSelector: { matchLabels: { 'topology.kubernetes.io/region': 5 } } }));
   assert.deepEqual(label?.path, ['spec', 'clusterSelector', 'matchLabels', 'topology.kubernetes.io/region'], 'a key with dots and a slash is one key');
   assert.equal(formatPath(label!.path), 'spec.clusterSelector.matchLabels["topology.kubernetes.io/region"]');
+});
+
+test('a placement with a service needs a name a Service may have: no dots', () => {
+  const dotted = { ...base, metadata: { name: 'web.v2' }, spec: { ...base.spec, service: { ports: [{ port: 80 }] } } };
+  assert.ok(messages(dotted).some((m) => m.startsWith('metadata.name: a Placement with spec.service names a Service in every member')));
+  assert.deepEqual(messages({ ...dotted, spec: base.spec }), [], 'without a service, a dotted name is fine');
 });

@@ -77,6 +77,8 @@ function join(path: Path, ...keys: (string | number)[]): Path {
   return [...path, ...keys];
 }
 
+/** A Service's name: a DNS-1035 label. */
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
@@ -353,6 +355,9 @@ function checkContainers(c: Checker, v: unknown, path: Path, required: boolean):
     const o = c.object(x, p);
     if (o === undefined) return;
     c.string(o.name, join(p, 'name'));
+    // every member's API server refuses a container without one
+    if (o.image === undefined) c.add(join(p, 'image'), 'required: every container names its image', 'FieldValueRequired');
+    else if (c.string(o.image, join(p, 'image')) === '') c.add(join(p, 'image'), 'must not be empty');
     if (o.resources !== undefined) {
       const r = c.object(o.resources, join(p, 'resources'));
       if (r !== undefined) {
@@ -507,6 +512,13 @@ export function checkPlacement(v: unknown, path: Path = [], defaultNamespace = '
     if (m.namespace !== undefined) namespace = checkName(c, m.namespace, join(path, 'metadata', 'namespace'), 63) ?? namespace;
   }
   checkSpec(c, o.spec, join(path, 'spec'));
+  const svc = (o.spec as { service?: unknown } | undefined)?.service;
+  if (svc !== undefined && m !== undefined && typeof m.name === 'string' && !DNS_LABEL.test(m.name)) {
+    c.add(
+      join(path, 'metadata', 'name'),
+      `a Placement with spec.service names a Service in every member: its name must be a DNS-1035 label (lower-case letters, digits and '-', a letter first, no dots, at most 63 characters), got ${describe(m.name)}`,
+    );
+  }
   if (c.issues.length > 0 || m === undefined) return fail(c.issues);
   return ok({ ...(o as unknown as Placement), metadata: { ...(m as Placement['metadata']), namespace } });
 }

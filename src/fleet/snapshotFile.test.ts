@@ -35,7 +35,7 @@ kind: Placement
 metadata: {name: ${name}, namespace: team}
 spec:
   replicas: 2
-  template: {spec: {template: {spec: {containers: [{name: c}]}}}}`;
+  template: {spec: {template: {spec: {containers: [{name: c, image: app:1}]}}}}`;
 
 test('placements come as a stream of documents or as a List', () => {
   const stream = parsePlacements(`${p('a')}\n---\n${p('b')}\n`, 'p.yaml');

@@ -30,12 +30,14 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // a name longer than the routes' own schemas allow is refused by them, with the field named
+    maxParamLength: 1024,
     // Request logs carry no headers, so no token ever reaches a log.
     logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
   });
   // A query string is text: its numbers are read as numbers. A body is JSON and is read as it was
   // sent: "5" is not 5, nothing is added or removed, and every problem is reported at once.
-  const query = new Ajv({ coerceTypes: true, allErrors: false, strict: false });
+  const query = new Ajv({ coerceTypes: true, allErrors: false, verbose: true, strict: false });
   const body = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: true, verbose: true, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : query).compile(schema));
   const metrics = opts.metrics ?? new Metrics(() => opts.engine);

@@ -17,6 +17,7 @@ const NAMES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'NotFound',
+  405: 'MethodNotAllowed',
   409: 'Conflict',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
@@ -31,6 +32,7 @@ const CODES: Record<number, IssueCode> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'NotFound',
+  405: 'MethodNotAllowed',
   409: 'Conflict',
   413: 'RequestInvalid',
   415: 'RequestInvalid',
@@ -150,7 +152,27 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     void reply.code(status).send(errorBody(status, message));
   });
+  // Every route's path as a pattern, to tell a path served with other methods (405) from none (404).
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (r) => {
+    const pattern = new RegExp(
+      `^${r.url
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/:[A-Za-z]+/g, '[^/]+')
+        .replace(/\*/g, '.*')}$`,
+    );
+    routes.push({ pattern, methods: ([] as string[]).concat(r.method) });
+  });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(errorBody(404, `no route ${req.method} ${req.url.split('?')[0]}`));
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))].filter((m) => m !== 'HEAD').sort();
+    if (allowed.length > 0) {
+      void reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(errorBody(405, `${req.method} is not served on ${path}: ${allowed.join(', ')} ${allowed.length === 1 ? 'is' : 'are'}`));
+      return;
+    }
+    void reply.code(404).send(errorBody(404, `no route ${req.method} ${path}`));
   });
 }
