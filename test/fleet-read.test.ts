@@ -264,7 +264,7 @@ metadata: {name: llm, namespace: ml}
 spec:
   replicas: 4
   accelerators: [{deviceClassName: gpu.example.com, count: 1}]
-  template: {spec: {template: {spec: {containers: [{name: c, resources: {requests: {cpu: "1"}}}]}}}}
+  template: {spec: {template: {spec: {containers: [{name: c, image: app:1, resources: {requests: {cpu: "1"}}}]}}}}
 `,
   );
   const plan = spawnSync(process.execPath, [cli, 'plan', '--fleet', file, '--placements', placements, '-o', 'json'], { encoding: 'utf8' });
