@@ -264,13 +264,16 @@ export class Deployer {
     const uid = c.kind === 'own' || c.kind === 'takeOver' ? c.uid : undefined;
     const body = uid === undefined ? o.body : { ...o.body, metadata: { ...o.body.metadata, uid } };
     try {
-      if (c.kind !== 'takeOver') return await client.apply<Written>(o.path, body, FIELD_MANAGER, c.kind !== 'create');
       // Taken over whole: replaced by what Orrery writes with every manager's claim cleared ([{}]
-      // clears managedFields), then applied. The apply finds no managers and records one for what
-      // was there before it ("before-first-apply"); that claim is dropped too, so that Orrery
-      // owns its fields alone and a field it stops writing later is removed, not kept by a claim.
-      await client.put(o.path, { ...body, metadata: { ...body.metadata, ...(c.resourceVersion !== undefined ? { resourceVersion: c.resourceVersion } : {}), managedFields: [{}] } });
-      const applied = await client.apply<Written & { metadata?: { managedFields?: { manager?: string }[] } }>(o.path, body, FIELD_MANAGER, true);
+      // clears managedFields), then applied below.
+      if (c.kind === 'takeOver') {
+        await client.put(o.path, { ...body, metadata: { ...body.metadata, ...(c.resourceVersion !== undefined ? { resourceVersion: c.resourceVersion } : {}), managedFields: [{}] } });
+      }
+      const applied = await client.apply<Written & { metadata?: { managedFields?: { manager?: string }[] } }>(o.path, body, FIELD_MANAGER, c.kind !== 'create');
+      // An apply onto an object without managers records one for what was there before it
+      // ("before-first-apply"). That claim is dropped wherever it shows (a takeover, or a write
+      // that followed one cut short), so that Orrery owns its fields alone and a field it stops
+      // writing later is removed, not kept by a claim.
       const managers = applied.metadata?.managedFields ?? [];
       const kept = managers.filter((f) => f.manager !== BEFORE_FIRST_APPLY);
       if (kept.length === managers.length) return applied;
