@@ -4,7 +4,9 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { errorBody } from './errors.js';
+import { type Result, ok } from '../core/result.js';
+import { issuesBody } from './errors.js';
+import { type Refusal, refusal } from './engine.js';
 
 /**
  * What a route needs: a Kubernetes-style verb on a resource, in a namespace if it has one, or
@@ -14,7 +16,8 @@ export type Access =
   | { readonly verb: 'get' | 'list' | 'create' | 'update' | 'delete'; readonly resource: 'capacity' | 'placements' | 'placements/scale'; readonly namespace?: string }
   | { readonly verb: 'get'; readonly path: '/metrics' };
 
-export type AuthResult = { readonly ok: true; readonly user: string } | { readonly ok: false; readonly status: 401 | 403; readonly message: string };
+/** Who the caller is, or why they may not: a 401 or 403 with its issue. */
+export type AuthResult = Result<string, Refusal>;
 
 export interface Authenticator {
   check(token: string | undefined, access: Access): Promise<AuthResult>;
@@ -27,17 +30,17 @@ export class StaticToken implements Authenticator {
     this.expected = Buffer.from(token);
   }
   async check(token: string | undefined): Promise<AuthResult> {
-    if (token === undefined) return { ok: false, status: 401, message: 'a bearer token is required' };
+    if (token === undefined) return refusal(401, 'Unauthorized', 'a bearer token is required');
     const got = Buffer.from(token);
-    if (got.length !== this.expected.length || !timingSafeEqual(got, this.expected)) return { ok: false, status: 401, message: 'the bearer token is not valid' };
-    return { ok: true, user: 'token' };
+    if (got.length !== this.expected.length || !timingSafeEqual(got, this.expected)) return refusal(401, 'Unauthorized', 'the bearer token is not valid');
+    return ok('token');
   }
 }
 
 /** No token configured: the server listens on loopback only, and everyone there may call it. */
 export class LoopbackOnly implements Authenticator {
   async check(): Promise<AuthResult> {
-    return { ok: true, user: 'loopback' };
+    return ok('loopback');
   }
 }
 
@@ -60,6 +63,6 @@ export function installAuth(app: FastifyInstance, auth: Authenticator): void {
     const need = req.routeOptions.config.access;
     if (need === undefined) return;
     const r = await auth.check(bearer(req), need(req));
-    if (!r.ok) return reply.code(r.status).send(errorBody(r.status, r.message));
+    if (!r.ok) return reply.code(r.error.status).send(issuesBody(r.error.status, r.error.issues));
   });
 }

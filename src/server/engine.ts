@@ -14,7 +14,7 @@ export interface PlacementView {
 
 /** Why an engine could not do what was asked: the HTTP status it stands for, and the issues. */
 export interface Refusal {
-  readonly status: 400 | 404 | 409 | 422 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 503;
   readonly issues: readonly Issue[];
 }
 

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ApiClient } from '../fleet/client.js';
 import type { Access, AuthResult, Authenticator } from './auth.js';
+import { ok } from '../core/result.js';
+import { refusal } from './engine.js';
 import { GROUP } from '../names.js';
 
 interface User {
@@ -22,14 +24,14 @@ export class KubeAuthenticator implements Authenticator {
   constructor(private readonly hub: ApiClient) {}
 
   async check(token: string | undefined, access: Access): Promise<AuthResult> {
-    if (token === undefined) return { ok: false, status: 401, message: 'a bearer token is required' };
+    if (token === undefined) return refusal(401, 'Unauthorized', 'a bearer token is required');
     const id = createHash('sha256').update(token).digest('hex');
     let who = this.users.get(id);
     if (who === undefined) {
       who = await this.review(token);
       this.users.set(id, who);
     }
-    if (who.user === undefined) return { ok: false, status: 401, message: who.error ?? 'the bearer token is not valid' };
+    if (who.user === undefined) return refusal(401, 'Unauthorized', who.error ?? 'the bearer token is not valid');
     const key = `${id}|${access.verb}|${'path' in access ? access.path : `${access.resource}|${access.namespace ?? ''}`}`;
     let decision = this.decisions.get(key);
     if (decision === undefined) {
@@ -78,11 +80,11 @@ export class KubeAuthenticator implements Authenticator {
           ...attributes,
         },
       });
-      if (r.status?.allowed === true) return { ok: true, user: user.username };
+      if (r.status?.allowed === true) return ok(user.username);
       const what = 'path' in access ? `${access.verb} ${access.path}` : `${access.verb} ${access.resource}${access.namespace !== undefined ? ` in namespace ${access.namespace}` : ''} (${GROUP})`;
-      return { ok: false, status: 403, message: `${user.username} may not ${what}` };
+      return refusal(403, 'Forbidden', `${user.username} may not ${what}`);
     } catch (e) {
-      return { ok: false, status: 403, message: `access could not be reviewed: ${(e as Error).message}` };
+      return refusal(403, 'Forbidden', `access could not be reviewed: ${(e as Error).message}`);
     }
   }
 }
