@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterEngine } from '../src/controllers/engine.js';
-import { deploymentFor } from '../src/controllers/deployer.js';
+import { Deployer, deploymentFor } from '../src/controllers/deployer.js';
 import { EventRecorder } from '../src/controllers/events.js';
 import { HubControllers } from '../src/controllers/hub.js';
-import { ApiClient } from '../src/fleet/client.js';
+import { ApiClient, ApiError } from '../src/fleet/client.js';
 
 import { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
@@ -337,4 +337,31 @@ test("a namespace Orrery creates carries the hub namespace's Pod Security labels
     (await getOrNone(m1, `${deployments('team-a')}/web`)) === undefined && (await getOrNone(m2, `${deployments('team-a')}/web`)) === undefined ? true : undefined,
   );
   assert.ok(await getOrNone(m1, '/api/v1/namespaces/team-a'), 'Orrery never deletes a namespace');
+});
+
+test('an object Orrery made, then deleted and made again by someone else, is not overwritten: the write carries the uid it knew', async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(fleet.member('member-1').kubeconfig('admin'));
+  const member = new ApiClient(kc);
+  const deployer = new Deployer();
+  const p = { ...placement('reborn', { namespace: 'shop', replicas: 1 }), metadata: { name: 'reborn', namespace: 'shop', uid: 'u-reborn', generation: 1 } };
+  const first = await deployer.apply('member-1', member, p, 1);
+  assert.ok(first.ok);
+  await call(m1, 'DELETE', `${deployments('shop')}/reborn`);
+  await eventually('gone', async () => ((await getOrNone(m1, `${deployments('shop')}/reborn`)) === undefined ? true : undefined));
+  const theirs = await call<Deployment>(m1, 'POST', deployments('shop'), theirDeployment('reborn', 'theirs:9'));
+  // the deployer still takes it for the one it made: the API server refuses the write, the uid being another
+  await assert.rejects(deployer.apply('member-1', member, p, 2), (e: unknown) => e instanceof ApiError && (e.status === 422 || e.status === 409));
+  // and looked at again, it is someone else's: a conflict, nothing written
+  const again = await deployer.apply('member-1', member, p, 2);
+  assert.equal(again.ok, false);
+  assert.match(again.ok ? '' : (again.conflicts[0]?.message ?? ''), /Deployment reborn exists, not made by Orrery/);
+  const now = await call<Deployment>(m1, 'GET', `${deployments('shop')}/reborn`);
+  assert.equal(now.metadata.uid, theirs.metadata.uid);
+  assert.equal(now.metadata.generation, theirs.metadata.generation, 'not written');
+  assert.deepEqual(
+    now.spec.template.spec.containers.map((c) => c.image),
+    ['theirs:9'],
+  );
+  await call(m1, 'DELETE', `${deployments('shop')}/reborn`);
 });
