@@ -10,6 +10,17 @@ export interface Problem {
   readonly since: number;
 }
 
+/**
+ * Where a source's state after an attempt is said: in the problem log when there is one (which
+ * logs it as it starts, lasts and clears), else a failure is logged as it happens.
+ */
+export function reporter(problems: ProblemLog | undefined, log: ((message: string) => void) | undefined): (source: string, problem: string | undefined) => void {
+  return (source, problem) => {
+    if (problems !== undefined) problems.report(source, problem);
+    else if (problem !== undefined) log?.(`${source}: ${problem}`);
+  };
+}
+
 export class ProblemLog {
   private readonly open = new Map<string, Problem & { loggedAt: number }>();
 

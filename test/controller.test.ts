@@ -5,15 +5,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { HubControllers } from '../src/controllers/hub.js';
-import { ApiClient } from '../src/fleet/client.js';
-import { FleetWatcher } from '../src/fleet/watcher.js';
+import type { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
 import { createNode, markPodsReady, reapTerminatingPods } from './env/members.js';
-import { installCrd, registerMember } from './env/hub.js';
+import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -47,19 +45,9 @@ before(
       await mergePatch(hub, `${profiles}/${m.name}/status`, healthy(true));
     }
     for (const m of fleet.members) reapers.push(reapTerminatingPods(m.endpoint()));
-    const kc = new KubeConfig();
-    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-    const client = new ApiClient(kc);
-    watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
-    watcher.start();
-    await watcher.ready;
-    // Both members read, Nodes and all: a first cycle with one would rightly keep its replicas there.
-    await eventually(
-      'both members read',
-      async () => ((watcher.snapshot()?.clusters ?? []).filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2 ? true : undefined),
-      60_000,
-      100,
-    );
+    const client = clientOf(fleet.hub);
+    // both members read, Nodes and all
+    watcher = await watchFleet(client, { namespace: 'fleet', coalesceMs: 20 }, (s) => s.clusters.filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2);
     controller = new HubControllers(client, watcher, { resyncMs: 500, pendingGraceMs: 1000, unreachableGraceMs: 15_000 });
     controller.start();
   },

@@ -6,18 +6,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { EventRecorder } from '../src/controllers/events.js';
 import { HubControllers } from '../src/controllers/hub.js';
-import { ApiClient } from '../src/fleet/client.js';
 import { MEMBER_ID_LABEL } from '../src/fleet/inventory.js';
-import { FleetWatcher } from '../src/fleet/watcher.js';
+import type { FleetWatcher } from '../src/fleet/watcher.js';
 import { ProblemLog } from '../src/problems.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, call, eventually, getOrNone, mergePatch, refuse } from './env/kube.js';
 import { createNode, reapTerminatingPods } from './env/members.js';
-import { installCrd } from './env/hub.js';
+import { clientOf, installCrd, watchFleet } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -88,13 +86,9 @@ before(
     await profile('fleet-b', 'member-1-alias', secret);
     stopReaper = reapTerminatingPods(member);
 
-    const kc = new KubeConfig();
-    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-    const client = new ApiClient(kc);
+    const client = clientOf(fleet.hub);
     const problems = new ProblemLog((line) => said.push(line));
-    watcher = new FleetWatcher(client, { coalesceMs: 20, problems });
-    watcher.start();
-    await watcher.ready;
+    watcher = await watchFleet(client, { coalesceMs: 20, problems });
     controller = new HubControllers(client, watcher, { resyncMs: 1000, problems, events: new EventRecorder(client, 'tests', (line) => said.push(line)) });
     controller.start();
   },

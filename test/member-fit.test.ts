@@ -5,15 +5,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { HubControllers } from '../src/controllers/hub.js';
-import { ApiClient } from '../src/fleet/client.js';
-import { FleetWatcher } from '../src/fleet/watcher.js';
+import type { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
 import { type Endpoint, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createDeviceClass, createNode, createResourceSlice, reapTerminatingPods } from './env/members.js';
-import { installCrd, registerMember } from './env/hub.js';
+import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
 
 /** The explanation, which a valid placement always has. */
 function explained<T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T {
@@ -63,13 +61,8 @@ before(
       });
       reapers.push(reapTerminatingPods(m.endpoint()));
     }
-    const kc = new KubeConfig();
-    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-    const client = new ApiClient(kc);
-    watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
-    watcher.start();
-    await watcher.ready;
-    await eventually('every member read', async () => (watcher.snapshot()?.clusters.every((c) => c.reachable !== false && (c.nodeGroups?.length ?? 0) > 0) ? true : undefined), 30_000);
+    const client = clientOf(fleet.hub);
+    watcher = await watchFleet(client, { namespace: 'fleet', coalesceMs: 20 }, (s) => s.clusters.every((c) => c.reachable !== false && (c.nodeGroups?.length ?? 0) > 0));
     controller = new HubControllers(client, watcher, { resyncMs: 1000, pendingGraceMs: 600_000 });
     controller.start();
   },

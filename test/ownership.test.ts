@@ -7,19 +7,18 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterEngine } from '../src/controllers/engine.js';
 import { Deployer, deploymentFor } from '../src/controllers/deployer.js';
 import { EventRecorder } from '../src/controllers/events.js';
 import { HubControllers } from '../src/controllers/hub.js';
-import { ApiClient, ApiError } from '../src/fleet/client.js';
+import { ApiError } from '../src/fleet/client.js';
 
-import { FleetWatcher } from '../src/fleet/watcher.js';
+import type { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, apply, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createDeviceClass, createNode, createResourceSlice, reapTerminatingPods } from './env/members.js';
-import { installCrd, registerMember } from './env/hub.js';
+import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
 import { PLACEMENT_LABEL } from '../src/names.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -72,21 +71,12 @@ before(
       }
       reapers.push(reapTerminatingPods(ep));
     }
-    const kc = new KubeConfig();
-    kc.loadFromFile(fleet.hub.kubeconfig('admin'));
-    const client = new ApiClient(kc);
-    watcher = new FleetWatcher(client, { namespace: 'fleet', coalesceMs: 20 });
-    watcher.start();
-    await watcher.ready;
-    await eventually(
-      'both members read, the GPUs of member-2 too',
-      async () => {
-        const s = watcher.snapshot();
-        const read = (s?.clusters ?? []).filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2;
-        return read && (s?.byName.get('member-2')?.devices.length ?? 0) > 0 ? true : undefined;
-      },
-      60_000,
-      100,
+    const client = clientOf(fleet.hub);
+    // both members read, the GPUs of member-2 too
+    watcher = await watchFleet(
+      client,
+      { namespace: 'fleet', coalesceMs: 20 },
+      (s) => s.clusters.filter((c) => c.reachable !== false && c.allocatable.cpu > 0).length === 2 && (s.byName.get('member-2')?.devices.length ?? 0) > 0,
     );
     controller = new HubControllers(client, watcher, {
       resyncMs: 1000,
@@ -340,9 +330,7 @@ test("a namespace Orrery creates carries the hub namespace's Pod Security labels
 });
 
 test('an object Orrery made, then deleted and made again by someone else, is not overwritten: the write carries the uid it knew', async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(fleet.member('member-1').kubeconfig('admin'));
-  const member = new ApiClient(kc);
+  const member = clientOf(fleet.member('member-1'));
   const deployer = new Deployer();
   const p = { ...placement('reborn', { namespace: 'shop', replicas: 1 }), metadata: { name: 'reborn', namespace: 'shop', uid: 'u-reborn', generation: 1 } };
   const first = await deployer.apply('member-1', member, p, 1);

@@ -8,6 +8,7 @@ import type { FleetState } from '../core/fleetState.js';
 import type { ApiClient } from '../fleet/client.js';
 import type { FleetWatcher } from '../fleet/watcher.js';
 import { RolloutController } from './rollout.js';
+import { reporter } from '../problems.js';
 import { RolloutBook } from './rolloutBook.js';
 import { SchedulerController, type SchedulerOptions } from './scheduler.js';
 
@@ -26,15 +27,12 @@ export class HubControllers extends EventEmitter<{ reconciled: [ScheduleResult] 
   constructor(hub: ApiClient, fleet: FleetWatcher, opts: HubOptions = {}) {
     super();
     const { perMember, pendingGraceMs, ...scheduling } = opts;
-    this.scheduler = new SchedulerController(hub, fleet, this.book, { ...scheduling, ...(pendingGraceMs !== undefined ? { pendingGraceMs } : {}) });
+    this.scheduler = new SchedulerController(hub, fleet, this.book, scheduling);
     this.rollout = new RolloutController(hub, fleet, this.book, {
       ...(perMember !== undefined ? { perMember } : {}),
       ...(pendingGraceMs !== undefined ? { pendingGraceMs } : {}),
       ...(opts.writes !== undefined ? { writes: opts.writes } : {}),
-      report: (source, problem) => {
-        if (opts.problems !== undefined) opts.problems.report(source, problem);
-        else if (problem !== undefined) opts.log?.(`${source}: ${problem}`);
-      },
+      report: reporter(opts.problems, opts.log),
       ...(opts.log !== undefined ? { log: opts.log } : {}),
     });
     this.scheduler.on('reconciled', (r) => this.emit('reconciled', r));

@@ -91,6 +91,11 @@ export interface BookEvents {
   finalized: [key: string];
 }
 
+/** A placement's conflicts as a person reads them: cluster → what stands in the way there. */
+function reasonsOf(byCluster: ReadonlyMap<string, readonly Conflict[]> | undefined): Map<string, string> {
+  return new Map([...(byCluster ?? [])].map(([cluster, list]) => [cluster, list.map((c) => c.message).join('; ')]));
+}
+
 export class RolloutBook extends EventEmitter<BookEvents> {
   /** the scheduling side's: the decisions in force, by placement key */
   wanted = new Map<string, RolloutWork>();
@@ -131,8 +136,7 @@ export class RolloutBook extends EventEmitter<BookEvents> {
     const applied = new Set<string>();
     const ready = new Map<string, number>();
     const failed = new Map<string, string>();
-    const conflicts = new Map<string, string>();
-    for (const [cluster, list] of this.conflicts.get(key) ?? []) conflicts.set(cluster, list.map((c) => c.message).join('; '));
+    const conflicts = reasonsOf(this.conflicts.get(key));
     const w = this.wanted.get(key);
     for (const c of d.clusters) {
       if (conflicts.has(c.name)) continue;
@@ -153,6 +157,11 @@ export class RolloutBook extends EventEmitter<BookEvents> {
   pending(key: string, d: Decision): boolean {
     const r = this.rolloutOf(key, d);
     return d.clusters.some((c) => !r.applied.has(c.name) && !r.failed.has(c.name) && !r.conflicts.has(c.name));
+  }
+
+  /** Why each placement avoids a cluster while someone else's objects stand there: placement key → cluster → why. */
+  conflictReasons(): Map<string, Map<string, string>> {
+    return new Map([...this.conflicts].map(([key, byCluster]) => [key, reasonsOf(byCluster)]));
   }
 
   /** Every conflict in force, one entry a placement and member. */

@@ -20,7 +20,7 @@ import { KeyedQueue } from './queues.js';
 import { type Conflicted, type PlacementObject as HubPlacement, type RolloutBook, type RolloutWork, type Stuck, waitsOnFinalizer } from './rolloutBook.js';
 import { type PlacementStatus, type Rollout, statusFor } from './status.js';
 import { type EventRecorder, decisionEvents } from './events.js';
-import type { ProblemLog } from '../problems.js';
+import { type ProblemLog, reporter } from '../problems.js';
 import { DECISIONS, FIELD_MANAGER, PLACEMENTS, placementPath } from '../names.js';
 import { retryDelay } from '../backoff.js';
 
@@ -32,8 +32,6 @@ type PlacementObject = HubPlacement & { status?: PlacementStatus };
 export interface SchedulerOptions {
   /** how long a member may be unreadable before its replicas are placed elsewhere */
   readonly unreachableGraceMs?: number;
-  /** how long a replica may stay Pending for lack of room before it is placed elsewhere */
-  readonly pendingGraceMs?: number;
   /** how long a cluster then takes no new replicas of that placement */
   readonly avoidMs?: number;
   readonly resyncMs?: number;
@@ -206,8 +204,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
 
   /** A source's state after an attempt: with a problem log, said there; else failures are logged. */
   private report(source: string, problem: string | undefined): void {
-    if (this.opts.problems !== undefined) this.opts.problems.report(source, problem);
-    else if (problem !== undefined) this.log(`${source}: ${problem}`);
+    reporter(this.opts.problems, this.opts.log)(source, problem);
   }
 
   private async reconcile(): Promise<void> {
@@ -231,7 +228,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     const read = this.fleet.snapshot();
     if (read === undefined) return;
     const snapshot = this.withGrace(read);
-    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now(), this.conflictReasons());
+    const { avoid, kept } = activeAvoidance(this.avoiding, Date.now(), this.book.conflictReasons());
     this.avoiding = kept;
     const opts = { avoid, clock: this.opts.clock ?? (() => performance.now()) };
     const state = this.state;
@@ -433,11 +430,6 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     }
     this.conflictsMoved = true;
     this.trigger();
-  }
-
-  /** The clusters each placement avoids while someone else's objects stand there, and why. */
-  private conflictReasons(): Map<string, Map<string, string>> {
-    return new Map([...this.book.conflicts].map(([key, byCluster]) => [key, new Map([...byCluster].map(([cluster, list]) => [cluster, list.map((x) => x.message).join('; ')]))]));
   }
 
   /** A deleted Placement's members are clean and its finalizer is off: nothing of it is kept. */

@@ -3,7 +3,11 @@
 
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
-import type { ControlPlane } from './fleet.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { FleetSnapshot } from '../../src/core/model.js';
+import { ApiClient } from '../../src/fleet/client.js';
+import { FleetWatcher, type WatcherOptions } from '../../src/fleet/watcher.js';
+import type { ClusterHandle, ControlPlane, User } from './fleet.js';
 import { type Endpoint, call, eventually } from './kube.js';
 
 export async function installCrd(ep: Endpoint, file: string): Promise<void> {
@@ -32,4 +36,32 @@ export async function registerMember(hub: Endpoint, member: ControlPlane, namesp
       spec: { clusterManager: { name: 'tests' } },
     }),
   );
+}
+
+/** An API client of a cluster of the test fleet, as one of its users. */
+export function clientOf(c: ClusterHandle, user: User = 'admin'): ApiClient {
+  const kc = new KubeConfig();
+  kc.loadFromFile(c.kubeconfig(user));
+  return new ApiClient(kc);
+}
+
+/**
+ * A fleet watcher on the hub, started and listed, once its snapshot is what the test needs
+ * (`ready`: every member read, say): a first cycle on half the fleet would rightly keep replicas
+ * where it put them.
+ */
+export async function watchFleet(hub: ApiClient, opts: WatcherOptions, ready: (s: FleetSnapshot) => boolean = () => true): Promise<FleetWatcher> {
+  const watcher = new FleetWatcher(hub, opts);
+  watcher.start();
+  await watcher.ready;
+  await eventually(
+    'the fleet read as the test needs it',
+    async () => {
+      const s = watcher.snapshot();
+      return s !== undefined && ready(s) ? true : undefined;
+    },
+    60_000,
+    100,
+  );
+  return watcher;
 }
