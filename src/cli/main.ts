@@ -23,12 +23,16 @@ const COMMANDS: Record<string, { readonly summary: string; readonly usage: strin
     summary: 'Serve the HTTP API: embedded on a snapshot file, or as the scheduler on a hub',
     usage: `orrery serve --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
 orrery serve (--kubeconfig HUB | --in-cluster) [--clusterprofile-provider-file FILE] [--namespace NS]
-             [--lease-namespace NS] [--lease-seconds N] [--port N] [--address ADDR]`,
+             [--lease-namespace NS] [--lease-seconds N] [--port N] [--address ADDR]
+             [--argocd-namespace NS] [--argocd-cluster-secrets]`,
     notes: `Embedded: the fleet file and Placements kept in memory (PUT/DELETE through the API).
 On a hub: watches ClusterProfiles (every namespace, or NS) and Placements, schedules, writes
 status and PlacementDecisions, and applies the workloads in the members. One instance at a time
 writes: the holder of the Lease orrery-scheduler in --lease-namespace (default: the Pod's own
 namespace in a Pod, else "default"). --in-cluster uses the Pod's ServiceAccount.
+Placements with spec.delivery External are published as ClusterDecisions in --argocd-namespace
+(default "argocd") for Argo CD's ClusterDecisionResource generator; --argocd-cluster-secrets also
+keeps one Argo CD cluster Secret there for every ClusterProfile.
 Environment: PORT (default port, 8080), ORRERY_TOKEN (embedded: the bearer token),
 ORRERY_LOG=off (no request log).`,
   },
@@ -241,6 +245,8 @@ async function serve(args: string[]): Promise<number> {
       namespace: { type: 'string', short: 'n' },
       'lease-namespace': { type: 'string' },
       'lease-seconds': { type: 'string' },
+      'argocd-namespace': { type: 'string' },
+      'argocd-cluster-secrets': { type: 'boolean' },
     },
     strict: true,
   });
@@ -316,6 +322,8 @@ async function serveHub(values: {
   namespace?: string;
   'lease-namespace'?: string;
   'lease-seconds'?: string;
+  'argocd-namespace'?: string;
+  'argocd-cluster-secrets'?: boolean;
 }): Promise<number> {
   const leaseSeconds = Number(values['lease-seconds'] ?? 15);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
@@ -346,7 +354,15 @@ async function serveHub(values: {
   log(`ClusterProfiles in ${values.namespace !== undefined ? `namespace ${values.namespace}` : 'every namespace'}; leader election on the Lease ${leaseNamespace}/orrery-scheduler as ${identity}`);
   const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}), problems });
   const events = new EventRecorder(hub, identity, log);
-  const controller = new HubControllers(hub, watcher, { writes: () => elector.isLeader, log, problems, events });
+  const controller = new HubControllers(hub, watcher, {
+    writes: () => elector.isLeader,
+    log,
+    problems,
+    events,
+    ...(values['argocd-namespace'] !== undefined ? { argocdNamespace: values['argocd-namespace'] } : {}),
+    ...(values['argocd-cluster-secrets'] === true ? { argocdClusterSecrets: true } : {}),
+    ...(providers !== undefined ? { providers } : {}),
+  });
   const engine = new ClusterEngine(hub, watcher, controller, problems);
   const metrics = new Metrics(() => engine);
   controller.on('reconciled', (r) => {

@@ -23,15 +23,6 @@ interface Written {
 }
 
 /** The object at `path`, or undefined where there is none. */
-async function getIfThere<T>(client: ApiClient, path: string): Promise<T | undefined> {
-  try {
-    return await client.get<T>(path);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) return undefined;
-    throw e;
-  }
-}
-
 /** A label value for a placement key: namespace.name, or a digest when that is too long. */
 export function placementLabel(key: string): string {
   const v = key.replace('/', '.');
@@ -248,7 +239,7 @@ export class Deployer {
     const conflicts: Conflict[] = [];
     for (const o of planned) {
       const known = own?.get(o.path);
-      const c = known !== undefined ? ({ kind: 'own', uid: known } as const) : claim(o.kind, await getIfThere<LiveObject>(client, o.path), o.body, label, p.spec.takeOver);
+      const c = known !== undefined ? ({ kind: 'own', uid: known } as const) : claim(o.kind, await client.getIfThere<LiveObject>(o.path), o.body, label, p.spec.takeOver);
       if (c.kind === 'conflict') conflicts.push({ object: `${o.kind} ${p.metadata.namespace}/${o.body.metadata.name}`, message: c.message });
       claims.push(c);
     }
@@ -324,7 +315,7 @@ export class Deployer {
     const seen = known.get(ns);
     if (seen !== undefined && (!seen.made || seen.podSecurity === want)) return;
     const path = `/api/v1/namespaces/${ns}`;
-    const live = seen === undefined ? await getIfThere<LiveObject>(client, path) : undefined;
+    const live = seen === undefined ? await client.getIfThere<LiveObject>(path) : undefined;
     if (live !== undefined && !madeByOrrery(live)) {
       known.set(ns, { made: false, podSecurity: '' });
       return;
@@ -386,12 +377,8 @@ export class Deployer {
         // Only what Orrery made for a placement: a label copied onto someone else's object is not enough.
         if (owner === undefined || keep(owner) || !ownedBy(o, owner)) continue;
         const path = item.replace('%ns', o.metadata.namespace).replace('%name', o.metadata.name);
-        try {
-          // the very object listed: one made again since, by anyone, is not deleted
-          await client.delete(path, o.metadata.uid !== undefined ? { preconditions: { uid: o.metadata.uid } } : undefined);
-        } catch (e) {
-          if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
-        }
+        // the very object listed: one made again since, by anyone, is not deleted
+        await client.deleteIfThere(path, o.metadata.uid);
         own?.delete(path);
         removed.add(owner);
       }

@@ -119,15 +119,45 @@ function rollout(hub: ApiClient, members: Members, opts: RolloutOptions & { prog
 
 const deployments = (m: FakeMember) => m.writes.filter((w) => w.path.includes('/deployments/'));
 
-test('the desired set: each member, the placements with replicas there', () => {
-  const d = desiredByMember([decided(placement('web'), { a: 2, b: 1 }), decided(placement('api', { namespace: 'shop' }), { b: 3, c: 0 })]);
+const external = (p: PlacementObject): PlacementObject => ({ ...p, spec: { ...p.spec, delivery: 'External' } });
+
+test('the desired set: each member, the placements with replicas there; one another tool delivers, kept everywhere', () => {
+  const d = desiredByMember([decided(placement('web'), { a: 2, b: 1 }), decided(placement('api', { namespace: 'shop' }), { b: 3, c: 0 }), decided(external(placement('argo')), { a: 1 })]);
   assert.deepEqual(
-    [...d].map(([m, s]) => [m, [...s].sort()]),
+    [...d.byMember].map(([m, s]) => [m, [...s].sort()]),
     [
       ['a', ['default.web']],
       ['b', ['default.web', 'shop.api']],
     ],
   );
+  assert.deepEqual([...d.everywhere], ['default.argo']);
+});
+
+test('a placement another tool delivers: nothing written to members, no finalizer, and what Orrery made of it before is not removed', async () => {
+  const hub = new FakeMember();
+  const m = new FakeMember();
+  const other = new FakeMember();
+  const r = rollout(hub, { memberClient: (n) => (n === 'm' ? m : other) });
+  const before = decided(placement('web'), { m: 2 });
+  r.want([before], fleet(cluster('m')));
+  await r.idle();
+  assert.equal(deployments(m).length, 1);
+  const patchesBefore = hub.writes.length;
+  // handed to Argo CD: a new generation that delivers externally, and the decision moves away from m
+  const handed = external({ ...before.placement, metadata: { ...before.placement.metadata, generation: 2 } });
+  r.want([decided(handed, { other: 3 })], fleet(cluster('m'), cluster('other')));
+  await r.idle();
+  r.recheck();
+  await r.idle();
+  assert.equal(deployments(m).length, 1, 'nothing more written');
+  assert.equal(other.writes.length, 0, 'nothing written where the decision now puts it');
+  assert.deepEqual(m.deleted, [], 'nothing of it removed');
+  assert.equal(hub.writes.length, patchesBefore, 'no finalizer written for it');
+  assert.equal(r.pending('default/web', decided(handed, { other: 3 }).decision), false, 'its status does not wait on a rollout');
+  // once it is gone from the hub, what Orrery made of it is Orrery's to remove
+  r.want([], fleet(cluster('m'), cluster('other')));
+  await r.idle();
+  assert.deepEqual(m.deleted, ['/apis/apps/v1/namespaces/default/deployments/web']);
 });
 
 test('members are written side by side without the caller waiting: a slow one holds up only itself, an unreachable one is a failure with its reason', async () => {

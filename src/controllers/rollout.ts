@@ -16,7 +16,7 @@ import { type Conflict, Deployer, placementLabel } from './deployer.js';
 import { HubNamespaces } from './hubNamespaces.js';
 
 import { KeyedQueue, QueueSet } from './queues.js';
-import { type AppliedThere, type PlacementObject, type RolloutBook, type RolloutWork, type WantedChange, at, hasFinalizer, signature, splitAt } from './rolloutBook.js';
+import { type AppliedThere, type PlacementObject, type RolloutBook, type RolloutWork, type WantedChange, at, deliveredByOrrery, hasFinalizer, signature, splitAt } from './rolloutBook.js';
 import { FIELD_MANAGER, FINALIZER, MANAGED_BY, PLACEMENT_LABEL, placementPath } from '../names.js';
 import { retryDelay } from '../backoff.js';
 
@@ -60,17 +60,25 @@ export interface RolloutOptions {
   readonly log?: (message: string) => void;
 }
 
-/** Which placements (by label) each member should run: what pruning keeps. */
-export function desiredByMember(work: Iterable<RolloutWork>): Map<string, Set<string>> {
+/**
+ * Which placements (by label) each member should run: what pruning keeps. What Orrery made for
+ * a placement another tool now delivers is kept everywhere: Orrery removes nothing of it.
+ */
+export function desiredByMember(work: Iterable<RolloutWork>): { byMember: Map<string, Set<string>>; everywhere: Set<string> } {
   const desired = new Map<string, Set<string>>();
+  const everywhere = new Set<string>();
   for (const { placement, decision } of work) {
     const label = placementLabel(placementKey(placement));
+    if (!deliveredByOrrery(placement)) {
+      everywhere.add(label);
+      continue;
+    }
     for (const c of decision.clusters) {
       if (c.replicas <= 0) continue;
       (desired.get(c.name) ?? desired.set(c.name, new Set()).get(c.name)!).add(label);
     }
   }
-  return desired;
+  return { byMember: desired, everywhere };
 }
 
 /** Objects besides the Deployment, which no watch here follows: a re-check applies them again. */
@@ -98,7 +106,7 @@ export class RolloutController {
   private readonly queues: QueueSet;
   private readonly hubQueue: KeyedQueue;
   /** the placement labels each member should run, and for which version of the decisions */
-  private desired: { version: number; byMember: Map<string, Set<string>> } | undefined;
+  private desired: { version: number; byMember: Map<string, Set<string>>; everywhere: Set<string> } | undefined;
   /** moves with every change of the decisions in force */
   private version = 0;
   private pruning = false;
@@ -154,6 +162,10 @@ export class RolloutController {
     for (const key of look) {
       const w = this.book.wanted.get(key);
       if (w === undefined) continue;
+      if (!deliveredByOrrery(w.placement)) {
+        this.handedOver(key);
+        continue;
+      }
       const prev = before.get(key);
       const same = prev !== undefined && prev.decision === w.decision && samePlacement(prev.placement, w.placement);
       if (same && !(moved && this.failing(key))) continue;
@@ -175,6 +187,18 @@ export class RolloutController {
     if (this.leftover || (fresh && deleting.length > 0)) this.pruneSoon();
   }
 
+  /**
+   * A placement another tool delivers: nothing of it is applied, and what Orrery found of it in
+   * members (failures, conflicts) no longer stands.
+   */
+  private handedOver(key: string): void {
+    let changed = false;
+    for (const where of [...this.book.failed.keys()]) if (splitAt(where)[0] === key) changed = this.book.failed.delete(where) || changed;
+    for (const member of [...this.refusals.keys()]) this.refused(member, key, undefined);
+    for (const cluster of [...(this.book.conflicts.get(key)?.keys() ?? [])]) this.conflicted(key, cluster, undefined);
+    if (changed) this.book.emit('progressed', key);
+  }
+
   /** Whether a member refused something of the placement. */
   private failing(key: string): boolean {
     const w = this.book.wanted.get(key);
@@ -190,6 +214,7 @@ export class RolloutController {
   recheck(): void {
     if (!this.writes()) return;
     for (const [key, w] of this.book.wanted) {
+      if (!deliveredByOrrery(w.placement)) continue;
       this.needsFinalizer(w.placement);
       for (const c of w.decision.clusters) {
         const a = this.book.applied.get(at(key, c.name));
@@ -301,8 +326,8 @@ export class RolloutController {
     if (!this.writes()) return;
     const w = this.book.wanted.get(key);
     const c = w?.decision.clusters.find((x) => x.name === member);
-    // no longer wanted there: pruning's business
-    if (w === undefined || c === undefined) {
+    // no longer wanted there: pruning's business; delivered by another tool: not Orrery's to write
+    if (w === undefined || c === undefined || !deliveredByOrrery(w.placement)) {
       this.refused(member, key, undefined);
       return;
     }
@@ -407,7 +432,7 @@ export class RolloutController {
           return;
         }
         try {
-          await this.deployer.prune(c.name, client, (label) => this.wantedIn(c.name).has(label));
+          await this.deployer.prune(c.name, client, (label) => this.keeps(c.name, label));
           // what was applied there and is no longer wanted is gone now
           for (const [where] of this.book.applied) {
             const [key, cluster] = splitAt(where);
@@ -454,10 +479,10 @@ export class RolloutController {
     this.book.emit('finalized', key);
   }
 
-  /** The placement labels a member should run now (made once for each set of decisions). */
-  private wantedIn(member: string): ReadonlySet<string> {
-    if (this.desired?.version !== this.version) this.desired = { version: this.version, byMember: desiredByMember(this.book.wanted.values()) };
-    return this.desired.byMember.get(member) ?? new Set();
+  /** Whether what Orrery made in a member for the placement of `label` stays (worked out once for each set of decisions). */
+  private keeps(member: string, label: string): boolean {
+    if (this.desired?.version !== this.version) this.desired = { version: this.version, ...desiredByMember(this.book.wanted.values()) };
+    return this.desired.everywhere.has(label) || this.desired.byMember.get(member)?.has(label) === true;
   }
 
   /** Keeps a watch on Orrery's Deployments in every member that can be reached. */
@@ -537,6 +562,7 @@ export class RolloutController {
   private async lookForStuck(): Promise<void> {
     const unready = new Map<string, Map<string, string>>();
     for (const [key, w] of this.book.wanted) {
+      if (!deliveredByOrrery(w.placement)) continue;
       for (const c of w.decision.clusters) {
         const a = this.book.applied.get(at(key, c.name));
         if (a === undefined) continue;

@@ -25,6 +25,11 @@ export function waitsOnFinalizer(p: PlacementObject): boolean {
   return p.metadata.deletionTimestamp !== undefined && hasFinalizer(p);
 }
 
+/** Whether Orrery applies the placement's workload in members (else another tool does, reading the decision). */
+export function deliveredByOrrery(p: Placement): boolean {
+  return p.spec.delivery !== 'External';
+}
+
 /** One placement and where its decision puts replicas. */
 export interface RolloutWork {
   readonly placement: PlacementObject;
@@ -155,6 +160,8 @@ export class RolloutBook extends EventEmitter<BookEvents> {
 
   /** Whether some chosen member of the placement has neither taken its decision nor refused it. */
   pending(key: string, d: Decision): boolean {
+    const w = this.wanted.get(key);
+    if (w !== undefined && !deliveredByOrrery(w.placement)) return false;
     const r = this.rolloutOf(key, d);
     return d.clusters.some((c) => !r.applied.has(c.name) && !r.failed.has(c.name) && !r.conflicts.has(c.name));
   }

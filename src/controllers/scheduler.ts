@@ -18,7 +18,8 @@ import { slicesFor } from './decisions.js';
 
 import { KeyedQueue } from './queues.js';
 import { type Conflicted, type PlacementObject as HubPlacement, type RolloutBook, type RolloutWork, type Stuck, waitsOnFinalizer } from './rolloutBook.js';
-import { type PlacementStatus, type Rollout, statusFor } from './status.js';
+import { type PlacementStatus, type Published, type Rollout, statusFor } from './status.js';
+import { ClusterDecisions } from './clusterDecisions.js';
 import { type EventRecorder, decisionEvents } from './events.js';
 import { type ProblemLog, reporter } from '../problems.js';
 import { DECISIONS, FIELD_MANAGER, PLACEMENTS, placementPath } from '../names.js';
@@ -44,6 +45,8 @@ export interface SchedulerOptions {
   readonly problems?: ProblemLog;
   /** Events on Placements; without one, none are posted */
   readonly events?: EventRecorder;
+  /** where the ClusterDecisions of placements Argo CD delivers go: Argo CD's namespace (default argocd) */
+  readonly argocdNamespace?: string;
 }
 
 export interface SchedulerEvents {
@@ -54,6 +57,8 @@ export interface SchedulerEvents {
 export class SchedulerController extends EventEmitter<SchedulerEvents> {
   private readonly placements: Reflector<PlacementObject>;
   private readonly hubQueue: KeyedQueue;
+  /** the decisions of placements another tool delivers, where Argo CD reads them */
+  private readonly clusterDecisions: ClusterDecisions;
   private state: FleetState | undefined;
   /** placement key → slice name → the slice as last written */
   private readonly writtenSlices = new Map<string, Map<string, string>>();
@@ -94,6 +99,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     private readonly opts: SchedulerOptions = {},
   ) {
     super();
+    this.clusterDecisions = new ClusterDecisions(hub, opts.argocdNamespace ?? 'argocd');
     book.on('progressed', (key) => this.hubQueue.add(key));
     book.on('stuck', (x) => this.noteStuck(x));
     book.on('conflicted', (c) => this.noteConflict(c));
@@ -171,6 +177,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       // gone from the hub, with or without the finalizer: nothing of it is kept
       this.scheduled.delete(key);
       this.forget(key);
+      if (o.spec.delivery === 'External' || this.clusterDecisions.has(key)) this.withdraw(o);
     } else if (this.scheduled.get(key) === read) return;
     else this.scheduled.set(key, read);
     this.changed.add(key);
@@ -284,6 +291,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     // The members are the rollout's: it is told and not waited for.
     this.book.want(work, snapshot, deleting);
     if (full) {
+      if (this.placements.synced()) void this.sweepClusterDecisions(live);
       this.book.recheck();
       for (const { decision: d } of work) {
         this.forced.add(d.placement);
@@ -377,7 +385,17 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
         failures.push(`${what}: ${(e as Error).message}`);
       }
     };
-    await attempt('writing status', () => this.writeStatus(p, d, rollout));
+    let published: Published | undefined;
+    if (p.spec.delivery === 'External') {
+      try {
+        await this.clusterDecisions.publish(p, d, forced);
+        published = { ok: true, message: `delivered by another tool: the decision is published in ${this.clusterDecisions.where(p)}` };
+      } catch (e) {
+        published = { ok: false, message: `publishing ${this.clusterDecisions.where(p)}: ${(e as Error).message}` };
+        failures.push(published.message);
+      }
+    } else if (this.clusterDecisions.has(key)) await attempt('withdrawing its ClusterDecision', () => this.clusterDecisions.withdraw(p));
+    await attempt('writing status', () => this.writeStatus(p, d, rollout, published));
     await attempt('writing PlacementDecisions', () => this.writeSlices(p, d, snapshot));
     this.settleWrites(p, failures);
     if (failures.length === 0) this.hubWritten.set(key, { generation: p.metadata.generation, d, rollout: seen });
@@ -441,6 +459,29 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     this.opts.problems?.forget(placementSource(key));
   }
 
+  /** A deleted Placement's ClusterDecision removed; one that fails is left to the next sweep. */
+  private withdraw(p: Placement): void {
+    if (!this.writes()) return;
+    this.clusterDecisions.withdraw(p).catch((e: unknown) => this.log(`removing the ClusterDecision of ${placementKey(p)}: ${(e as Error).message}`));
+  }
+
+  /**
+   * ClusterDecisions Orrery made whose placement is gone or delivered by Orrery now are removed
+   * (the whole list of Placements at hand): a deletion this instance did not see, or one that failed.
+   */
+  private async sweepClusterDecisions(live: readonly Placement[]): Promise<void> {
+    const keep = new Set(live.filter((p) => p.spec.delivery === 'External').map((p) => placementKey(p)));
+    const source = `ClusterDecisions in ${this.clusterDecisions.namespace}`;
+    try {
+      for (const key of await this.clusterDecisions.sweep(keep)) this.log(`removed the ClusterDecision of ${key}: its Placement is gone or delivered by Orrery`);
+      this.report(source, undefined);
+    } catch (e) {
+      // the kind not installed: there is nothing of it to remove
+      if (e instanceof ApiError && e.status === 404) return;
+      this.report(source, (e as Error).message);
+    }
+  }
+
   /** Members unreadable for less than the grace period keep their replicas. */
   private withGrace(s: FleetSnapshot): FleetSnapshot {
     const now = Date.now();
@@ -450,8 +491,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
     return held.snapshot;
   }
 
-  private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout): Promise<void> {
-    const status = statusFor(p, d, rollout, p.status, new Date().toISOString());
+  private async writeStatus(p: PlacementObject, d: Decision, rollout: Rollout, published: Published | undefined): Promise<void> {
+    const status = statusFor(p, d, rollout, p.status, new Date().toISOString(), published);
     // The server may order fields its own way: compare content, not text.
     if (canonical(status) === canonical(p.status)) return;
     await this.hub.applyOnly(

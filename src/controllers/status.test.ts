@@ -82,3 +82,24 @@ test("someone else's objects in a member: Applied is False with reason Conflict,
   const stranded = statusFor(p, { ...decision, clusters: [{ name: 'b', replicas: 4 }] }, rollout({}, {}, { b: 'Service default/web exists' }), undefined, 'T1');
   assert.match(cond(stranded, 'Applied').message, /no other cluster holds its replicas$/);
 });
+
+test('delivered by another tool: Applied says where the decision is published or why not, readiness is not claimed', () => {
+  const argo = { ...p, spec: { ...p.spec, delivery: 'External' as const } };
+  const s = statusFor(argo, decision, rollout({}), undefined, 'T1', { ok: true, message: 'published in argocd/clusterdecisions/default.web' });
+  assert.deepEqual(
+    s.conditions.map((c) => [c.type, c.status, c.reason]),
+    [
+      ['Scheduled', 'True', 'Scheduled'],
+      ['Applied', 'True', 'Published'],
+      ['Available', 'Unknown', 'DeliveredExternally'],
+    ],
+  );
+  assert.deepEqual(s.clusters, [
+    { name: 'a', replicas: 3 },
+    { name: 'b', replicas: 1 },
+  ]);
+  assert.equal(s.replicas, 4);
+  const failed = statusFor(argo, decision, undefined, s, 'T2', { ok: false, message: 'argocd/clusterdecisions/default.web exists and was not made by Orrery for this Placement' });
+  assert.deepEqual([cond(failed, 'Applied').status, cond(failed, 'Applied').reason, cond(failed, 'Applied').lastTransitionTime], ['False', 'PublishFailed', 'T2']);
+  assert.equal(cond(failed, 'Available').lastTransitionTime, 'T1');
+});

@@ -43,6 +43,15 @@ export interface Rollout {
   readonly conflicts: ReadonlyMap<string, string>;
 }
 
+/**
+ * For a placement another tool delivers (`spec.delivery: External`): whether its decision is
+ * published where that tool reads it, and where (or why not).
+ */
+export interface Published {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
 /** The label selector of the workload's Pods, in the text form the scale subresource wants. */
 export function selectorOf(p: Placement): string {
   const labels = p.spec.template.spec.selector?.matchLabels ?? p.spec.template.spec.template.metadata?.labels ?? {};
@@ -70,7 +79,8 @@ function conflictMessage(d: Decision, rollout: Rollout): string {
   return `${where.join('; ')}; ${rest}${failed.length > 0 ? `; ${failed.join('; ')}` : ''}`;
 }
 
-export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefined, previous: PlacementStatus | undefined, now: string): PlacementStatus {
+export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefined, previous: PlacementStatus | undefined, now: string, published?: Published): PlacementStatus {
+  if (p.spec.delivery === 'External') return externalStatus(p, d, previous, now, published);
   const generation = p.metadata.generation;
   const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
   const ready = d.clusters.reduce((s, c) => s + (rollout?.ready.get(c.name) ?? 0), 0);
@@ -112,6 +122,41 @@ export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefine
       readyReplicas: rollout?.ready.get(c.name) ?? 0,
       ...(rollout?.failed.get(c.name) !== undefined ? { reason: rollout.failed.get(c.name) } : {}),
     })),
+    conditions,
+  };
+}
+
+/**
+ * The status of a placement another tool delivers: Applied says whether its decision is
+ * published where that tool reads it; readiness is that tool's to tell, so Available is Unknown.
+ */
+function externalStatus(p: Placement, d: Decision, previous: PlacementStatus | undefined, now: string, published: Published | undefined): PlacementStatus {
+  const generation = p.metadata.generation;
+  const gen = generation !== undefined ? { observedGeneration: generation } : {};
+  const conditions = [
+    condition(previous?.conditions, { type: 'Scheduled', status: d.reason === 'Scheduled' ? 'True' : 'False', reason: d.reason, message: d.message, ...gen }, now),
+    condition(
+      previous?.conditions,
+      published === undefined
+        ? { type: 'Applied', status: 'Unknown', reason: 'Pending', message: 'not published yet', ...gen }
+        : published.ok
+          ? { type: 'Applied', status: 'True', reason: 'Published', message: published.message, ...gen }
+          : { type: 'Applied', status: 'False', reason: 'PublishFailed', message: published.message, ...gen },
+      now,
+    ),
+    condition(
+      previous?.conditions,
+      { type: 'Available', status: 'Unknown', reason: 'DeliveredExternally', message: 'another tool runs the replicas (spec.delivery: External); Orrery does not read their readiness', ...gen },
+      now,
+    ),
+  ];
+  return {
+    ...gen,
+    replicas: d.clusters.reduce((s, c) => s + c.replicas, 0),
+    readyReplicas: 0,
+    selector: selectorOf(p),
+    unscheduledReplicas: d.unscheduledReplicas,
+    clusters: d.clusters.map((c) => ({ name: c.name, replicas: c.replicas })),
     conditions,
   };
 }

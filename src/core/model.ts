@@ -215,6 +215,8 @@ export type Strategy = 'Spread' | 'Pack';
 
 /** What Orrery does with an object of the same name in a member that it did not make. */
 export type TakeOver = 'Never' | 'IfNoDiff' | 'Always';
+/** Who carries a decision out in the members: Orrery itself, or another tool reading it (Argo CD). */
+export type Delivery = 'Orrery' | 'External';
 
 export interface ResourceList {
   readonly cpu?: string | number;
@@ -279,6 +281,8 @@ export interface PlacementSpec {
   readonly service?: { readonly ports: readonly ServicePort[]; readonly export?: boolean };
   /** Never (the default): a same-named object someone else made in a member is a conflict. */
   readonly takeOver?: TakeOver;
+  /** Orrery (the default) applies the workload in members; External leaves that to another tool (Argo CD). */
+  readonly delivery?: Delivery;
 }
 
 export interface Placement {

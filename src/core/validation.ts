@@ -368,7 +368,7 @@ function checkContainers(c: Checker, v: unknown, path: Path, required: boolean):
   });
 }
 
-const SPEC_FIELDS = ['replicas', 'template', 'accelerators', 'clusterSelector', 'tolerations', 'locality', 'spread', 'strategy', 'gang', 'priority', 'service', 'takeOver'] as const;
+const SPEC_FIELDS = ['replicas', 'template', 'accelerators', 'clusterSelector', 'tolerations', 'locality', 'spread', 'strategy', 'gang', 'priority', 'service', 'takeOver', 'delivery'] as const;
 
 export const MAX_PRIORITY = 1000;
 
@@ -478,6 +478,7 @@ function checkSpec(c: Checker, v: unknown, path: Path): void {
   if (s.strategy !== undefined) c.oneOf(s.strategy, join(path, 'strategy'), ['Spread', 'Pack'] as const);
   if (s.gang !== undefined) c.boolean(s.gang, join(path, 'gang'));
   if (s.takeOver !== undefined) c.oneOf(s.takeOver, join(path, 'takeOver'), ['Never', 'IfNoDiff', 'Always'] as const);
+  if (s.delivery !== undefined) c.oneOf(s.delivery, join(path, 'delivery'), ['Orrery', 'External'] as const);
   if (s.priority !== undefined) c.integer(s.priority, join(path, 'priority'), 0, MAX_PRIORITY);
   if (s.service !== undefined) {
     const svp = join(path, 'service');

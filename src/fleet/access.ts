@@ -144,10 +144,9 @@ export interface MemberAccess {
  * Errors say what to fix; nothing here throws.
  */
 export async function resolveAccess(profile: ClusterProfileObject, providers: ProviderFile | undefined, hub: ApiClient): Promise<Result<MemberAccess, string>> {
-  const offered = accessProviders(profile);
-  for (const p of providers?.providers ?? []) {
-    const cluster = offered.get(p.name);
-    if (cluster === undefined) continue;
+  const chosen = chosenProvider(profile, providers);
+  if (chosen !== undefined) {
+    const { provider: p, cluster } = chosen;
     if (cluster.server === undefined || cluster.server === '') return fail(`access provider ${p.name} gives no server`);
     const cred = await runExecPlugin(p.execConfig, cluster);
     if (!cred.ok) return cred;
@@ -162,7 +161,22 @@ export async function resolveAccess(profile: ClusterProfileObject, providers: Pr
     });
     return ok({ via: p.name, kc, ...(cred.value.expires !== undefined ? { expires: cred.value.expires } : {}) });
   }
-  // The fallback: a kubeconfig in a Secret named after the profile, key "config".
+  return kubeconfigSecret(profile, hub);
+}
+
+/** The first provider of the provider file that the profile offers, with the cluster it gives. */
+export function chosenProvider(profile: ClusterProfileObject, providers: ProviderFile | undefined): { provider: ProviderFile['providers'][number]; cluster: ProfileCluster } | undefined {
+  const offered = accessProviders(profile);
+  for (const provider of providers?.providers ?? []) {
+    const cluster = offered.get(provider.name);
+    if (cluster !== undefined) return { provider, cluster };
+  }
+  return undefined;
+}
+
+/** The fallback: a kubeconfig in a Secret on the hub named after the profile, key "config". */
+export async function kubeconfigSecret(profile: ClusterProfileObject, hub: ApiClient): Promise<Result<MemberAccess, string>> {
+  const offered = accessProviders(profile);
   const { name, namespace } = profile.metadata;
   try {
     const secret = await hub.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${namespace}/secrets/${name}`);

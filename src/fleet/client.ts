@@ -59,6 +59,28 @@ export class ApiClient {
     return this.request<T>('DELETE', path, options);
   }
 
+  /** The object, or undefined where there is none. */
+  async getIfThere<T>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes the object that was read with `uid`, not one made since in its place (that one is
+   * left, as is one already gone).
+   */
+  async deleteIfThere(path: string, uid: string | undefined): Promise<void> {
+    try {
+      await this.delete(path, uid !== undefined ? { preconditions: { uid } } : undefined);
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
+    }
+  }
+
   /**
    * Server-side apply, owned by `fieldManager`. With `force` (the default), fields others set are
    * taken over; without it, a field another manager set to another value is a 409 conflict.

@@ -262,6 +262,11 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     return this.current;
   }
 
+  /** The ClusterProfiles of the fleet, one a cluster, those held while missing from a list included. */
+  clusterProfiles(): ClusterProfileObject[] {
+    return [...this.known.values()];
+  }
+
   /** Since when a member has been unreadable (ms); undefined while it can be read. */
   unreadableSince(name: string): number | undefined {
     return this.members.get(name)?.unreadableSince();
