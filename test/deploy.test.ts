@@ -44,6 +44,7 @@ test('kubectl apply --server-side -k deploy/ brings up every object on a fresh h
     'ClusterRole/orrery',
     'ClusterRole/orrery-metrics-reader',
     'ClusterRoleBinding/orrery',
+    'CustomResourceDefinition/clusterdecisions.placement.orrery.dev',
     'CustomResourceDefinition/placements.placement.orrery.dev',
     'Deployment/orrery',
     'Namespace/orrery-system',
@@ -133,6 +134,24 @@ test('the optional Cluster Inventory CRDs install with kustomize too', () => {
   assert.equal(r.code, 0, r.stderr);
   const served = fleet.hub.kubectl(['get', 'crd', 'clusterprofiles.multicluster.x-k8s.io', '-o', 'jsonpath={.spec.versions[*].name}']);
   assert.equal(served.stdout, 'v1alpha1 v1alpha2');
+});
+
+test('deploy/argocd/ applies in the Argo CD namespace: the generator ConfigMap, and the rights for Orrery and for the ApplicationSet controller there only', () => {
+  fleet.hub.kubectl(['create', 'namespace', 'argocd']);
+  const r = fleet.hub.kubectl(['apply', '--server-side', '-k', join(root, 'deploy', 'argocd')]);
+  assert.equal(r.code, 0, r.stderr);
+  const cm = fleet.hub.kubectl(['get', 'configmap', 'orrery-clusterdecisions', '-n', 'argocd', '-o', 'jsonpath={.data.kind}/{.data.statusListKey}/{.data.matchKey}']);
+  assert.equal(cm.stdout, 'clusterdecisions/clusters/name');
+  for (const verb of ['create', 'patch', 'delete']) assert.equal(can(verb, 'clusterdecisions.placement.orrery.dev', 'argocd'), 'yes');
+  assert.equal(can('create', 'secrets', 'argocd'), 'yes');
+  assert.equal(can('create', 'clusterdecisions.placement.orrery.dev', 'default'), 'no');
+  const appset = 'system:serviceaccount:argocd:argocd-applicationset-controller';
+  const as = (verb: string, ns: string) => fleet.hub.kubectl(['auth', 'can-i', verb, 'clusterdecisions.placement.orrery.dev', `--as=${appset}`, '-n', ns]).stdout.trim();
+  assert.equal(as('list', 'argocd'), 'yes');
+  assert.equal(as('patch', 'argocd'), 'no');
+  // the example ApplicationSet names the ConfigMap shipped beside it
+  const example = loadAll(readFileSync(join(root, 'deploy', 'argocd', 'applicationset.yaml'), 'utf8')) as { spec: { generators: { clusterDecisionResource: { configMapRef: string } }[] } }[];
+  assert.equal(example[0]?.spec.generators[0]?.clusterDecisionResource.configMapRef, 'orrery-clusterdecisions');
 });
 
 const sa = 'system:serviceaccount:orrery-system:orrery';

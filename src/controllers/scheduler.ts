@@ -476,8 +476,9 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       for (const key of await this.clusterDecisions.sweep(keep)) this.log(`removed the ClusterDecision of ${key}: its Placement is gone or delivered by Orrery`);
       this.report(source, undefined);
     } catch (e) {
-      // the kind not installed: there is nothing of it to remove
-      if (e instanceof ApiError && e.status === 404) return;
+      // the kind not installed, or no Argo CD namespace Orrery may read: nothing of it Orrery
+      // could have written (a placement that needs one says so in its status)
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) return;
       this.report(source, (e as Error).message);
     }
   }
