@@ -36,6 +36,9 @@ function startServer(name: string): Promise<void> {
       '3',
       '--port',
       '0',
+      '--argocd-namespace',
+      'gitops',
+      '--argocd-cluster-secrets',
     ],
     { env: { ...process.env, POD_NAME: name, ORRERY_LOG: 'off' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -60,7 +63,7 @@ before(
     await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
     await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
     await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
-    for (const ns of ['fleet', 'shop', 'orrery-system']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const ns of ['fleet', 'shop', 'orrery-system', 'gitops']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const m = fleet.member('member-1');
     await createNode(m.endpoint(), { name: 'node-1', cpu: '16', memory: '64Gi', pods: 100 });
     await registerMember(hub, m, 'fleet');
@@ -91,6 +94,29 @@ test('one of the two leads, and the Placement is carried out', async () => {
   await call(hub, 'POST', placements, placement('web', { namespace: 'shop', replicas: 3, cpu: '1' }));
   await eventually('deployed', async () => ((await replicas()) === 3 ? true : undefined), 30_000, 100);
   assert.ok(['orrery-a', 'orrery-b'].includes((await holder()) ?? ''));
+});
+
+test('with --argocd-cluster-secrets, the leader keeps an Argo CD cluster Secret for the member in --argocd-namespace', async () => {
+  const s = await eventually(
+    'the cluster Secret',
+    async () => {
+      try {
+        return await call<{ metadata: { labels: Record<string, string>; managedFields: { manager: string }[] }; data: Record<string, string> }>(
+          hub,
+          'GET',
+          '/api/v1/namespaces/gitops/secrets/cluster-member-1',
+        );
+      } catch (e) {
+        if (e instanceof KubeError && e.status === 404) return undefined;
+        throw e;
+      }
+    },
+    30_000,
+    100,
+  );
+  assert.equal(s.metadata.labels['argocd.argoproj.io/secret-type'], 'cluster');
+  assert.equal(Buffer.from(s.data.name ?? '', 'base64').toString(), 'member-1');
+  assert.deepEqual([...new Set(s.metadata.managedFields.map((f) => f.manager))], ['orrery']);
 });
 
 test('nothing is written again while nothing changes', async () => {
