@@ -106,6 +106,8 @@ export class ControlPlane implements ClusterHandle {
             '--secure-port=0',
             '--concurrent-deployment-syncs=10',
             '--concurrent-replicaset-syncs=10',
+            // a hub's HorizontalPodAutoscalers drive Placements: a test should not wait 15 s a step
+            ...(controllers === 'hub' ? ['--horizontal-pod-autoscaler-sync-period=1s'] : []),
           ],
           join(dir, 'kube-controller-manager.log'),
         ),
