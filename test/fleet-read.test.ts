@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { ProviderFile } from '../src/fleet/access.js';
+import type { ClusterProfileObject, ProviderFile } from '../src/fleet/access.js';
+import { syncClusterSecrets } from '../src/controllers/argocdClusters.js';
 import { ApiClient } from '../src/fleet/client.js';
 import { readFleet } from '../src/fleet/reader.js';
 import { parseFleet } from '../src/fleet/snapshotFile.js';
@@ -272,4 +273,28 @@ spec:
   const d = (JSON.parse(plan.stdout) as { decisions: { clusters: { name: string; replicas: number }[]; unscheduledReplicas: number }[] }).decisions[0]!;
   assert.deepEqual(d.clusters, [{ name: 'member-1', replicas: 3 }], 'three GPUs are free, all on member-1');
   assert.equal(d.unscheduledReplicas, 1);
+});
+
+test("Argo CD cluster Secrets from the same profiles: the provider's exec plugin for Argo CD to run, and the kubeconfig Secret's token, each with the member's CA", async () => {
+  await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } });
+  const client = hubClient();
+  const listed = await client.list<ClusterProfileObject>('/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles');
+  const r = await syncClusterSecrets(client, 'argocd', listed.items, providers, true);
+  assert.deepEqual(r.written.sort(), ['cluster-member-1', 'cluster-member-2', 'cluster-member-3']);
+  const config = async (name: string) => {
+    const s = await call<{ data: Record<string, string> }>(hub, 'GET', `/api/v1/namespaces/argocd/secrets/${name}`);
+    return JSON.parse(Buffer.from(s.data.config ?? '', 'base64').toString('utf8')) as {
+      bearerToken?: string;
+      execProviderConfig?: { command: string; args: string[] };
+      tlsClientConfig: { caData?: string };
+    };
+  };
+  const viaProvider = await config('cluster-member-1');
+  assert.deepEqual(viaProvider.execProviderConfig, { command: 'node', args: [plugin, 'good'], apiVersion: 'client.authentication.k8s.io/v1' });
+  assert.equal(viaProvider.tlsClientConfig.caData, Buffer.from(fleet.member('member-1').ca()).toString('base64'));
+  const viaSecret = await config('cluster-member-2');
+  assert.equal(viaSecret.bearerToken, fleet.member('member-2').endpoint().token);
+  assert.equal(Buffer.from(viaSecret.tlsClientConfig.caData ?? '', 'base64').toString('utf8'), fleet.member('member-2').ca());
+  // a second pass writes nothing: every Secret already says it
+  assert.deepEqual((await syncClusterSecrets(client, 'argocd', listed.items, providers, true)).written, []);
 });
