@@ -2,7 +2,7 @@
 // gang and spread rules. Written from the model alone, not from the solver's internals.
 
 import { matchesSelector } from '../src/core/labels.js';
-import type { FleetSnapshot, Placement, ScheduleResult } from '../src/core/model.js';
+import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../src/core/model.js';
 import { placementKey } from '../src/core/model.js';
 import { parseMilli, parseUnits } from '../src/core/quantity.js';
 import { untolerated } from '../src/core/taints.js';
@@ -329,4 +329,24 @@ export function compareByPriority(a: ReadonlyMap<number, number>, b: ReadonlyMap
     if (Math.abs(x - y) > 1e-9 * Math.max(1, x, y)) return x - y;
   }
   return 0;
+}
+
+/**
+ * What a placement that lost replicas between two decisions (`before`, `after`, by key) may lose
+ * them to: only preemption by a placement of strictly higher priority, which its new decision
+ * names. Returns what broke that rule.
+ */
+export function lostOnlyToHigher(before: ReadonlyMap<string, Decision>, after: ReadonlyMap<string, Decision>, placements: readonly Placement[], skip: ReadonlySet<string> = new Set()): string[] {
+  const priority = new Map(placements.map((p) => [placementKey(p), p.spec.priority ?? 0]));
+  const out: string[] = [];
+  for (const [key, d] of before) {
+    if (skip.has(key)) continue;
+    const now = after.get(key);
+    const lost = d.clusters.some((c) => (now?.clusters.find((x) => x.name === c.name)?.replicas ?? 0) < c.replicas);
+    if (!lost) continue;
+    const by = (now?.preemptions ?? []).filter((r) => r.victim === key);
+    if (by.length === 0) out.push(`${key} lost replicas without being preempted`);
+    for (const r of by) if ((priority.get(r.preemptor) ?? 0) <= (priority.get(key) ?? 0)) out.push(`${key} preempted by ${r.preemptor}, not of higher priority`);
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { fleetArb, placementsArb } from './arbitraries.js';
 import { EmbeddedEngine } from '../src/embedded/engine.js';
 import { type Decision, type Placement, makeSnapshot, placementKey } from '../src/core/model.js';
 import { FleetState } from '../src/core/fleetState.js';
+import { lostOnlyToHigher } from './invariants.js';
 
 const runs = { numRuns: Number(process.env.ORRERY_PROPERTY_RUNS ?? 150) };
 
@@ -33,10 +34,17 @@ test('the quick step answers as the step that solves every placement again', () 
       const quick = state.step(change).decisions;
       const whole = state.step(change, { everything: true }).decisions;
       assert.deepEqual(quick, whole);
-      // nothing that stays moves: every other running placement keeps at least what it had where it had it
-      for (const [key, before] of state.decisions) {
+      // nothing that stays moves but what a placement of higher priority preempts: every other
+      // running placement keeps at least what it had where it had it, unless its decision says why not
+      const placements = [...running, ...added];
+      assert.deepEqual(lostOnlyToHigher(state.decisions, quick, placements, new Set([placementKey(grown), ...change.remove])), []);
+      // and where nothing may preempt, nothing at all
+      const never = (ps: readonly Placement[]) => ps.map((p) => ({ ...p, spec: { ...p.spec, preemptionPolicy: 'Never' as const } }));
+      const calm = FleetState.start(state.snapshot, never(running));
+      const step = calm.step({ put: never([...added, scaled]), remove }).decisions;
+      for (const [key, before] of calm.decisions) {
         if (key === placementKey(grown) || change.remove.includes(key)) continue;
-        for (const c of before.clusters) assert.ok((quick.get(key)?.clusters.find((x) => x.name === c.name)?.replicas ?? 0) >= c.replicas, `${key} on ${c.name}`);
+        for (const c of before.clusters) assert.ok((step.get(key)?.clusters.find((x) => x.name === c.name)?.replicas ?? 0) >= c.replicas, `${key} on ${c.name}`);
       }
     }),
     runs,

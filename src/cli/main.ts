@@ -368,7 +368,10 @@ async function serveHub(values: {
   controller.on('reconciled', (r) => {
     metrics.scheduling.observe({ operation: 'cycle' }, r.stats.solveMs / 1000);
     metrics.solver.observe({ solver: r.stats.solver }, r.stats.solveMs / 1000);
-    if (elector.isLeader) metrics.moved.inc(r.stats.moves);
+    if (elector.isLeader) {
+      metrics.moved.inc(r.stats.moves);
+      metrics.preempted.inc(r.stats.preempted);
+    }
   });
   elector.on('started', () => {
     log(`${identity} leads: writing decisions`);

@@ -10,8 +10,8 @@ import { REPORTING_CONTROLLER } from '../names.js';
 export interface PlacementEvent {
   readonly type: 'Normal' | 'Warning';
   /** UpperCamelCase, as Kubernetes reasons are */
-  readonly reason: 'Scheduled' | 'PartiallyScheduled' | 'Unschedulable' | 'ReplicasMoved' | 'ApplyFailed' | 'ApplyConflict' | 'WriteFailed';
-  readonly action: 'Schedule' | 'Apply' | 'Write';
+  readonly reason: 'Scheduled' | 'PartiallyScheduled' | 'Unschedulable' | 'Preempted' | 'Preempting' | 'ReplicasMoved' | 'ApplyFailed' | 'ApplyConflict' | 'WriteFailed';
+  readonly action: 'Schedule' | 'Preempt' | 'Apply' | 'Write';
   readonly note: string;
 }
 
@@ -31,7 +31,18 @@ export function decisionEvents(before: Decision | undefined, after: Decision): P
   if (after.reason === 'Scheduled') events.push({ type: 'Normal', reason: 'Scheduled', action: 'Schedule', note: `${placed} replicas: ${where(after)}` });
   else if (after.reason === 'PartiallyScheduled')
     events.push({ type: 'Warning', reason: 'PartiallyScheduled', action: 'Schedule', note: `${placed} replicas placed (${where(after)}), ${after.unscheduledReplicas} unscheduled: ${after.message}` });
-  else events.push({ type: 'Warning', reason: 'Unschedulable', action: 'Schedule', note: after.message });
+  else if (after.reason !== 'Preempted') events.push({ type: 'Warning', reason: 'Unschedulable', action: 'Schedule', note: after.message });
+  // what preemption took from this placement, or gave it
+  for (const r of after.preemptions ?? []) {
+    if (r.victim === after.placement)
+      events.push({
+        type: 'Warning',
+        reason: 'Preempted',
+        action: 'Preempt',
+        note: `${r.replicas} replicas in ${r.cluster} taken by ${r.preemptor}, of higher priority; ${after.unscheduledReplicas} unscheduled`,
+      });
+    if (r.preemptor === after.placement) events.push({ type: 'Normal', reason: 'Preempting', action: 'Preempt', note: `took the room of ${r.replicas} replicas of ${r.victim} in ${r.cluster}` });
+  }
   if (before !== undefined) {
     // A replica moved when one left a cluster and one arrived elsewhere; a shrink or a loss of
     // room only takes away, a growth only adds.

@@ -556,7 +556,7 @@ export function schedulingRead(o: HubPlacement): string {
 function fromStatus(key: string, status: PlacementStatus | undefined): Decision | undefined {
   if (status?.clusters === undefined) return undefined;
   const scheduled = status.conditions?.find((c) => c.type === 'Scheduled');
-  const reason = scheduled?.reason === 'PartiallyScheduled' || scheduled?.reason === 'Unschedulable' ? scheduled.reason : 'Scheduled';
+  const reason = scheduled?.reason === 'PartiallyScheduled' || scheduled?.reason === 'Unschedulable' || scheduled?.reason === 'Preempted' ? scheduled.reason : 'Scheduled';
   return {
     placement: key,
     clusters: status.clusters.map((c) => ({ name: c.name, replicas: c.replicas })),

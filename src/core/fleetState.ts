@@ -21,6 +21,9 @@ import type { FleetIndex } from './prepare.js';
 import { type Issue, type Result, ok } from './result.js';
 import { occupiedSnapshot } from './capacity.js';
 import { type PlacementExplanation, explainPlacement } from './explain.js';
+import { type Holding, type Taken, choosePreemptions } from './preemption.js';
+import type { Preemption } from './model.js';
+import { counted } from './words.js';
 
 /** What changes in one step: placements submitted (new or replaced) and placements removed. */
 export interface Change {
@@ -41,6 +44,11 @@ export interface Entry {
   readonly placement: Placement;
   readonly job?: Job;
   readonly assign?: Assignment;
+  /**
+   * The decision it had before it lost replicas (a shrink, preemption), while what it has is
+   * part of that: growing back to that size puts the replicas back where they were.
+   */
+  readonly tall?: Decision;
 }
 
 export type ScheduledExplanation = PlacementExplanation & { readonly decision?: Decision };
@@ -75,7 +83,16 @@ export class FleetState {
 
   /** A full cycle over every placement on the snapshot: Steady from `opts.previous`, when given. */
   static start(snapshot: FleetSnapshot, placements: readonly Placement[], opts: ScheduleOptions = {}): FleetState {
-    const outcome = run({ snapshot, placements, opts, keep: keepEverything, count: (n) => n });
+    const first = run({ snapshot, placements, opts, keep: keepEverything, count: (n) => n });
+    // Only what was kept from before can stand in a higher priority's way: from scratch, the
+    // highest tier is placed first and nothing is preempted.
+    const previous = opts.previous;
+    const outcome =
+      previous === undefined
+        ? first
+        : preempting(first, new Map(), [], (taken) =>
+            run({ snapshot, placements, opts: { ...opts, previous: previous.map((d) => lessTaken(d, taken, first.cycle.ctx.fleet)) }, keep: keepEverything, count: (n) => n }),
+          );
     const entries = new Map<string, Entry>();
     for (const p of placements) {
       const key = placementKey(p);
@@ -110,7 +127,21 @@ export class FleetState {
   cycle(snapshot: FleetSnapshot, placements: readonly Placement[], previous: readonly Decision[], opts: ScheduleOptions & { readonly fresh?: boolean } = {}): FleetState {
     const { fresh, ...rest } = opts;
     if (snapshot === this.snapshot && fresh !== true) return this.step(this.changeTo(placements), rest);
-    return FleetState.start(snapshot, placements, { ...rest, previous });
+    return FleetState.start(snapshot, placements, { ...rest, previous }).withTall(this.entries);
+  }
+
+  /** This state with what `before` remembered of the placements' sizes, where it still holds. */
+  private withTall(before: ReadonlyMap<string, Entry>): FleetState {
+    let entries: Map<string, Entry> | undefined;
+    for (const [key, e] of this.entries) {
+      const tall = before.get(key)?.tall;
+      const d = this.decisions.get(key);
+      if (tall === undefined || d === undefined || !within(d, tall)) continue;
+      entries ??= new Map(this.entries);
+      entries.set(key, { ...e, tall });
+    }
+    if (entries === undefined) return this;
+    return new FleetState(this.snapshot, this.fleet, entries, this.decisions, this.waiting, this.free, this.nodes, this.result, this.opts, this.packOrder);
   }
 
   /**
@@ -133,7 +164,12 @@ export class FleetState {
     }
     const redone = new Map(redo.map((p) => [placementKey(p), p]));
     for (const [key, x] of outcome.solved) {
-      entries.set(key, { placement: redone.get(key) as Placement, ...(x.job !== undefined ? { job: x.job, ...(x.assign !== undefined ? { assign: x.assign } : {}) } : {}) });
+      const tall = tallAfter(this.decisions.get(key), this.entries.get(key)?.tall, x.decision);
+      entries.set(key, {
+        placement: redone.get(key) as Placement,
+        ...(x.job !== undefined ? { job: x.job, ...(x.assign !== undefined ? { assign: x.assign } : {}) } : {}),
+        ...(tall !== undefined ? { tall } : {}),
+      });
       decisions.set(key, x.decision);
       if (x.decision.unscheduledReplicas > 0) waiting.add(key);
       else waiting.delete(key);
@@ -194,28 +230,66 @@ export class FleetState {
    * waits on until room comes back.
    */
   private solve(change: Change, opts: StepOptions): Solved {
+    const first = this.solveOnce(change, opts);
+    // What holds room and is not solved, and what waits without being solved: preemption sees the whole fleet.
+    const solvedKeys = new Set(first.redo.map(placementKey));
+    const standing = new Map<string, Holding>();
+    const outside: Short[] = [];
+    for (const [key, { job, assign }] of this.entries) {
+      if (solvedKeys.has(key) || first.removed.has(key) || job === undefined) continue;
+      if (assign !== undefined) standing.set(key, { job, assign });
+      const d = this.decisions.get(key);
+      if (d !== undefined && d.unscheduledReplicas > 0) outside.push({ job, missing: d.unscheduledReplicas, placed: placedIn(d) });
+    }
+    let second: Solved | undefined;
+    const outcome = preempting(first.outcome, standing, outside, (taken) => {
+      second = this.solveOnce(change, opts, taken);
+      return second.outcome;
+    });
+    return outcome === first.outcome || second === undefined ? first : { ...second, outcome };
+  }
+
+  /** One run of a step; with `taken`, the victims' replicas taken and victims and preemptors solved again. */
+  private solveOnce(change: Change, opts: StepOptions, taken?: Taken): Solved {
     const put = new Map<string, Placement>();
     for (const p of change.put ?? []) if (!put.has(placementKey(p))) put.set(placementKey(p), p);
     // A placement put as it was is no change.
     for (const [key, p] of put) if (this.decisions.has(key) && samePlacement(this.entries.get(key)?.placement, p)) put.delete(key);
     const removed = new Set((change.remove ?? []).filter((k) => this.decisions.has(k) && !put.has(k)));
-    // What no longer holds gives its room back: placements removed or changed.
-    const gone = new Set([...put.keys(), ...removed]);
+    // Placements whose replicas preemption takes: solved again from what they keep.
+    const victims = new Map<string, Placement>();
+    for (const key of taken?.byVictim.keys() ?? []) {
+      const e = this.entries.get(key);
+      if (e !== undefined && !put.has(key) && !removed.has(key)) victims.set(key, e.placement);
+    }
+    // What no longer holds gives its room back: placements removed or changed, and victims.
+    const gone = new Set([...put.keys(), ...removed, ...victims.keys()]);
     const room = this.roomWithout(gone);
     const freed = [...room.rows];
     // What is solved: what changed, what waits where room came back, and (everything) the rest.
-    const redo: Placement[] = [...put.values()];
+    const redo: Placement[] = [...put.values(), ...victims.values()];
     const again = opts.everything ? [...this.decisions.keys()] : freed.length > 0 ? [...this.waiting] : [];
+    // the preemptors, to take the room made for them
+    const preemptors = new Set((taken?.records ?? []).map((r) => r.preemptor));
+    for (const key of preemptors) {
+      const e = this.entries.get(key);
+      if (e !== undefined && !gone.has(key)) redo.push(e.placement);
+    }
     for (const key of again) {
-      if (gone.has(key)) continue;
+      if (gone.has(key) || preemptors.has(key)) continue;
       const { job, placement } = this.entries.get(key) as Entry;
       const waits = this.waiting.has(key);
       if (job === undefined || (waits && freed.some((row) => job.eligible[row] === 1)) || (!waits && opts.everything)) redo.push(placement);
     }
     const previous: Decision[] = [];
     for (const p of redo) {
-      const d = this.decisions.get(placementKey(p));
-      if (d !== undefined) previous.push(d);
+      const key = placementKey(p);
+      const d = this.decisions.get(key);
+      if (d === undefined) continue;
+      // grown back to the size it had before it lost replicas: they go back where they were
+      const tall = this.entries.get(key)?.tall;
+      const back = tall !== undefined && put.has(key) && p.spec.replicas >= placedIn(tall) && within(d, tall) ? tall : d;
+      previous.push(taken === undefined ? back : lessTaken(back, taken, this.fleet));
     }
     const solvedKeys = new Set(redo.map(placementKey));
     const standing: { job: Job; assign: Assignment }[] = [];
@@ -225,7 +299,7 @@ export class FleetState {
       snapshot: this.snapshot,
       placements: redo,
       opts: { ...opts, previous },
-      keep: (cycle, byTier) => this.keepStanding(cycle.ctx.fleet, byTier, put, room),
+      keep: (cycle, byTier) => this.keepStanding(cycle.ctx.fleet, byTier, victims.size > 0 ? new Map([...put, ...victims]) : put, room),
       standing,
       count: () => this.decisions.size - removed.size + added,
     });
@@ -279,4 +353,77 @@ export class FleetState {
     for (const [key, { job, assign }] of this.entries) if (job !== undefined && assign !== undefined && !gone.has(key)) staying.push({ job, assign });
     return { free, nodes: repackRows(this.fleet, this.nodes, rows, staying), rows };
   }
+}
+
+/** A placement short of replicas: how many it misses and how many it has. */
+interface Short {
+  readonly job: Job;
+  readonly missing: number;
+  readonly placed: number;
+}
+
+function placedIn(d: Decision): number {
+  return d.clusters.reduce((n, c) => n + c.replicas, 0);
+}
+
+/** A previous decision less the replicas preemption takes from it. */
+function lessTaken(d: Decision, taken: Taken, fleet: FleetIndex): Decision {
+  const rows = taken.byVictim.get(d.placement);
+  if (rows === undefined) return d;
+  const byName = new Map([...rows].map(([row, n]) => [fleet.clusters[row]!.name, n]));
+  return { ...d, clusters: d.clusters.map((c) => ({ name: c.name, replicas: c.replicas - (byName.get(c.name) ?? 0) })).filter((c) => c.replicas > 0) };
+}
+
+/**
+ * A run's outcome with preemption: when placements short of replicas may take room from lower
+ * priorities (preemption.ts), the run again with those replicas taken (`again`). The second
+ * stands only if every preemptor gains by it; then its decisions say who took what.
+ */
+function preempting(first: RunOutcome, standing: ReadonlyMap<string, Holding>, outside: readonly Short[], again: (taken: Taken) => RunOutcome): RunOutcome {
+  const fleet = first.cycle.ctx.fleet;
+  const holdings = new Map<string, Holding>(standing);
+  const short: Short[] = [...outside];
+  for (const [key, x] of first.solved) {
+    if (x.job === undefined) continue;
+    if (x.assign !== undefined) holdings.set(key, { job: x.job, assign: x.assign });
+    if (x.decision.unscheduledReplicas > 0) short.push({ job: x.job, missing: x.decision.unscheduledReplicas, placed: placedIn(x.decision) });
+  }
+  if (short.length === 0) return first;
+  const taken = choosePreemptions(fleet, first.free, first.nodes, holdings, short);
+  if (taken.records.length === 0) return first;
+  const second = again(taken);
+  const before = new Map(short.map((x) => [x.job.p.key, x.placed]));
+  for (const key of new Set(taken.records.map((r) => r.preemptor))) {
+    const d = second.solved.get(key)?.decision;
+    if (d === undefined || placedIn(d) <= (before.get(key) ?? 0)) return first;
+  }
+  const solved = new Map(second.solved);
+  for (const [key, x] of second.solved) {
+    const mine = taken.records.filter((r) => r.preemptor === key || r.victim === key);
+    if (mine.length > 0) solved.set(key, { ...x, decision: withPreemptions(x.decision, mine) });
+  }
+  return { ...second, solved, stats: { ...second.stats, preempted: taken.records.reduce((n, r) => n + r.replicas, 0) } };
+}
+
+/** A decision that says what preemption took from it or gave it. */
+function withPreemptions(d: Decision, records: readonly Preemption[]): Decision {
+  const lost = records.filter((r) => r.victim === d.placement);
+  const took = records.filter((r) => r.preemptor === d.placement);
+  const said: string[] = [];
+  if (lost.length > 0) said.push(`preempted: ${lost.map((r) => `${counted(r.replicas, 'replica')} in ${r.cluster} by ${r.preemptor}`).join(', ')}`);
+  if (took.length > 0) said.push(`preempting ${took.map((r) => `${counted(r.replicas, 'replica')} of ${r.victim} in ${r.cluster}`).join(', ')}`);
+  const reason = lost.length > 0 && d.unscheduledReplicas > 0 ? 'Preempted' : d.reason;
+  return { ...d, reason, message: `${d.message}; ${said.join('; ')}`, preemptions: records };
+}
+
+/** Whether every replica of `d` is where `tall` had one. */
+function within(d: Decision, tall: Decision): boolean {
+  return d.clusters.every((c) => c.replicas <= (tall.clusters.find((x) => x.name === c.name)?.replicas ?? 0));
+}
+
+/** What a placement remembers after a step took it from `before` (remembering `tall`) to `now`. */
+function tallAfter(before: Decision | undefined, tall: Decision | undefined, now: Decision): Decision | undefined {
+  const top = tall ?? before;
+  if (top === undefined || !within(now, top) || placedIn(now) >= placedIn(top)) return undefined;
+  return top;
 }

@@ -217,6 +217,7 @@ export type Strategy = 'Spread' | 'Pack';
 export type TakeOver = 'Never' | 'IfNoDiff' | 'Always';
 /** Who carries a decision out in the members: Orrery itself, or another tool reading it (Argo CD). */
 export type Delivery = 'Orrery' | 'External';
+export type PreemptionPolicy = 'PreemptLowerPriority' | 'Never';
 
 export interface ResourceList {
   readonly cpu?: string | number;
@@ -283,6 +284,10 @@ export interface PlacementSpec {
   readonly takeOver?: TakeOver;
   /** Orrery (the default) applies the workload in members; External leaves that to another tool (Argo CD). */
   readonly delivery?: Delivery;
+  /** PreemptLowerPriority (the default): short of room, it may take room from placements of lower priority. */
+  readonly preemptionPolicy?: PreemptionPolicy;
+  /** How many of its replicas preemption may take at once: a count, or a percent of its replicas ("25%"). */
+  readonly disruption?: { readonly maxUnavailable?: number | string };
 }
 
 export interface Placement {
@@ -326,7 +331,18 @@ export interface ClusterAssignment {
  * Scheduled: every replica has a cluster. PartiallyScheduled: some do. Unschedulable: none do
  * (for a gang placement, anything short of all). Reasons follow Kubernetes condition style.
  */
-export type DecisionReason = 'Scheduled' | 'PartiallyScheduled' | 'Unschedulable';
+/** Preempted: replicas were taken for a placement of higher priority, and not all found room elsewhere. */
+export type DecisionReason = 'Scheduled' | 'PartiallyScheduled' | 'Unschedulable' | 'Preempted';
+
+/** Replicas of one placement taken in one cluster for a placement of higher priority. */
+export interface Preemption {
+  /** the placement that took the room (namespace/name) */
+  readonly preemptor: string;
+  /** the placement whose replicas were taken */
+  readonly victim: string;
+  readonly cluster: string;
+  readonly replicas: number;
+}
 
 export interface Decision {
   /** namespace/name */
@@ -337,6 +353,8 @@ export interface Decision {
   readonly reason: DecisionReason;
   /** Why replicas are unscheduled, as a histogram of filter and capacity reasons. */
   readonly message: string;
+  /** the preemptions the step that made this decision took, where this placement took room or lost it */
+  readonly preemptions?: readonly Preemption[];
 }
 
 /** Whether two decisions say the same: the same replicas in the same clusters, for the same reason. */
@@ -362,6 +380,8 @@ export interface SolveStats {
   readonly meanScore: number;
   /** replicas of placements that existed in the previous decision and changed cluster */
   readonly moves: number;
+  /** replicas of lower-priority placements taken for higher ones */
+  readonly preempted: number;
   readonly lpSolves: number;
   readonly lpMs: number;
   /** relaxations and integer programs each LP library solved */

@@ -87,6 +87,7 @@ export function run(input: RunInput): RunOutcome {
       placements: input.count(solved.size),
       clusters: fleet.clusters.length,
       ...summarise(cycle.jobs, packed.assign, decisions),
+      preempted: 0,
       lpSolves: counters.lpSolves,
       lpMs: round(counters.lpMs),
       lpLibraries: { ...counters.libraries },

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { placement } from '../../test/fixtures.js';
 import * as arbitraries from '../../test/arbitraries.js';
-import { compareByPriority, violations, worthByPriority } from '../../test/invariants.js';
+import { compareByPriority, lostOnlyToHigher, violations, worthByPriority } from '../../test/invariants.js';
 import { makeSnapshot, placementKey } from './model.js';
 import { fitCount } from './fit.js';
 import { fitOnNodes } from './nodes.js';
@@ -62,9 +62,30 @@ test('priority: lower priorities never cost a higher one any worth', () => {
   );
 });
 
-test('stability: adding or resizing a placement moves no replica of another', () => {
+test('preemption: adding or resizing a placement takes replicas only from placements of strictly lower priority, and says so', () => {
   fc.assert(
     fc.property(fleetArb, placementsArb, placementArb(99), fc.integer({ min: 0, max: 12 }), (clusters, placements, extra, resize) => {
+      const snapshot = makeSnapshot(clusters);
+      const before = schedule(snapshot, placements);
+      const byKey = (r: ReturnType<typeof schedule>) => new Map(r.decisions.map((d) => [d.placement, d]));
+      const added = schedule(snapshot, [...placements, extra], { previous: before.decisions });
+      assert.deepEqual(lostOnlyToHigher(byKey(before), byKey(added), [...placements, extra]), []);
+      const first = placements[0]!;
+      const resized = [{ ...first, spec: { ...first.spec, replicas: resize } }, ...placements.slice(1)];
+      const after = schedule(snapshot, resized, { previous: before.decisions });
+      assert.deepEqual(lostOnlyToHigher(byKey(before), byKey(after), resized, new Set([placementKey(first)])), []);
+      assert.deepEqual(violations(snapshot, resized, after, { skew: false }), []);
+    }),
+    runs,
+  );
+});
+
+test('stability: where nothing preempts, adding or resizing a placement moves no replica of another', () => {
+  fc.assert(
+    fc.property(fleetArb, placementsArb, placementArb(99), fc.integer({ min: 0, max: 12 }), (clusters, all, one, resize) => {
+      const never = <T extends { spec: object }>(p: T): T => ({ ...p, spec: { ...p.spec, preemptionPolicy: 'Never' } });
+      const placements = all.map(never);
+      const extra = never(one);
       const snapshot = makeSnapshot(clusters);
       const before = schedule(snapshot, placements);
       const added = schedule(snapshot, [...placements, extra], { previous: before.decisions });

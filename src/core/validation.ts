@@ -368,7 +368,23 @@ function checkContainers(c: Checker, v: unknown, path: Path, required: boolean):
   });
 }
 
-const SPEC_FIELDS = ['replicas', 'template', 'accelerators', 'clusterSelector', 'tolerations', 'locality', 'spread', 'strategy', 'gang', 'priority', 'service', 'takeOver', 'delivery'] as const;
+const SPEC_FIELDS = [
+  'replicas',
+  'template',
+  'accelerators',
+  'clusterSelector',
+  'tolerations',
+  'locality',
+  'spread',
+  'strategy',
+  'gang',
+  'priority',
+  'service',
+  'takeOver',
+  'delivery',
+  'preemptionPolicy',
+  'disruption',
+] as const;
 
 export const MAX_PRIORITY = 1000;
 
@@ -479,6 +495,20 @@ function checkSpec(c: Checker, v: unknown, path: Path): void {
   if (s.gang !== undefined) c.boolean(s.gang, join(path, 'gang'));
   if (s.takeOver !== undefined) c.oneOf(s.takeOver, join(path, 'takeOver'), ['Never', 'IfNoDiff', 'Always'] as const);
   if (s.delivery !== undefined) c.oneOf(s.delivery, join(path, 'delivery'), ['Orrery', 'External'] as const);
+  if (s.preemptionPolicy !== undefined) c.oneOf(s.preemptionPolicy, join(path, 'preemptionPolicy'), ['PreemptLowerPriority', 'Never'] as const);
+  if (s.disruption !== undefined) {
+    const dp = join(path, 'disruption');
+    const d = c.object(s.disruption, dp);
+    if (d !== undefined) {
+      c.known(d, dp, ['maxUnavailable']);
+      const max = d.maxUnavailable;
+      const mp = join(dp, 'maxUnavailable');
+      if (typeof max === 'string') {
+        const pct = /^(\d{1,3})%$/.exec(max);
+        if (pct === null || Number(pct[1]) > 100) c.add(mp, `must be a count or a percent from 0% to 100%, got ${JSON.stringify(max)}`);
+      } else if (max !== undefined) c.integer(max, mp, 0);
+    }
+  }
   if (s.priority !== undefined) c.integer(s.priority, join(path, 'priority'), 0, MAX_PRIORITY);
   if (s.service !== undefined) {
     const svp = join(path, 'service');

@@ -8,7 +8,7 @@ import { type Engine, type EngineResult, type PlacementView, refusal } from '../
 
 export interface EmbeddedOptions {
   /** called after every scheduling step, with what it took and what moved */
-  readonly observe?: (e: { operation: string; seconds: number; decision?: Decision }) => void;
+  readonly observe?: (e: { operation: string; seconds: number; decision?: Decision; preempted?: number }) => void;
   readonly clock?: () => number;
 }
 
@@ -64,7 +64,8 @@ export class EmbeddedEngine implements Engine {
     const t0 = clock();
     const r = f();
     const d = decision(r);
-    this.opts.observe?.({ operation, seconds: (clock() - t0) / 1000, ...(d ? { decision: d } : {}) });
+    const preempted = operation === 'whatif' ? 0 : this.state.result.stats.preempted;
+    this.opts.observe?.({ operation, seconds: (clock() - t0) / 1000, ...(d ? { decision: d } : {}), ...(preempted > 0 ? { preempted } : {}) });
     return r;
   }
 

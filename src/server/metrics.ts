@@ -21,12 +21,14 @@ export class Metrics {
   readonly scheduling: Histogram<'operation'>;
   readonly solver: Histogram<'solver'>;
   readonly moved: Counter;
+  readonly preempted: Counter;
   readonly requests: Histogram<'method' | 'route' | 'status_code'>;
 
   /** What an engine calls after each scheduling step. */
-  observe = (e: { operation: string; seconds: number; solver?: string }): void => {
+  observe = (e: { operation: string; seconds: number; solver?: string; preempted?: number }): void => {
     this.scheduling.observe({ operation: e.operation }, e.seconds);
     this.solver.observe({ solver: e.solver ?? 'incremental' }, e.seconds);
+    if (e.preempted !== undefined && e.preempted > 0) this.preempted.inc(e.preempted);
   };
 
   constructor(engine: () => Engine | undefined) {
@@ -35,6 +37,7 @@ export class Metrics {
     this.scheduling = new Histogram({ name: 'orrery_scheduling_duration_seconds', help: 'Time to schedule, by operation.', labelNames: ['operation'], buckets, registers });
     this.solver = new Histogram({ name: 'orrery_solver_duration_seconds', help: 'Time spent in the solver, by the solver that gave the answer.', labelNames: ['solver'], buckets, registers });
     this.moved = new Counter({ name: 'orrery_replicas_moved_total', help: 'Replicas that left a cluster they ran on without their placement shrinking.', registers });
+    this.preempted = new Counter({ name: 'orrery_preempted_replicas_total', help: 'Replicas of lower-priority placements taken to make room for higher-priority ones.', registers });
     this.requests = new Histogram({
       name: 'orrery_http_request_duration_seconds',
       help: 'HTTP API requests, by route and status.',
@@ -49,7 +52,7 @@ export class Metrics {
       registers,
       collect() {
         const e = engine();
-        const counts: Record<Decision['reason'], number> = { Scheduled: 0, PartiallyScheduled: 0, Unschedulable: 0 };
+        const counts: Record<Decision['reason'], number> = { Scheduled: 0, PartiallyScheduled: 0, Unschedulable: 0, Preempted: 0 };
         for (const v of e?.placements() ?? []) counts[v.decision.reason]++;
         this.reset();
         for (const [k, n] of Object.entries(counts)) this.set({ condition: k }, n);

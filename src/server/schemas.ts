@@ -10,8 +10,17 @@ export const decisionSchema = {
     placement: { type: 'string', description: 'namespace/name' },
     clusters: { type: 'array', items: { type: 'object', required: ['name', 'replicas'], properties: { name: { type: 'string' }, replicas: { type: 'integer' } } } },
     unscheduledReplicas: { type: 'integer' },
-    reason: { type: 'string', enum: ['Scheduled', 'PartiallyScheduled', 'Unschedulable'] },
+    reason: { type: 'string', enum: ['Scheduled', 'PartiallyScheduled', 'Unschedulable', 'Preempted'] },
     message: { type: 'string' },
+    preemptions: {
+      type: 'array',
+      description: 'replicas of lower priority taken for a higher one in the step that made this decision, where this placement took room or lost it',
+      items: {
+        type: 'object',
+        required: ['preemptor', 'victim', 'cluster', 'replicas'],
+        properties: { preemptor: { type: 'string' }, victim: { type: 'string' }, cluster: { type: 'string' }, replicas: { type: 'integer' } },
+      },
+    },
   },
 } as const;
 

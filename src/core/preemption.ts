@@ -1,0 +1,213 @@
+// Preemption by priority, as a PriorityClass preempts inside a cluster: a placement short of
+// replicas (spec.preemptionPolicy PreemptLowerPriority, the default) may take room from
+// placements of strictly lower priority, in the clusters it may use. Replicas are taken where
+// they free room for the preemptor (the same cluster), as few as will do: from the lowest
+// priority first, then the most recently created; a gang or minClusters placement loses all of
+// its replicas in a cluster or none there; no placement loses more at once than its
+// spec.disruption.maxUnavailable allows (the rest waits for the next step). A gang preemptor
+// takes room only where all its replicas then fit. Pure: the fleet state asks this what to
+// take, then solves again with the victims' replicas gone (fleetState.ts).
+
+import type { Job } from './cycle.js';
+import { oneMoreFits } from './fit.js';
+import { type Placement, type Preemption, compareNames } from './model.js';
+import type { ClusterNodes } from './nodes.js';
+import type { FleetIndex } from './prepare.js';
+import { type Assignment, release, take } from './solver/placeOne.js';
+import { repackRows } from './solver/packOnNodes.js';
+
+/** A placement as it holds room now. */
+export interface Holding {
+  readonly job: Job;
+  readonly assign: Assignment;
+}
+
+/** What preemption takes: by victim key, cluster row → replicas; and each taking as it is told. */
+export interface Taken {
+  readonly byVictim: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  readonly records: readonly Preemption[];
+}
+
+/** Whether a placement may preempt: unless its spec says Never. */
+export function preempts(p: Placement): boolean {
+  return p.spec.preemptionPolicy !== 'Never';
+}
+
+/**
+ * How many replicas of a placement may be taken at once: its spec.disruption.maxUnavailable, a
+ * count or a percent of its replicas rounded up (as a PodDisruptionBudget's); unbounded without one.
+ */
+export function disruptionBudget(p: Placement): number {
+  const max = p.spec.disruption?.maxUnavailable;
+  if (max === undefined) return Number.POSITIVE_INFINITY;
+  if (typeof max === 'number') return max;
+  const pct = Number(max.slice(0, -1));
+  return Math.ceil((pct * p.spec.replicas) / 100);
+}
+
+/** All of a placement's replicas in a cluster or none: a gang's, or one that must keep its clusters. */
+function wholeClusters(job: Job): boolean {
+  return job.p.gang || job.p.spread.minClusters > 1;
+}
+
+function createdAt(job: Job): number {
+  const t = job.p.placement.metadata.creationTimestamp;
+  const ms = t === undefined ? Number.NaN : Date.parse(t);
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+/** Victims in the order they give room: lowest priority first, then the most recently created, then by key. */
+function victimOrder(a: Job, b: Job): number {
+  return a.p.priority - b.p.priority || createdAt(b) - createdAt(a) || compareNames(a.p.key, b.p.key);
+}
+
+/**
+ * The replicas to take for `short` placements (each short by the count given, highest
+ * priority first) from the placements holding room. `free` and `nodes` are the fleet as every
+ * holding leaves it. Nothing is taken for a placement that cannot gain by it.
+ */
+export function choosePreemptions(
+  fleet: FleetIndex,
+  free: Float64Array,
+  nodes: readonly ClusterNodes[],
+  holdings: ReadonlyMap<string, Holding>,
+  short: readonly { readonly job: Job; readonly missing: number }[],
+): Taken {
+  const dims = fleet.dims.length;
+  const room = { free: Float64Array.from(free), nodes: [...nodes] };
+  /** what each holding has left as preemption goes */
+  const left = new Map<string, Assignment>([...holdings].map(([key, h]) => [key, new Map(h.assign)]));
+  const budget = new Map<string, number>([...holdings].map(([key, h]) => [key, disruptionBudget(h.job.p.placement)]));
+  const byVictim = new Map<string, Map<number, number>>();
+  const records: Preemption[] = [];
+  /** cluster row → the placements holding replicas there */
+  const atRow = new Map<number, Set<string>>();
+  for (const [key, h] of holdings) for (const [row, n] of h.assign) if (n > 0) (atRow.get(row) ?? atRow.set(row, new Set()).get(row)!).add(key);
+  /** room given to preemptors so far, by cluster row: packed again with what stays there */
+  const given = new Map<number, Holding[]>();
+  const ordered = [...short].sort((a, b) => b.job.p.priority - a.job.p.priority || compareNames(a.job.p.key, b.job.p.key));
+  for (const { job, missing } of ordered) {
+    if (!preempts(job.p.placement) || missing <= 0) continue;
+    const before = { free: Float64Array.from(room.free), nodes: [...room.nodes], left: clone(left), budget: new Map(budget), given: new Map([...given].map(([r, l]) => [r, [...l]])) };
+    const mine: { victim: string; row: number; n: number }[] = [];
+    let need = missing;
+    while (need > 0) {
+      const best = cheapestRow(fleet, room, left, budget, holdings, atRow, given, job);
+      if (best === undefined) break;
+      for (const { victim, n } of best.takes) {
+        const h = holdings.get(victim) as Holding;
+        const a = left.get(victim) as Assignment;
+        const now = (a.get(best.row) ?? 0) - n;
+        if (now > 0) a.set(best.row, now);
+        else a.delete(best.row);
+        release(room.free, dims, h.job, new Map([[best.row, n]]));
+        budget.set(victim, (budget.get(victim) ?? 0) - n);
+        mine.push({ victim, row: best.row, n });
+      }
+      // the preemptor's replica goes there, so that its next one looks for room of its own
+      (given.get(best.row) ?? given.set(best.row, []).get(best.row)!).push({ job, assign: new Map([[best.row, 1]]) });
+      take(room.free, best.row * dims, job.p.demand, 1);
+      room.nodes = repackRows(fleet, room.nodes, [best.row], staying(best.row, atRow, left, holdings, given));
+      need--;
+    }
+    // A gang preemptor takes nothing unless all of its replicas then fit.
+    if (mine.length === 0 || (job.p.gang && need > 0)) {
+      room.free = before.free;
+      room.nodes = before.nodes;
+      restore(left, before.left);
+      restore(budget, before.budget);
+      restore(given, before.given);
+      continue;
+    }
+    for (const { victim, row, n } of mine) {
+      const t = byVictim.get(victim) ?? byVictim.set(victim, new Map()).get(victim)!;
+      t.set(row, (t.get(row) ?? 0) + n);
+    }
+    const merged = new Map<string, number>();
+    for (const { victim, row, n } of mine) merged.set(`${victim}\u0000${row}`, (merged.get(`${victim}\u0000${row}`) ?? 0) + n);
+    for (const [k, n] of merged) {
+      const [victim, row] = k.split('\u0000') as [string, string];
+      records.push({ preemptor: job.p.key, victim, cluster: fleet.clusters[Number(row)]!.name, replicas: n });
+    }
+  }
+  records.sort((a, b) => compareNames(a.preemptor, b.preemptor) || compareNames(a.victim, b.victim) || compareNames(a.cluster, b.cluster));
+  return { byVictim, records };
+}
+
+/**
+ * The cluster where one more replica of `job` fits after taking the fewest replicas of lower
+ * priority (ties: the cluster the placement prefers). Undefined where none would.
+ */
+function cheapestRow(
+  fleet: FleetIndex,
+  room: { free: Float64Array; nodes: ClusterNodes[] },
+  left: ReadonlyMap<string, Assignment>,
+  budget: ReadonlyMap<string, number>,
+  holdings: ReadonlyMap<string, Holding>,
+  atRow: ReadonlyMap<number, ReadonlySet<string>>,
+  given: ReadonlyMap<number, readonly Holding[]>,
+  job: Job,
+): { row: number; takes: { victim: string; n: number }[] } | undefined {
+  const dims = fleet.dims.length;
+  let best: { row: number; takes: { victim: string; n: number }[]; cost: number } | undefined;
+  for (const row of job.order) {
+    if (job.eligible[row] !== 1 || job.avoid?.has(row) === true || fleet.clusters[row]?.hold === true) continue;
+    const there = atRow.get(row);
+    if (there === undefined) continue;
+    const victims = [...there]
+      .filter((key) => (left.get(key)?.get(row) ?? 0) > 0 && (holdings.get(key) as Holding).job.p.priority < job.p.priority && (budget.get(key) ?? 0) > 0)
+      .map((key) => (holdings.get(key) as Holding).job)
+      .sort(victimOrder);
+    if (victims.length === 0) continue;
+    const free = Float64Array.from(room.free);
+    // only the holdings of this row matter to its packing
+    const here = new Map<string, Assignment>([...there].map((key) => [key, new Map([[row, left.get(key)?.get(row) ?? 0]])]));
+    const takes: { victim: string; n: number }[] = [];
+    let cost = 0;
+    let fits = oneMoreFits(fleet, free, room.nodes, row, job.p);
+    for (const v of victims) {
+      if (fits || (best !== undefined && cost >= best.cost)) break;
+      const a = here.get(v.p.key) as Assignment;
+      const has = a.get(row) ?? 0;
+      const cap = Math.min(has, budget.get(v.p.key) ?? 0);
+      // all of them or none here
+      if (wholeClusters(v) && cap < has) continue;
+      const step = wholeClusters(v) ? has : 1;
+      let taken = 0;
+      while (taken < cap && !fits) {
+        const n = Math.min(step, cap - taken);
+        taken += n;
+        cost += n;
+        a.set(row, has - taken);
+        release(free, dims, v, new Map([[row, n]]));
+        const nodes = repackRows(fleet, room.nodes, [row], [...[...here].map(([key, x]) => ({ job: (holdings.get(key) as Holding).job, assign: x })), ...(given.get(row) ?? [])]);
+        fits = oneMoreFits(fleet, free, nodes, row, job.p);
+      }
+      if (taken > 0) takes.push({ victim: v.p.key, n: taken });
+    }
+    if (fits && takes.length > 0 && (best === undefined || cost < best.cost)) best = { row, takes, cost };
+  }
+  return best === undefined ? undefined : { row: best.row, takes: best.takes };
+}
+
+/** What holds room on a cluster row as preemption goes: what the holdings have left there, and what preemptors were given. */
+function staying(
+  row: number,
+  atRow: ReadonlyMap<number, ReadonlySet<string>>,
+  left: ReadonlyMap<string, Assignment>,
+  holdings: ReadonlyMap<string, Holding>,
+  given: ReadonlyMap<number, readonly Holding[]>,
+): Holding[] {
+  const out: Holding[] = [...(given.get(row) ?? [])];
+  for (const key of atRow.get(row) ?? []) out.push({ job: (holdings.get(key) as Holding).job, assign: new Map([[row, left.get(key)?.get(row) ?? 0]]) });
+  return out;
+}
+
+function clone(m: ReadonlyMap<string, Assignment>): Map<string, Assignment> {
+  return new Map([...m].map(([k, a]) => [k, new Map(a)]));
+}
+
+function restore<K, V>(into: Map<K, V>, from: ReadonlyMap<K, V>): void {
+  into.clear();
+  for (const [k, v] of from) into.set(k, v);
+}
