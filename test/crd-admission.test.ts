@@ -64,9 +64,12 @@ test('a valid Placement is accepted, with defaults filled in', async () => {
     }),
   );
   assert.deepEqual(r, { ok: true });
-  const got = await call<{ spec: { strategy: string; priority: number } }>(fleet.hub.endpoint(), 'GET', `${path}/valid`);
+  const got = await call<{ spec: { strategy: string; priority: number; preemptionPolicy: string } }>(fleet.hub.endpoint(), 'GET', `${path}/valid`);
   assert.equal(got.spec.strategy, 'Spread');
   assert.equal(got.spec.priority, 0);
+  assert.equal(got.spec.preemptionPolicy, 'PreemptLowerPriority');
+  assert.deepEqual(await create(withSpec('budgets', { disruption: { maxUnavailable: '25%' } })), { ok: true });
+  assert.deepEqual(await create(withSpec('counted', { disruption: { maxUnavailable: 2 } })), { ok: true });
 });
 
 const template = placement('x').spec.template;
@@ -128,6 +131,9 @@ const cases: [string, Record<string, unknown>, RegExp][] = [
     /spec\.template\.spec\.template\.spec\.containers\[0\]\.image: Required value/,
   ],
   ['missing template', { template: undefined }, /spec\.template: Required value/],
+  ['unknown preemption policy', { preemptionPolicy: 'Sometimes' }, /spec\.preemptionPolicy: Unsupported value: "Sometimes": supported values: "PreemptLowerPriority", "Never"/],
+  ['a budget over a hundred percent', { disruption: { maxUnavailable: '150%' } }, /spec\.disruption\.maxUnavailable: Invalid value: "": must be a count of at least 0 or a percent from 0% to 100%/],
+  ['a negative budget', { disruption: { maxUnavailable: -1 } }, /spec\.disruption\.maxUnavailable: Invalid value: "": must be a count of at least 0 or a percent from 0% to 100%/],
 ];
 
 for (const [name, spec, message] of cases) {

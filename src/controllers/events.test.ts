@@ -86,3 +86,18 @@ test('a burst of events is posted a few at a time; past the backlog new ones are
   await new Promise((t) => setTimeout(t, 10));
   assert.equal(said.at(-1), '6 events were dropped');
 });
+
+test('preemption: Preempted on the placement that lost replicas, Preempting on the one that took the room', () => {
+  const record = { preemptor: 'ml/llm', victim: 'shop/web', cluster: 'a', replicas: 2 };
+  const victim: Decision = { ...d({ a: 1 }, 2, 'preempted: 2 replicas in a by ml/llm'), reason: 'Preempted', preemptions: [record] };
+  assert.deepEqual(decisionEvents(d({ a: 3 }), victim), [{ type: 'Warning', reason: 'Preempted', action: 'Preempt', note: '2 replicas in a taken by ml/llm, of higher priority; 2 unscheduled' }]);
+  const preemptor: Decision = { ...d({ a: 4 }), placement: 'ml/llm', preemptions: [record] };
+  const events = decisionEvents({ ...d({ a: 2 }), placement: 'ml/llm' }, preemptor);
+  assert.deepEqual(
+    events.map((e) => [e.type, e.reason, e.note]),
+    [
+      ['Normal', 'Scheduled', '4 replicas: a=4'],
+      ['Normal', 'Preempting', 'took the room of 2 replicas of shop/web in a'],
+    ],
+  );
+});

@@ -319,10 +319,10 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.emit('reconciled', next.result);
       return;
     }
-    // What the step can have decided anew: what was put or removed, and what waited for room.
+    // What the step decided anew: what was put or removed, what waited for room, and what preemption took from.
     const work: RolloutWork[] = [];
     const gone: string[] = [];
-    for (const key of new Set([...keys, ...state.waiting])) {
+    for (const key of new Set([...keys, ...next.touched])) {
       const d = next.decisions.get(key);
       const p = this.placementOf(key);
       if (d === undefined || p === undefined || p.metadata.deletionTimestamp !== undefined) {

@@ -79,6 +79,8 @@ export class FleetState {
     readonly opts: ScheduleOptions,
     /** the order the run packed replicas onto nodes in: placement key, cluster, replicas */
     readonly packOrder: readonly (readonly [string, string, number])[],
+    /** the placements the run that made this state decided anew or removed: every other decision stands as it was */
+    readonly touched: ReadonlySet<string>,
   ) {}
 
   /** A full cycle over every placement on the snapshot: Steady from `opts.previous`, when given. */
@@ -114,6 +116,7 @@ export class FleetState {
       { decisions, stats: outcome.stats },
       kept,
       outcome.packOrder,
+      new Set(entries.keys()),
     );
   }
 
@@ -141,7 +144,7 @@ export class FleetState {
       entries.set(key, { ...e, tall });
     }
     if (entries === undefined) return this;
-    return new FleetState(this.snapshot, this.fleet, entries, this.decisions, this.waiting, this.free, this.nodes, this.result, this.opts, this.packOrder);
+    return new FleetState(this.snapshot, this.fleet, entries, this.decisions, this.waiting, this.free, this.nodes, this.result, this.opts, this.packOrder, this.touched);
   }
 
   /**
@@ -174,7 +177,20 @@ export class FleetState {
       if (x.decision.unscheduledReplicas > 0) waiting.add(key);
       else waiting.delete(key);
     }
-    return new FleetState(this.snapshot, this.fleet, entries, decisions, waiting, outcome.free, outcome.nodes, { decisions: [...decisions.values()], stats: outcome.stats }, kept, outcome.packOrder);
+    const touched = new Set([...removed, ...outcome.solved.keys()]);
+    return new FleetState(
+      this.snapshot,
+      this.fleet,
+      entries,
+      decisions,
+      waiting,
+      outcome.free,
+      outcome.nodes,
+      { decisions: [...decisions.values()], stats: outcome.stats },
+      kept,
+      outcome.packOrder,
+      touched,
+    );
   }
 
   /**

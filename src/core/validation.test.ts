@@ -24,6 +24,10 @@ const cases: [string, Record<string, unknown>, string | RegExp][] = [
   ['negative replicas', { replicas: -1 }, 'spec.replicas: must be between 0 and 100000, got -1'],
   ['fractional replicas', { replicas: 1.5 }, 'spec.replicas: expected an integer, got number 1.5'],
   ['unknown strategy', { strategy: 'Scatter' }, 'spec.strategy: expected one of Spread, Pack, got "Scatter"'],
+  ['unknown preemption policy', { preemptionPolicy: 'Sometimes' }, 'spec.preemptionPolicy: expected one of PreemptLowerPriority, Never, got "Sometimes"'],
+  ['a budget over a hundred percent', { disruption: { maxUnavailable: '150%' } }, 'spec.disruption.maxUnavailable: must be a count or a percent from 0% to 100%, got "150%"'],
+  ['an unknown budget field', { disruption: { minAvailable: 1 } }, /spec\.disruption\.minAvailable/],
+  ['unknown delivery', { delivery: 'Flux' }, 'spec.delivery: expected one of Orrery, External, got "Flux"'],
   ['device count zero', { accelerators: [{ deviceClassName: 'gpu.nvidia.com', count: 0 }] }, 'spec.accelerators[0].count: must be between 1 and 1024, got 0'],
   [
     'device class twice',
