@@ -138,3 +138,29 @@ test('what-if, a step and a full cycle from the decisions in force preempt alike
     { numRuns: 100 },
   );
 });
+
+test('on the example fleet: the scale hook, what-if and a plan from the decisions in force all give the inference service its GPUs from fine-tuning', async () => {
+  const { loadFleet, loadPlacements } = await import('../fleet/snapshotFile.js');
+  const root = new URL('../../../', import.meta.url).pathname;
+  const f = await loadFleet(`${root}examples/fleet.yaml`);
+  const ps = await loadPlacements(`${root}examples/placements.yaml`);
+  assert.ok(f.ok && ps.ok);
+  const state = FleetState.start(f.value.snapshot, ps.value);
+  const llm = state.entries.get('ml/llm-inference')!.placement;
+  assert.equal(state.decisions.get('ml/llm-inference')?.unscheduledReplicas, 0);
+  const more = grown(llm, llm.spec.replicas + 2);
+  const stepped = state.step({ put: [more] });
+  const previewed = state.preview([more])[0];
+  const planned = FleetState.start(
+    f.value.snapshot,
+    ps.value.map((p) => (p.metadata.name === 'llm-inference' ? more : p)),
+    { previous: [...state.decisions.values()] },
+  );
+  for (const d of [stepped.decisions.get('ml/llm-inference'), previewed, planned.decisions.get('ml/llm-inference')]) {
+    assert.equal(d?.unscheduledReplicas, 0);
+    assert.deepEqual(d?.preemptions?.map((r) => r.victim), ['ml/fine-tune']);
+  }
+  assert.deepEqual(where(planned.decisions.get('ml/llm-inference')), where(stepped.decisions.get('ml/llm-inference')));
+  assert.equal(stepped.decisions.get('ml/fine-tune')?.reason, 'Preempted');
+  assert.equal(planned.decisions.get('ml/fine-tune')?.reason, 'Preempted');
+});
