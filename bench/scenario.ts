@@ -1,5 +1,5 @@
 // One measurement in a process of its own, so that its peak RSS is its own:
-//   node dist/bench/scenario.js NAME solver|greedy|best-fit|bound|incremental RUNS
+//   node dist/bench/scenario.js NAME solver|greedy|best-fit|bound|incremental|scale RUNS
 // Prints one JSON object.
 
 import { createHash } from 'node:crypto';
@@ -100,6 +100,41 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
     addOneTimes: times,
     otherPlacementsChanged: moved,
     steadyRecheckMedianMs: median(steady),
+    maxRssMiB: rssMiB(),
+  };
+} else if (mode === 'scale') {
+  // The scale hook's step, `runs` times: the highest-priority placements (by key) each grown by
+  // two replicas in turn, each step from the last, as an autoscaler's scale-ups arrive.
+  let state = FleetState.start(scenario.snapshot, scenario.placements, { clock });
+  const top = Math.max(...scenario.placements.map((p) => p.spec.priority ?? 0));
+  const targets = scenario.placements
+    .filter((p) => (p.spec.priority ?? 0) === top)
+    .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+    .sort();
+  const times: number[] = [];
+  let preemptingSteps = 0;
+  let preempted = 0;
+  let short = 0;
+  for (let i = 0; i < runs; i++) {
+    const key = targets[i % targets.length] as string;
+    const p = state.entries.get(key)!.placement;
+    const t0 = performance.now();
+    state = state.step({ put: [{ ...p, spec: { ...p.spec, replicas: p.spec.replicas + 2 } }] });
+    times.push(performance.now() - t0);
+    if (state.result.stats.preempted > 0) preemptingSteps++;
+    preempted += state.result.stats.preempted;
+    if ((state.decisions.get(key)?.unscheduledReplicas ?? 0) > 0) short++;
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  out = {
+    scaleUps: runs,
+    priority: top,
+    medianMs: median(times),
+    p99Ms: sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)],
+    maxMs: sorted[sorted.length - 1],
+    stepsThatPreempted: preemptingSteps,
+    replicasPreempted: preempted,
+    scaleUpsLeftShort: short,
     maxRssMiB: rssMiB(),
   };
 } else {

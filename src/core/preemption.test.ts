@@ -158,7 +158,10 @@ test('on the example fleet: the scale hook, what-if and a plan from the decision
   );
   for (const d of [stepped.decisions.get('ml/llm-inference'), previewed, planned.decisions.get('ml/llm-inference')]) {
     assert.equal(d?.unscheduledReplicas, 0);
-    assert.deepEqual(d?.preemptions?.map((r) => r.victim), ['ml/fine-tune']);
+    assert.deepEqual(
+      d?.preemptions?.map((r) => r.victim),
+      ['ml/fine-tune'],
+    );
   }
   assert.deepEqual(where(planned.decisions.get('ml/llm-inference')), where(stepped.decisions.get('ml/llm-inference')));
   assert.equal(stepped.decisions.get('ml/fine-tune')?.reason, 'Preempted');

@@ -9,9 +9,9 @@
 // take, then solves again with the victims' replicas gone (fleetState.ts).
 
 import type { Job } from './cycle.js';
-import { oneMoreFits } from './fit.js';
+import { fitCount } from './fit.js';
 import { type Placement, type Preemption, compareNames } from './model.js';
-import type { ClusterNodes } from './nodes.js';
+import { type ClusterNodes, fitOnNodes } from './nodes.js';
 import type { FleetIndex } from './prepare.js';
 import { type Assignment, release, take } from './solver/placeOne.js';
 import { repackRows } from './solver/packOnNodes.js';
@@ -86,8 +86,11 @@ export function choosePreemptions(
   /** room given to preemptors so far, by cluster row: packed again with what stays there */
   const given = new Map<number, Holding[]>();
   const ordered = [...short].sort((a, b) => b.job.p.priority - a.job.p.priority || compareNames(a.job.p.key, b.job.p.key));
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const h of holdings.values()) if (h.assign.size > 0) lowest = Math.min(lowest, h.job.p.priority);
   for (const { job, missing } of ordered) {
-    if (!preempts(job.p.placement) || missing <= 0) continue;
+    // nothing of lower priority holds room anywhere: nothing to take
+    if (!preempts(job.p.placement) || missing <= 0 || job.p.priority <= lowest) continue;
     const before = { free: Float64Array.from(room.free), nodes: [...room.nodes], left: clone(left), budget: new Map(budget), given: new Map([...given].map(([r, l]) => [r, [...l]])) };
     const mine: { victim: string; row: number; n: number }[] = [];
     let need = missing;
@@ -151,22 +154,28 @@ function cheapestRow(
   const dims = fleet.dims.length;
   let best: { row: number; takes: { victim: string; n: number }[]; cost: number } | undefined;
   for (const row of job.order) {
+    // one replica taken is the fewest there can be: the most preferred cluster where that does stands
+    if (best?.cost === 1) break;
     if (job.eligible[row] !== 1 || job.avoid?.has(row) === true || fleet.clusters[row]?.hold === true) continue;
     const there = atRow.get(row);
     if (there === undefined) continue;
-    const victims = [...there]
-      .filter((key) => (left.get(key)?.get(row) ?? 0) > 0 && (holdings.get(key) as Holding).job.p.priority < job.p.priority && (budget.get(key) ?? 0) > 0)
-      .map((key) => (holdings.get(key) as Holding).job)
-      .sort(victimOrder);
+    const victims: Job[] = [];
+    for (const key of there) {
+      const h = holdings.get(key) as Holding;
+      if (h.job.p.priority < job.p.priority && (left.get(key)?.get(row) ?? 0) > 0 && (budget.get(key) ?? 0) > 0) victims.push(h.job);
+    }
     if (victims.length === 0) continue;
-    const free = Float64Array.from(room.free);
-    // only the holdings of this row matter to its packing
-    const here = new Map<string, Assignment>([...there].map((key) => [key, new Map([[row, left.get(key)?.get(row) ?? 0]])]));
+    victims.sort(victimOrder);
+    const free = Float64Array.from(room.free.subarray(row * dims, (row + 1) * dims));
+    const here = new Map<string, Assignment>();
+    for (const key of there) here.set(key, new Map([[row, left.get(key)?.get(row) ?? 0]]));
     const takes: { victim: string; n: number }[] = [];
     let cost = 0;
-    let fits = oneMoreFits(fleet, free, room.nodes, row, job.p);
+    // the summed room first (cheap); the nodes only once the sums would hold a replica
+    const fits = () => fitCount(free, 0, job.p.demand) >= 1 && (fleet.wholeNode[row] === 1 || fitOnNodes(repacked(fleet, room.nodes, row, here, holdings, given), job.p.node, 1) >= 1);
+    let ok = fits();
     for (const v of victims) {
-      if (fits || (best !== undefined && cost >= best.cost)) break;
+      if (ok || (best !== undefined && cost >= best.cost)) break;
       const a = here.get(v.p.key) as Assignment;
       const has = a.get(row) ?? 0;
       const cap = Math.min(has, budget.get(v.p.key) ?? 0);
@@ -174,20 +183,33 @@ function cheapestRow(
       if (wholeClusters(v) && cap < has) continue;
       const step = wholeClusters(v) ? has : 1;
       let taken = 0;
-      while (taken < cap && !fits) {
+      while (taken < cap && !ok) {
         const n = Math.min(step, cap - taken);
         taken += n;
         cost += n;
         a.set(row, has - taken);
-        release(free, dims, v, new Map([[row, n]]));
-        const nodes = repackRows(fleet, room.nodes, [row], [...[...here].map(([key, x]) => ({ job: (holdings.get(key) as Holding).job, assign: x })), ...(given.get(row) ?? [])]);
-        fits = oneMoreFits(fleet, free, nodes, row, job.p);
+        for (let d = 0; d < dims; d++) free[d] = (free[d] as number) + n * (v.p.demand[d] as number);
+        ok = fits();
       }
       if (taken > 0) takes.push({ victim: v.p.key, n: taken });
     }
-    if (fits && takes.length > 0 && (best === undefined || cost < best.cost)) best = { row, takes, cost };
+    if (ok && takes.length > 0 && (best === undefined || cost < best.cost)) best = { row, takes, cost };
   }
   return best === undefined ? undefined : { row: best.row, takes: best.takes };
+}
+
+/** A cluster's nodes packed again with what stays there (`here`, by holding) and what preemptors were given. */
+function repacked(
+  fleet: FleetIndex,
+  nodes: readonly ClusterNodes[],
+  row: number,
+  here: ReadonlyMap<string, Assignment>,
+  holdings: ReadonlyMap<string, Holding>,
+  given: ReadonlyMap<number, readonly Holding[]>,
+): ClusterNodes {
+  const staying: Holding[] = [...(given.get(row) ?? [])];
+  for (const [key, assign] of here) staying.push({ job: (holdings.get(key) as Holding).job, assign });
+  return repackRows(fleet, nodes, [row], staying)[row] as ClusterNodes;
 }
 
 /** What holds room on a cluster row as preemption goes: what the holdings have left there, and what preemptors were given. */
