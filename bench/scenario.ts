@@ -1,10 +1,11 @@
 // One measurement in a process of its own, so that its peak RSS is its own:
-//   node dist/bench/scenario.js NAME solver|greedy|best-fit|bound|incremental|scale RUNS
+//   node dist/bench/scenario.js NAME solver|greedy|best-fit|bound|incremental|scale|scale-full RUNS
 // Prints one JSON object.
 
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FleetState } from '../src/core/fleetState.js';
+import { API_VERSION, type Placement } from '../src/core/model.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
 import { boundReplicas, worthByPriority } from '../test/invariants.js';
@@ -102,11 +103,34 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
     steadyRecheckMedianMs: median(steady),
     maxRssMiB: rssMiB(),
   };
-} else if (mode === 'scale') {
+} else if (mode === 'scale' || mode === 'scale-full') {
   // The scale hook's step, `runs` times: the highest-priority placements (by key) each grown by
-  // two replicas in turn, each step from the last, as an autoscaler's scale-ups arrive.
-  let state = FleetState.start(scenario.snapshot, scenario.placements, { clock });
+  // two replicas in turn, each step from the last, as an autoscaler's scale-ups arrive. With
+  // scale-full, batch work of the lowest priority first fills what room the fleet has left, so
+  // that every scale-up takes its room from it.
   const top = Math.max(...scenario.placements.map((p) => p.spec.priority ?? 0));
+  const filler = (i: number): Placement => ({
+    apiVersion: API_VERSION,
+    kind: 'Placement',
+    metadata: { name: `filler-${i}`, namespace: 'batch' },
+    spec: {
+      replicas: 20_000,
+      priority: 0,
+      strategy: 'Pack',
+      tolerations: [{ operator: 'Exists' }],
+      template: {
+        spec: {
+          selector: { matchLabels: { app: `filler-${i}` } },
+          template: {
+            metadata: { labels: { app: `filler-${i}` } },
+            spec: { containers: [{ name: 'main', image: 'registry.example.com/batch:1', resources: { requests: { cpu: '1', memory: '2Gi' } } }] },
+          },
+        },
+      },
+    },
+  });
+  const placements = mode === 'scale-full' ? [...scenario.placements, ...Array.from({ length: 20 }, (_, i) => filler(i))] : scenario.placements;
+  let state = FleetState.start(scenario.snapshot, placements, { clock });
   const targets = scenario.placements
     .filter((p) => (p.spec.priority ?? 0) === top)
     .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
@@ -127,6 +151,7 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
   }
   const sorted = [...times].sort((a, b) => a - b);
   out = {
+    fillers: placements.length - scenario.placements.length,
     scaleUps: runs,
     priority: top,
     medianMs: median(times),
