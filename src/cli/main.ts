@@ -481,6 +481,9 @@ async function explain(args: string[]): Promise<number> {
       if (d !== undefined) {
         const placed = d.clusters.map((c) => `${c.name}=${c.replicas}`).join(',') || '<none>';
         out += `decision: ${d.reason}, ${placed}${d.unscheduledReplicas > 0 ? `; ${d.unscheduledReplicas} unscheduled: ${d.message}` : ''}\n`;
+        for (const r of d.preemptions ?? []) {
+          out += r.victim === d.placement ? `preempted: ${r.replicas} replicas in ${r.cluster} by ${r.preemptor}\n` : `preempting: ${r.replicas} replicas of ${r.victim} in ${r.cluster}\n`;
+        }
       }
       return out;
     }),

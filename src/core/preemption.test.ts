@@ -167,3 +167,22 @@ test('on the example fleet: the scale hook, what-if and a plan from the decision
   assert.equal(stepped.decisions.get('ml/fine-tune')?.reason, 'Preempted');
   assert.equal(planned.decisions.get('ml/fine-tune')?.reason, 'Preempted');
 });
+
+test("the embedded scale hook's answer and explain say which replicas were taken, from whom and for whom", async () => {
+  const { EmbeddedEngine } = await import('../embedded/engine.js');
+  const { web, batch } = busy();
+  const engine = new EmbeddedEngine(fleet(cluster('a', { cpu: 4 }), cluster('b', { cpu: 4 })), [batch, web]);
+  const answer = await engine.scale('default/web', 6);
+  assert.ok(answer.ok);
+  assert.equal(answer.value.decision.unscheduledReplicas, 0);
+  assert.equal(
+    answer.value.decision.preemptions?.reduce((n, r) => n + r.replicas, 0),
+    2,
+  );
+  const explained = engine.explain('default/batch');
+  assert.equal(explained?.decision?.reason, 'Preempted');
+  assert.deepEqual(
+    explained?.decision?.preemptions?.map((r) => [r.preemptor, r.victim]),
+    answer.value.decision.preemptions?.map((r) => [r.preemptor, r.victim]),
+  );
+});
