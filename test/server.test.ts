@@ -354,3 +354,32 @@ test('fit counts replicas of the shape, devices per replica divided in, from the
     await bare.close();
   }
 });
+
+test('the scale hook preempts on the embedded default: the inference service gets its GPUs from fine-tuning, the answer says so, and the metric counts it', async () => {
+  const { EmbeddedEngine: Engine } = await import('../src/embedded/engine.js');
+  const f = await loadFleet(join(root, 'examples', 'fleet.yaml'));
+  const ps = await loadPlacements(join(root, 'examples', 'placements.yaml'));
+  assert.ok(f.ok && ps.ok);
+  let engine: InstanceType<typeof Engine> | undefined;
+  const metrics = new Metrics(() => engine);
+  engine = new Engine(f.value.snapshot, ps.value, { observe: metrics.observe });
+  const own = await buildApp({ engine, metrics, auth: new StaticToken(TOKEN) });
+  try {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const r = await own.inject({ method: 'POST', url: '/v1/namespaces/ml/placements/llm-inference/scale', headers: auth, payload: { delta: 2 } });
+    assert.equal(r.statusCode, 200, r.body);
+    const d = r.json().decision as { unscheduledReplicas: number; preemptions?: { preemptor: string; victim: string; cluster: string; replicas: number }[] };
+    assert.equal(d.unscheduledReplicas, 0);
+    assert.deepEqual([...new Set(d.preemptions?.map((p) => `${p.preemptor} <- ${p.victim}`))], ['ml/llm-inference <- ml/fine-tune']);
+    const fine = await own.inject({ method: 'GET', url: '/v1/namespaces/ml/placements/fine-tune', headers: auth });
+    assert.equal(fine.json().decision.reason, 'Preempted');
+    const text = (await own.inject({ method: 'GET', url: '/metrics', headers: auth })).body;
+    const taken = Number(/^orrery_preempted_replicas_total (\S+)$/m.exec(text)?.[1]);
+    assert.equal(
+      taken,
+      d.preemptions?.reduce((n, p) => n + p.replicas, 0),
+    );
+  } finally {
+    await own.close();
+  }
+});
