@@ -74,6 +74,11 @@ export function choosePreemptions(
   short: readonly { readonly job: Job; readonly missing: number }[],
 ): Taken {
   const dims = fleet.dims.length;
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const h of holdings.values()) if (h.assign.size > 0) lowest = Math.min(lowest, h.job.p.priority);
+  // nothing of lower priority holds room anywhere for any of them: nothing to take
+  const may = short.filter((s) => s.missing > 0 && s.job.p.priority > lowest && preempts(s.job.p.placement));
+  if (may.length === 0) return { byVictim: new Map(), records: [] };
   const room = { free: Float64Array.from(free), nodes: [...nodes] };
   /** what each holding has left as preemption goes */
   const left = new Map<string, Assignment>([...holdings].map(([key, h]) => [key, new Map(h.assign)]));
@@ -85,12 +90,8 @@ export function choosePreemptions(
   for (const [key, h] of holdings) for (const [row, n] of h.assign) if (n > 0) (atRow.get(row) ?? atRow.set(row, new Set()).get(row)!).add(key);
   /** room given to preemptors so far, by cluster row: packed again with what stays there */
   const given = new Map<number, Holding[]>();
-  const ordered = [...short].sort((a, b) => b.job.p.priority - a.job.p.priority || compareNames(a.job.p.key, b.job.p.key));
-  let lowest = Number.POSITIVE_INFINITY;
-  for (const h of holdings.values()) if (h.assign.size > 0) lowest = Math.min(lowest, h.job.p.priority);
+  const ordered = may.sort((a, b) => b.job.p.priority - a.job.p.priority || compareNames(a.job.p.key, b.job.p.key));
   for (const { job, missing } of ordered) {
-    // nothing of lower priority holds room anywhere: nothing to take
-    if (!preempts(job.p.placement) || missing <= 0 || job.p.priority <= lowest) continue;
     const before = { free: Float64Array.from(room.free), nodes: [...room.nodes], left: clone(left), budget: new Map(budget), given: new Map([...given].map(([r, l]) => [r, [...l]])) };
     const mine: { victim: string; row: number; n: number }[] = [];
     let need = missing;
