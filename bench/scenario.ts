@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FleetState } from '../src/core/fleetState.js';
-import { API_VERSION, type Placement } from '../src/core/model.js';
+import { API_VERSION, type Placement, makeSnapshot } from '../src/core/model.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
 import { boundReplicas, worthByPriority } from '../test/invariants.js';
@@ -106,31 +106,45 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
 } else if (mode === 'scale' || mode === 'scale-full') {
   // The scale hook's step, `runs` times: the highest-priority placements (by key) each grown by
   // two replicas in turn, each step from the last, as an autoscaler's scale-ups arrive. With
-  // scale-full, batch work of the lowest priority first fills what room the fleet has left, so
-  // that every scale-up takes its room from it.
+  // scale-full, batch work of priority 0 (below every placement of the scenario) first takes what
+  // room each cluster has left, all of it placed, so that every scale-up takes its room from it.
   const top = Math.max(...scenario.placements.map((p) => p.spec.priority ?? 0));
-  const filler = (i: number): Placement => ({
-    apiVersion: API_VERSION,
-    kind: 'Placement',
-    metadata: { name: `filler-${i}`, namespace: 'batch' },
-    spec: {
-      replicas: 20_000,
-      priority: 0,
-      strategy: 'Pack',
-      tolerations: [{ operator: 'Exists' }],
-      template: {
+  let snapshot = scenario.snapshot;
+  let placements: readonly Placement[] = scenario.placements;
+  if (mode === 'scale-full') {
+    const occupied = FleetState.start(snapshot, placements, { clock }).occupied();
+    const pinned = snapshot.clusters.map((c) => ({ ...c, labels: { ...c.labels, 'bench.orrery.dev/cluster': c.name } }));
+    snapshot = makeSnapshot(pinned, snapshot.generation + 1);
+    const fillers: Placement[] = [];
+    for (const c of occupied.clusters) {
+      if (!c.healthy || c.reachable === false) continue;
+      const free = (k: 'cpu' | 'memory' | 'pods') => c.allocatable[k] - c.allocated[k];
+      const replicas = Math.floor(Math.min(free('cpu') / 1000, free('memory') / 2 ** 31, free('pods')));
+      if (replicas <= 0) continue;
+      fillers.push({
+        apiVersion: API_VERSION,
+        kind: 'Placement',
+        metadata: { name: `filler-${c.name}`, namespace: 'batch' },
         spec: {
-          selector: { matchLabels: { app: `filler-${i}` } },
+          replicas,
+          priority: 0,
+          tolerations: [{ operator: 'Exists' }],
+          clusterSelector: { matchLabels: { 'bench.orrery.dev/cluster': c.name } },
           template: {
-            metadata: { labels: { app: `filler-${i}` } },
-            spec: { containers: [{ name: 'main', image: 'registry.example.com/batch:1', resources: { requests: { cpu: '1', memory: '2Gi' } } }] },
+            spec: {
+              selector: { matchLabels: { app: 'filler' } },
+              template: {
+                metadata: { labels: { app: 'filler' } },
+                spec: { containers: [{ name: 'main', image: 'registry.example.com/batch:1', resources: { requests: { cpu: '1', memory: '2Gi' } } }] },
+              },
+            },
           },
         },
-      },
-    },
-  });
-  const placements = mode === 'scale-full' ? [...scenario.placements, ...Array.from({ length: 20 }, (_, i) => filler(i))] : scenario.placements;
-  let state = FleetState.start(scenario.snapshot, placements, { clock });
+      });
+    }
+    placements = [...placements, ...fillers];
+  }
+  let state = FleetState.start(snapshot, placements, { clock });
   const targets = scenario.placements
     .filter((p) => (p.spec.priority ?? 0) === top)
     .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)

@@ -154,10 +154,14 @@ function cheapestRow(
 ): { row: number; takes: { victim: string; n: number }[] } | undefined {
   const dims = fleet.dims.length;
   let best: { row: number; takes: { victim: string; n: number }[]; cost: number } | undefined;
+  // at its most clusters already, it can use room only where it runs
+  const mine = new Set<number>([...(holdings.get(job.p.key)?.assign.keys() ?? [])]);
+  for (const [row, list] of given) if (list.some((h) => h.job === job)) mine.add(row);
+  const onlyMine = mine.size >= job.p.spread.maxClusters;
   for (const row of job.order) {
     // one replica taken is the fewest there can be: the most preferred cluster where that does stands
     if (best?.cost === 1) break;
-    if (job.eligible[row] !== 1 || job.avoid?.has(row) === true || fleet.clusters[row]?.hold === true) continue;
+    if (job.eligible[row] !== 1 || job.avoid?.has(row) === true || fleet.clusters[row]?.hold === true || (onlyMine && !mine.has(row))) continue;
     const there = atRow.get(row);
     if (there === undefined) continue;
     const victims: Job[] = [];
