@@ -60,15 +60,20 @@ export function fromProvider(cluster: ProfileCluster, exec: ExecConfig): Result<
   return ok({
     server: cluster.server,
     config: {
-      execProviderConfig: {
-        command: exec.command,
-        ...(exec.args !== undefined && exec.args.length > 0 ? { args: exec.args } : {}),
-        ...(exec.env !== undefined && exec.env.length > 0 ? { env: Object.fromEntries(exec.env.map((e) => [e.name, e.value])) } : {}),
-        apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1',
-      },
+      execProviderConfig: execFor(exec),
       tlsClientConfig: tls(cluster['certificate-authority-data'], cluster['tls-server-name'], cluster['insecure-skip-tls-verify']),
     },
   });
+}
+
+/** An exec credential plugin as Argo CD's execProviderConfig takes it (env as a map). */
+function execFor(exec: ExecConfig): NonNullable<ArgoClusterConfig['execProviderConfig']> {
+  return {
+    command: exec.command,
+    ...(exec.args !== undefined && exec.args.length > 0 ? { args: exec.args } : {}),
+    ...(exec.env !== undefined && exec.env.length > 0 ? { env: Object.fromEntries(exec.env.map((e) => [e.name, e.value])) } : {}),
+    apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1',
+  };
 }
 
 function tls(caData: string | undefined, serverName: string | undefined, insecure: boolean | undefined): ArgoClusterConfig['tlsClientConfig'] {
@@ -88,19 +93,7 @@ export function fromKubeconfig(kc: KubeConfig): Result<ArgoCluster, string> {
   if (cluster.caFile !== undefined || user.certFile !== undefined || user.keyFile !== undefined) return fail('its kubeconfig refers to files, which Argo CD cannot read: give the data inline');
   const base = tls(cluster.caData, cluster.tlsServerName, cluster.skipTLSVerify);
   if (user.exec !== undefined && user.exec !== null) {
-    const exec = user.exec as { command: string; args?: string[]; env?: { name: string; value: string }[]; apiVersion?: string };
-    return ok({
-      server: cluster.server,
-      config: {
-        execProviderConfig: {
-          command: exec.command,
-          ...(exec.args !== undefined && exec.args.length > 0 ? { args: exec.args } : {}),
-          ...(exec.env !== undefined && exec.env.length > 0 ? { env: Object.fromEntries(exec.env.map((e) => [e.name, e.value])) } : {}),
-          apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1',
-        },
-        tlsClientConfig: base,
-      },
-    });
+    return ok({ server: cluster.server, config: { execProviderConfig: execFor(user.exec as ExecConfig), tlsClientConfig: base } });
   }
   if (user.token !== undefined && user.token !== '') return ok({ server: cluster.server, config: { bearerToken: user.token, tlsClientConfig: base } });
   if (user.certData !== undefined && user.keyData !== undefined) {

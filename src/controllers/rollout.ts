@@ -7,7 +7,7 @@
 // wants, and holds the Placement's finalizer until the members are clean.
 
 import type { FleetSnapshot, Placement } from '../core/model.js';
-import { placementKey, samePlacement } from '../core/model.js';
+import { deliveredByOrrery, placementKey, samePlacement } from '../core/model.js';
 import { type PodView, stuckPods } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 
@@ -16,7 +16,7 @@ import { type Conflict, Deployer, placementLabel } from './deployer.js';
 import { HubNamespaces } from './hubNamespaces.js';
 
 import { KeyedQueue, QueueSet } from './queues.js';
-import { type AppliedThere, type PlacementObject, type RolloutBook, type RolloutWork, type WantedChange, at, deliveredByOrrery, hasFinalizer, signature, splitAt } from './rolloutBook.js';
+import { type AppliedThere, type PlacementObject, type RolloutBook, type RolloutWork, type WantedChange, at, hasFinalizer, signature, splitAt } from './rolloutBook.js';
 import { FIELD_MANAGER, FINALIZER, MANAGED_BY, PLACEMENT_LABEL, placementPath } from '../names.js';
 import { retryDelay } from '../backoff.js';
 

@@ -6,7 +6,7 @@
 // Neither controller holds the other: each writes its side here and is told when the other's moves.
 
 import { EventEmitter } from 'node:events';
-import type { Decision, FleetSnapshot, Placement } from '../core/model.js';
+import { type Decision, type FleetSnapshot, type Placement, deliveredByOrrery } from '../core/model.js';
 import type { Conflict } from './deployer.js';
 import type { Rollout } from './status.js';
 import { FINALIZER } from '../names.js';
@@ -23,11 +23,6 @@ export function hasFinalizer(p: PlacementObject): boolean {
 /** A Placement deleted on the hub that waits on Orrery's finalizer: its members to be cleaned. */
 export function waitsOnFinalizer(p: PlacementObject): boolean {
   return p.metadata.deletionTimestamp !== undefined && hasFinalizer(p);
-}
-
-/** Whether Orrery applies the placement's workload in members (else another tool does, reading the decision). */
-export function deliveredByOrrery(p: Placement): boolean {
-  return p.spec.delivery !== 'External';
 }
 
 /** One placement and where its decision puts replicas. */

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { FleetState } from '../core/fleetState.js';
 import type { ScheduleOptions } from '../core/cycle.js';
 import type { Decision, FleetSnapshot, Placement, ScheduleResult } from '../core/model.js';
-import { placementKey, sameDecision } from '../core/model.js';
+import { deliveredByOrrery, placementKey, sameDecision } from '../core/model.js';
 import { type Avoidance, activeAvoidance, avoid, holdUnreadable, withoutConflicts, withoutStuck } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 import { Reflector } from '../fleet/reflector.js';
@@ -177,7 +177,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       // gone from the hub, with or without the finalizer: nothing of it is kept
       this.scheduled.delete(key);
       this.forget(key);
-      if (o.spec.delivery === 'External' || this.clusterDecisions.has(key)) this.withdraw(o);
+      if (!deliveredByOrrery(o) || this.clusterDecisions.has(key)) this.withdraw(o);
     } else if (this.scheduled.get(key) === read) return;
     else this.scheduled.set(key, read);
     this.changed.add(key);
@@ -386,7 +386,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       }
     };
     let published: Published | undefined;
-    if (p.spec.delivery === 'External') {
+    if (!deliveredByOrrery(p)) {
       try {
         await this.clusterDecisions.publish(p, d, forced);
         published = { ok: true, message: `delivered by another tool: the decision is published in ${this.clusterDecisions.where(p)}` };
@@ -470,7 +470,7 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
    * (the whole list of Placements at hand): a deletion this instance did not see, or one that failed.
    */
   private async sweepClusterDecisions(live: readonly Placement[]): Promise<void> {
-    const keep = new Set(live.filter((p) => p.spec.delivery === 'External').map((p) => placementKey(p)));
+    const keep = new Set(live.filter((p) => !deliveredByOrrery(p)).map((p) => placementKey(p)));
     const source = `ClusterDecisions in ${this.clusterDecisions.namespace}`;
     try {
       for (const key of await this.clusterDecisions.sweep(keep)) this.log(`removed the ClusterDecision of ${key}: its Placement is gone or delivered by Orrery`);

@@ -2,7 +2,7 @@
 // the scale subresource reads. Pure; a condition keeps its lastTransitionTime while its status
 // does not change, so an unchanged decision writes an unchanged status.
 
-import type { Decision, Placement } from '../core/model.js';
+import { type Decision, type Placement, deliveredByOrrery } from '../core/model.js';
 import { counted } from '../core/words.js';
 
 export interface Condition {
@@ -80,7 +80,7 @@ function conflictMessage(d: Decision, rollout: Rollout): string {
 }
 
 export function statusFor(p: Placement, d: Decision, rollout: Rollout | undefined, previous: PlacementStatus | undefined, now: string, published?: Published): PlacementStatus {
-  if (p.spec.delivery === 'External') return externalStatus(p, d, previous, now, published);
+  if (!deliveredByOrrery(p)) return externalStatus(p, d, previous, now, published);
   const generation = p.metadata.generation;
   const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
   const ready = d.clusters.reduce((s, c) => s + (rollout?.ready.get(c.name) ?? 0), 0);

@@ -314,6 +314,11 @@ export function samePlacement(a: Placement | undefined, b: Placement): boolean {
   return x.uid !== undefined && x.uid === y.uid && x.generation !== undefined && x.generation === y.generation;
 }
 
+/** Whether Orrery applies the placement's workload in members (else another tool does, reading the decision). */
+export function deliveredByOrrery(p: Placement): boolean {
+  return p.spec.delivery !== 'External';
+}
+
 /** A placement with another spec, as a new version of it: no longer the one its decision was made for. */
 export function withSpec(p: Placement, spec: Placement['spec']): Placement {
   const { generation: _read, ...metadata } = p.metadata;
