@@ -249,13 +249,18 @@ export class FleetState {
     const first = this.solveOnce(change, opts);
     // What holds room and is not solved, and what waits without being solved: preemption sees the whole fleet.
     const solvedKeys = new Set(first.redo.map(placementKey));
-    const standing = new Map<string, Holding>();
     const outside: Short[] = [];
-    for (const [key, { job, assign }] of this.entries) {
-      if (solvedKeys.has(key) || first.removed.has(key) || job === undefined) continue;
-      if (assign !== undefined) standing.set(key, { job, assign });
+    for (const key of this.waiting) {
+      const job = this.entries.get(key)?.job;
       const d = this.decisions.get(key);
-      if (d !== undefined && d.unscheduledReplicas > 0) outside.push({ job, missing: d.unscheduledReplicas, placed: placedIn(d) });
+      if (solvedKeys.has(key) || first.removed.has(key) || job === undefined || d === undefined) continue;
+      outside.push({ job, missing: d.unscheduledReplicas, placed: placedIn(d) });
+    }
+    // nothing short: nothing to preempt for (the common step, kept cheap)
+    if (outside.length === 0 && ![...first.outcome.solved.values()].some((x) => x.decision.unscheduledReplicas > 0)) return first;
+    const standing = new Map<string, Holding>();
+    for (const [key, { job, assign }] of this.entries) {
+      if (!solvedKeys.has(key) && !first.removed.has(key) && job !== undefined && assign !== undefined) standing.set(key, { job, assign });
     }
     let second: Solved | undefined;
     const outcome = preempting(first.outcome, standing, outside, (taken) => {
