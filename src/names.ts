@@ -2,6 +2,7 @@
 // label and field manager that mark what it made, its finalizer. One home, so that a reader
 // finds them and a rename is one line.
 
+import { createHash } from 'node:crypto';
 import { API_VERSION } from './core/model.js';
 
 /** Orrery's own API group, for Placements and for authorising callers of the HTTP API. */
@@ -32,3 +33,14 @@ export const SCHEDULER_NAME = 'orrery';
 
 /** The controller Events name as theirs. */
 export const REPORTING_CONTROLLER = `${GROUP}/scheduler`;
+
+/** A label value: as it is up to 63 characters, else `h-` and a hash of `of` (the value itself unless given). */
+export function labelValue(value: string, of = value): string {
+  return value.length <= 63 ? value : `h-${createHash('sha256').update(of).digest('hex').slice(0, 40)}`;
+}
+
+/** An object name: as it is up to 253 characters, else cut and ended with a hash of the whole. */
+export function objectName(whole: string): string {
+  if (whole.length <= 253) return whole;
+  return `${whole.slice(0, 236).replace(/[-.]+$/, '')}-${createHash('sha256').update(whole).digest('hex').slice(0, 16)}`;
+}

@@ -18,7 +18,7 @@ import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
 import { type Endpoint, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createNode, reapTerminatingPods } from './env/members.js';
-import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
+import { clientOf, registerMember, watchFleet, installHubCrds } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -37,9 +37,7 @@ before(
     fleet = await TestFleet.start({ members: 2 });
     hub = fleet.hub.endpoint();
     members = fleet.members.map((m) => m.endpoint());
-    for (const crd of ['placement.orrery.dev_placements.yaml', 'placement.orrery.dev_clusterdecisions.yaml']) await installCrd(hub, join(root, 'crds', crd));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await installHubCrds(hub, 'crds/placement.orrery.dev_clusterdecisions.yaml');
     for (const ns of ['fleet', 'team', 'argocd']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     // the generator's ConfigMap as deploy/argocd/ ships it
     await call(hub, 'POST', '/api/v1/namespaces/argocd/configmaps', load(readFileSync(join(root, 'deploy', 'argocd', 'configmap.yaml'), 'utf8')));
@@ -47,10 +45,7 @@ before(
     await call(hub, 'POST', secrets, secret('legacy', { name: 'legacy', server: 'https://legacy.example:6443', config: '{}' }));
     for (const [i, m] of fleet.members.entries()) {
       await createNode(m.endpoint(), { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: i === 0 ? 'us-east1' : 'europe-west4' });
-      await registerMember(hub, m, 'fleet', { env: 'prod', tier: i === 0 ? 'gold' : 'silver' });
-      await mergePatch(hub, `${profiles}/${m.name}/status`, {
-        status: { conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }] },
-      });
+      await registerMember(hub, m, 'fleet', { env: 'prod', tier: i === 0 ? 'gold' : 'silver' }, { healthy: true });
       reapers.push(reapTerminatingPods(m.endpoint()));
     }
     const client = clientOf(fleet.hub);

@@ -6,43 +6,35 @@
 // the preempted work gets its room back.
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EventRecorder } from '../src/controllers/events.js';
 import { HubControllers } from '../src/controllers/hub.js';
 import type { FleetWatcher } from '../src/fleet/watcher.js';
 import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
-import { type Endpoint, call, eventually, getOrNone, mergePatch } from './env/kube.js';
+import { type Endpoint, call, eventually, getOrNone } from './env/kube.js';
 import { MetricsAdapter } from './env/metricsAdapter.js';
 import { createNode, reapTerminatingPods } from './env/members.js';
-import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
+import { clientOf, registerMember, watchFleet, installHubCrds } from './env/hub.js';
 
-const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 let hub: Endpoint;
 let watcher: FleetWatcher;
 let controller: HubControllers;
 let adapter: MetricsAdapter;
 const reapers: (() => void)[] = [];
-const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/ml/placements';
 
 before(
   async () => {
     fleet = await TestFleet.start({ members: 2 });
     hub = fleet.hub.endpoint();
-    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await installHubCrds(hub);
     for (const ns of ['fleet', 'ml']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     for (const m of fleet.members) {
       // room for 4 replicas of 1 CPU in each member: 6 replicas need both
       await createNode(m.endpoint(), { name: `${m.name}-node`, cpu: '4', memory: '16Gi', pods: 20 });
-      await registerMember(hub, m, 'fleet');
-      await mergePatch(hub, `${profiles}/${m.name}/status`, {
-        status: { conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }] },
-      });
+      await registerMember(hub, m, 'fleet', {}, { healthy: true });
       reapers.push(reapTerminatingPods(m.endpoint()));
     }
     const client = clientOf(fleet.hub);

@@ -11,9 +11,8 @@ import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, mergePatch } from './env/kube.js';
 import { createNode, markPodsReady, reapTerminatingPods } from './env/members.js';
-import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
+import { clientOf, installCrd, registerMember, watchFleet, installHubCrds } from './env/hub.js';
 
-const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 let hub: Endpoint;
 let watcher: FleetWatcher;
@@ -34,9 +33,7 @@ before(
   async () => {
     fleet = await TestFleet.start({ members: 2 });
     hub = fleet.hub.endpoint();
-    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await installHubCrds(hub);
     for (const ns of ['fleet', 'shop']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     for (const [i, m] of fleet.members.entries()) {
       await installCrd(m.endpoint(), join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));

@@ -3,7 +3,6 @@
 // selectors that pick a device model, and device-plugin GPUs requested by the Pods.
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { HubControllers } from '../src/controllers/hub.js';
 import type { FleetWatcher } from '../src/fleet/watcher.js';
@@ -11,7 +10,7 @@ import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
 import { type Endpoint, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createDeviceClass, createNode, createResourceSlice, reapTerminatingPods } from './env/members.js';
-import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
+import { clientOf, registerMember, watchFleet, installHubCrds } from './env/hub.js';
 
 /** The explanation, which a valid placement always has. */
 function explained<T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T {
@@ -19,13 +18,11 @@ function explained<T>(r: { ok: true; value: T } | { ok: false; error: unknown })
   return r.value;
 }
 
-const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 let hub: Endpoint;
 let watcher: FleetWatcher;
 let controller: HubControllers;
 const reapers: (() => void)[] = [];
-const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/ml/placements';
 const GPU = 'gpu.example.com';
 
@@ -33,9 +30,7 @@ before(
   async () => {
     fleet = await TestFleet.start({ members: 3 });
     hub = fleet.hub.endpoint();
-    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await installHubCrds(hub);
     for (const ns of ['fleet', 'ml']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const [m1, m2, m3] = fleet.members.map((m) => m.endpoint()) as [Endpoint, Endpoint, Endpoint];
     // member-1: six nodes of 4 CPU
@@ -55,10 +50,7 @@ before(
       status: { capacity: { cpu: '32', memory: '128Gi', pods: '50', 'nvidia.com/gpu': '4' }, allocatable: { cpu: '32', memory: '128Gi', pods: '50', 'nvidia.com/gpu': '4' } },
     });
     for (const m of fleet.members) {
-      await registerMember(hub, m, 'fleet');
-      await mergePatch(hub, `${profiles}/${m.name}/status`, {
-        status: { conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }] },
-      });
+      await registerMember(hub, m, 'fleet', {}, { healthy: true });
       reapers.push(reapTerminatingPods(m.endpoint()));
     }
     const client = clientOf(fleet.hub);

@@ -18,10 +18,9 @@ import { placement } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, KubeError, apply, call, eventually, getOrNone, mergePatch } from './env/kube.js';
 import { createDeviceClass, createNode, createResourceSlice, reapTerminatingPods } from './env/members.js';
-import { clientOf, installCrd, registerMember, watchFleet } from './env/hub.js';
+import { clientOf, installCrd, registerMember, watchFleet, installHubCrds } from './env/hub.js';
 import { PLACEMENT_LABEL } from '../src/names.js';
 
-const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
 let hub: Endpoint;
 let m1: Endpoint;
@@ -30,7 +29,6 @@ let watcher: FleetWatcher;
 let controller: HubControllers;
 let engine: ClusterEngine;
 const reapers: (() => void)[] = [];
-const profiles = '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles';
 const placements = (ns: string) => `/apis/placement.orrery.dev/v1alpha1/namespaces/${ns}/placements`;
 const deployments = (ns: string) => `/apis/apps/v1/namespaces/${ns}/deployments`;
 const RESTRICTED = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
@@ -49,9 +47,7 @@ before(
     fleet = await TestFleet.start({ members: 2 });
     hub = fleet.hub.endpoint();
     [m1, m2] = fleet.members.map((m) => m.endpoint()) as [Endpoint, Endpoint];
-    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await installHubCrds(hub);
     await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
     await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: RESTRICTED } });
     await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: RESTRICTED } });
@@ -61,10 +57,7 @@ before(
       await createNode(ep, { name: `${m.name}-node`, cpu: '16', memory: '64Gi', pods: 100, region: 'us-east1' });
       // shop exists in every member already, someone else's, without Pod Security labels
       await call(ep, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { owner: 'shop-team' } } });
-      await registerMember(hub, m, 'fleet', { name: m.name });
-      await mergePatch(hub, `${profiles}/${m.name}/status`, {
-        status: { conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }] },
-      });
+      await registerMember(hub, m, 'fleet', { name: m.name }, { healthy: true });
       if (i === 1) {
         await createDeviceClass(ep, 'gpu.example.com', 'gpu.example.com');
         await createResourceSlice(ep, `${m.name}-gpus`, { driver: 'gpu.example.com', pool: m.name, nodeName: `${m.name}-node`, devices: ['gpu-0', 'gpu-1'] });

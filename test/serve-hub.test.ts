@@ -10,7 +10,7 @@ import { placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
 import { type Endpoint, KubeError, call, eventually, grant, mergePatch } from './env/kube.js';
 import { createNode, markPodsReady } from './env/members.js';
-import { installCrd, registerMember } from './env/hub.js';
+import { registerMember, installHubCrds } from './env/hub.js';
 import { launchBrowser } from './browser.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -60,9 +60,7 @@ before(
   async () => {
     fleet = await TestFleet.start({ members: 1 });
     hub = fleet.hub.endpoint();
-    await installCrd(hub, join(root, 'crds', 'placement.orrery.dev_placements.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_clusterprofiles.yaml'));
-    await installCrd(hub, join(root, 'deploy', 'cluster-inventory', 'multicluster.x-k8s.io_placementdecisions.yaml'));
+    await installHubCrds(hub);
     for (const ns of ['fleet', 'shop', 'orrery-system', 'gitops']) await call(hub, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const m = fleet.member('member-1');
     await createNode(m.endpoint(), { name: 'node-1', cpu: '16', memory: '64Gi', pods: 100 });

@@ -6,12 +6,11 @@
 // token or client certificate. Orrery writes and deletes only Secrets it made; one for a
 // profile that is gone is deleted only while the inventory is whole.
 
-import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Result, fail, ok } from '../core/result.js';
 import { type ClusterProfileObject, type ExecConfig, type ProfileCluster, type ProviderFile, chosenProvider, kubeconfigSecret } from '../fleet/access.js';
 import type { ApiClient } from '../fleet/client.js';
-import { FIELD_MANAGER, GROUP, MANAGED_BY } from '../names.js';
+import { FIELD_MANAGER, GROUP, MANAGED_BY, labelValue, objectName } from '../names.js';
 import { type LiveObject, madeByOrrery } from './ownership.js';
 
 export const SECRET_TYPE_LABEL = 'argocd.argoproj.io/secret-type';
@@ -42,16 +41,9 @@ export interface ArgoCluster {
   readonly config: ArgoClusterConfig;
 }
 
-/** A value that fits a label: as it is, or cut and marked with a hash of the whole. */
-function labelValue(v: string): string {
-  return v.length <= 63 ? v : `h-${createHash('sha256').update(v).digest('hex').slice(0, 40)}`;
-}
-
 /** The Secret's name: `cluster-<profile>`, cut and marked with a hash past 253 characters. */
 export function clusterSecretName(profile: string): string {
-  const whole = `cluster-${profile}`;
-  if (whole.length <= 253) return whole;
-  return `${whole.slice(0, 236).replace(/[-.]+$/, '')}-${createHash('sha256').update(whole).digest('hex').slice(0, 16)}`;
+  return objectName(`cluster-${profile}`);
 }
 
 /** Argo CD's reach into a member through an exec plugin of the provider file: Argo CD runs it itself. */

@@ -7,10 +7,9 @@
 // decimal strings (the generator takes every value of an entry as a string and fails on others).
 // Orrery writes only ClusterDecisions it made and deletes only those.
 
-import { createHash } from 'node:crypto';
 import { API_VERSION, type Decision, type Placement, compareNames, placementKey } from '../core/model.js';
 import type { ApiClient } from '../fleet/client.js';
-import { FIELD_MANAGER, GROUP, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
+import { FIELD_MANAGER, GROUP, MANAGED_BY, PLACEMENT_LABEL, objectName } from '../names.js';
 import { placementLabel } from './deployer.js';
 import { type LiveObject, ownedBy } from './ownership.js';
 
@@ -33,10 +32,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
  * (a namespace has no dots); past 253 characters, cut and marked with a hash of the whole.
  */
 export function clusterDecisionName(namespace: string, name: string): string {
-  const whole = `${namespace}.${name}`;
-  if (whole.length <= 253) return whole;
-  const hash = createHash('sha256').update(whole).digest('hex').slice(0, 16);
-  return `${whole.slice(0, 253 - hash.length - 1).replace(/[-.]+$/, '')}-${hash}`;
+  return objectName(`${namespace}.${name}`);
 }
 
 /** The ClusterDecision for a placement's decision, in the Argo CD namespace `namespace`. */

@@ -3,7 +3,6 @@
 // field manager; removes what a member no longer should run. It removes only from members it
 // can reach: an unreachable member keeps what it runs.
 
-import { createHash } from 'node:crypto';
 import type { Placement, PodSpec } from '../core/model.js';
 import { placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
@@ -11,7 +10,7 @@ import { ApiError, type ApiClient } from '../fleet/client.js';
 import { draVersion } from '../fleet/reader.js';
 import { type Claim, type LiveObject, claim, madeByOrrery, ownedBy } from './ownership.js';
 import { selectorOf } from './status.js';
-import { FIELD_MANAGER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
+import { FIELD_MANAGER, MANAGED_BY, PLACEMENT_LABEL, labelValue } from '../names.js';
 
 /** The field manager an API server records for what an object held before its first apply. */
 const BEFORE_FIRST_APPLY = 'before-first-apply';
@@ -25,8 +24,7 @@ interface Written {
 /** The object at `path`, or undefined where there is none. */
 /** A label value for a placement key: namespace.name, or a digest when that is too long. */
 export function placementLabel(key: string): string {
-  const v = key.replace('/', '.');
-  return v.length <= 63 ? v : `h-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return labelValue(key.replace('/', '.'), key);
 }
 
 function labels(p: Placement): Record<string, string> {

@@ -124,7 +124,7 @@ test('no thrash: the preempted does not preempt back, and 10 → 5 → 10 with n
   assert.deepEqual(where(up.decisions.get('default/batch')), where(calm.decisions.get('default/batch')));
 });
 
-test('what-if, a step and a full cycle from the decisions in force preempt alike', () => {
+test('what-if and a step from the decisions in force preempt alike, over random fleets', () => {
   fc.assert(
     fc.property(fleetArb, placementsArb, fc.nat(), (clusters, placements, pick) => {
       const snapshot = fleet(...clusters);

@@ -2,13 +2,14 @@
 // reached through kubeconfig Secrets.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { FleetSnapshot } from '../../src/core/model.js';
 import { ApiClient } from '../../src/fleet/client.js';
 import { FleetWatcher, type WatcherOptions } from '../../src/fleet/watcher.js';
 import type { ClusterHandle, ControlPlane, User } from './fleet.js';
-import { type Endpoint, call, eventually } from './kube.js';
+import { type Endpoint, call, eventually, mergePatch } from './kube.js';
 
 export async function installCrd(ep: Endpoint, file: string): Promise<void> {
   const crd = load(readFileSync(file, 'utf8')) as { metadata: { name: string } };
@@ -19,8 +20,25 @@ export async function installCrd(ep: Endpoint, file: string): Promise<void> {
   });
 }
 
-/** A member as a ClusterProfile in `namespace`, reached through a kubeconfig Secret of the same name. */
-export async function registerMember(hub: Endpoint, member: ControlPlane, namespace: string, labels: Record<string, string> = {}): Promise<void> {
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+/** What Orrery's controllers need of a hub: the Placement CRD and the Cluster Inventory CRDs (and any `more`, by path from the repository). */
+export async function installHubCrds(hub: Endpoint, ...more: string[]): Promise<void> {
+  for (const file of [
+    'crds/placement.orrery.dev_placements.yaml',
+    'deploy/cluster-inventory/multicluster.x-k8s.io_clusterprofiles.yaml',
+    'deploy/cluster-inventory/multicluster.x-k8s.io_placementdecisions.yaml',
+    ...more,
+  ]) {
+    await installCrd(hub, join(ROOT, file));
+  }
+}
+
+/**
+ * A member as a ClusterProfile in `namespace`, reached through a kubeconfig Secret of the same
+ * name; with `healthy`, its ControlPlaneHealthy condition True, as a cluster manager reports it.
+ */
+export async function registerMember(hub: Endpoint, member: ControlPlane, namespace: string, labels: Record<string, string> = {}, opts: { healthy?: boolean } = {}): Promise<void> {
   await call(hub, 'POST', `/api/v1/namespaces/${namespace}/secrets`, {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -36,6 +54,11 @@ export async function registerMember(hub: Endpoint, member: ControlPlane, namesp
       spec: { clusterManager: { name: 'tests' } },
     }),
   );
+  if (opts.healthy === true) {
+    await mergePatch(hub, `/apis/multicluster.x-k8s.io/v1alpha1/namespaces/${namespace}/clusterprofiles/${member.name}/status`, {
+      status: { conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }] },
+    });
+  }
 }
 
 /** An API client of a cluster of the test fleet, as one of its users. */
