@@ -3,7 +3,7 @@
 // and for each replica size (devices per replica) its share of the placed devices against its
 // share of the asked ones.
 
-import type { Decision, FleetSnapshot, Placement } from '../src/core/model.js';
+import { type Decision, type FleetSnapshot, type Placement, takesReplicas } from '../src/core/model.js';
 import { prepareCycle } from '../src/core/cycle.js';
 import { fitCount } from '../src/core/fit.js';
 import { fitOnNodes } from '../src/core/nodes.js';
@@ -15,8 +15,8 @@ export interface Measures {
   readonly placedByPriority: Record<string, number>;
   /** device class or extended resource → devices used of the free ones, and replicas asking it that wait */
   readonly devices: Record<string, { readonly free: number; readonly used: number; readonly waiting: number }>;
-  /** devices per replica → share of the devices placed, share of the devices asked (equal priorities only) */
-  readonly sizes: Record<string, { readonly placed: number; readonly asked: number }>;
+  /** per priority, devices per replica → share of the devices placed, share of the devices asked */
+  readonly sizes: Record<string, Record<string, { readonly placed: number; readonly asked: number }>>;
 }
 
 export function measure(snapshot: FleetSnapshot, placements: readonly Placement[], decisions: readonly Decision[]): Measures {
@@ -33,9 +33,8 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
   });
   const used = new Float64Array(dims);
   const waiting = new Float64Array(dims);
-  const sizePlaced = new Map<number, number>();
-  const sizeAsked = new Map<number, number>();
-  const priorities = new Set(cycle.jobs.map((j) => j.p.priority));
+  const sizePlaced = new Map<string, Map<number, number>>();
+  const sizeAsked = new Map<string, Map<number, number>>();
   for (const job of cycle.jobs) {
     const d = byKey.get(job.p.key);
     const placed = d === undefined ? 0 : d.clusters.reduce((s, c) => s + c.replicas, 0);
@@ -48,20 +47,27 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
       if (need > 0) waiting[dim] = (waiting[dim] as number) + job.p.replicas - placed;
       size += need;
     }
-    if (size > 0 && priorities.size === 1) {
-      sizePlaced.set(size, (sizePlaced.get(size) ?? 0) + placed * size);
-      sizeAsked.set(size, (sizeAsked.get(size) ?? 0) + job.p.replicas * size);
+    if (size > 0) {
+      const placedAt = sizePlaced.get(prio) ?? sizePlaced.set(prio, new Map()).get(prio)!;
+      const askedAt = sizeAsked.get(prio) ?? sizeAsked.set(prio, new Map()).get(prio)!;
+      placedAt.set(size, (placedAt.get(size) ?? 0) + placed * size);
+      askedAt.set(size, (askedAt.get(size) ?? 0) + job.p.replicas * size);
     }
   }
   const devices: Record<string, { free: number; used: number; waiting: number }> = {};
   for (const d of deviceDims) {
     if ((free[d] as number) > 0 || (used[d] as number) > 0) devices[fleet.dims[d]!] = { free: free[d] as number, used: used[d] as number, waiting: waiting[d] as number };
   }
-  const totalPlaced = [...sizePlaced.values()].reduce((s, x) => s + x, 0);
-  const totalAsked = [...sizeAsked.values()].reduce((s, x) => s + x, 0);
-  const sizes: Record<string, { placed: number; asked: number }> = {};
-  for (const [size, asked] of [...sizeAsked].sort((a, b) => a[0] - b[0])) {
-    sizes[String(size)] = { placed: totalPlaced > 0 ? (sizePlaced.get(size) ?? 0) / totalPlaced : 0, asked: asked / totalAsked };
+  const sizes: Record<string, Record<string, { placed: number; asked: number }>> = {};
+  for (const [prio, askedAt] of sizeAsked) {
+    const placedAt = sizePlaced.get(prio) ?? new Map<number, number>();
+    const totalPlaced = [...placedAt.values()].reduce((s, x) => s + x, 0);
+    const totalAsked = [...askedAt.values()].reduce((s, x) => s + x, 0);
+    const at: Record<string, { placed: number; asked: number }> = {};
+    for (const [size, asked] of [...askedAt].sort((a, b) => a[0] - b[0])) {
+      at[String(size)] = { placed: totalPlaced > 0 ? (placedAt.get(size) ?? 0) / totalPlaced : 0, asked: asked / totalAsked };
+    }
+    sizes[prio] = at;
   }
   return { placedByPriority, devices, sizes };
 }
@@ -87,4 +93,67 @@ export function idleWhileWaiting(s: FleetState): number {
     }
   }
   return waiting;
+}
+
+/**
+ * Devices left free while replicas that could use them wait, by device kind: a free device is
+ * counted where a waiting replica's request matches its kind and its node still has the CPU,
+ * memory and pods (every scalar resource) such a replica needs, on a cluster eligible for it.
+ * Against each kind's free devices before the schedule.
+ */
+export function idleDevices(s: FleetState): Record<string, { readonly free: number; readonly idle: number }> {
+  const { fleet } = s;
+  const unscheduled = new Map(s.result.decisions.map((d) => [d.placement, d.unscheduledReplicas]));
+  // waiting replicas that ask devices, one class per shape and set of eligible clusters
+  const waiting = new Map<string, { kinds: Set<number>; scalar: Float64Array; eligible: Uint8Array }>();
+  for (const { job } of s.entries.values()) {
+    if (job === undefined || (unscheduled.get(job.p.key) ?? 0) === 0 || job.p.node.requests.length === 0) continue;
+    const key = `${job.p.node.key}|${job.p.eligibilityKey}`;
+    if (!waiting.has(key)) waiting.set(key, { kinds: new Set(job.p.node.requests.flatMap((r) => [...r.kinds])), scalar: job.p.node.scalar, eligible: job.eligible });
+  }
+  const names = fleet.kinds.map((k) => k.name);
+  const out: Record<string, { free: number; idle: number }> = {};
+  for (const n of names) out[n] = { free: 0, idle: 0 };
+  fleet.clusters.forEach((c, row) => {
+    if (!takesReplicas(c)) return;
+    for (const g of fleet.nodes[row]!.groups) {
+      g.devices.forEach((v, k) => {
+        out[names[k]!]!.free += g.count * v;
+      });
+    }
+    for (const g of s.nodes[row]!.groups) {
+      g.devices.forEach((v, k) => {
+        if (v <= 0) return;
+        for (const w of waiting.values()) {
+          if (w.eligible[row] !== 1 || !w.kinds.has(k)) continue;
+          if (w.scalar.every((need, i) => need <= (g.free[i] as number))) {
+            out[names[k]!]!.idle += g.count * v;
+            return;
+          }
+        }
+      });
+    }
+  });
+  for (const [n, v] of Object.entries(out)) if (v.free === 0) delete out[n];
+  return out;
+}
+
+/**
+ * Spread placements (no rules of their own, at least two replicas placed, at least two eligible
+ * clusters): how many, and how many are divided evenly, no cluster holding more than
+ * ceil(placed / clusters it could use).
+ */
+export function spreadEvenness(s: FleetState): { readonly spread: number; readonly even: number } {
+  let spread = 0;
+  let even = 0;
+  for (const { job } of s.entries.values()) {
+    if (job === undefined || job.p.strategy !== 'Spread' || hasOwnLimits(job) || job.eligibleCount < 2) continue;
+    const d = s.decisions.get(job.p.key);
+    const placed = d?.clusters.reduce((t, c) => t + c.replicas, 0) ?? 0;
+    if (placed < 2) continue;
+    spread++;
+    const most = Math.max(...(d?.clusters.map((c) => c.replicas) ?? [0]));
+    if (most <= Math.ceil(placed / Math.min(placed, job.eligibleCount))) even++;
+  }
+  return { spread, even };
 }

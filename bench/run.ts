@@ -54,12 +54,24 @@ function deviceUse(devices: Record<string, { free: number; used: number; waiting
   return `${((100 * least.used) / least.free).toFixed(0)}% ${name.split('.')[0]} ${least.waiting}w`;
 }
 
-/** The replica size furthest from its share of the demand, in points (equal priorities only). */
-function sizeSpread(sizes: Record<string, { placed: number; asked: number }>): string {
-  const list = Object.entries(sizes);
-  if (list.length < 2) return '-';
+/** The replica size furthest from its share of the demand at its own priority, in points. */
+function sizeSpread(sizes: Record<string, Record<string, { placed: number; asked: number }>>): string {
+  const list = Object.entries(sizes).flatMap(([prio, at]) => (Object.keys(at).length < 2 ? [] : Object.entries(at).map(([size, v]) => [`${size}@p${prio}`, v] as const)));
+  if (list.length === 0) return '-';
   const [size, worst] = list.sort((a, b) => Math.abs(b[1].placed - b[1].asked) - Math.abs(a[1].placed - a[1].asked))[0]!;
   return `${((worst.placed - worst.asked) * 100).toFixed(1)} pt (${size})`;
+}
+
+/** The device kind with the largest share of its free devices idle while replicas that could use them wait. */
+function idleDeviceShare(idle: Record<string, { free: number; idle: number }> | undefined): string {
+  const list = Object.entries(idle ?? {});
+  if (list.length === 0) return '-';
+  const [name, worst] = list.sort((a, b) => b[1].idle / b[1].free - a[1].idle / a[1].free)[0]!;
+  return `${((100 * worst.idle) / worst.free).toFixed(1)}% ${name.split('.')[0]}`;
+}
+
+function evenness(e: { spread: number; even: number } | undefined): string {
+  return e === undefined || e.spread === 0 ? '-' : `${e.even}/${e.spread}`;
 }
 
 const rows: Record<string, unknown>[] = [];
@@ -68,6 +80,8 @@ for (const s of scenarios) {
   process.stderr.write(`${s.name} (${s.clusters} clusters × ${s.placements} placements, ${s.variant}) ...\n`);
   const greedy = measure(s.name, 'greedy', runs);
   const bestFit = measure(s.name, 'best-fit', runs);
+  const nodeBestFit = measure(s.name, 'node-best-fit', runs);
+  const leastFrag = measure(s.name, 'least-fragmentation', runs);
   const solver = measure(s.name, 'solver', runs);
   const bound = measure(s.name, 'bound', 1);
   const worth = solver.valueByPriority as Worth;
@@ -79,9 +93,13 @@ for (const s of scenarios) {
     solver,
     greedy,
     bestFit,
+    nodeBestFit,
+    leastFrag,
     bound,
     vsGreedy: againstFloor(worth, greedy.valueByPriority as Worth),
     vsBestFit: againstFloor(worth, bestFit.valueByPriority as Worth),
+    vsNodeBestFit: againstFloor(worth, nodeBestFit.valueByPriority as Worth),
+    vsLeastFrag: againstFloor(worth, leastFrag.valueByPriority as Worth),
     vsBound: againstBound(worth, bound.tiers as { priority: number; value: number; pooled: boolean; integral: boolean }[]),
   });
 }
@@ -118,10 +136,14 @@ const lines = [
     pad('VS BOUND', 20),
     pad('VS GREEDY', 14),
     pad('VS BEST-FIT', 14),
+    pad('VS NODE-BF', 14),
+    pad('VS LEAST-FRAG', 14),
     pad('PLACED', 14),
     pad('DEVICES', 16),
     pad('IDLE', 5),
-    pad('SIZES', 13),
+    pad('IDLE DEV', 10),
+    pad('SPREAD', 9),
+    pad('SIZES', 17),
     pad('BINDS', 7),
     'SAME',
   ].join(' '),
@@ -137,12 +159,16 @@ const lines = [
       pad(r.vsBound, 20),
       pad(r.vsGreedy, 14),
       pad(r.vsBestFit, 14),
+      pad(r.vsNodeBestFit, 14),
+      pad(r.vsLeastFrag, 14),
       pad(`${total(sv)}/${total(gr)}`, 14),
       pad(deviceUse(sv.devices as Record<string, { free: number; used: number; waiting: number }>), 16),
       pad(sv.idleWhileWaiting, 5),
-      pad(sizeSpread(sv.sizes as Record<string, { placed: number; asked: number }>), 13),
+      pad(idleDeviceShare(sv.idleDevices as Record<string, { free: number; idle: number }>), 10),
+      pad(evenness(sv.spreadEvenness as { spread: number; even: number }), 9),
+      pad(sizeSpread(sv.sizes as Record<string, Record<string, { placed: number; asked: number }>>), 17),
       pad(bindsOf(sv.binding), 7),
-      String(sv.deterministic && gr.deterministic && (r.bestFit as Record<string, unknown>).deterministic),
+      String(sv.deterministic && gr.deterministic && [r.bestFit, r.nodeBestFit, r.leastFrag].every((x) => (x as Record<string, unknown>).deterministic)),
     ].join(' ');
   }),
 ];
@@ -167,9 +193,11 @@ lines.push(
   "Worth: the placed replicas' dominant shares of the fleet (the objective), per priority.",
   'VS BOUND: worth against the LP relaxation of the same objective, per priority, each tier under the',
   "  solver's answer for the tiers above (* pooled look-alike clusters: a looser bound, model too large);",
-  'VS GREEDY / VS BEST-FIT: worth against each floor at the first priority, from the top, where they differ;',
+  'VS GREEDY / BEST-FIT / NODE-BF / LEAST-FRAG: worth against each floor at the first priority, from the top, where they differ;',
   'PLACED: replicas, solver/greedy; DEVICES: the device class used least, share of its free devices, replicas waiting for it;',
   'IDLE: replicas that wait while an eligible cluster holds one (placements without rules of their own);',
+  'IDLE DEV: the device kind with the largest share of its free devices idle on nodes where a waiting replica',
+  '  that can use it would have the CPU, memory and pods; SPREAD: Spread placements divided evenly, of those placed on 2+;',
   'SIZES: at equal priority, the replica size (devices) furthest from its share of the asked devices;',
   'BINDS: of the replicas decided, the share an independent node-level packing binds; times are medians.',
 );

@@ -1,15 +1,15 @@
 // One measurement in a process of its own, so that its peak RSS is its own:
-//   node dist/bench/scenario.js NAME solver|greedy|best-fit|bound|incremental|scale|scale-full RUNS
+//   node dist/bench/scenario.js NAME solver|FLOOR|bound|incremental|scale|scale-full RUNS
 // Prints one JSON object.
 
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FleetState } from '../src/core/fleetState.js';
-import { API_VERSION, type Placement, makeSnapshot } from '../src/core/model.js';
+import { API_VERSION, type Placement, isFloor, makeSnapshot } from '../src/core/model.js';
 import { relaxationBound } from '../src/core/solver/bound.js';
 import { SCENARIOS, generate } from './scenarios.js';
 import { boundReplicas, worthByPriority } from '../test/invariants.js';
-import { idleWhileWaiting, measure } from './measures.js';
+import { idleDevices, idleWhileWaiting, measure, spreadEvenness } from './measures.js';
 
 const [name, mode = 'solver', runsArg = '5'] = process.argv.slice(2);
 const spec = SCENARIOS.find((s) => s.name === name);
@@ -32,7 +32,7 @@ function rssMiB(): number {
 }
 
 let out: Record<string, unknown>;
-if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
+if (mode === 'solver' || isFloor(mode)) {
   const solver = mode === 'solver' ? 'auto' : mode;
   const times: number[] = [];
   const hashes = new Set<string>();
@@ -50,6 +50,8 @@ if (mode === 'solver' || mode === 'greedy' || mode === 'best-fit') {
     ...measure(scenario.snapshot, scenario.placements, state.result.decisions),
     valueByPriority: Object.fromEntries(worthByPriority(scenario.snapshot, scenario.placements, state.result)),
     idleWhileWaiting: idleWhileWaiting(state),
+    idleDevices: idleDevices(state),
+    spreadEvenness: spreadEvenness(state),
     medianMs: median(times),
     times,
     weightedPlaced: s.weightedPlaced,

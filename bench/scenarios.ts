@@ -7,7 +7,7 @@ import { API_VERSION, type Cluster, type FleetSnapshot, type Placement, type Tol
 
 const GI = 2 ** 30;
 
-export type Variant = 'balanced' | 'scarce-accelerator' | 'region-skewed' | 'fragmented' | 'contended' | 'multi-size';
+export type Variant = 'balanced' | 'scarce-accelerator' | 'region-skewed' | 'fragmented' | 'contended' | 'multi-size' | 'gpu-trace';
 
 export interface ScenarioSpec {
   readonly name: string;
@@ -153,8 +153,62 @@ function makeGpuCluster(r: () => number, i: number): Cluster {
   };
 }
 
+/**
+ * Nodes shaped like a public GPU cluster trace's: 8-GPU hosts of two models, 4-GPU hosts, 1 and
+ * 2-GPU hosts of a small model, CPU-only hosts beside them. Each GPU is a DRA device of its
+ * model's class that also matches the class of any GPU.
+ */
+const ANY_GPU = 'gpu.nvidia.com';
+const TRACE_NODES = [
+  { model: 'a100.nvidia.com', gpus: 8, cpu: 96, mem: 1024, weight: 3 },
+  { model: 'v100.nvidia.com', gpus: 8, cpu: 96, mem: 512, weight: 4 },
+  { model: 'v100.nvidia.com', gpus: 4, cpu: 48, mem: 256, weight: 2 },
+  { model: 't4.nvidia.com', gpus: 2, cpu: 32, mem: 128, weight: 2 },
+  { model: 't4.nvidia.com', gpus: 1, cpu: 16, mem: 64, weight: 2 },
+  { model: '', gpus: 0, cpu: 64, mem: 256, weight: 3 },
+  { model: '', gpus: 0, cpu: 96, mem: 384, weight: 2 },
+] as const;
+const TRACE_MODELS = ['a100.nvidia.com', 'v100.nvidia.com', 't4.nvidia.com'] as const;
+
+function makeTraceCluster(r: () => number, i: number): Cluster {
+  const region = regionFor(r, 'gpu-trace');
+  const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
+  const nodeGroups = Array.from({ length: 8 }, () => {
+    const shape = weighted(
+      r,
+      TRACE_NODES.map((x) => [x, x.weight] as const),
+    );
+    // Four nodes in ten idle; the others with part of their room taken.
+    const used = r() < 0.4 ? 0 : r() * 0.9;
+    const usedGpus = Math.floor(shape.gpus * used);
+    return {
+      count: 1 + Math.floor(r() * 4),
+      allocatable: { cpu: shape.cpu * 1000, memory: shape.mem * GI, pods: 110 },
+      allocated: { cpu: Math.floor(shape.cpu * used) * 1000, memory: Math.floor(shape.mem * used) * GI, pods: Math.floor(20 * used) },
+      devices: shape.gpus > 0 ? [{ deviceClassName: shape.model, alsoMatches: [ANY_GPU], total: shape.gpus, allocated: usedGpus }] : [],
+    };
+  });
+  const sum = (f: (g: (typeof nodeGroups)[number]) => number) => nodeGroups.reduce((t, g) => t + g.count * f(g), 0);
+  const devices = TRACE_MODELS.map((model) => {
+    const of = (g: (typeof nodeGroups)[number], k: 'total' | 'allocated') => (g.devices[0]?.deviceClassName === model ? g.devices[0][k] : 0);
+    return { deviceClassName: model, alsoMatches: [ANY_GPU], total: sum((g) => of(g, 'total')), allocated: sum((g) => of(g, 'allocated')) };
+  }).filter((d) => d.total > 0);
+  return {
+    name: `trace-${region}-${String(i).padStart(4, '0')}`,
+    labels: { environment: r() < 0.8 ? 'production' : 'staging', provider: pick(r, ['gke', 'eks', 'aks', 'onprem']) },
+    location: { region, zone },
+    healthy: r() >= 0.02,
+    taints: [],
+    allocatable: { cpu: sum((g) => g.allocatable.cpu), memory: sum((g) => g.allocatable.memory), pods: sum((g) => g.allocatable.pods) },
+    allocated: { cpu: sum((g) => g.allocated.cpu), memory: sum((g) => g.allocated.memory), pods: sum((g) => g.allocated.pods) },
+    devices,
+    nodeGroups,
+  };
+}
+
 function makeCluster(r: () => number, i: number, variant: Variant): Cluster {
   if (variant === 'fragmented') return makeFragmentedCluster(r, i);
+  if (variant === 'gpu-trace') return makeTraceCluster(r, i);
   if (variant === 'multi-size') return makeGpuCluster(r, i);
   const region = regionFor(r, variant);
   const zone = `${region}-${pick(r, ['a', 'b', 'c'])}`;
@@ -227,6 +281,41 @@ function makeGpuPlacement(r: () => number, i: number): Placement {
 }
 
 /**
+ * Work as the trace has it, at three priorities: GPU replicas of 1, 2, 4 and 8 GPUs (most of one),
+ * of one model or of any, and CPU-only replicas that could also take the GPU hosts' CPU.
+ */
+function makeTracePlacement(r: () => number, i: number): Placement {
+  const name = `job-${String(i).padStart(5, '0')}`;
+  const spec: Record<string, unknown> = {
+    priority: weighted(r, [
+      [0, 6],
+      [100, 3],
+      [1000, 1],
+    ] as const),
+  };
+  if (r() < 0.3) spec.strategy = 'Pack';
+  if (r() < 0.2) spec.locality = { preferred: [{ region: pick(r, REGIONS), weight: 60 }] };
+  if (r() < 0.7) {
+    const count = weighted(r, [
+      [1, 5],
+      [2, 2],
+      [4, 1.5],
+      [8, 1.5],
+    ] as const);
+    const cls = r() < 0.5 ? ANY_GPU : pick(r, TRACE_MODELS);
+    spec.replicas = 1 + Math.floor(r() * 4);
+    spec.accelerators = [{ deviceClassName: cls, count }];
+    if (r() < 0.1) spec.gang = true;
+    const perGpu = pick(r, [4, 8]);
+    return placementOf(name, `team-${i % 20}`, spec, String(perGpu * count), `${32 * count}Gi`);
+  }
+  const shape = pick(r, CPU_SHAPES);
+  spec.replicas = 1 + Math.floor(r() * 10);
+  if (r() < 0.1) spec.spread = { maxClusters: pick(r, [1, 2, 3]) };
+  return placementOf(name, `team-${i % 20}`, spec, shape.cpu, shape.memory);
+}
+
+/**
  * Contended: the GPU clusters hold most of the CPU, CPU-only work asks more CPU than the
  * CPU-only clusters have, and every placement has the same priority.
  */
@@ -273,6 +362,7 @@ function placementOf(name: string, namespace: string, spec: Record<string, unkno
 
 function makePlacement(r: () => number, i: number, variant: Variant): Placement {
   if (variant === 'multi-size') return makeGpuPlacement(r, i);
+  if (variant === 'gpu-trace') return makeTracePlacement(r, i);
   if (variant === 'contended') return makeContendedPlacement(r, i);
   const accelShare = variant === 'scarce-accelerator' ? 0.35 : 0.25;
   const accel = r() < accelShare;
@@ -330,6 +420,8 @@ const DEMAND: Record<Variant, readonly [number, number]> = {
   // More CPU than the CPU-only clusters have, half the devices: the GPUs' CPU is contended.
   contended: [0.9, 0.5],
   'multi-size': [0, 2],
+  // Twice the free GPUs asked, as on a busy GPU fleet; CPU-only work asks 60 % of the free CPU.
+  'gpu-trace': [0.6, 2],
 };
 
 /** Replicas are scaled so that demand is the same share of free capacity at every fleet size. */
@@ -376,4 +468,6 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   { name: 'large-multi-size', clusters: 1000, placements: 10000, variant: 'multi-size', seed: 13 },
   { name: 'medium-fragmented', clusters: 100, placements: 1000, variant: 'fragmented', seed: 8 },
   { name: 'large-fragmented', clusters: 1000, placements: 10000, variant: 'fragmented', seed: 9 },
+  { name: 'medium-gpu-trace', clusters: 100, placements: 1000, variant: 'gpu-trace', seed: 14 },
+  { name: 'large-gpu-trace', clusters: 1000, placements: 10000, variant: 'gpu-trace', seed: 15 },
 ];

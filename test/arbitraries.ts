@@ -2,7 +2,7 @@
 // unhealthy, with and without GPUs) and placements with every rule.
 
 import fc from 'fast-check';
-import { cluster, placement } from './fixtures.js';
+import { cluster, nodeCluster, placement } from './fixtures.js';
 import type { Cluster, Placement } from '../src/core/model.js';
 
 const regions = ['r1', 'r2', 'r3'];
@@ -82,3 +82,58 @@ export const placementArb = (i: number): fc.Arbitrary<Placement> =>
     );
 
 export const placementsArb = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => placementArb(i))));
+
+/** A cluster given by its node groups: GPU nodes of 1 to 8 GPUs, part in use, and CPU-only nodes. */
+export const nodeClusterArb = (i: number): fc.Arbitrary<Cluster> =>
+  fc
+    .array(
+      fc.record({
+        count: fc.integer({ min: 1, max: 3 }),
+        gpus: fc.constantFrom(0, 1, 2, 4, 8),
+        used: fc.integer({ min: 0, max: 7 }),
+        cpuPerGpu: fc.constantFrom(4, 8),
+      }),
+      { minLength: 1, maxLength: 4 },
+    )
+    .chain((groups) =>
+      fc.record({ region: fc.constantFrom(...regions), healthy: fc.constantFrom(true, true, true, false) }).map((o) =>
+        nodeCluster(
+          `n${i}`,
+          groups.map((g) => ({
+            count: g.count,
+            cpu: g.gpus === 0 ? 32 : g.gpus * g.cpuPerGpu + 2,
+            memoryGi: 512,
+            usedCpu: g.gpus === 0 ? 0 : Math.min(g.used, g.gpus) * g.cpuPerGpu,
+            ...(g.gpus > 0 ? { devices: { gpu: [g.gpus, Math.min(g.used, g.gpus)] as [number, number] } } : {}),
+          })),
+          { region: o.region, healthy: o.healthy },
+        ),
+      ),
+    );
+
+export const nodeFleetArb = fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => nodeClusterArb(i))));
+
+/** GPU work of 1, 2, 4 and 8 GPUs a replica, and CPU-only work, at two priorities. */
+export const gpuWorkArb: fc.Arbitrary<Placement[]> = fc
+  .array(
+    fc.record({
+      replicas: fc.integer({ min: 1, max: 8 }),
+      gpus: fc.constantFrom(0, 1, 1, 2, 4, 8),
+      cpu: fc.constantFrom(2, 4),
+      strategy: fc.constantFrom(undefined, 'Pack' as const),
+      priority: fc.constantFrom(0, 0, 10),
+    }),
+    { minLength: 1, maxLength: 10 },
+  )
+  .map((list) =>
+    list.map((o, i) =>
+      placement(`w${i}`, {
+        replicas: o.replicas,
+        cpu: String(o.gpus === 0 ? o.cpu : o.cpu * o.gpus),
+        memory: '1Gi',
+        ...(o.gpus > 0 ? { accelerators: [{ deviceClassName: 'gpu', count: o.gpus }] } : {}),
+        ...(o.strategy ? { strategy: o.strategy } : {}),
+        priority: o.priority,
+      }),
+    ),
+  );

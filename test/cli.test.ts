@@ -89,7 +89,7 @@ test('plan --solver greedy or best-fit runs that floor alone', () => {
   }
   const wrong = orrery('plan', '--fleet', fleet, '--solver', 'fastest');
   assert.equal(wrong.code, 2);
-  assert.match(wrong.stderr, /--solver must be auto, greedy or best-fit, not "fastest"/);
+  assert.match(wrong.stderr, /--solver must be auto, greedy, best-fit, node-best-fit, least-fragmentation, not "fastest"/);
 });
 
 test('capacity prints clusters, regions and device classes', () => {

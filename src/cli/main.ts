@@ -8,7 +8,7 @@ import { dump } from 'js-yaml';
 import { capacityReport, reportAsQuantities } from '../core/capacity.js';
 import { FleetState } from '../core/fleetState.js';
 import { VERSION } from '../version.js';
-import { placementKey } from '../core/model.js';
+import { FLOORS, isFloor, placementKey } from '../core/model.js';
 import type { Decision, ScheduleResult } from '../core/model.js';
 import { humanBytes, humanMilli } from '../core/quantity.js';
 import type { ProviderFile } from '../fleet/access.js';
@@ -38,10 +38,10 @@ ORRERY_LOG=off (no request log).`,
   },
   plan: {
     summary: "Decide where every Placement's replicas go on a fleet snapshot file",
-    usage: 'orrery plan --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|greedy|best-fit] [--budget-ms N] [-o table|json|yaml]',
+    usage: 'orrery plan --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|FLOOR] [--budget-ms N] [-o table|json|yaml]',
     notes: `Without --placements, the placements listed in the fleet file. --previous takes the JSON
 output of an earlier plan: replicas stay where they were unless something changed.
---solver greedy or best-fit gives one floor alone, the baselines the solver is measured against.
+--solver FLOOR (greedy, best-fit, node-best-fit, least-fragmentation) gives that floor alone, a baseline the solver is measured against.
 --budget-ms bounds the solve: past it, the better floor stands.`,
   },
   capacity: {
@@ -113,7 +113,7 @@ async function plan(args: string[]): Promise<number> {
   if (values.fleet === undefined) throw new UsageError('plan needs --fleet FILE');
   const output = outputOf(values.output);
   const solver = values.solver ?? 'auto';
-  if (solver !== 'auto' && solver !== 'greedy' && solver !== 'best-fit') throw new UsageError(`--solver must be auto, greedy or best-fit, not "${solver}"`);
+  if (solver !== 'auto' && !isFloor(solver)) throw new UsageError(`--solver must be auto, ${FLOORS.join(', ')}, not "${solver}"`);
   const budget = values['budget-ms'] === undefined ? undefined : Number(values['budget-ms']);
   if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) throw new UsageError(`--budget-ms must be a positive whole number, not "${values['budget-ms']}"`);
   const inputs = await loadInputs(values.fleet, values.placements);

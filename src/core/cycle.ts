@@ -2,7 +2,7 @@
 // against every cluster, with the work shared between look-alike placements and memoised per
 // snapshot, so that a cycle on an unchanged snapshot only pays for what is new.
 
-import type { Decision, FleetSnapshot, Placement } from './model.js';
+import type { Decision, Floor, FleetSnapshot, Placement } from './model.js';
 import { compareNames, placementKey } from './model.js';
 import { type CycleContext, type Profile, runFilters, scoreKey, scorePart } from './framework.js';
 import { defaultProfile } from './profile.js';
@@ -15,11 +15,8 @@ export interface ScheduleOptions {
   /** The decision in force; with it, scheduling is Steady unless mode says Fresh. */
   readonly previous?: readonly Decision[];
   readonly mode?: 'Steady' | 'Fresh';
-  /**
-   * greedy: the baseline only, as other multi-cluster schedulers place; best-fit: the bin
-   * packer's baseline only.
-   */
-  readonly solver?: 'auto' | 'greedy' | 'best-fit';
+  /** auto: the best answer found; a floor's name: that floor alone (a baseline) */
+  readonly solver?: 'auto' | Floor;
   readonly profile?: Profile;
   /** Milliseconds, for stats and the budget: the core keeps no clock of its own. */
   readonly clock?: () => number;

@@ -369,10 +369,24 @@ export function sameDecision(a: Decision, b: Decision): boolean {
   return a.clusters.every((c, i) => c.name === b.clusters[i]?.name && c.replicas === b.clusters[i]?.replicas);
 }
 
+/**
+ * The floors, the simple schedulers every answer is weighed against: greedy (each placement on its
+ * best-scored clusters, as other multi-cluster schedulers place), best-fit (on the clusters it
+ * fits most tightly, as a bin packer does), and two that see every node group of the fleet:
+ * node-best-fit (each replica on the node it leaves tightest) and least-fragmentation (each
+ * replica where it fragments the free devices least).
+ */
+export const FLOORS = ['greedy', 'best-fit', 'node-best-fit', 'least-fragmentation'] as const;
+export type Floor = (typeof FLOORS)[number];
+
+export function isFloor(name: string): name is Floor {
+  return (FLOORS as readonly string[]).includes(name);
+}
+
 export interface SolveStats {
   readonly solveMs: number;
   /** the answer that won: optimal (exact integer programs), steered (by the relaxation), or a floor */
-  readonly solver: 'optimal' | 'steered' | 'greedy' | 'best-fit';
+  readonly solver: 'optimal' | 'steered' | Floor;
   readonly placements: number;
   readonly clusters: number;
   /** replicas placed, each weighted by its placement's priority + 1 */

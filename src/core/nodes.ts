@@ -38,13 +38,13 @@ function matching(devices: Float64Array, kinds: Int32Array): number {
   return n;
 }
 
-function usesShared(c: ClusterNodes, d: NodeDemand): boolean {
+export function usesShared(c: ClusterNodes, d: NodeDemand): boolean {
   for (const r of d.requests) if (matching(c.shared, r.kinds) > 0) return true;
   return false;
 }
 
 /** Replicas that fit on one node of a group, counting only its own devices and `extra`. */
-function perNode(g: NodeShape, d: NodeDemand, extra: Float64Array | undefined): number {
+export function perNode(g: NodeShape, d: NodeDemand, extra: Float64Array | undefined): number {
   let n = Number.POSITIVE_INFINITY;
   for (let i = 0; i < d.scalar.length; i++) {
     const need = d.scalar[i] as number;
@@ -195,6 +195,44 @@ export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: n
     if (rest > 0) out.push({ ...g, count: rest });
   }
   return { placed: n - left, nodes: { groups: normalise(out), shared: shared ?? c.shared } };
+}
+
+/**
+ * Puts up to `n` replicas on the nodes of one group (`c.groups[index]`), filling node after
+ * node: a scheduler that chose that group. Devices from a cluster-wide pool are not counted.
+ */
+export function packIntoGroup(c: ClusterNodes, d: NodeDemand, index: number, n: number): { placed: number; nodes: ClusterNodes } {
+  const g = c.groups[index];
+  const k = g === undefined ? 0 : perNode(g, d, undefined);
+  if (g === undefined || k === 0 || n <= 0) return { placed: 0, nodes: c };
+  const out = c.groups.filter((_, i) => i !== index);
+  let left = Math.min(n, k * g.count);
+  const placed = left;
+  const full = Math.floor(left / k);
+  let rest = g.count;
+  if (full > 0) {
+    out.push({ count: full, ...taken(g, d, k, undefined) });
+    left -= full * k;
+    rest -= full;
+  }
+  if (left > 0) {
+    out.push({ count: 1, ...taken(g, d, left, undefined) });
+    rest--;
+  }
+  if (rest > 0) out.push({ ...g, count: rest });
+  return { placed, nodes: { groups: normalise(out), shared: c.shared } };
+}
+
+/** Free devices of every kind on one node of a group. */
+export function devicesOnNode(g: NodeShape): number {
+  let n = 0;
+  for (let k = 0; k < g.devices.length; k++) n += g.devices[k] as number;
+  return n;
+}
+
+/** The node of a group after one replica of `d` (its own devices only). */
+export function afterOne(g: NodeShape, d: NodeDemand): NodeShape {
+  return { count: 1, ...taken(g, d, 1, undefined) };
 }
 
 /** Equal nodes merged, smallest room first: one canonical order for every packing. */

@@ -106,10 +106,11 @@ export function compareWorth(a: Worth, b: Worth, score = true): number {
 
 /**
  * Whole schedules, tier by tier from the top: worth first at every priority, then fairness at
- * every priority, then preferences. A higher tier's preference never costs a lower tier worth.
+ * every priority, then preferences (unless `scored` is false). A higher tier's preference never
+ * costs a lower tier worth.
  */
-export function compareTiers(a: readonly Worth[], b: readonly Worth[]): number {
-  for (const cmp of [compareValue, compareFairness, compareScore]) {
+export function compareTiers(a: readonly Worth[], b: readonly Worth[], scored = true): number {
+  for (const cmp of scored ? [compareValue, compareFairness, compareScore] : [compareValue, compareFairness]) {
     for (let t = 0; t < a.length; t++) {
       const c = cmp(a[t] as Worth, b[t] as Worth);
       if (c !== 0) return c;

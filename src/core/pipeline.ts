@@ -8,13 +8,14 @@
 // same starting point, and the best of them wins. A full cycle is a run over every placement;
 // a step (fleetState.ts) is a run over what changed or waits, from what stays.
 
-import { type ClusterAssignment, type Decision, type DecisionReason, type FleetSnapshot, type Placement, type SolveStats, compareNames, placementKey } from './model.js';
+import { type ClusterAssignment, type Decision, type DecisionReason, FLOORS, type FleetSnapshot, type Placement, type SolveStats, compareNames, placementKey } from './model.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { unscheduledMessage } from './explain.js';
 import { type Assignment, keepPrevious, placedOf } from './solver/placeOne.js';
-import { type Floor, type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
+import { type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
 import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
+import { evenSpread } from './solver/evenSpread.js';
 import type { Issue } from './result.js';
 import { type ClusterNodes, packInto } from './nodes.js';
 import { counted } from './words.js';
@@ -70,7 +71,7 @@ export function run(input: RunInput): RunOutcome {
   // select and assign: the tiers solved and packed onto nodes
   const counters = newCounters();
   const ctx: TierContext = { fleet, kept, counters, opts, clock, deadline };
-  const { run: best, packed } = bestRun(byTier, ctx, start, onNodes ? start : undefined);
+  const { run: best, packed } = spreadEvenly(byTier, ctx, bestRun(byTier, ctx, start, onNodes ? start : undefined), onNodes ? start : undefined);
   // decide
   const solved = decideAll(cycle, byTier, packed, input.standing ?? [], input.placements);
   const decisions = [...solved.values()].map((x) => x.decision);
@@ -158,11 +159,11 @@ function decideAll(
 function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStart, base?: TierStart): { run: TierRun; packed: Packed } {
   const ctx: TierContext = { ...tierCtx, floors: new WeakMap() };
   const jobs = byTier.flat();
-  const pack = (r: TierRun) => fitToNodes(jobs, r.assign, ctx.kept, ctx.fleet, base);
+  const pack = (r: TierRun) => (r.packed ? asPacked(r, ctx.kept) : fitToNodes(jobs, r.assign, ctx.kept, ctx.fleet, base));
   let run = runTiers(byTier, ctx, start);
   let packed = pack(run);
   if (ctx.opts.solver === undefined || ctx.opts.solver === 'auto') {
-    for (const floor of ['greedy', 'best-fit'] as const satisfies readonly Floor[]) {
+    for (const floor of FLOORS) {
       const other = runTiers(byTier, { ...ctx, opts: { ...ctx.opts, solver: floor } }, start);
       // the same assignment packs the same: nothing to weigh
       if (sameAssignment(other.assign, run.assign)) continue;
@@ -171,6 +172,19 @@ function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStar
     }
   }
   return { run, packed };
+}
+
+/**
+ * The chosen answer with its Spread placements divided evenly (evenSpread.ts), where that, packed
+ * onto the nodes, is worth as much at every priority and as fair: spreading never costs worth.
+ */
+function spreadEvenly(byTier: readonly Job[][], ctx: TierContext, chosen: { run: TierRun; packed: Packed }, base?: TierStart): { run: TierRun; packed: Packed } {
+  const jobs = byTier.flat();
+  const even = evenSpread(jobs, chosen.packed, ctx.kept, ctx.fleet);
+  if (even === undefined) return chosen;
+  const packed = fitToNodes(jobs, even.assign, ctx.kept, ctx.fleet, base);
+  const worth = (a: ReadonlyMap<Job, Assignment>) => byTier.map((t) => worthOf(t, a));
+  return compareTiers(worth(packed.assign), worth(chosen.packed.assign), false) >= 0 ? { run: chosen.run, packed } : chosen;
 }
 
 function sameAssignment(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>): boolean {
@@ -187,6 +201,22 @@ interface TierRun {
   readonly assign: Map<Job, Assignment>;
   readonly free: Float64Array;
   readonly solver: SolveStats['solver'];
+  /** every tier placed on `nodes` as it went: the answer binds as it is */
+  readonly packed: boolean;
+  readonly nodes: readonly ClusterNodes[];
+}
+
+/** An answer placed on the nodes as it went, as the packing step gives it: nothing to trim. */
+function asPacked(r: TierRun, kept: ReadonlyMap<Job, Assignment>): Packed {
+  const items: (readonly [string, number, number])[] = [];
+  for (const [job, a] of r.assign) {
+    for (const [row, n] of a) {
+      const k = Math.min(n, kept.get(job)?.get(row) ?? 0);
+      if (k > 0) items.push([job.p.key, row, k]);
+      if (n > k) items.push([job.p.key, row, n - k]);
+    }
+  }
+  return { assign: new Map([...r.assign].filter(([, a]) => a.size > 0).map(([j, a]) => [j, new Map(a)])), free: Float64Array.from(r.free), nodes: [...r.nodes], order: items };
 }
 
 /** The snapshot's nodes with the kept replicas packed on them, highest priority first. */
@@ -220,18 +250,20 @@ function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart):
     }),
   );
   let allExact = byTier.length > 0;
+  let packed = true;
   for (const [t, tier] of open.entries()) {
     if (tier.length === 0) continue;
     const below = open.slice(t + 1).flat();
     const { outcome, exact } = solveTier(tier, below, ctx, at);
     if (!exact) allExact = false;
+    if (!outcome.packed) packed = false;
     solvers.add(outcome.solver);
     for (const [job, a] of outcome.assign) assign.set(job, a);
     at = outcome;
   }
-  const floor = ctx.opts.solver === 'greedy' || ctx.opts.solver === 'best-fit' ? ctx.opts.solver : undefined;
-  const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : solvers.has('best-fit') ? 'best-fit' : 'greedy');
-  return { assign, free: at.free, solver };
+  const floor = ctx.opts.solver === undefined || ctx.opts.solver === 'auto' ? undefined : ctx.opts.solver;
+  const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : (FLOORS.find((f) => solvers.has(f)) ?? 'greedy'));
+  return { assign, free: at.free, solver, packed, nodes: at.nodes };
 }
 
 function worthMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>, byTier: readonly Job[][]): boolean {

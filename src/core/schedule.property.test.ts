@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { placement } from '../../test/fixtures.js';
+import { cluster, placement } from '../../test/fixtures.js';
 import * as arbitraries from '../../test/arbitraries.js';
 import { compareByPriority, lostOnlyToHigher, violations, worthByPriority } from '../../test/invariants.js';
-import { makeSnapshot, placementKey } from './model.js';
+import { FLOORS, makeSnapshot, placementKey } from './model.js';
 import { fitCount } from './fit.js';
 import { fitOnNodes } from './nodes.js';
 import { hasOwnLimits } from './solver/aloneCap.js';
@@ -127,10 +127,41 @@ test('never worth less than a greedy floor, tier by tier from the top', () => {
     fc.property(fleetArb, placementsArb, (clusters, placements) => {
       const snapshot = makeSnapshot(clusters);
       const solved = worthByPriority(snapshot, placements, schedule(snapshot, placements));
-      for (const solver of ['greedy', 'best-fit'] as const) {
+      for (const solver of FLOORS) {
         const floor = worthByPriority(snapshot, placements, schedule(snapshot, placements, { solver }));
         assert.ok(compareByPriority(solved, floor) >= 0, `${solver}: ${JSON.stringify([...floor])} over ${JSON.stringify([...solved])}`);
       }
+    }),
+    runs,
+  );
+});
+
+test('on fleets given by their node groups, never worth less than a node-level floor, tier by tier', () => {
+  fc.assert(
+    fc.property(arbitraries.nodeFleetArb, arbitraries.gpuWorkArb, (clusters, placements) => {
+      const snapshot = makeSnapshot(clusters);
+      const r = schedule(snapshot, placements);
+      assert.deepEqual(violations(snapshot, placements, r), []);
+      const solved = worthByPriority(snapshot, placements, r);
+      for (const solver of FLOORS) {
+        const floor = worthByPriority(snapshot, placements, schedule(snapshot, placements, { solver }));
+        assert.ok(compareByPriority(solved, floor) >= 0, `${solver}: ${JSON.stringify([...floor])} over ${JSON.stringify([...solved])}`);
+      }
+    }),
+    runs,
+  );
+});
+
+test('Spread on idle look-alike clusters: no cluster holds more than its even share', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 1, max: 30 }), fc.constantFrom('500m', '1', '2'), (n, replicas, cpu) => {
+      const clusters = Array.from({ length: n }, (_, i) => cluster(`c${i}`, { cpu: 64, memoryGi: 256, pods: 110 }));
+      const r = schedule(makeSnapshot(clusters), [placement('web', { replicas, cpu, memory: '1Gi' })]);
+      const d = r.decisions[0]!;
+      assert.equal(d.unscheduledReplicas, 0);
+      const share = Math.ceil(replicas / Math.min(replicas, n));
+      for (const c of d.clusters) assert.ok(c.replicas <= share, JSON.stringify(d.clusters));
+      assert.equal(d.clusters.length, Math.min(replicas, n));
     }),
     runs,
   );

@@ -4,13 +4,14 @@
 import type { Job, ScheduleOptions } from '../cycle.js';
 import { type FleetIndex, PODS } from '../prepare.js';
 import { type Worth, compareWorth, worthOf } from '../objective.js';
-import { compareNames } from '../model.js';
+import { FLOORS, type Floor, compareNames } from '../model.js';
 import { solveExactTier } from './exact.js';
 import { type FillOpts, type TierState, fill } from './fillTier.js';
 import { type ClusterNodes, packInto } from '../nodes.js';
 import type { LpLibrary } from './lp.js';
 import { type Assignment, placedOf, take } from './placeOne.js';
 import { hasOwnLimits } from './aloneCap.js';
+import { fillOnNodes, placeOnNodes } from './nodeFloors.js';
 import { repair } from './repair.js';
 import { type Steering, type SteeringClass, solveSteering, steeringClasses } from './steer.js';
 
@@ -45,7 +46,7 @@ export interface TierContext {
 
 export type FloorMemo = WeakMap<TierStart, { readonly tier: readonly Job[]; readonly floor: Floor; readonly outcome: TierOutcome }[]>;
 
-export type Floor = 'greedy' | 'best-fit';
+export type { Floor };
 
 /** The capacity a tier starts from: summed per cluster and on each cluster's nodes. */
 export interface TierStart {
@@ -57,6 +58,11 @@ export interface TierOutcome extends TierStart {
   readonly assign: Map<Job, Assignment>;
   readonly worth: Worth;
   readonly solver: 'optimal' | 'steered' | Floor;
+  /**
+   * Whether `nodes` hold every replica of the tier as it was placed: such an answer binds as it
+   * is, and is not packed again.
+   */
+  readonly packed: boolean;
 }
 
 /** The tier's placements with what they keep (reserved in `start` already), on a copy of the capacity. */
@@ -69,22 +75,28 @@ function startState(tier: readonly Job[], ctx: TierContext, start: TierStart): T
   return { assign, free: Float64Array.from(start.free), nodes: [...start.nodes] };
 }
 
-function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver']): TierOutcome {
-  return { assign: s.assign, free: s.free, nodes: s.nodes, worth: worthOf(tier, s.assign), solver };
+function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver'], packed: boolean): TierOutcome {
+  return { assign: s.assign, free: s.free, nodes: s.nodes, worth: worthOf(tier, s.assign), solver, packed };
 }
 
 /**
- * A floor: placements in name order, each taking all it can. greedy: on its best-scored
- * clusters first, as other multi-cluster schedulers place; best-fit: on the clusters it fits
- * most tightly first, as a bin packer does.
+ * A floor. greedy: placements in name order, each taking all it can on its best-scored clusters
+ * first, as other multi-cluster schedulers place; best-fit: on the clusters it fits most tightly
+ * first, as a bin packer does; the node floors (nodeFloors.ts): replica by replica on the node
+ * groups of the whole fleet, larger replicas first. The node floors' shapes to keep room for are
+ * those of the tier and of `below`.
  */
-export function placeFloor(tier: readonly Job[], ctx: TierContext, start: TierStart, floor: Floor): TierOutcome {
+export function placeFloor(tier: readonly Job[], ctx: TierContext, start: TierStart, floor: Floor, below: readonly Job[] = []): TierOutcome {
   const placed = ctx.floors?.get(start);
   const known = placed?.find((x) => x.floor === floor && x.tier.length === tier.length && x.tier.every((job, i) => job === tier[i]));
   if (known !== undefined) return copyOutcome(known.outcome);
   const s = startState(tier, ctx, start);
-  fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
-  const o = outcome(tier, s, floor);
+  let packed: boolean;
+  if (floor === 'greedy' || floor === 'best-fit') {
+    fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
+    packed = false;
+  } else packed = placeOnNodes(tier, [...tier, ...below], s, ctx.fleet, floor);
+  const o = outcome(tier, s, floor, packed);
   if (ctx.floors !== undefined) ctx.floors.set(start, [...(placed ?? []), { tier, floor, outcome: copyOutcome(o) }]);
   return o;
 }
@@ -115,7 +127,7 @@ function placeFairly(tier: readonly Job[], below: readonly Job[] | undefined, ct
     fill(band, s, ctx.fleet, { ...how, onFailure: 'release' });
   }
   repair(tier, s, ctx.fleet, ctx.kept, start.nodes);
-  return outcome(tier, s, 'steered');
+  return outcome(tier, s, 'steered', false);
 }
 
 /**
@@ -273,22 +285,33 @@ function completed(tier: readonly Job[], o: TierOutcome, ctx: TierContext): Tier
   short.sort((a, b) => b.value - a.value || compareNames(a.p.key, b.p.key));
   const s: TierState = { assign: new Map(o.assign), free: Float64Array.from(o.free), nodes: [...o.nodes] };
   fill(short, s, ctx.fleet, { fair: false, order: 'preference', onNodes: true, onFailure: 'hold' });
-  return { ...s, worth: worthOf(tier, s.assign), solver: o.solver };
+  return { ...s, worth: worthOf(tier, s.assign), solver: o.solver, packed: o.packed };
 }
 
 function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierResult {
   const { opts, clock, deadline } = ctx;
-  if (opts.solver === 'greedy' || opts.solver === 'best-fit') return { outcome: placeFloor(tier, ctx, start, opts.solver), exact: false };
-  const greedy = placeFloor(tier, ctx, start, 'greedy');
-  const bestFit = placeFloor(tier, ctx, start, 'best-fit');
+  if (opts.solver !== undefined && opts.solver !== 'auto') return { outcome: placeFloor(tier, ctx, start, opts.solver, below), exact: false };
   // With tiers below still to place, their worth comes before this tier's preferences.
   const scored = below.length === 0;
-  let best = compareWorth(bestFit.worth, greedy.worth, scored) > 0 ? bestFit : greedy;
+  let best: TierOutcome | undefined;
+  for (const floor of FLOORS) {
+    const o = placeFloor(tier, ctx, start, floor, below);
+    if (best === undefined || compareWorth(o.worth, best.worth, scored) > 0) best = o;
+  }
+  if (best === undefined) throw new Error('internal: no floor');
   // Past the deadline the floor is the answer; and with every replica placed and no tier below
   // to leave room for, there is nothing left to gain.
   if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
   const fair = placeFairly(tier, undefined, ctx, start);
   if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
+  // Raised together on the nodes, band by band: what the node floors place, without their
+  // larger-first unfairness.
+  for (const how of ['node-best-fit', 'least-fragmentation'] as const) {
+    const s = startState(tier, ctx, start);
+    const packed = fillOnNodes(tier, [...tier, ...below], s, ctx.fleet, how);
+    const onNodes = outcome(tier, s, 'steered', packed);
+    if (compareWorth(onNodes.worth, best.worth, scored) > 0) best = onNodes;
+  }
   // Steering for the tiers below must never cost this tier: it stands only at equal or more worth
   // here, and at equal worth it stands, as it also left room for the tiers below.
   const steered = placeFairly(tier, below, ctx, start);
@@ -297,7 +320,7 @@ function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContex
   const exact = tierKeeps || clock() >= deadline ? undefined : solveExactTier(tier, start.free, ctx);
   if (exact === undefined) return { outcome: best, exact: false };
   const packed = settle(start, exact.assign, ctx.kept, ctx.fleet);
-  const exactOutcome: TierOutcome = { ...packed, worth: worthOf(tier, packed.assign), solver: 'optimal' };
+  const exactOutcome: TierOutcome = { ...packed, worth: worthOf(tier, packed.assign), solver: 'optimal', packed: false };
   // The exact answer replaces a heuristic one only when it is worth strictly more: the
   // heuristics keep the fairness and the Spread/Pack shape that its objective does not see.
   best = exactOutcome.worth.value > best.worth.value * (1 + 1e-9) + 1e-15 ? exactOutcome : { ...best, solver: 'optimal' };

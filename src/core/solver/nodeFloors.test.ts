@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fleet, nodeCluster, placement } from '../../../test/fixtures.js';
+import { FleetState } from '../fleetState.js';
+
+// Summed, cluster a has 4 free GPUs and the region the placements prefer; on its nodes, no node
+// has more than 2. Only cluster b's one node holds the 4-GPU replica.
+const nodes = fleet(
+  nodeCluster('a', [{ count: 2, cpu: 34, usedCpu: 16, devices: { gpu: [4, 2] } }], { region: 'near' }),
+  nodeCluster('b', [{ count: 1, cpu: 34, devices: { gpu: 4 } }], { region: 'far' }),
+);
+const near = { preferred: [{ region: 'near', weight: 100 }] };
+const work = [
+  placement('big', { replicas: 1, cpu: '16', accelerators: [{ deviceClassName: 'gpu', count: 4 }], locality: near }),
+  placement('small', { replicas: 2, cpu: '8', accelerators: [{ deviceClassName: 'gpu', count: 2 }], locality: near }),
+];
+
+test('where summed room and nodes disagree, every replica goes where a node holds it', () => {
+  const r = FleetState.start(nodes, work).result;
+  const where = Object.fromEntries(r.decisions.map((d) => [d.placement, d.clusters]));
+  assert.deepEqual(where['default/big'], [{ name: 'b', replicas: 1 }]);
+  assert.deepEqual(where['default/small'], [{ name: 'a', replicas: 2 }]);
+  assert.equal(r.stats.unscheduledReplicas, 0);
+});
+
+test('the node floors see the nodes: each places every replica here', () => {
+  for (const solver of ['node-best-fit', 'least-fragmentation'] as const) {
+    const r = FleetState.start(nodes, work, { solver }).result;
+    assert.equal(r.stats.unscheduledReplicas, 0, solver);
+    assert.equal(r.stats.solver, solver);
+  }
+});
