@@ -166,10 +166,11 @@ test('a missing file is named', () => {
 test('explain lists each cluster with its filter reason or scores', () => {
   const r = orrery('explain', 'shop/storefront', '--fleet', fleet, '--placements', placements);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^CLUSTER\s+ELIGIBLE\s+SCORE\s+SCORES OR REASON/);
-  assert.match(r.stdout, /onprem-frankfurt\s+False\s+-\s+TaintToleration: cluster has taint maintenance=true:NoSchedule that is not tolerated/);
-  assert.match(r.stdout, /edge-us-west2\s+False\s+-\s+ClusterHealth/);
-  assert.match(r.stdout, /aks-europe-west4\s+True\s+[\d.]+\s+Headroom=\d+/);
+  assert.match(r.stdout, /^CLUSTER\s+ELIGIBLE\s+REPLICAS\s+ROOM\s+SCORE\s+SCORES OR REASON/);
+  assert.match(r.stdout, /onprem-frankfurt\s+False\s+0\s+-\s+-\s+TaintToleration: cluster has taint maintenance=true:NoSchedule that is not tolerated/);
+  assert.match(r.stdout, /edge-us-west2\s+False\s+0\s+-\s+-\s+ClusterHealth/);
+  // replicas placed there, and how many the room left beside the other placements would hold
+  assert.match(r.stdout, /aks-europe-west4\s+True\s+4\s+12\s+[\d.]+\s+Headroom=\d+/);
   const json = JSON.parse(orrery('explain', 'shop/storefront', '--fleet', fleet, '--placements', placements, '-o', 'json').stdout) as { filtered: Record<string, number> };
   assert.deepEqual(json.filtered, { 'ClusterHealth/ClusterUnhealthy': 1, 'ClusterSelector/SelectorMismatch': 2, 'TaintToleration/UntoleratedTaint': 1 });
   const missing = orrery('explain', 'shop/nothing', '--fleet', fleet, '--placements', placements);

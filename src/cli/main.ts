@@ -466,6 +466,8 @@ async function explain(args: string[]): Promise<number> {
         .map((c) => [
           c.name,
           c.eligible ? 'True' : 'False',
+          String(e.decision?.clusters.find((x) => x.name === c.name)?.replicas ?? 0),
+          c.room === undefined ? '-' : String(c.room),
           c.score === undefined ? '-' : c.score.toFixed(2),
           c.eligible
             ? Object.entries(c.scores ?? {})
@@ -473,7 +475,7 @@ async function explain(args: string[]): Promise<number> {
                 .join(' ')
             : `${c.reason?.plugin}: ${c.reason?.message}`,
         ]);
-      let out = table(['CLUSTER', 'ELIGIBLE', 'SCORE', 'SCORES OR REASON'], rows);
+      let out = table(['CLUSTER', 'ELIGIBLE', 'REPLICAS', 'ROOM', 'SCORE', 'SCORES OR REASON'], rows);
       out += `\nweights: ${Object.entries(e.weights)
         .map(([k, w]) => `${k}=${w}`)
         .join(' ')}\n`;

@@ -9,6 +9,7 @@ import { formatAmount } from './quantity.js';
 import { type Issue, type Result, fail, ok } from './result.js';
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { counted } from './words.js';
+import { replicasThatFit } from './fit.js';
 
 export interface ClusterExplanation {
   readonly name: string;
@@ -20,6 +21,12 @@ export interface ClusterExplanation {
   readonly scores?: Readonly<Record<string, number>>;
   /** why the placement takes no new replicas there for now, though the cluster is eligible */
   readonly avoided?: string;
+  /**
+   * replicas of the placement the cluster holds, by its summed room and on its nodes, beside what
+   * the other placements hold there (at most its replicas): where a Spread placement got fewer,
+   * this says the cluster had no room for more
+   */
+  readonly room?: number;
 }
 
 export interface PlacementExplanation {
@@ -64,6 +71,7 @@ export function explainPlacement(snapshot: FleetSnapshot, placement: Placement, 
       score: round2(scoringJob.pref(at)),
       scores: Object.fromEntries([...s.byPlugin].map(([n, v]) => [n, round2(v)])),
       ...(avoided !== undefined ? { avoided } : {}),
+      room: replicasThatFit(fleet, row, job.p, job.p.replicas),
     });
   });
   const weights = Object.fromEntries(cycle.profile.scores.filter((s) => s.plugin.appliesTo?.(job.p) !== false).map((s) => [s.plugin.name, s.weight]));

@@ -385,8 +385,11 @@ export function isFloor(name: string): name is Floor {
 
 export interface SolveStats {
   readonly solveMs: number;
-  /** the answer that won: optimal (exact integer programs), steered (by the relaxation), or a floor */
-  readonly solver: 'optimal' | 'steered' | Floor;
+  /**
+   * the answer that won: optimal (exact integer programs), steered (by the relaxation), on-nodes
+   * (every placement raised together on the nodes), or a floor
+   */
+  readonly solver: 'optimal' | 'steered' | 'on-nodes' | Floor;
   readonly placements: number;
   readonly clusters: number;
   /** replicas placed, each weighted by its placement's priority + 1 */

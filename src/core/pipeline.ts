@@ -15,9 +15,10 @@ import { type Assignment, keepPrevious, placedOf } from './solver/placeOne.js';
 import { type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
 import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
-import { evenSpread } from './solver/evenSpread.js';
+import { evenSpread, isEven } from './solver/evenSpread.js';
+import { hasOwnLimits } from './solver/aloneCap.js';
 import type { Issue } from './result.js';
-import { type ClusterNodes, packInto } from './nodes.js';
+import { type ClusterNodes, fitOnNodes, packInto } from './nodes.js';
 import { counted } from './words.js';
 
 /** What each placement keeps before anything new is placed, and the room that leaves. */
@@ -170,21 +171,26 @@ function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStar
       const otherPacked = pack(other);
       if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
     }
+    if (hasNodeGroups(ctx.fleet)) {
+      const other = runTiers(byTier, { ...ctx, way: 'nodes' }, start);
+      if (!sameAssignment(other.assign, run.assign)) {
+        const otherPacked = pack(other);
+        if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
+      }
+    }
   }
   return { run, packed };
 }
 
-/**
- * The chosen answer with its Spread placements divided evenly (evenSpread.ts), where that, packed
- * onto the nodes, is worth as much at every priority and as fair: spreading never costs worth.
- */
+/** The chosen answer with its Spread placements divided evenly (evenSpread.ts), where the room left allows. */
 function spreadEvenly(byTier: readonly Job[][], ctx: TierContext, chosen: { run: TierRun; packed: Packed }, base?: TierStart): { run: TierRun; packed: Packed } {
-  const jobs = byTier.flat();
-  const even = evenSpread(jobs, chosen.packed, ctx.kept, ctx.fleet);
-  if (even === undefined) return chosen;
-  const packed = fitToNodes(jobs, even.assign, ctx.kept, ctx.fleet, base);
-  const worth = (a: ReadonlyMap<Job, Assignment>) => byTier.map((t) => worthOf(t, a));
-  return compareTiers(worth(packed.assign), worth(chosen.packed.assign), false) >= 0 ? { run: chosen.run, packed } : chosen;
+  const packed = evenSpread(byTier.flat(), chosen.packed, ctx.kept, ctx.fleet, base);
+  return packed === undefined ? chosen : { run: chosen.run, packed };
+}
+
+/** Whether any cluster is more than one node: only then do the nodes tell more than the sums. */
+function hasNodeGroups(fleet: Cycle['ctx']['fleet']): boolean {
+  return fleet.wholeNode.some((x) => x === 0);
 }
 
 function sameAssignment(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>): boolean {
@@ -262,7 +268,7 @@ function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart):
     at = outcome;
   }
   const floor = ctx.opts.solver === undefined || ctx.opts.solver === 'auto' ? undefined : ctx.opts.solver;
-  const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : (FLOORS.find((f) => solvers.has(f)) ?? 'greedy'));
+  const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : solvers.has('on-nodes') ? 'on-nodes' : (FLOORS.find((f) => solvers.has(f)) ?? 'greedy'));
   return { assign, free: at.free, solver, packed, nodes: at.nodes };
 }
 
@@ -320,8 +326,19 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, nodes:
   clusters.sort((x, y) => compareNames(x.name, y.name));
   const unscheduled = job.p.replicas - placed;
   const reason: DecisionReason = unscheduled === 0 ? 'Scheduled' : placed > 0 ? 'PartiallyScheduled' : 'Unschedulable';
-  const message = unscheduled === 0 ? `${counted(placed, 'replica')} on ${counted(clusters.length, 'cluster')}` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
+  const message =
+    unscheduled === 0 ? `${counted(placed, 'replica')} on ${counted(clusters.length, 'cluster')}${unevenNote(job, a, nodes)}` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
+}
+
+/** Why a Spread placement is not divided evenly: its other eligible clusters had no room, or room it would have taken from others. */
+function unevenNote(job: Job, a: Assignment | undefined, nodes: readonly ClusterNodes[]): string {
+  if (job.p.strategy !== 'Spread' || hasOwnLimits(job) || a === undefined || isEven(job, a)) return '';
+  const placed = placedOf(a);
+  const share = Math.ceil(placed / Math.min(placed, job.eligibleCount));
+  let full = 0;
+  for (const row of job.order) if ((a.get(row) ?? 0) < share && (job.avoid?.has(row) || fitOnNodes(nodes[row] as ClusterNodes, job.p.node, 1) < 1)) full++;
+  return full > 0 ? `, not evenly: ${counted(full, 'eligible cluster')} had no room for more` : ', not evenly: spreading further would have taken room other replicas use';
 }
 
 export function invalidDecision(placements: readonly Placement[], key: string, why: Issue): Decision {

@@ -115,6 +115,11 @@ export const explainSchema = {
           score: { type: 'number', description: 'the weighted score the solver used, 0..100' },
           scores: { type: 'object', additionalProperties: { type: 'number' }, description: 'per score plugin, 0..100' },
           avoided: { type: 'string', description: 'why the placement takes no new replicas there for now: replicas that could not start, or objects someone else made where it would write' },
+          room: {
+            type: 'integer',
+            minimum: 0,
+            description: "replicas of the placement the cluster holds beside the other placements' (at most its replicas): where it got fewer, there was no room for more",
+          },
         },
       },
     },

@@ -2,34 +2,36 @@
 // Spread placement onto the clusters it fits most tightly. Once the answer stands, each plain
 // Spread placement gives back what it has over an even share of the clusters that hold it or
 // could take one, and places it again over its eligible clusters as evenly as the room left
-// allows (kept replicas stay where they are). The pipeline keeps the result only where, packed
-// onto the nodes, it is worth as much at every priority.
+// allows (kept replicas stay where they are). Every replica stays placed: spreading costs no
+// placement any worth.
 
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
-import { fitCount } from '../fit.js';
-import { type ClusterNodes, fitOnNodes } from '../nodes.js';
-import type { Packed } from './packOnNodes.js';
+import { oneMoreFits } from '../fit.js';
+import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
+import { type Packed, packRowsAgain } from './packOnNodes.js';
 import { hasOwnLimits } from './aloneCap.js';
 import { type Assignment, placeJob, placedOf, take } from './placeOne.js';
 
 /**
  * The answer with every plain Spread placement (no gang, no cluster counts, no skew: those rules
- * divide it themselves) divided evenly where the room left allows; undefined when none changes.
+ * divide it themselves) divided evenly where the room left allows, packed: replicas moved onto a
+ * cluster are packed onto its nodes as the answer left them, and the clusters they left are packed
+ * again once. Undefined when nothing changes or a cluster they left no longer packs.
  */
-export function evenSpread(jobs: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex): { assign: Map<Job, Assignment>; free: Float64Array } | undefined {
-  const { assign: assignIn, free: freeIn, nodes } = packed;
-  const spread = jobs.filter((j) => j.p.strategy === 'Spread' && !hasOwnLimits(j) && j.eligibleCount > 1 && !isEven(j, assignIn.get(j)));
+export function evenSpread(jobs: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex, base?: { readonly nodes: readonly ClusterNodes[] }): Packed | undefined {
+  const spread = jobs.filter((j) => j.p.strategy === 'Spread' && !hasOwnLimits(j) && j.eligibleCount > 1 && !isEven(j, packed.assign.get(j)));
   if (spread.length === 0) return undefined;
   spread.sort((a, b) => b.p.priority - a.p.priority || compareNames(a.p.key, b.p.key));
   const dims = fleet.dims.length;
-  const assign = new Map(assignIn);
-  const free = Float64Array.from(freeIn);
-  let changed = false;
+  const assign = new Map(packed.assign);
+  const free = Float64Array.from(packed.free);
+  const nodes = [...packed.nodes];
+  const left = new Set<number>();
   for (const job of spread) {
     const had = assign.get(job) as Assignment;
-    const elsewhere = roomElsewhere(job, had, free, dims);
+    const elsewhere = roomElsewhere(job, had, free, nodes, fleet);
     if (elsewhere === 0) continue;
     const placed = placedOf(had);
     const share = Math.ceil(placed / Math.min(placed, had.size + elsewhere));
@@ -41,20 +43,33 @@ export function evenSpread(jobs: readonly Job[], packed: Packed, kept: ReadonlyM
       rest.set(row, stays);
       if (n > stays) take(room, row * dims, job.p.demand, stays - n);
     }
-    // Where it had none, what the packed answer's nodes still hold; where it had, its own room back.
-    const r = placeJob(job, rest, room, fleet, { limit: (row, cap) => (had.has(row) ? cap : Math.min(cap, fitOnNodes(nodes[row] as ClusterNodes, job.p.node, cap))) });
+    // What it gave back of a cluster it may take again; beyond that, what the nodes hold now.
+    const back = (row: number) => (had.get(row) ?? 0) - (rest.get(row) ?? 0);
+    const r = placeJob(job, rest, room, fleet, { limit: (row, cap) => Math.min(cap, back(row) + fitOnNodes(nodes[row] as ClusterNodes, job.p.node, cap)) });
     if (!r.ok || placedOf(r.assign) < placed) continue;
+    for (const row of new Set([...had.keys(), ...r.assign.keys()])) {
+      const more = (r.assign.get(row) ?? 0) - (had.get(row) ?? 0);
+      if (more < 0) left.add(row);
+      if (more <= 0) continue;
+      const p = packInto(nodes[row] as ClusterNodes, job.p.node, more);
+      if (p.placed !== more) throw new Error(`internal: ${job.p.key} packed ${p.placed} of ${more} on row ${row}`);
+      nodes[row] = p.nodes;
+    }
     assign.set(job, r.assign);
     free.set(room);
-    changed = true;
   }
-  return changed ? { assign, free } : undefined;
+  if (left.size === 0) return undefined;
+  const again = packRowsAgain(fleet, assign, kept, left, base);
+  if (again === undefined) return undefined;
+  for (const [row, c] of again) nodes[row] = c;
+  const order = [...assign].flatMap(([job, a]) => [...a].map(([row, n]) => [job.p.key, row, n] as const));
+  return { assign, free, nodes, order };
 }
 
 /** The eligible clusters the placement is not on yet whose summed room and nodes hold one more of its replicas. */
-function roomElsewhere(job: Job, a: Assignment, free: Float64Array, dims: number): number {
+function roomElsewhere(job: Job, a: Assignment, free: Float64Array, nodes: readonly ClusterNodes[], fleet: FleetIndex): number {
   let n = 0;
-  for (const row of job.order) if (!a.has(row) && !job.avoid?.has(row) && fitCount(free, row * dims, job.p.demand) >= 1 && job.nodeCap(row) >= 1) n++;
+  for (const row of job.order) if (!a.has(row) && !job.avoid?.has(row) && oneMoreFits(fleet, free, nodes, row, job.p)) n++;
   return n;
 }
 

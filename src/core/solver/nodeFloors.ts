@@ -60,7 +60,7 @@ export function fillOnNodes(tier: readonly Job[], mixOf: readonly Job[], s: Tier
   const mix = how === 'least-fragmentation' ? mixFrom(mixOf, s) : [];
   const plain = how === 'least-fragmentation' ? fragmentationKeys(mix) : bestFitKeys;
   const suit = sparing ? spareScarceKinds(pressureOf(mixOf, s, fleet), plain) : plain;
-  const chosen = new WeakMap<ClusterNodes, Map<string, Choice | null>>();
+  const choices = new Choices(s, fleet, suit);
   const order = tier.filter((j) => placedOf(s.assign.get(j)) < j.p.replicas).sort((a, b) => b.value - a.value || compareNames(a.p.key, b.p.key));
   for (const band of levels === 1 ? [order] : bandsOf(order, fleet)) {
     for (let level = 1; level <= levels; level++) {
@@ -68,35 +68,28 @@ export function fillOnNodes(tier: readonly Job[], mixOf: readonly Job[], s: Tier
         if (hasOwnLimits(job)) {
           // all or nothing cannot come a slice at a time
           if (level > 1) continue;
-          const had = s.assign.has(job);
+          const before = s.assign.get(job);
           fill([job], s, fleet, { fair: false, order: 'best-fit', pack: true, onNodes: true, onFailure: 'release' });
-          if (had && !s.assign.has(job)) exact = false;
+          const after = s.assign.get(job);
+          if (before !== undefined && after === undefined) exact = false;
+          for (const row of new Set([...(before?.keys() ?? []), ...(after?.keys() ?? [])])) choices.touched(row);
           continue;
         }
         const want = job.p.replicas;
-        placeReplicas(job, level === levels ? want : Math.ceil((want * level) / levels), s, fleet, (c) => choiceIn(c, job.p.node, suit, chosen));
+        placeReplicas(job, level === levels ? want : Math.ceil((want * level) / levels), s, fleet, choices);
       }
     }
   }
   return exact;
 }
 
-function placeReplicas(job: Job, target: number, s: TierState, fleet: FleetIndex, choose: (c: ClusterNodes) => Choice | null): void {
+function placeReplicas(job: Job, target: number, s: TierState, fleet: FleetIndex, choices: Choices): void {
   const dims = fleet.dims.length;
   const d = job.p.node;
   const a = s.assign.get(job) ?? new Map<number, number>();
   let need = target - placedOf(a);
   while (need > 0) {
-    let best: { row: number; choice: Choice; sums: number } | undefined;
-    for (const row of job.order) {
-      if (job.avoid?.has(row)) continue;
-      const sums = fitCount(s.free, row * dims, job.p.demand);
-      if (sums <= 0) continue;
-      const choice = choose(s.nodes[row] as ClusterNodes);
-      if (choice === null) continue;
-      // job.order is best-scored first: on equal suitability, preference decides
-      if (best === undefined || better(choice.keys, best.choice.keys)) best = { row, choice, sums };
-    }
+    const best = choices.best(job);
     if (best === undefined) break;
     const { row, choice } = best;
     const c = s.nodes[row] as ClusterNodes;
@@ -105,10 +98,174 @@ function placeReplicas(job: Job, target: number, s: TierState, fleet: FleetIndex
     if (r.placed <= 0) throw new Error(`internal: ${job.p.key} placed nothing on row ${row}`);
     s.nodes[row] = r.nodes;
     take(s.free, row * dims, job.p.demand, r.placed);
+    choices.touched(row);
     a.set(row, (a.get(row) ?? 0) + r.placed);
     need -= r.placed;
   }
   if (a.size > 0) s.assign.set(job, a);
+}
+
+interface Candidate {
+  readonly row: number;
+  /** the row's place in the placement's order: on equal suitability, preference decides */
+  readonly pos: number;
+  readonly choice: Choice;
+  /** replicas the row's summed room holds */
+  readonly sums: number;
+}
+
+/** Candidates of one order of clusters and one shape, best first, each row at most once. */
+class CandidateHeap {
+  private readonly items: Candidate[] = [];
+  private readonly at = new Map<number, number>();
+  /** rows something was placed on since this heap was last read */
+  readonly dirty = new Set<number>();
+
+  top(): Candidate | undefined {
+    return this.items[0];
+  }
+
+  has(row: number): boolean {
+    return this.at.has(row);
+  }
+
+  /** Puts, replaces or (with undefined) removes the row's candidate. */
+  set(row: number, c: Candidate | undefined): void {
+    const i = this.at.get(row);
+    if (i === undefined) {
+      if (c === undefined) return;
+      this.items.push(c);
+      this.at.set(row, this.items.length - 1);
+      this.up(this.items.length - 1);
+      return;
+    }
+    if (c === undefined) {
+      const last = this.items.pop() as Candidate;
+      this.at.delete(row);
+      if (i === this.items.length) return;
+      this.items[i] = last;
+      this.at.set(last.row, i);
+      this.down(this.up(i));
+      return;
+    }
+    this.items[i] = c;
+    this.down(this.up(i));
+  }
+
+  private swap(i: number, j: number): void {
+    const a = this.items[i] as Candidate;
+    const b = this.items[j] as Candidate;
+    this.items[i] = b;
+    this.items[j] = a;
+    this.at.set(b.row, i);
+    this.at.set(a.row, j);
+  }
+
+  private up(i: number): number {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(this.items[i] as Candidate, this.items[parent] as Candidate)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+    return i;
+  }
+
+  private down(i: number): void {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.items.length && before(this.items[l] as Candidate, this.items[m] as Candidate)) m = l;
+      if (r < this.items.length && before(this.items[r] as Candidate, this.items[m] as Candidate)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+}
+
+/**
+ * The best group of every eligible cluster for a placement, kept in a heap per order of clusters
+ * and shape (look-alike placements share both): a cluster is looked at again only after
+ * something was placed on it, so that each replica costs a few heap steps, not a pass over the
+ * fleet. A cluster that had no room is not looked at again: room only shrinks as a tier fills.
+ */
+class Choices {
+  private readonly memo = new WeakMap<ClusterNodes, Map<string, Choice | null>>();
+  private readonly heaps = new WeakMap<Int32Array, Map<string, CandidateHeap>>();
+  /** per row, the heaps that hold it */
+  private readonly holding = new Map<number, CandidateHeap[]>();
+
+  constructor(
+    private readonly s: TierState,
+    private readonly fleet: FleetIndex,
+    private readonly suit: Suit,
+  ) {}
+
+  touched(row: number): void {
+    for (const h of this.holding.get(row) ?? []) h.dirty.add(row);
+  }
+
+  best(job: Job): Candidate | undefined {
+    if (job.avoid !== undefined && job.avoid.size > 0) return this.scan(job);
+    const heap = this.heapOf(job);
+    if (heap.dirty.size > 0) {
+      const pos = new Map<number, number>();
+      for (const row of heap.dirty) pos.set(row, -1);
+      job.order.forEach((row, i) => {
+        if (pos.has(row)) pos.set(row, i);
+      });
+      for (const row of heap.dirty) if (heap.has(row)) heap.set(row, this.candidate(job, row, pos.get(row) as number));
+      heap.dirty.clear();
+    }
+    return heap.top();
+  }
+
+  private heapOf(job: Job): CandidateHeap {
+    let byShape = this.heaps.get(job.order);
+    if (byShape === undefined) this.heaps.set(job.order, (byShape = new Map()));
+    const key = job.p.node.key ?? job.p.key;
+    let heap = byShape.get(key);
+    if (heap === undefined) {
+      const h = new CandidateHeap();
+      job.order.forEach((row, pos) => {
+        const c = this.candidate(job, row, pos);
+        if (c === undefined) return;
+        h.set(row, c);
+        (this.holding.get(row) ?? this.holding.set(row, []).get(row)!).push(h);
+      });
+      byShape.set(key, h);
+      heap = h;
+    }
+    return heap;
+  }
+
+  private scan(job: Job): Candidate | undefined {
+    let best: Candidate | undefined;
+    job.order.forEach((row, pos) => {
+      if (job.avoid?.has(row)) return;
+      const c = this.candidate(job, row, pos);
+      if (c !== undefined && (best === undefined || before(c, best))) best = c;
+    });
+    return best;
+  }
+
+  private candidate(job: Job, row: number, pos: number): Candidate | undefined {
+    const sums = fitCount(this.s.free, row * this.fleet.dims.length, job.p.demand);
+    if (sums <= 0) return undefined;
+    const choice = choiceIn(this.s.nodes[row] as ClusterNodes, job.p.node, this.suit, this.memo);
+    if (choice === null) return undefined;
+    return { row, pos, choice, sums };
+  }
+}
+
+function before(a: Candidate, b: Candidate): boolean {
+  for (let i = 0; i < a.choice.keys.length; i++) {
+    const d = (a.choice.keys[i] as number) - (b.choice.keys[i] as number);
+    if (d !== 0) return d < 0;
+  }
+  return a.pos < b.pos;
 }
 
 function better(a: readonly number[], b: readonly number[]): boolean {

@@ -191,6 +191,28 @@ export function fitToNodes(
 }
 
 /**
+ * Some clusters packed again, as fitToNodes packs them, with what `assign` has there: from
+ * `base` (kept replicas packed there already) or from the snapshot. Undefined when anything on
+ * them no longer packs.
+ */
+export function packRowsAgain(
+  fleet: FleetIndex,
+  assign: ReadonlyMap<Job, Assignment>,
+  kept: ReadonlyMap<Job, Assignment>,
+  rows: ReadonlySet<number>,
+  base?: { readonly nodes: readonly ClusterNodes[] },
+): Map<number, ClusterNodes> | undefined {
+  const on = new Map<Job, Assignment>();
+  for (const [job, a] of assign) {
+    const here = new Map([...a].filter(([row]) => rows.has(row)));
+    if (here.size > 0) on.set(job, here);
+  }
+  const packed = packAll(fleet, itemsOf(on, kept, fleet, base !== undefined), base?.nodes);
+  if (packed.short.size > 0) return undefined;
+  return new Map([...rows].map((row) => [row, packed.nodes[row] as ClusterNodes]));
+}
+
+/**
  * The nodes of some clusters packed again from the snapshot with what is assigned there now: how
  * room is given back when a placement leaves them.
  */

@@ -42,9 +42,21 @@ export interface TierContext {
    * ways, and every way places the same first tier from the same start.
    */
   readonly floors?: FloorMemo;
+  /** nodes: every tier raised together on the nodes alone (a whole answer weighed beside the others) */
+  readonly way?: 'nodes';
 }
 
-export type FloorMemo = WeakMap<TierStart, { readonly tier: readonly Job[]; readonly floor: Floor; readonly outcome: TierOutcome }[]>;
+export type FloorMemo = WeakMap<TierStart, { readonly tier: readonly Job[]; readonly floor: Floor | 'on-nodes'; readonly outcome: TierOutcome }[]>;
+
+/** An answer placed once per start and tier however many ways the solve is tried. */
+function remembered(ctx: TierContext, start: TierStart, tier: readonly Job[], floor: Floor | 'on-nodes', place: () => TierOutcome): TierOutcome {
+  const placed = ctx.floors?.get(start);
+  const known = placed?.find((x) => x.floor === floor && x.tier.length === tier.length && x.tier.every((job, i) => job === tier[i]));
+  if (known !== undefined) return copyOutcome(known.outcome);
+  const o = place();
+  if (ctx.floors !== undefined) ctx.floors.set(start, [...(placed ?? []), { tier, floor, outcome: copyOutcome(o) }]);
+  return o;
+}
 
 export type { Floor };
 
@@ -57,7 +69,7 @@ export interface TierStart {
 export interface TierOutcome extends TierStart {
   readonly assign: Map<Job, Assignment>;
   readonly worth: Worth;
-  readonly solver: 'optimal' | 'steered' | Floor;
+  readonly solver: 'optimal' | 'steered' | 'on-nodes' | Floor;
   /**
    * Whether `nodes` hold every replica of the tier as it was placed: such an answer binds as it
    * is, and is not packed again.
@@ -87,18 +99,15 @@ function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver
  * those of the tier and of `below`.
  */
 export function placeFloor(tier: readonly Job[], ctx: TierContext, start: TierStart, floor: Floor, below: readonly Job[] = []): TierOutcome {
-  const placed = ctx.floors?.get(start);
-  const known = placed?.find((x) => x.floor === floor && x.tier.length === tier.length && x.tier.every((job, i) => job === tier[i]));
-  if (known !== undefined) return copyOutcome(known.outcome);
-  const s = startState(tier, ctx, start);
-  let packed: boolean;
-  if (floor === 'greedy' || floor === 'best-fit') {
-    fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
-    packed = false;
-  } else packed = placeOnNodes(tier, [...tier, ...below], s, ctx.fleet, floor);
-  const o = outcome(tier, s, floor, packed);
-  if (ctx.floors !== undefined) ctx.floors.set(start, [...(placed ?? []), { tier, floor, outcome: copyOutcome(o) }]);
-  return o;
+  return remembered(ctx, start, tier, floor, () => {
+    const s = startState(tier, ctx, start);
+    let packed: boolean;
+    if (floor === 'greedy' || floor === 'best-fit') {
+      fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
+      packed = false;
+    } else packed = placeOnNodes(tier, [...tier, ...below], s, ctx.fleet, floor);
+    return outcome(tier, s, floor, packed);
+  });
 }
 
 /** An outcome of one's own: what is done with it next changes its assignments in place. */
@@ -254,6 +263,23 @@ function steer(jobs: readonly Job[], below: readonly Job[], remaining: (job: Job
   return { steered, classOf };
 }
 
+/**
+ * Raised together on the nodes, band by band, each replica where it suits best by one measure or
+ * the other: what the node floors place, without their larger-first unfairness.
+ */
+function raisedOnNodes(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart, scored: boolean): TierOutcome {
+  return remembered(ctx, start, tier, 'on-nodes', () => {
+    let best: TierOutcome | undefined;
+    for (const how of ['node-best-fit', 'least-fragmentation'] as const) {
+      const s = startState(tier, ctx, start);
+      const packed = fillOnNodes(tier, [...tier, ...below], s, ctx.fleet, how);
+      const o = outcome(tier, s, 'on-nodes', packed);
+      if (best === undefined || compareWorth(o.worth, best.worth, scored) > 0) best = o;
+    }
+    return best as TierOutcome;
+  });
+}
+
 function everyReplicaPlaced(tier: readonly Job[], o: TierOutcome): boolean {
   return tier.every((j) => placedOf(o.assign.get(j)) >= j.p.replicas);
 }
@@ -291,6 +317,7 @@ function completed(tier: readonly Job[], o: TierOutcome, ctx: TierContext): Tier
 function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierResult {
   const { opts, clock, deadline } = ctx;
   if (opts.solver !== undefined && opts.solver !== 'auto') return { outcome: placeFloor(tier, ctx, start, opts.solver, below), exact: false };
+  if (ctx.way === 'nodes') return { outcome: raisedOnNodes(tier, below, ctx, start, below.length === 0), exact: false };
   // With tiers below still to place, their worth comes before this tier's preferences.
   const scored = below.length === 0;
   let best: TierOutcome | undefined;
@@ -304,14 +331,8 @@ function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContex
   if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
   const fair = placeFairly(tier, undefined, ctx, start);
   if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
-  // Raised together on the nodes, band by band: what the node floors place, without their
-  // larger-first unfairness.
-  for (const how of ['node-best-fit', 'least-fragmentation'] as const) {
-    const s = startState(tier, ctx, start);
-    const packed = fillOnNodes(tier, [...tier, ...below], s, ctx.fleet, how);
-    const onNodes = outcome(tier, s, 'steered', packed);
-    if (compareWorth(onNodes.worth, best.worth, scored) > 0) best = onNodes;
-  }
+  const onNodes = raisedOnNodes(tier, below, ctx, start, scored);
+  if (compareWorth(onNodes.worth, best.worth, scored) > 0) best = onNodes;
   // Steering for the tiers below must never cost this tier: it stands only at equal or more worth
   // here, and at equal worth it stands, as it also left room for the tiers below.
   const steered = placeFairly(tier, below, ctx, start);
