@@ -103,7 +103,25 @@ interface NodeRoom {
   cpu: number;
   memory: number;
   pods: number;
+  /** extended resources */
   other: Map<string, number>;
+  /** devices alike (one entry of the snapshot), each drawn on by every class it matches: a device is used once */
+  devices: { readonly classes: ReadonlySet<string>; free: number }[];
+  /** what each replica bound here drew of each device entry, last first: to take it back */
+  drawn: number[][];
+}
+
+/** Free devices of a node that a request of `cls` may use. */
+function devicesFor(n: NodeRoom, cls: string): number {
+  let free = 0;
+  for (const d of n.devices) if (d.classes.has(cls)) free += d.free;
+  return free;
+}
+
+/** The node's room, resource by resource (devices by class), for comparing and keying. */
+function roomOf(n: NodeRoom): [string, number][] {
+  const classes = [...new Set(n.devices.flatMap((d) => [...d.classes]))].sort();
+  return [['cpu', n.cpu], ['memory', n.memory], ['pods', n.pods], ...[...n.other].sort((a, b) => (a[0] < b[0] ? -1 : 1)), ...classes.map((c) => [c, devicesFor(n, c)] as [string, number])];
 }
 
 /**
@@ -168,7 +186,7 @@ function bindingByCluster(snapshot: FleetSnapshot, placements: readonly Placemen
     // resource in turn), then a search: any way to bind them all proves they bind.
     const nodes = nodesOf(c);
     const largest = new Map<string, number>();
-    for (const n of nodes) for (const [k, v] of [['cpu', n.cpu], ['memory', n.memory], ['pods', n.pods], ...n.other] as [string, number][]) largest.set(k, Math.max(largest.get(k) ?? 0, v));
+    for (const n of nodes) for (const [k, v] of roomOf(n)) largest.set(k, Math.max(largest.get(k) ?? 0, v));
     const share = (r: (typeof replicas)[number]) => Math.max(0, ...[...r.need].map(([k, v]) => ((largest.get(k) ?? 0) > 0 ? v / (largest.get(k) as number) : 0)));
     const resources = [...new Set(replicas.flatMap((r) => [...r.need.keys()]))];
     const orders = [
@@ -187,6 +205,7 @@ function bindingByCluster(snapshot: FleetSnapshot, placements: readonly Placemen
       if (same(hinted) === same(items)) best = Math.max(best, byPlacementFit(nodesOf(c), hinted));
     }
     if (best < replicas.length) best = Math.max(best, ...orders.map((order) => firstFit(nodesOf(c), order)));
+    if (best < replicas.length) best = Math.max(best, ...orders.map((order) => tightestFit(nodesOf(c), order)));
     // a search that runs out of steps proves nothing: those replicas count as not bound
     const all = best === replicas.length || search(nodesOf(c), orders[1] ?? [], 0, { steps: 200_000 }) === true;
     out.push({ name, decided: replicas.length, bound: all ? replicas.length : best });
@@ -200,9 +219,9 @@ function nodesOf(c: FleetSnapshot['clusters'][number]): NodeRoom[] {
   for (const g of groups) {
     for (let i = 0; i < g.count; i++) {
       const other = new Map<string, number>();
-      for (const d of g.devices) for (const cls of [d.deviceClassName, ...(d.alsoMatches ?? [])]) other.set(cls, (other.get(cls) ?? 0) + d.total - d.allocated);
       for (const [k, v] of Object.entries(g.allocatable.extended ?? {})) other.set(k, v - (g.allocated.extended?.[k] ?? 0));
-      nodes.push({ cpu: g.allocatable.cpu - g.allocated.cpu, memory: g.allocatable.memory - g.allocated.memory, pods: g.allocatable.pods - g.allocated.pods, other });
+      const devices = g.devices.map((d) => ({ classes: new Set([d.deviceClassName, ...(d.alsoMatches ?? [])]), free: d.total - d.allocated }));
+      nodes.push({ cpu: g.allocatable.cpu - g.allocated.cpu, memory: g.allocatable.memory - g.allocated.memory, pods: g.allocatable.pods - g.allocated.pods, other, devices, drawn: [] });
     }
   }
   // smallest first, so that large nodes are left for large replicas
@@ -210,7 +229,32 @@ function nodesOf(c: FleetSnapshot['clusters'][number]): NodeRoom[] {
 }
 
 function fits(n: NodeRoom, need: Map<string, number>): boolean {
-  return [...need].every(([r, v]) => v <= 0 || (r === 'cpu' ? n.cpu : r === 'memory' ? n.memory : r === 'pods' ? n.pods : (n.other.get(r) ?? 0)) >= v);
+  for (const [r, v] of need) {
+    if (v <= 0) continue;
+    const have = r === 'cpu' ? n.cpu : r === 'memory' ? n.memory : r === 'pods' ? n.pods : n.other.has(r) ? (n.other.get(r) as number) : undefined;
+    if (have !== undefined && have < v) return false;
+  }
+  // device requests draw on shared devices: tried on a copy
+  const free = n.devices.map((d) => d.free);
+  return draw(n, need, free) !== undefined;
+}
+
+/** Draws the device requests of `need` from `free` (per device entry); what each entry gave, or undefined. */
+function draw(n: NodeRoom, need: Map<string, number>, free: number[]): number[] | undefined {
+  const took = n.devices.map(() => 0);
+  for (const [r, v] of need) {
+    if (v <= 0 || r === 'cpu' || r === 'memory' || r === 'pods' || n.other.has(r)) continue;
+    let left = v;
+    n.devices.forEach((d, i) => {
+      if (left === 0 || !d.classes.has(r)) return;
+      const t = Math.min(left, free[i] as number);
+      free[i] = (free[i] as number) - t;
+      took[i] = (took[i] as number) + t;
+      left -= t;
+    });
+    if (left > 0) return undefined;
+  }
+  return took;
 }
 
 function use(n: NodeRoom, need: Map<string, number>, sign: 1 | -1): void {
@@ -218,7 +262,20 @@ function use(n: NodeRoom, need: Map<string, number>, sign: 1 | -1): void {
     if (k === 'cpu') n.cpu -= sign * v;
     else if (k === 'memory') n.memory -= sign * v;
     else if (k === 'pods') n.pods -= sign * v;
-    else n.other.set(k, (n.other.get(k) ?? 0) - sign * v);
+    else if (n.other.has(k)) n.other.set(k, (n.other.get(k) ?? 0) - sign * v);
+  }
+  if (sign === 1) {
+    const free = n.devices.map((d) => d.free);
+    const took = draw(n, need, free) ?? n.devices.map(() => 0);
+    n.devices.forEach((d, i) => {
+      d.free -= took[i] as number;
+    });
+    n.drawn.push(took);
+  } else {
+    const took = n.drawn.pop() ?? [];
+    n.devices.forEach((d, i) => {
+      d.free += took[i] ?? 0;
+    });
   }
 }
 
@@ -229,7 +286,7 @@ function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number
   const need = replicas[i]!.need;
   const tried = new Set<string>();
   for (const n of nodes) {
-    const key = `${n.cpu},${n.memory},${n.pods},${[...n.other].join()}`;
+    const key = roomOf(n).join();
     if (tried.has(key) || !fits(n, need)) continue;
     tried.add(key);
     use(n, need, 1);
@@ -245,7 +302,10 @@ function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number
  * fill; what does not fit in its turn is tried again after all the others.
  */
 function byPlacementFit(nodes: NodeRoom[], items: readonly { need: Map<string, number>; n: number }[]): number {
-  const others = (n: NodeRoom) => [...n.other.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) => e[1]);
+  const others = (n: NodeRoom) =>
+    roomOf(n)
+      .slice(3)
+      .map((e) => e[1]);
   const room = (a: NodeRoom, b: NodeRoom) => {
     const d = a.cpu - b.cpu || a.memory - b.memory || a.pods - b.pods;
     if (d !== 0) return d;
@@ -270,6 +330,20 @@ function byPlacementFit(nodes: NodeRoom[], items: readonly { need: Map<string, n
       nodes,
       Array.from({ length: it.n }, () => it),
     );
+  }
+  return bound;
+}
+
+/** How many of the replicas, in this order, bind each on the node left with the fewest free devices, then the least CPU. */
+function tightestFit(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[]): number {
+  let bound = 0;
+  const devices = (n: NodeRoom) => n.devices.reduce((t, d) => t + d.free, 0);
+  for (const r of replicas) {
+    let node: NodeRoom | undefined;
+    for (const n of nodes) if (fits(n, r.need) && (node === undefined || devices(n) < devices(node) || (devices(n) === devices(node) && n.cpu < node.cpu))) node = n;
+    if (node === undefined) continue;
+    use(node, r.need, 1);
+    bound++;
   }
   return bound;
 }

@@ -8,7 +8,7 @@ import * as arbitraries from '../../test/arbitraries.js';
 import { compareByPriority, lostOnlyToHigher, violations, worthByPriority } from '../../test/invariants.js';
 import { FLOORS, makeSnapshot, placementKey } from './model.js';
 import { fitCount } from './fit.js';
-import { fitOnNodes } from './nodes.js';
+import { fitOnNodes, nodeTotals } from './nodes.js';
 import { hasOwnLimits } from './solver/aloneCap.js';
 import { FleetState } from './fleetState.js';
 
@@ -140,8 +140,21 @@ test('on fleets given by their node groups, never worth less than a node-level f
   fc.assert(
     fc.property(arbitraries.nodeFleetArb, arbitraries.gpuWorkArb, (clusters, placements) => {
       const snapshot = makeSnapshot(clusters);
-      const r = schedule(snapshot, placements);
+      const state = FleetState.start(snapshot, placements);
+      const r = state.result;
       assert.deepEqual(violations(snapshot, placements, r), []);
+      // the nodes as the answer leaves them: never over, and using exactly what the sums say is used
+      const { fleet } = state;
+      const dims = fleet.dims.length;
+      fleet.clusters.forEach((c, row) => {
+        const before = nodeTotals(fleet.nodes[row]!, fleet.scalarDims, fleet.kinds.length);
+        const after = nodeTotals(state.nodes[row]!, fleet.scalarDims, fleet.kinds.length);
+        for (const g of state.nodes[row]!.groups) for (const v of [...g.free, ...g.devices]) assert.ok(v >= 0, `${c.name} over on a node`);
+        for (let d = 0; d < fleet.scalarDims; d++) {
+          const used = (fleet.free[row * dims + d] as number) - (state.free[row * dims + d] as number);
+          assert.ok(Math.abs(before.free[d]! - after.free[d]! - used) < 1e-6, `${c.name} ${fleet.dims[d]}: nodes and sums disagree`);
+        }
+      });
       const solved = worthByPriority(snapshot, placements, r);
       for (const solver of FLOORS) {
         const floor = worthByPriority(snapshot, placements, schedule(snapshot, placements, { solver }));

@@ -10,7 +10,7 @@ import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
 import { oneMoreFits } from '../fit.js';
 import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
-import { type Packed, packRowsAgain } from './packOnNodes.js';
+import { type Packed, packRowsAgain, placeShort } from './packOnNodes.js';
 import { hasOwnLimits } from './aloneCap.js';
 import { type Assignment, placeJob, placedOf, take } from './placeOne.js';
 
@@ -24,6 +24,29 @@ export function evenSpread(jobs: readonly Job[], packed: Packed, kept: ReadonlyM
   const spread = jobs.filter((j) => j.p.strategy === 'Spread' && !hasOwnLimits(j) && j.eligibleCount > 1 && !isEven(j, packed.assign.get(j)));
   if (spread.length === 0) return undefined;
   spread.sort((a, b) => b.p.priority - a.p.priority || compareNames(a.p.key, b.p.key));
+  // A cluster that, with less on it, no longer packs gives nothing; the others are tried again.
+  const frozen = new Set<number>();
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const moved = divide(spread, packed, kept, fleet, frozen);
+    if (moved === undefined) return undefined;
+    const stuck = new Set<number>();
+    for (const [row, c] of packRowsAgain(fleet, moved.assign, kept, moved.left, base)) {
+      if (c === undefined) stuck.add(row);
+      else moved.nodes[row] = c;
+    }
+    if (stuck.size === 0) {
+      const order: (readonly [string, number, number])[] = [...moved.assign].flatMap(([job, a]) => [...a].map(([row, n]) => [job.p.key, row, n] as const));
+      // Packed again, the clusters replicas left may hold one that waits.
+      placeShort(jobs, moved.assign, moved.free, moved.nodes, fleet, order);
+      return { assign: moved.assign, free: moved.free, nodes: moved.nodes, order };
+    }
+    for (const row of stuck) frozen.add(row);
+  }
+  return undefined;
+}
+
+/** The division itself: the clusters replicas left are yet to be packed again. */
+function divide(spread: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex, frozen: ReadonlySet<number>) {
   const dims = fleet.dims.length;
   const assign = new Map(packed.assign);
   const free = Float64Array.from(packed.free);
@@ -31,15 +54,15 @@ export function evenSpread(jobs: readonly Job[], packed: Packed, kept: ReadonlyM
   const left = new Set<number>();
   for (const job of spread) {
     const had = assign.get(job) as Assignment;
-    const elsewhere = roomElsewhere(job, had, free, nodes, fleet);
-    if (elsewhere === 0) continue;
     const placed = placedOf(had);
+    const elsewhere = roomElsewhere(job, had, free, nodes, fleet, placed - had.size);
+    if (elsewhere === 0) continue;
     const share = Math.ceil(placed / Math.min(placed, had.size + elsewhere));
     const own = kept.get(job);
     const rest = new Map<number, number>();
     const room = Float64Array.from(free);
     for (const [row, n] of had) {
-      const stays = Math.min(n, Math.max(share, own?.get(row) ?? 0));
+      const stays = frozen.has(row) ? n : Math.min(n, Math.max(share, own?.get(row) ?? 0));
       rest.set(row, stays);
       if (n > stays) take(room, row * dims, job.p.demand, stays - n);
     }
@@ -58,18 +81,16 @@ export function evenSpread(jobs: readonly Job[], packed: Packed, kept: ReadonlyM
     assign.set(job, r.assign);
     free.set(room);
   }
-  if (left.size === 0) return undefined;
-  const again = packRowsAgain(fleet, assign, kept, left, base);
-  if (again === undefined) return undefined;
-  for (const [row, c] of again) nodes[row] = c;
-  const order = [...assign].flatMap(([job, a]) => [...a].map(([row, n]) => [job.p.key, row, n] as const));
-  return { assign, free, nodes, order };
+  return left.size === 0 ? undefined : { assign, free, nodes, left };
 }
 
-/** The eligible clusters the placement is not on yet whose summed room and nodes hold one more of its replicas. */
-function roomElsewhere(job: Job, a: Assignment, free: Float64Array, nodes: readonly ClusterNodes[], fleet: FleetIndex): number {
+/** The eligible clusters the placement is not on yet whose summed room and nodes hold one more of its replicas, counted up to `enough`. */
+function roomElsewhere(job: Job, a: Assignment, free: Float64Array, nodes: readonly ClusterNodes[], fleet: FleetIndex, enough: number): number {
   let n = 0;
-  for (const row of job.order) if (!a.has(row) && !job.avoid?.has(row) && oneMoreFits(fleet, free, nodes, row, job.p)) n++;
+  for (const row of job.order) {
+    if (n >= enough) break;
+    if (!a.has(row) && !job.avoid?.has(row) && oneMoreFits(fleet, free, nodes, row, job.p)) n++;
+  }
   return n;
 }
 

@@ -125,8 +125,10 @@ class CandidateHeap {
     return this.items[0];
   }
 
-  has(row: number): boolean {
-    return this.at.has(row);
+  /** the row's place in the order the heap was built from, while the row is in it */
+  pos(row: number): number | undefined {
+    const i = this.at.get(row);
+    return i === undefined ? undefined : (this.items[i] as Candidate).pos;
   }
 
   /** Puts, replaces or (with undefined) removes the row's candidate. */
@@ -186,14 +188,15 @@ class CandidateHeap {
 }
 
 /**
- * The best group of every eligible cluster for a placement, kept in a heap per order of clusters
- * and shape (look-alike placements share both): a cluster is looked at again only after
- * something was placed on it, so that each replica costs a few heap steps, not a pass over the
- * fleet. A cluster that had no room is not looked at again: room only shrinks as a tier fills.
+ * The best group of every eligible cluster for a placement, kept in a heap per set of eligible
+ * clusters and shape (placements alike in both share it; on equal suitability the preference of
+ * the first of them decides): a cluster is looked at again only after something was placed on
+ * it, so that each replica costs a few heap steps, not a pass over the fleet. A cluster that had
+ * no room is not looked at again: room only shrinks as a tier fills.
  */
 class Choices {
   private readonly memo = new WeakMap<ClusterNodes, Map<string, Choice | null>>();
-  private readonly heaps = new WeakMap<Int32Array, Map<string, CandidateHeap>>();
+  private readonly heaps = new Map<string, CandidateHeap>();
   /** per row, the heaps that hold it */
   private readonly holding = new Map<number, CandidateHeap[]>();
 
@@ -211,22 +214,18 @@ class Choices {
     if (job.avoid !== undefined && job.avoid.size > 0) return this.scan(job);
     const heap = this.heapOf(job);
     if (heap.dirty.size > 0) {
-      const pos = new Map<number, number>();
-      for (const row of heap.dirty) pos.set(row, -1);
-      job.order.forEach((row, i) => {
-        if (pos.has(row)) pos.set(row, i);
-      });
-      for (const row of heap.dirty) if (heap.has(row)) heap.set(row, this.candidate(job, row, pos.get(row) as number));
+      for (const row of heap.dirty) {
+        const pos = heap.pos(row);
+        if (pos !== undefined) heap.set(row, this.candidate(job, row, pos));
+      }
       heap.dirty.clear();
     }
     return heap.top();
   }
 
   private heapOf(job: Job): CandidateHeap {
-    let byShape = this.heaps.get(job.order);
-    if (byShape === undefined) this.heaps.set(job.order, (byShape = new Map()));
-    const key = job.p.node.key ?? job.p.key;
-    let heap = byShape.get(key);
+    const key = `${heapKey(job.order)}|${job.p.node.key ?? job.p.key}`;
+    let heap = this.heaps.get(key);
     if (heap === undefined) {
       const h = new CandidateHeap();
       job.order.forEach((row, pos) => {
@@ -235,7 +234,7 @@ class Choices {
         h.set(row, c);
         (this.holding.get(row) ?? this.holding.set(row, []).get(row)!).push(h);
       });
-      byShape.set(key, h);
+      this.heaps.set(key, h);
       heap = h;
     }
     return heap;
@@ -396,4 +395,10 @@ function fragmentationKeys(mix: readonly MixShape[]): Suit {
   const before = new WeakMap<NodeShape, number>();
   const of = (g: NodeShape) => before.get(g) ?? before.set(g, fragmentation(g, mix)).get(g)!;
   return (g, d, k) => [fragmentation(afterOne(g, d), mix) - of(g), ...bestFitKeys(g, d, k)];
+}
+
+const orderKeys = new WeakMap<Int32Array, number>();
+let orderCount = 0;
+function heapKey(order: Int32Array): number {
+  return orderKeys.get(order) ?? orderKeys.set(order, ++orderCount).get(order)!;
 }

@@ -7,7 +7,7 @@
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import type { FleetIndex } from '../prepare.js';
-import { type ClusterNodes, fitOnNodes, packInto, packOneNode } from '../nodes.js';
+import { type ClusterNodes, fitOnNodes, packInto, packIntoGroup, packOneNode, perNode, usesShared } from '../nodes.js';
 import { type Assignment, placeJob, placedOf, take } from './placeOne.js';
 
 interface Item {
@@ -169,6 +169,16 @@ export function fitToNodes(
     }
   }
   const nodes = packed.nodes;
+  placeShort(jobs, assign, free, nodes, fleet, packOrder);
+  for (const [job, a] of [...assign]) if (a.size === 0) assign.delete(job);
+  return { assign, free, nodes, order: packOrder };
+}
+
+/**
+ * Every placement still short of its replicas placed again where the nodes hold them now,
+ * highest priority first, the worthiest replicas first; packed onto `nodes` as they go.
+ */
+export function placeShort(jobs: readonly Job[], assign: Map<Job, Assignment>, free: Float64Array, nodes: ClusterNodes[], fleet: FleetIndex, packOrder: (readonly [string, number, number])[]): void {
   const order = jobs.filter((j) => placedOf(assign.get(j)) < j.p.replicas);
   order.sort((a, b) => b.p.priority - a.p.priority || b.value - a.value || compareNames(a.p.key, b.p.key));
   for (const job of order) {
@@ -186,14 +196,13 @@ export function fitToNodes(
     }
     assign.set(job, r.assign);
   }
-  for (const [job, a] of [...assign]) if (a.size === 0) assign.delete(job);
-  return { assign, free, nodes, order: packOrder };
 }
 
 /**
- * Some clusters packed again, as fitToNodes packs them, with what `assign` has there: from
- * `base` (kept replicas packed there already) or from the snapshot. Undefined when anything on
- * them no longer packs.
+ * Some clusters packed again, each alone, as fitToNodes packs them (or, where that leaves a
+ * replica out, tightest first), with what `assign` has there: from `base` (kept replicas packed
+ * there already) or from the snapshot. Per cluster, its nodes, or undefined where anything on it
+ * no longer packs.
  */
 export function packRowsAgain(
   fleet: FleetIndex,
@@ -201,15 +210,54 @@ export function packRowsAgain(
   kept: ReadonlyMap<Job, Assignment>,
   rows: ReadonlySet<number>,
   base?: { readonly nodes: readonly ClusterNodes[] },
-): Map<number, ClusterNodes> | undefined {
+): Map<number, ClusterNodes | undefined> {
   const on = new Map<Job, Assignment>();
   for (const [job, a] of assign) {
-    const here = new Map([...a].filter(([row]) => rows.has(row)));
-    if (here.size > 0) on.set(job, here);
+    let here: Assignment | undefined;
+    for (const [row, n] of a) if (rows.has(row)) (here ??= new Map()).set(row, n);
+    if (here !== undefined) on.set(job, here);
   }
-  const packed = packAll(fleet, itemsOf(on, kept, fleet, base !== undefined), base?.nodes);
-  if (packed.short.size > 0) return undefined;
-  return new Map([...rows].map((row) => [row, packed.nodes[row] as ClusterNodes]));
+  const byRow = new Map<number, Item[]>();
+  for (const it of itemsOf(on, kept, fleet, base !== undefined)) (byRow.get(it.row) ?? byRow.set(it.row, []).get(it.row)!).push(it);
+  const from = base?.nodes ?? fleet.nodes;
+  const out = new Map<number, ClusterNodes | undefined>();
+  for (const row of rows) {
+    const items = byRow.get(row) ?? [];
+    const packed = packAll(fleet, items, from);
+    out.set(row, packed.short.size === 0 ? packed.nodes[row] : packTightly(from[row] as ClusterNodes, items));
+  }
+  return out;
+}
+
+/**
+ * Packs items onto one cluster's nodes in their order (kept first, larger first), each replica
+ * on the group whose nodes hold the fewest more of it: where packing on the emptiest nodes first
+ * leaves a large replica without a whole node, the tightest fit often does not.
+ */
+function packTightly(from: ClusterNodes, items: readonly Item[]): ClusterNodes | undefined {
+  let c = from;
+  for (const it of items) {
+    let left = it.n;
+    while (left > 0) {
+      if (usesShared(c, it.job.p.node)) {
+        const r = packInto(c, it.job.p.node, left);
+        if (r.placed < left) return undefined;
+        c = r.nodes;
+        break;
+      }
+      let best = -1;
+      let fewest = Number.POSITIVE_INFINITY;
+      c.groups.forEach((g, i) => {
+        const k = perNode(g, it.job.p.node, undefined);
+        if (k >= 1 && k < fewest) [best, fewest] = [i, k];
+      });
+      if (best < 0) return undefined;
+      const r = packIntoGroup(c, it.job.p.node, best, left);
+      c = r.nodes;
+      left -= r.placed;
+    }
+  }
+  return c;
 }
 
 /**

@@ -264,19 +264,15 @@ function steer(jobs: readonly Job[], below: readonly Job[], remaining: (job: Job
 }
 
 /**
- * Raised together on the nodes, band by band, each replica where it suits best by one measure or
- * the other: what the node floors place, without their larger-first unfairness.
+ * Raised together on the nodes, band by band, each replica where it fragments the free devices
+ * least, then where it fits most tightly: what the node floors place, without their larger-first
+ * unfairness.
  */
-function raisedOnNodes(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart, scored: boolean): TierOutcome {
+function raisedOnNodes(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierOutcome {
   return remembered(ctx, start, tier, 'on-nodes', () => {
-    let best: TierOutcome | undefined;
-    for (const how of ['node-best-fit', 'least-fragmentation'] as const) {
-      const s = startState(tier, ctx, start);
-      const packed = fillOnNodes(tier, [...tier, ...below], s, ctx.fleet, how);
-      const o = outcome(tier, s, 'on-nodes', packed);
-      if (best === undefined || compareWorth(o.worth, best.worth, scored) > 0) best = o;
-    }
-    return best as TierOutcome;
+    const s = startState(tier, ctx, start);
+    const packed = fillOnNodes(tier, [...tier, ...below], s, ctx.fleet, 'least-fragmentation');
+    return outcome(tier, s, 'on-nodes', packed);
   });
 }
 
@@ -317,7 +313,7 @@ function completed(tier: readonly Job[], o: TierOutcome, ctx: TierContext): Tier
 function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierResult {
   const { opts, clock, deadline } = ctx;
   if (opts.solver !== undefined && opts.solver !== 'auto') return { outcome: placeFloor(tier, ctx, start, opts.solver, below), exact: false };
-  if (ctx.way === 'nodes') return { outcome: raisedOnNodes(tier, below, ctx, start, below.length === 0), exact: false };
+  if (ctx.way === 'nodes') return { outcome: raisedOnNodes(tier, below, ctx, start), exact: false };
   // With tiers below still to place, their worth comes before this tier's preferences.
   const scored = below.length === 0;
   let best: TierOutcome | undefined;
@@ -331,7 +327,7 @@ function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContex
   if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
   const fair = placeFairly(tier, undefined, ctx, start);
   if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
-  const onNodes = raisedOnNodes(tier, below, ctx, start, scored);
+  const onNodes = raisedOnNodes(tier, below, ctx, start);
   if (compareWorth(onNodes.worth, best.worth, scored) > 0) best = onNodes;
   // Steering for the tiers below must never cost this tier: it stands only at equal or more worth
   // here, and at equal worth it stands, as it also left room for the tiers below.
