@@ -9,6 +9,7 @@ import type { Job } from '../cycle.js';
 import { type Candidate, allocate } from './divideReplicas.js';
 import { type ClusterNodes, tightestNode } from '../nodes.js';
 import type { Issue } from '../result.js';
+import { hasOwnLimits } from './aloneCap.js';
 
 /** cluster row → replicas */
 export type Assignment = Map<number, number>;
@@ -85,7 +86,13 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   // A skew counts every eligible domain, full ones too: their clusters stay in the list.
   const everyDomain = Number.isFinite(job.p.spread.maxSkew);
   const order = job.order;
+  // Without rules of its own or replicas kept, a placement placed in preference order takes the
+  // first clusters with room (Spread one replica each, Pack as many as fit): once they hold what
+  // it wants, the clusters after them change nothing.
+  const want = opts.order !== 'best-fit' && !hasOwnLimits(job) && (kept === undefined || kept.size === 0) ? (opts.target ?? job.p.replicas) : Number.POSITIVE_INFINITY;
+  let room = 0;
   for (let i = 0; i < order.length; i++) {
+    if (out.length >= want && room >= want) break;
     const row = order[i] as number;
     const have = kept?.get(row) ?? 0;
     // The cluster's summed room for what others take; its nodes for what one replica can use.
@@ -95,6 +102,7 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     const c = fleet.clusters[row]!;
     // Domains matter to a skew alone.
     out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain: everyDomain ? (domainOf(c, key) ?? '') : '', kept: have });
+    room += Math.max(0, cap);
   }
   if (opts.order === 'best-fit') {
     // the tightest node first, then the least room; clusters with no room keep their place at the end
