@@ -166,14 +166,15 @@ function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStar
   if (ctx.opts.solver === undefined || ctx.opts.solver === 'auto') {
     for (const floor of FLOORS) {
       const other = runTiers(byTier, { ...ctx, opts: { ...ctx.opts, solver: floor } }, start);
-      // the same assignment packs the same: nothing to weigh
-      if (sameAssignment(other.assign, run.assign)) continue;
+      // the same assignment packs the same (unless only the other was placed on the nodes as it
+      // went, which may bind what packing after the solve does not): nothing to weigh
+      if (sameAssignment(other.assign, run.assign) && (!other.packed || run.packed)) continue;
       const otherPacked = pack(other);
       if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
     }
     if (hasNodeGroups(ctx.fleet)) {
       const other = runTiers(byTier, { ...ctx, way: 'nodes' }, start);
-      if (!sameAssignment(other.assign, run.assign)) {
+      if (!sameAssignment(other.assign, run.assign) || (other.packed && !run.packed)) {
         const otherPacked = pack(other);
         if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
       }

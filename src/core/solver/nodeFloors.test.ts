@@ -30,3 +30,18 @@ test('the node floors see the nodes: each places every replica here', () => {
     assert.equal(r.stats.solver, solver);
   }
 });
+
+test('CPU-only replicas of a higher priority keep off the CPU a GPU replica below them needs', () => {
+  // Two GPU nodes with one free GPU and 6 free CPU each, two idle CPU-only nodes. Packed on the
+  // nodes with the least room first, the 4-CPU replicas would take the GPU nodes' CPU and strand
+  // both GPUs; placed on the nodes as it goes, the answer keeps them for the GPU replica.
+  const f = fleet(
+    nodeCluster('n1', [
+      { count: 2, cpu: 34, usedCpu: 28, devices: { gpu: [8, 7] } },
+      { count: 2, cpu: 32 },
+    ]),
+  );
+  const ps = [placement('web', { replicas: 2, cpu: '4', priority: 10 }), placement('train', { replicas: 1, cpu: '4', accelerators: [{ deviceClassName: 'gpu', count: 1 }] })];
+  const r = FleetState.start(f, ps).result;
+  assert.equal(r.stats.unscheduledReplicas, 0, JSON.stringify(r.decisions));
+});
