@@ -150,14 +150,15 @@ function taken(g: NodeShape, d: NodeDemand, k: number, shared: Float64Array | un
 
 /**
  * Puts up to `n` replicas on the cluster's nodes, filling the groups in their order (the
- * smallest room first, so that large nodes stay free for large replicas). Returns how many it
- * placed and the nodes after.
+ * smallest room first, so that large nodes stay free for large replicas; for replicas that ask
+ * no devices, nodes with free devices last, so that their CPU stays for what uses the devices).
+ * Returns how many it placed and the nodes after.
  */
 export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: number; nodes: ClusterNodes } {
   const shared = usesShared(c, d) ? Float64Array.from(c.shared) : undefined;
   const out: NodeShape[] = [];
   let left = n;
-  for (const g of c.groups) {
+  for (const g of d.requests.length > 0 ? c.groups : devicesLast(c.groups)) {
     if (left <= 0) {
       out.push(g);
       continue;
@@ -221,6 +222,11 @@ export function packIntoGroup(c: ClusterNodes, d: NodeDemand, index: number, n: 
   }
   if (rest > 0) out.push({ ...g, count: rest });
   return { placed, nodes: { groups: normalise(out), shared: c.shared } };
+}
+
+function devicesLast(groups: readonly NodeShape[]): readonly NodeShape[] {
+  if (!groups.some((g) => devicesOnNode(g) > 0)) return groups;
+  return [...groups.filter((g) => devicesOnNode(g) === 0), ...groups.filter((g) => devicesOnNode(g) > 0)];
 }
 
 /** Free devices of every kind on one node of a group. */

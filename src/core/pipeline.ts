@@ -18,7 +18,7 @@ import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
 import { evenSpread, isEven } from './solver/evenSpread.js';
 import { hasOwnLimits } from './solver/aloneCap.js';
 import type { Issue } from './result.js';
-import { type ClusterNodes, fitOnNodes, packInto } from './nodes.js';
+import { type ClusterNodes, packInto } from './nodes.js';
 import { counted } from './words.js';
 
 /** What each placement keeps before anything new is placed, and the room that leaves. */
@@ -327,19 +327,18 @@ export function decide(cycle: Cycle, job: Job, a: Assignment | undefined, nodes:
   clusters.sort((x, y) => compareNames(x.name, y.name));
   const unscheduled = job.p.replicas - placed;
   const reason: DecisionReason = unscheduled === 0 ? 'Scheduled' : placed > 0 ? 'PartiallyScheduled' : 'Unschedulable';
-  const message =
-    unscheduled === 0 ? `${counted(placed, 'replica')} on ${counted(clusters.length, 'cluster')}${unevenNote(job, a, nodes)}` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
+  const message = unscheduled === 0 ? `${counted(placed, 'replica')} on ${counted(clusters.length, 'cluster')}${unevenNote(job, a)}` : unscheduledMessage(cycle, job, nodes, placed, clusters.length);
   return { placement: job.p.key, clusters, unscheduledReplicas: unscheduled, reason, message };
 }
 
-/** Why a Spread placement is not divided evenly: its other eligible clusters had no room, or room it would have taken from others. */
-function unevenNote(job: Job, a: Assignment | undefined, nodes: readonly ClusterNodes[]): string {
+/**
+ * A Spread placement not divided evenly says so; explain shows each cluster's room. (How much
+ * room a cluster's nodes have left depends on how they were packed, which a step and a full
+ * cycle may do differently: the words do not.)
+ */
+function unevenNote(job: Job, a: Assignment | undefined): string {
   if (job.p.strategy !== 'Spread' || hasOwnLimits(job) || a === undefined || isEven(job, a)) return '';
-  const placed = placedOf(a);
-  const share = Math.ceil(placed / Math.min(placed, job.eligibleCount));
-  let full = 0;
-  for (const row of job.order) if ((a.get(row) ?? 0) < share && (job.avoid?.has(row) || fitOnNodes(nodes[row] as ClusterNodes, job.p.node, 1) < 1)) full++;
-  return full > 0 ? `, not evenly: ${counted(full, 'eligible cluster')} had no room for more` : ', not evenly: spreading further would have taken room other replicas use';
+  return ', not evenly: the room the other placements leave allows no more';
 }
 
 export function invalidDecision(placements: readonly Placement[], key: string, why: Issue): Decision {
