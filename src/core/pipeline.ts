@@ -72,7 +72,10 @@ export function run(input: RunInput): RunOutcome {
   // select and assign: the tiers solved and packed onto nodes
   const counters = newCounters();
   const ctx: TierContext = { fleet, kept, counters, opts, clock, deadline };
-  const { run: best, packed } = spreadEvenly(byTier, ctx, bestRun(byTier, ctx, start, onNodes ? start : undefined), onNodes ? start : undefined);
+  const chosen = bestRun(byTier, ctx, start, onNodes ? start : undefined);
+  // A floor asked for alone is the baseline as it places: neither evened nor completed.
+  const floorAlone = opts.solver !== undefined && opts.solver !== 'auto';
+  const { run: best, packed } = floorAlone ? chosen : spreadEvenly(byTier, ctx, chosen, onNodes ? start : undefined);
   // decide
   const solved = decideAll(cycle, byTier, packed, input.standing ?? [], input.placements);
   const decisions = [...solved.values()].map((x) => x.decision);
