@@ -392,9 +392,19 @@ function fragmentation(g: NodeShape, mix: readonly MixShape[]): number {
 
 /** Least fragmentation growth, then best fit. */
 function fragmentationKeys(mix: readonly MixShape[]): Suit {
-  const before = new WeakMap<NodeShape, number>();
-  const of = (g: NodeShape) => before.get(g) ?? before.set(g, fragmentation(g, mix)).get(g)!;
-  return (g, d, k) => [fragmentation(afterOne(g, d), mix) - of(g), ...bestFitKeys(g, d, k)];
+  // Groups a packing leaves alone stay the same objects: what one replica does to them is
+  // worked out once per shape.
+  const growth = new WeakMap<NodeShape, Map<string, number>>();
+  return (g, d, k) => {
+    let known = growth.get(g);
+    if (known === undefined) growth.set(g, (known = new Map()));
+    let grows = d.key === undefined ? undefined : known.get(d.key);
+    if (grows === undefined) {
+      grows = fragmentation(afterOne(g, d), mix) - fragmentation(g, mix);
+      if (d.key !== undefined) known.set(d.key, grows);
+    }
+    return [grows, ...bestFitKeys(g, d, k)];
+  };
 }
 
 const orderKeys = new WeakMap<Int32Array, number>();
