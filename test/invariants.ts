@@ -280,17 +280,20 @@ function use(n: NodeRoom, need: Map<string, number>, sign: 1 | -1): void {
 }
 
 /** Depth-first over nodes for each replica, nodes with the same room tried once; undefined past its steps. */
-function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[], i: number, budget: { steps: number }): boolean | undefined {
+function search(nodes: NodeRoom[], replicas: readonly { need: Map<string, number> }[], i: number, budget: { steps: number }, from = 0): boolean | undefined {
   if (i === replicas.length) return true;
   if (--budget.steps < 0) return undefined;
   const need = replicas[i]!.need;
+  // Replicas alike go to nodes in order: trying them in every order only repeats the same bindings.
+  const start = i > 0 && replicas[i - 1]!.need === need ? from : 0;
   const tried = new Set<string>();
-  for (const n of nodes) {
+  for (let j = start; j < nodes.length; j++) {
+    const n = nodes[j]!;
     const key = roomOf(n).join();
     if (tried.has(key) || !fits(n, need)) continue;
     tried.add(key);
     use(n, need, 1);
-    const ok = search(nodes, replicas, i + 1, budget);
+    const ok = search(nodes, replicas, i + 1, budget, j);
     use(n, need, -1);
     if (ok !== false) return ok;
   }
