@@ -67,6 +67,15 @@ function regionFor(r: () => number, variant: Variant): string {
   return pick(r, REGIONS);
 }
 
+/** A cluster's allocatable and allocated room: its node groups' summed. */
+function summedRoom(groups: readonly { count: number; allocatable: { cpu: number; memory: number; pods: number }; allocated: { cpu: number; memory: number; pods: number } }[]) {
+  const sum = (side: 'allocatable' | 'allocated', k: 'cpu' | 'memory' | 'pods') => groups.reduce((t, g) => t + g.count * g[side][k], 0);
+  return {
+    allocatable: { cpu: sum('allocatable', 'cpu'), memory: sum('allocatable', 'memory'), pods: sum('allocatable', 'pods') },
+    allocated: { cpu: sum('allocated', 'cpu'), memory: sum('allocated', 'memory'), pods: sum('allocated', 'pods') },
+  };
+}
+
 /** Node shapes of a fragmented fleet: CPU, memory (GiB) and GPUs per node. */
 const NODE_SHAPES = [
   { cpu: 4, mem: 16, gpus: 0 },
@@ -103,8 +112,7 @@ function makeFragmentedCluster(r: () => number, i: number): Cluster {
     location: { region, zone },
     healthy: r() >= 0.02,
     taints: [],
-    allocatable: { cpu: sum((g) => g.allocatable.cpu), memory: sum((g) => g.allocatable.memory), pods: sum((g) => g.allocatable.pods) },
-    allocated: { cpu: sum((g) => g.allocated.cpu), memory: sum((g) => g.allocated.memory), pods: sum((g) => g.allocated.pods) },
+    ...summedRoom(nodeGroups),
     devices: total > 0 ? [{ deviceClassName: cls, total, allocated: sum((g) => g.devices[0]?.allocated ?? 0) }] : [],
     nodeGroups,
   };
@@ -146,8 +154,7 @@ function makeGpuCluster(r: () => number, i: number): Cluster {
     location: { region, zone },
     healthy: r() >= 0.02,
     taints: [],
-    allocatable: { cpu: sum((g) => g.allocatable.cpu), memory: sum((g) => g.allocatable.memory), pods: sum((g) => g.allocatable.pods) },
-    allocated: { cpu: sum((g) => g.allocated.cpu), memory: sum((g) => g.allocated.memory), pods: sum((g) => g.allocated.pods) },
+    ...summedRoom(nodeGroups),
     devices: [{ deviceClassName: DEVICE_CLASSES[0]!, total: sum((g) => g.devices[0]!.total), allocated: sum((g) => g.devices[0]!.allocated) }],
     nodeGroups,
   };
@@ -199,8 +206,7 @@ function makeTraceCluster(r: () => number, i: number): Cluster {
     location: { region, zone },
     healthy: r() >= 0.02,
     taints: [],
-    allocatable: { cpu: sum((g) => g.allocatable.cpu), memory: sum((g) => g.allocatable.memory), pods: sum((g) => g.allocatable.pods) },
-    allocated: { cpu: sum((g) => g.allocated.cpu), memory: sum((g) => g.allocated.memory), pods: sum((g) => g.allocated.pods) },
+    ...summedRoom(nodeGroups),
     devices,
     nodeGroups,
   };

@@ -260,11 +260,7 @@ class Choices {
 }
 
 function before(a: Candidate, b: Candidate): boolean {
-  for (let i = 0; i < a.choice.keys.length; i++) {
-    const d = (a.choice.keys[i] as number) - (b.choice.keys[i] as number);
-    if (d !== 0) return d < 0;
-  }
-  return a.pos < b.pos;
+  return better(a.choice.keys, b.choice.keys) || (!better(b.choice.keys, a.choice.keys) && a.pos < b.pos);
 }
 
 function better(a: readonly number[], b: readonly number[]): boolean {
