@@ -5,7 +5,7 @@
 
 /** What one replica needs of a node: scalar resources, and device requests by matching kinds. */
 export interface NodeDemand {
-  /** equal keys, equal demands: counts are remembered per cluster state and key */
+  /** equal keys, equal demands (a fleet index holds one demand per key) */
   readonly key?: string;
   /** per scalar dimension (cpu, memory, pods, extended resources) */
   readonly scalar: Float64Array;
@@ -30,6 +30,20 @@ export interface ClusterNodes {
   readonly groups: readonly NodeShape[];
   /** free devices any node may use (cluster-wide pools), by device kind */
   readonly shared: Float64Array;
+  /**
+   * Counts worked out for this state, by demand (a state never changes: packing makes a new
+   * one). fits: replicas the nodes hold, or minus the limit counting stopped at; tightest: see
+   * tightestNode.
+   */
+  fits?: Map<NodeDemand, number> | undefined;
+  tightest?: Map<NodeDemand, number> | undefined;
+  /** the groups in the order replicas that ask no devices fill them (see packInto) */
+  devicesLast?: readonly NodeShape[] | undefined;
+}
+
+/** A cluster state; every state is made here, so that all have one layout. */
+export function clusterNodes(groups: readonly NodeShape[], shared: Float64Array): ClusterNodes {
+  return { groups, shared, fits: undefined, tightest: undefined, devicesLast: undefined };
 }
 
 function matching(devices: Float64Array, kinds: Int32Array): number {
@@ -53,21 +67,21 @@ export function perNode(g: NodeShape, d: NodeDemand, extra: Float64Array | undef
       if (k < n) n = k;
     }
   }
-  if (d.requests.length > 0) {
+  for (const r of d.requests) {
+    const have = matching(g.devices, r.kinds) + (extra === undefined ? 0 : matching(extra, r.kinds));
+    n = Math.min(n, Math.floor(have / r.count));
+  }
+  // Requests that share kinds draw on the same devices.
+  if (d.requests.length > 1) {
     let all = 0;
     let needAll = 0;
     const union = new Set<number>();
     for (const r of d.requests) {
-      const have = matching(g.devices, r.kinds) + (extra === undefined ? 0 : matching(extra, r.kinds));
-      n = Math.min(n, Math.floor(have / r.count));
       needAll += r.count;
       for (const k of r.kinds) union.add(k);
     }
-    // Requests that share kinds draw on the same devices.
-    if (d.requests.length > 1) {
-      for (const k of union) all += (g.devices[k] as number) + (extra === undefined ? 0 : (extra[k] as number));
-      n = Math.min(n, Math.floor(all / needAll));
-    }
+    for (const k of union) all += (g.devices[k] as number) + (extra === undefined ? 0 : (extra[k] as number));
+    n = Math.min(n, Math.floor(all / needAll));
   }
   return n === Number.POSITIVE_INFINITY ? Number.MAX_SAFE_INTEGER : Math.max(0, n);
 }
@@ -77,18 +91,17 @@ export function perNode(g: NodeShape, d: NodeDemand, extra: Float64Array | undef
  * (counting stops there).
  */
 export function fitOnNodes(c: ClusterNodes, d: NodeDemand, limit = Number.POSITIVE_INFINITY): number {
-  if (d.key === undefined) return countOnNodes(c, d, limit);
-  // Cluster states never change (packing makes new ones): a count holds as long as its state.
-  let known = counted.get(c);
-  if (known === undefined) counted.set(c, (known = new Map()));
-  const hit = known.get(d.key);
-  if (hit !== undefined && (hit[1] < hit[0] || hit[0] >= limit)) return Math.min(hit[1], limit);
-  const v = countOnNodes(c, d, limit);
-  known.set(d.key, [limit, v]);
-  return v;
+  let known = c.fits;
+  if (known === undefined) c.fits = known = new Map();
+  const hit = known.get(d);
+  if (hit !== undefined && (hit >= 0 || -hit >= limit)) return Math.min(Math.abs(hit), limit);
+  // Counting every node costs little more than counting to the limit (a shared pool aside, which
+  // packs): the count then answers every later limit.
+  const upTo = usesShared(c, d) ? limit : Number.POSITIVE_INFINITY;
+  const v = countOnNodes(c, d, upTo);
+  known.set(d, v < upTo ? v : -upTo);
+  return Math.min(v, limit);
 }
-
-const counted = new WeakMap<ClusterNodes, Map<string, [limit: number, count: number]>>();
 
 /**
  * How closely one replica of `d` fits the cluster: the fewest replicas that any node with room
@@ -96,9 +109,9 @@ const counted = new WeakMap<ClusterNodes, Map<string, [limit: number, count: num
  * puts small replicas where this is lowest, so that whole nodes stay free for large ones.
  */
 export function tightestNode(c: ClusterNodes, d: NodeDemand): number {
-  let known = tightness.get(c);
-  if (known === undefined) tightness.set(c, (known = new Map()));
-  const hit = d.key === undefined ? undefined : known.get(d.key);
+  let known = c.tightest;
+  if (known === undefined) c.tightest = known = new Map();
+  const hit = known.get(d);
   if (hit !== undefined) return hit;
   const extra = usesShared(c, d) ? c.shared : undefined;
   let best = Number.POSITIVE_INFINITY;
@@ -106,11 +119,9 @@ export function tightestNode(c: ClusterNodes, d: NodeDemand): number {
     const k = perNode(g, d, extra);
     if (k >= 1 && k < best) best = k;
   }
-  if (d.key !== undefined) known.set(d.key, best);
+  known.set(d, best);
   return best;
 }
-
-const tightness = new WeakMap<ClusterNodes, Map<string, number>>();
 
 function countOnNodes(c: ClusterNodes, d: NodeDemand, limit: number): number {
   if (usesShared(c, d)) {
@@ -156,46 +167,69 @@ function taken(g: NodeShape, d: NodeDemand, k: number, shared: Float64Array | un
  */
 export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: number; nodes: ClusterNodes } {
   const shared = usesShared(c, d) ? Float64Array.from(c.shared) : undefined;
-  const out: NodeShape[] = [];
+  const touched: NodeShape[] = [];
+  const made: NodeShape[] = [];
   let left = n;
-  for (const g of d.requests.length > 0 ? c.groups : devicesLast(c.groups)) {
-    if (left <= 0) {
-      out.push(g);
-      continue;
-    }
+  for (const g of d.requests.length > 0 ? c.groups : (c.devicesLast ??= devicesLast(c.groups))) {
+    if (left <= 0) break;
     if (shared !== undefined) {
       // A shared pool drains as nodes use it: node by node.
       let rest = g.count;
       while (rest > 0 && left > 0) {
         const k = Math.min(left, perNode(g, d, shared));
         if (k === 0) break;
-        out.push({ count: 1, ...taken(g, d, k, shared) });
+        made.push({ count: 1, ...taken(g, d, k, shared) });
         left -= k;
         rest--;
       }
-      if (rest > 0) out.push({ ...g, count: rest });
+      if (rest < g.count) {
+        touched.push(g);
+        if (rest > 0) made.push({ ...g, count: rest });
+      }
       continue;
     }
     const k = perNode(g, d, undefined);
-    if (k === 0) {
-      out.push(g);
-      continue;
-    }
+    if (k === 0) continue;
+    touched.push(g);
     const full = Math.min(g.count, Math.floor(left / k));
     let rest = g.count;
     if (full > 0) {
-      out.push({ count: full, ...taken(g, d, k, undefined) });
+      made.push({ count: full, ...taken(g, d, k, undefined) });
       left -= full * k;
       rest -= full;
     }
     if (rest > 0 && left > 0) {
-      out.push({ count: 1, ...taken(g, d, left, undefined) });
+      made.push({ count: 1, ...taken(g, d, left, undefined) });
       left = 0;
       rest--;
     }
-    if (rest > 0) out.push({ ...g, count: rest });
+    if (rest > 0) made.push({ ...g, count: rest });
   }
-  return { placed: n - left, nodes: { groups: normalise(out), shared: shared ?? c.shared } };
+  if (touched.length === 0) return { placed: 0, nodes: c };
+  return { placed: n - left, nodes: clusterNodes(replaced(c.groups, touched, made), shared ?? c.shared) };
+}
+
+/**
+ * Groups in canonical order (see normalise) with `gone` taken out and `made` put in: the groups
+ * a packing left alone are in order already, so only the few it made are sorted.
+ */
+function replaced(groups: readonly NodeShape[], gone: readonly NodeShape[], made: NodeShape[]): NodeShape[] {
+  made.sort(compareRoom);
+  const out: NodeShape[] = [];
+  const put = (g: NodeShape) => {
+    if (g.count <= 0) return;
+    const last = out[out.length - 1];
+    if (last !== undefined && compareRoom(last, g) === 0) out[out.length - 1] = { ...last, count: last.count + g.count };
+    else out.push(g);
+  };
+  let j = 0;
+  for (const g of groups) {
+    if (gone.includes(g)) continue;
+    while (j < made.length && compareRoom(made[j] as NodeShape, g) <= 0) put(made[j++] as NodeShape);
+    put(g);
+  }
+  while (j < made.length) put(made[j++] as NodeShape);
+  return out;
 }
 
 /**
@@ -206,7 +240,7 @@ export function packIntoGroup(c: ClusterNodes, d: NodeDemand, index: number, n: 
   const g = c.groups[index];
   const k = g === undefined ? 0 : perNode(g, d, undefined);
   if (g === undefined || k === 0 || n <= 0) return { placed: 0, nodes: c };
-  const out = c.groups.filter((_, i) => i !== index);
+  const out: NodeShape[] = [];
   let left = Math.min(n, k * g.count);
   const placed = left;
   const full = Math.floor(left / k);
@@ -221,7 +255,7 @@ export function packIntoGroup(c: ClusterNodes, d: NodeDemand, index: number, n: 
     rest--;
   }
   if (rest > 0) out.push({ ...g, count: rest });
-  return { placed, nodes: { groups: normalise(out), shared: c.shared } };
+  return { placed, nodes: clusterNodes(replaced(c.groups, [g], out), c.shared) };
 }
 
 function devicesLast(groups: readonly NodeShape[]): readonly NodeShape[] {
@@ -338,5 +372,5 @@ export function packOneNode(c: ClusterNodes, items: readonly { readonly d: NodeD
     }
     return k;
   });
-  return { placed, nodes: { groups: [node], shared: c.shared } };
+  return { placed, nodes: clusterNodes([node], c.shared) };
 }

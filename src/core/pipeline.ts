@@ -12,7 +12,7 @@ import { type ClusterAssignment, type Decision, type DecisionReason, FLOORS, typ
 import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycle.js';
 import { unscheduledMessage } from './explain.js';
 import { type Assignment, keepPrevious, placedOf } from './solver/placeOne.js';
-import { type TierContext, type TierStart, newCounters, solveTier } from './solver/tier.js';
+import { type FloorMemo, type TierContext, type TierStart, forgetUnreachable, newCounters, solveTier } from './solver/tier.js';
 import { compareTiers, worthOf } from './objective.js';
 import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
 import { evenSpread, isEven } from './solver/evenSpread.js';
@@ -161,12 +161,13 @@ function decideAll(
  * from the top once packed onto nodes, so that no priority gives up worth for a lower one.
  */
 function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStart, base?: TierStart): { run: TierRun; packed: Packed } {
-  const ctx: TierContext = { ...tierCtx, floors: new WeakMap() };
+  const ctx: TierContext = { ...tierCtx, floors: [] };
   const jobs = byTier.flat();
   const pack = (r: TierRun) => (r.packed ? asPacked(r, ctx.kept) : fitToNodes(jobs, r.assign, ctx.kept, ctx.fleet, base));
   let run = runTiers(byTier, ctx, start);
   let packed = pack(run);
   if (ctx.opts.solver === undefined || ctx.opts.solver === 'auto') {
+    forgetUnreachable(ctx.floors as FloorMemo, start, run.solvers);
     for (const floor of FLOORS) {
       const other = runTiers(byTier, { ...ctx, opts: { ...ctx.opts, solver: floor } }, start);
       // the same assignment packs the same (unless only the other was placed on the nodes as it
@@ -213,6 +214,8 @@ interface TierRun {
   readonly solver: SolveStats['solver'];
   /** every tier placed on `nodes` as it went: the answer binds as it is */
   readonly packed: boolean;
+  /** the ways the tiers' answers came from */
+  readonly solvers: ReadonlySet<string>;
   readonly nodes: readonly ClusterNodes[];
 }
 
@@ -273,7 +276,7 @@ function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart):
   }
   const floor = ctx.opts.solver === undefined || ctx.opts.solver === 'auto' ? undefined : ctx.opts.solver;
   const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : solvers.has('on-nodes') ? 'on-nodes' : (FLOORS.find((f) => solvers.has(f)) ?? 'greedy'));
-  return { assign, free: at.free, solver, packed, nodes: at.nodes };
+  return { assign, free: at.free, solver, packed, nodes: at.nodes, solvers };
 }
 
 function worthMore(a: ReadonlyMap<Job, Assignment>, b: ReadonlyMap<Job, Assignment>, byTier: readonly Job[][]): boolean {

@@ -9,7 +9,7 @@
 import { type DeviceEnvironment, deviceEnvironment, matchesAll } from './cel.js';
 import type { Cluster, DeviceAttribute, DeviceInventory, FleetSnapshot, Placement, Resources } from './model.js';
 import { classesOf, compareNames, deviceKindKey, placementKey } from './model.js';
-import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, normalise } from './nodes.js';
+import { type ClusterNodes, type DeviceDemand, type NodeDemand, type NodeShape, clusterNodes as nodesOf, normalise } from './nodes.js';
 import { type Result, ok } from './result.js';
 import { podCost } from './podCost.js';
 
@@ -47,6 +47,8 @@ export interface FleetIndex {
   readonly wholeNode: Uint8Array;
   /** which kinds a device request matches, by request key; filled as placements ask */
   readonly kindsOf: Map<string, Int32Array>;
+  /** one NodeDemand per replica shape, by its key: what is counted per cluster state is remembered by demand */
+  readonly demands: Map<string, NodeDemand>;
 }
 
 function extendedOf(r: Resources, name: string): number {
@@ -121,7 +123,7 @@ export function indexFleet(snapshot: FleetSnapshot): FleetIndex {
     nodes.push(clusterNodes(c, scalarOf, devicesOf, kinds.length));
   });
   const wholeNode = Uint8Array.from(nodes, (c) => (c.groups.length <= 1 && (c.groups[0]?.count ?? 1) === 1 && c.shared.every((x) => x === 0) ? 1 : 0));
-  return { snapshot, clusters: snapshot.clusters, dims, dimOf, scalarDims, kinds, allocatable, free, nodes, kindTotals, wholeNode, kindsOf: new Map() };
+  return { snapshot, clusters: snapshot.clusters, dims, dimOf, scalarDims, kinds, allocatable, free, nodes, kindTotals, wholeNode, kindsOf: new Map(), demands: new Map() };
 }
 
 /** A cluster's node groups with their free room; without any, one node of the whole cluster. */
@@ -133,13 +135,13 @@ function clusterNodes(c: Cluster, scalarOf: (r: Resources) => Float64Array, devi
     return a;
   };
   if (c.nodeGroups === undefined) {
-    return { groups: normalise([{ count: 1, free: room(c.allocatable, c.allocated), devices: devicesOf(c.devices, 'free') }]), shared: new Float64Array(kinds) };
+    return nodesOf(normalise([{ count: 1, free: room(c.allocatable, c.allocated), devices: devicesOf(c.devices, 'free') }]), new Float64Array(kinds));
   }
   const groups: NodeShape[] = c.nodeGroups.map((g) => ({ count: g.count, free: room(g.allocatable, g.allocated), devices: devicesOf(g.devices, 'free') }));
   // What the cluster lists beyond its nodes' own devices is a pool every node may use.
   const shared = devicesOf(c.devices, 'free');
   for (const g of groups) for (let k = 0; k < kinds; k++) shared[k] = Math.max(0, (shared[k] as number) - g.count * (g.devices[k] as number));
-  return { groups: normalise(groups), shared };
+  return nodesOf(normalise(groups), shared);
 }
 
 /**
@@ -240,7 +242,9 @@ export function preparePlacement(p: Placement, fleet: FleetIndex): Result<Prepar
     }
   }
   const scalar = demand.slice(0, fleet.scalarDims);
-  const node: NodeDemand = { key: `${scalar.join(',')}|${requests.map((r) => `${r.count}:${r.kinds.join('.')}`).join(';')}`, scalar, requests };
+  const nodeKey = `${scalar.join(',')}|${requests.map((r) => `${r.count}:${r.kinds.join('.')}`).join(';')}`;
+  let node = fleet.demands.get(nodeKey);
+  if (node === undefined) fleet.demands.set(nodeKey, (node = { key: nodeKey, scalar, requests }));
   const countedBySums = (spec.accelerators ?? []).every((a) => (a.selectors ?? []).length === 0) && requests.every((r) => [...r.kinds].every((k) => fleet.kinds[k]?.classes.length === 1));
   const replicas = spec.replicas;
   const s = spec.spread ?? {};

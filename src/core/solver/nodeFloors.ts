@@ -195,7 +195,7 @@ class CandidateHeap {
  * no room is not looked at again: room only shrinks as a tier fills.
  */
 class Choices {
-  private readonly memo = new WeakMap<ClusterNodes, Map<string, Choice | null>>();
+  private readonly memo = new WeakMap<ClusterNodes, Map<NodeDemand, Choice | null>>();
   private readonly heaps = new Map<string, CandidateHeap>();
   /** per row, the heaps that hold it */
   private readonly holding = new Map<number, CandidateHeap[]>();
@@ -278,11 +278,10 @@ type Suit = (g: NodeShape, d: NodeDemand, perNodeCount: number) => number[];
  * packing makes new ones). A cluster whose devices for the shape come from a cluster-wide pool
  * is taken as a whole, as tightly as its tightest node.
  */
-function choiceIn(c: ClusterNodes, d: NodeDemand, suit: Suit, memo: WeakMap<ClusterNodes, Map<string, Choice | null>>): Choice | null {
-  const key = d.key ?? '';
+function choiceIn(c: ClusterNodes, d: NodeDemand, suit: Suit, memo: WeakMap<ClusterNodes, Map<NodeDemand, Choice | null>>): Choice | null {
   let known = memo.get(c);
   if (known === undefined) memo.set(c, (known = new Map()));
-  const hit = known.get(key);
+  const hit = known.get(d);
   if (hit !== undefined) return hit;
   let best: Choice | null = null;
   if (usesShared(c, d)) {
@@ -296,7 +295,7 @@ function choiceIn(c: ClusterNodes, d: NodeDemand, suit: Suit, memo: WeakMap<Clus
       if (best === null || better(keys, best.keys)) best = { group: i, holds: k * g.count, keys };
     });
   }
-  if (d.key !== undefined) known.set(key, best);
+  known.set(d, best);
   return best;
 }
 
@@ -390,14 +389,14 @@ function fragmentation(g: NodeShape, mix: readonly MixShape[]): number {
 function fragmentationKeys(mix: readonly MixShape[]): Suit {
   // Groups a packing leaves alone stay the same objects: what one replica does to them is
   // worked out once per shape.
-  const growth = new WeakMap<NodeShape, Map<string, number>>();
+  const growth = new WeakMap<NodeShape, Map<NodeDemand, number>>();
   return (g, d, k) => {
     let known = growth.get(g);
     if (known === undefined) growth.set(g, (known = new Map()));
-    let grows = d.key === undefined ? undefined : known.get(d.key);
+    let grows = known.get(d);
     if (grows === undefined) {
       grows = fragmentation(afterOne(g, d), mix) - fragmentation(g, mix);
-      if (d.key !== undefined) known.set(d.key, grows);
+      known.set(d, grows);
     }
     return [grows, ...bestFitKeys(g, d, k)];
   };

@@ -38,24 +38,46 @@ export interface TierContext {
   /** past it, every tier takes its best floor */
   readonly deadline: number;
   /**
-   * Floors already placed, by the start they were placed from: a solve tries its tiers several
-   * ways, and every way places the same first tier from the same start.
+   * Answers already placed, with the start they were placed from: a solve tries its tiers
+   * several ways, every way places the first tier from the same start, and ways that agree on a
+   * tier start the next one from equal room.
    */
   readonly floors?: FloorMemo;
   /** nodes: every tier raised together on the nodes alone (a whole answer weighed beside the others) */
   readonly way?: 'nodes';
 }
 
-export type FloorMemo = WeakMap<TierStart, { readonly tier: readonly Job[]; readonly floor: Floor | 'on-nodes'; readonly outcome: TierOutcome }[]>;
+export type FloorMemo = { readonly start: TierStart; readonly tier: readonly Job[]; readonly floor: Floor | 'on-nodes'; readonly outcome: TierOutcome }[];
 
 /** An answer placed once per start and tier however many ways the solve is tried. */
 function remembered(ctx: TierContext, start: TierStart, tier: readonly Job[], floor: Floor | 'on-nodes', place: () => TierOutcome): TierOutcome {
-  const placed = ctx.floors?.get(start);
-  const known = placed?.find((x) => x.floor === floor && x.tier.length === tier.length && x.tier.every((job, i) => job === tier[i]));
+  const known = ctx.floors?.find((x) => x.floor === floor && x.tier.length === tier.length && x.tier.every((job, i) => job === tier[i]) && sameStart(x.start, start));
   if (known !== undefined) return copyOutcome(known.outcome);
   const o = place();
-  if (ctx.floors !== undefined) ctx.floors.set(start, [...(placed ?? []), { tier, floor, outcome: copyOutcome(o) }]);
+  // Only the main way's answers are asked for again: each other way asks for its own answer alone.
+  const main = (ctx.opts.solver === undefined || ctx.opts.solver === 'auto') && ctx.way === undefined;
+  if (main) ctx.floors?.push({ start, tier, floor, outcome: copyOutcome(o) });
   return o;
+}
+
+/**
+ * Forgets the answers no other way can ask for again, which would only hold memory: past the
+ * first tier, a way that places one floor (or on-nodes) throughout starts a tier from the same
+ * room as the main way only where the main way chose that floor before it.
+ */
+export function forgetUnreachable(memo: FloorMemo, first: TierStart, chosen: ReadonlySet<string>): void {
+  const keep = memo.filter((x) => x.start === first || chosen.has(x.floor));
+  memo.length = 0;
+  memo.push(...keep);
+}
+
+/** Equal room: the same sums, and the same cluster states (states never change, so the same objects). */
+function sameStart(a: TierStart, b: TierStart): boolean {
+  if (a === b) return true;
+  if (a.nodes.length !== b.nodes.length || a.free.length !== b.free.length) return false;
+  for (let i = 0; i < a.nodes.length; i++) if (a.nodes[i] !== b.nodes[i]) return false;
+  for (let i = 0; i < a.free.length; i++) if (a.free[i] !== b.free[i]) return false;
+  return true;
 }
 
 export type { Floor };
