@@ -1,5 +1,5 @@
 // Debian's Chromium, headless, driven by playwright-core: the browser the web view is tested in.
-// test/setup/install-chromium.sh puts it there; nothing is downloaded. Playwright gives each
+// test/setup/install-test-tools.sh puts it there; nothing is downloaded. Playwright gives each
 // launch a new empty profile.
 
 import { type Browser, chromium } from 'playwright-core';

@@ -2,8 +2,8 @@
 // malformed snapshot files, each refused with the path of the bad field and no stack trace.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,7 +19,14 @@ const fleet = join(root, 'examples', 'fleet.yaml');
 const placements = join(root, 'examples', 'placements.yaml');
 
 function orrery(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
+  return orreryIn({}, ...args);
+}
+
+/** The command with some environment variables set (or, with undefined, taken away). */
+function orreryIn(env: Record<string, string | undefined>, ...args: string[]) {
+  const merged: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: merged });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -116,7 +123,7 @@ test('usage errors exit 2 and say what is wrong', () => {
   assert.match(flag.stderr, /bogus/);
   const output = orrery('plan', '--fleet', fleet, '-o', 'xml');
   assert.equal(output.code, 2);
-  assert.match(output.stderr, /--output must be table, json or yaml, not "xml"/);
+  assert.match(output.stderr, /--output must be table, wide, name, json or yaml, not "xml"/);
   assert.equal(orrery('--help').code, 0);
 });
 
@@ -230,4 +237,145 @@ test('explain gives the same scores, weights and decision from the CLI and the A
   const r = orrery('explain', 'ml/tpu-batch', '--fleet', fleet, '--placements', placements);
   assert.match(r.stdout, /^weights: Headroom=1 FreeAccelerators=1 TaintPreference=1 Stability=2$/m);
   assert.match(r.stdout, /^decision: PartiallyScheduled, aks-europe-west4=4; 2 unscheduled: .*1 Insufficient tpu\.google\.com/m);
+});
+
+test('-o name prints one name a line; -o wide adds columns', () => {
+  const names = orrery('plan', '--fleet', fleet, '--placements', placements, '-o', 'name');
+  assert.equal(names.code, 0, names.stderr);
+  assert.deepEqual(names.stdout.trim().split('\n'), ['analytics/reports', 'ml/fine-tune', 'ml/llm-inference', 'ml/tpu-batch', 'shop/storefront']);
+  const wide = orrery('plan', '--fleet', fleet, '--placements', placements, '-o', 'wide');
+  assert.match(wide.stdout.split('\n')[0] ?? '', /REASON\s+PRIORITY\s+MESSAGE$/);
+  assert.match(wide.stdout, /ml\/llm-inference .* 100 +10 replicas on/);
+  assert.match(wide.stdout, /ml\/tpu-batch .*2 of 6 replicas unscheduled/);
+  const clusters = orrery('capacity', '--fleet', fleet, '-o', 'name').stdout.trim().split('\n');
+  assert.equal(clusters.length, 8);
+  assert.ok(clusters.includes('onprem-frankfurt'), 'an unhealthy cluster is still a name');
+  const capWide = orrery('capacity', '--fleet', fleet, '-o', 'wide').stdout;
+  assert.match(capWide.split('\n')[0] ?? '', /^CLUSTER\s+REGION\s+ZONE\s+HEALTHY.*LABELS$/);
+  assert.match(capWide, /aks-europe-west4\s+europe-west4\s+europe-west4-a\s+True.*provider=aks/);
+  const eligible = orrery('explain', 'ml/tpu-batch', '--fleet', fleet, '--placements', placements, '-o', 'name');
+  assert.deepEqual(eligible.stdout.trim().split('\n'), ['aks-europe-west4'], 'only the clusters it may go to');
+  assert.match(orrery('explain', 'ml/tpu-batch', '--fleet', fleet, '--placements', placements, '-o', 'wide').stdout.split('\n')[0] ?? '', /^CLUSTER\s+REGION\s+ELIGIBLE/);
+  const fleetOut = orrery('fleet', '-o', 'table');
+  assert.equal(fleetOut.code, 2);
+  assert.match(fleetOut.stderr, /--output must be yaml, json or name, not "table"/);
+});
+
+test('a directory, an empty file or a file of the wrong kind is named as such', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-'));
+  const asFleet = orrery('plan', '--fleet', dir);
+  assert.equal(asFleet.code, 1);
+  assert.equal(asFleet.stderr, `error: ${dir} is a directory: give the file itself\n`);
+  const empty = join(dir, 'empty.yaml');
+  writeFileSync(empty, '');
+  const noPlacements = orrery('plan', '--fleet', fleet, '--placements', empty);
+  assert.equal(noPlacements.code, 1);
+  assert.match(noPlacements.stderr, /empty.yaml: no Placements in it \(it is empty\)/);
+  // the example fleet file lists no placements of its own
+  const fleetAsPlacements = orrery('plan', '--fleet', fleet, '--placements', fleet);
+  assert.equal(fleetAsPlacements.code, 1);
+  assert.match(fleetAsPlacements.stderr, /no Placements in it \(it holds FleetSnapshot\)/);
+  const placementsAsFleet = orrery('plan', '--fleet', placements);
+  assert.equal(placementsAsFleet.code, 1);
+  assert.match(placementsAsFleet.stderr, /expected one FleetSnapshot document, found 5/);
+});
+
+test('the hub is found as kubectl finds it: --kubeconfig, KUBECONFIG, ~/.kube/config, --context', () => {
+  const home = mkdtempSync(join(tmpdir(), 'orrery-home-'));
+  const none = orreryIn({ HOME: home, KUBECONFIG: undefined }, 'fleet');
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no kubeconfig: give --kubeconfig FILE, set KUBECONFIG, or write ~\/.kube\/config/);
+  assert.doesNotMatch(none.stderr, /Invalid URL/);
+  const wrongKind = orreryIn({ HOME: home }, 'fleet', '--kubeconfig', fleet);
+  assert.equal(wrongKind.stderr, `error: ${fleet}: not a kubeconfig (it is a FleetSnapshot)\n`);
+  assert.match(orreryIn({ HOME: home }, 'fleet', '--kubeconfig', home).stderr, /is a directory, not a kubeconfig file/);
+  // Two contexts, neither with a server that answers: which one was used shows in the error.
+  const config = (port: number, current: string) => `apiVersion: v1
+kind: Config
+current-context: ${current}
+clusters:
+- name: a
+  cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}
+- name: b
+  cluster: {server: "https://127.0.0.1:${port + 1}", insecure-skip-tls-verify: true}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: first
+  context: {cluster: a, user: u}
+- name: second
+  context: {cluster: b, user: u}
+`;
+  mkdirSync(join(home, '.kube'));
+  writeFileSync(join(home, '.kube', 'config'), config(1, 'first'));
+  const fromHome = orreryIn({ HOME: home, KUBECONFIG: undefined }, 'fleet');
+  assert.equal(fromHome.code, 1);
+  assert.match(fromHome.stderr, /reading ClusterProfiles from the hub: .*127\.0\.0\.1:1\b/);
+  const envFile = join(home, 'other');
+  writeFileSync(envFile, config(3, 'first'));
+  const fromEnv = orreryIn({ HOME: home, KUBECONFIG: envFile }, 'fleet', '--context', 'second');
+  assert.match(fromEnv.stderr, /127\.0\.0\.1:4\b/, 'KUBECONFIG before ~/.kube/config, and the context asked for');
+  const unknown = orreryIn({ HOME: home, KUBECONFIG: envFile }, 'fleet', '--context', 'third');
+  assert.equal(unknown.stderr, `error: no context "third" in ${envFile} (contexts: first, second)\n`);
+});
+
+test('completion: bash completes commands, flags and their values', () => {
+  const script = orrery('completion', 'bash');
+  assert.equal(script.code, 0, script.stderr);
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-'));
+  writeFileSync(join(dir, 'orrery.bash'), script.stdout);
+  const complete = (...words: string[]) => {
+    const line = words.map((w) => `'${w}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `source ${join(dir, 'orrery.bash')}; COMP_WORDS=(orrery ${line}); COMP_CWORD=${words.length}; _orrery; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout
+      .trim()
+      .split('\n')
+      .filter((x) => x !== '');
+  };
+  assert.deepEqual(complete('pl'), ['plan']);
+  assert.ok(complete('plan', '--').includes('--solver'));
+  assert.ok(!complete('plan', '--').includes('--kubeconfig'), 'flags of another command are not offered');
+  assert.deepEqual(complete('plan', '--solver', ''), ['auto', 'greedy', 'best-fit', 'node-best-fit', 'least-fragmentation']);
+  assert.deepEqual(complete('fleet', '-o', ''), ['yaml', 'json', 'name']);
+  assert.deepEqual(complete('completion', ''), ['bash', 'zsh']);
+  const bad = orrery('completion', 'fish');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /completion needs one shell: bash or zsh/);
+});
+
+/** Runs `orrery serve` on the example, makes one request, stops it; returns what it wrote (the log goes to stdout). */
+async function serveOnce(env: Record<string, string | undefined>): Promise<string> {
+  const child = spawn(process.execPath, [cli, 'serve', '--fleet', fleet, '--placements', placements, '--port', '0'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      const m = /on (http:\/\/\S+) /.exec(stderr);
+      if (m?.[1] !== undefined) resolve(m[1]);
+    });
+    child.once('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+  });
+  assert.equal((await fetch(`${url}/v1/placements`)).status, 200);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  return stderr + stdout;
+}
+
+test('serve on a snapshot logs no requests unless ORRERY_LOG=info', async () => {
+  const quiet = await serveOnce({ ORRERY_LOG: undefined });
+  assert.match(quiet, /orrery: serving 8 clusters and 5 placements on http/);
+  assert.doesNotMatch(quiet, /request completed|incoming request/);
+  assert.doesNotMatch(quiet, /Warning/, 'no deprecation warnings either');
+  const logged = await serveOnce({ ORRERY_LOG: 'info' });
+  assert.match(logged, /"url":"\/v1\/placements"/);
+  assert.match(logged, /request completed/);
 });

@@ -1,7 +1,7 @@
 // Runs every compiled test file with node's test runner: unit tests beside the code
 // (dist/src/**/*.test.js) and the suites under dist/test/.
 //   node test/run.mjs          everything: builds the control planes and installs Chromium first
-//   node test/run.mjs --unit   only what needs neither (a test that does imports test/env/fleet or test/browser)
+//   node test/run.mjs --unit   only what needs neither (a test that does imports test/env/fleet, test/browser or test/tools)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ function find(dir) {
 const unit = process.argv.includes('--unit');
 const args = process.argv.slice(2).filter((a) => a !== '--unit');
 /** Whether a test file starts control planes or a browser. */
-const needsMachinery = (file) => /\/env\/fleet\.js'|\/browser\.js'/.test(readFileSync(file, 'utf8'));
+const needsMachinery = (file) => /\/env\/fleet\.js'|\/browser\.js'|\/tools\.js'/.test(readFileSync(file, 'utf8'));
 
 const files = ['dist/src', 'dist/test']
   .flatMap((d) => {
@@ -42,10 +42,10 @@ if (!unit) {
     console.error('the control-plane binaries could not be built: see the message above');
     process.exit(1);
   }
-  // The web view's tests run Debian's Chromium: install it once, like the control planes.
-  const browser = spawnSync('bash', ['test/setup/install-chromium.sh'], { stdio: 'inherit' });
+  // The web view's tests run Debian's Chromium, the completion's zsh: install them once, like the control planes.
+  const browser = spawnSync('bash', ['test/setup/install-test-tools.sh'], { stdio: 'inherit' });
   if (browser.status !== 0) {
-    console.error('Chromium could not be installed for the browser tests: see the message above');
+    console.error('Chromium or zsh could not be installed for the tests: see the message above');
     process.exit(1);
   }
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // orrery: thin commands over the core. Parse flags, load files, call the core, print.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { capacityReport, reportAsQuantities } from '../core/capacity.js';
 import { FleetState } from '../core/fleetState.js';
 import { VERSION } from '../version.js';
 import { FLOORS, isFloor, placementKey } from '../core/model.js';
-import type { Decision, ScheduleResult } from '../core/model.js';
+import type { Decision, Placement, ScheduleResult } from '../core/model.js';
 import { humanBytes, humanMilli } from '../core/quantity.js';
 import type { ProviderFile } from '../fleet/access.js';
 import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from '../fleet/snapshotFile.js';
@@ -22,45 +24,96 @@ const COMMANDS: Record<string, { readonly summary: string; readonly usage: strin
   serve: {
     summary: 'Serve the HTTP API: embedded on a snapshot file, or as the scheduler on a hub',
     usage: `orrery serve --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
-orrery serve (--kubeconfig HUB | --in-cluster) [--clusterprofile-provider-file FILE] [--namespace NS]
+orrery serve (--kubeconfig HUB | --context CTX | --in-cluster) [--clusterprofile-provider-file FILE] [--namespace NS]
              [--lease-namespace NS] [--lease-seconds N] [--port N] [--address ADDR]
              [--argocd-namespace NS] [--argocd-cluster-secrets]`,
     notes: `Embedded: the fleet file and Placements kept in memory (PUT/DELETE through the API).
 On a hub: watches ClusterProfiles (every namespace, or NS) and Placements, schedules, writes
 status and PlacementDecisions, and applies the workloads in the members. One instance at a time
 writes: the holder of the Lease orrery-scheduler in --lease-namespace (default: the Pod's own
-namespace in a Pod, else "default"). --in-cluster uses the Pod's ServiceAccount.
+namespace in a Pod, else "default"). --in-cluster uses the Pod's ServiceAccount; --context a
+context of KUBECONFIG (or ~/.kube/config) as kubectl reads it.
 Placements with spec.delivery External are published as ClusterDecisions in --argocd-namespace
 (default "argocd") for Argo CD's ClusterDecisionResource generator; --argocd-cluster-secrets also
 keeps one Argo CD cluster Secret there for every ClusterProfile.
 Environment: PORT (default port, 8080), ORRERY_TOKEN (embedded: the bearer token),
-ORRERY_LOG=off (no request log).`,
+ORRERY_LOG=info (log every request; embedded, the default is no request log) or off (none on a hub).`,
   },
   plan: {
     summary: "Decide where every Placement's replicas go on a fleet snapshot file",
-    usage: 'orrery plan --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|FLOOR] [--budget-ms N] [-o table|json|yaml]',
+    usage: 'orrery plan --fleet FILE [--placements FILE] [--previous FILE] [--solver auto|FLOOR] [--budget-ms N] [-o table|wide|name|json|yaml]',
     notes: `Without --placements, the placements listed in the fleet file. --previous takes the JSON
 output of an earlier plan: replicas stay where they were unless something changed.
 --solver FLOOR (greedy, best-fit, node-best-fit, least-fragmentation) gives that floor alone, a baseline the solver is measured against.
---budget-ms bounds the solve: past it, the better floor stands.`,
+--budget-ms bounds the solve: past it, the better floor stands.
+-o wide adds each placement's priority and message; -o name prints NAMESPACE/NAME, one a line.`,
   },
   capacity: {
     summary: 'Free and allocatable cpu, memory, pods and devices per cluster, region and device class',
-    usage: 'orrery capacity --fleet FILE [--placements FILE] [-o table|json|yaml]',
+    usage: 'orrery capacity --fleet FILE [--placements FILE] [-o table|wide|name|json|yaml]',
     notes: `Free is what the placements (of --placements, else of the fleet file) leave once scheduled,
-as GET /v1/capacity answers on the same files. Unhealthy or unreachable clusters are listed, not counted.`,
+as GET /v1/capacity answers on the same files. Unhealthy or unreachable clusters are listed, not counted.
+-o wide adds each cluster's zone and labels; -o name prints the cluster names.`,
   },
   explain: {
     summary: 'Why one placement can or cannot go to each cluster, and how each scored',
-    usage: 'orrery explain NAMESPACE/NAME --fleet FILE [--placements FILE] [-o table|json|yaml]',
+    usage: 'orrery explain NAMESPACE/NAME --fleet FILE [--placements FILE] [-o table|wide|name|json|yaml]',
     notes: `The placements are scheduled first; the placement is then explained against what the
-others leave, with the scores the solver used and their weights, as the API's explain answers.`,
+others leave, with the scores the solver used and their weights, as the API's explain answers.
+-o wide adds each cluster's region; -o name prints the clusters it may go to.`,
   },
   fleet: {
     summary: 'Read the fleet from a live hub and print it as a snapshot file',
-    usage: 'orrery fleet --kubeconfig HUB [--clusterprofile-provider-file FILE] [--namespace NS] [-o yaml|json]',
+    usage: 'orrery fleet [--kubeconfig HUB] [--context CTX] [--clusterprofile-provider-file FILE] [--namespace NS] [-o yaml|json|name]',
+    notes: `The hub is read as kubectl reads it: --kubeconfig, else KUBECONFIG, else ~/.kube/config,
+in its current context or --context. -o name prints the clusters' names.`,
+  },
+  completion: {
+    summary: 'Print a shell completion script for bash or zsh',
+    usage: 'orrery completion bash|zsh',
+    notes: `bash: source <(orrery completion bash)   zsh: source <(orrery completion zsh)`,
   },
 };
+
+type Flag = { readonly type: 'string' | 'boolean'; readonly short?: string };
+
+/** Every command's flags: what parseArgs reads and what shell completion offers. */
+const FLAGS = {
+  serve: {
+    fleet: { type: 'string' },
+    placements: { type: 'string' },
+    port: { type: 'string' },
+    address: { type: 'string' },
+    'token-file': { type: 'string' },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    'in-cluster': { type: 'boolean' },
+    'clusterprofile-provider-file': { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
+    'lease-namespace': { type: 'string' },
+    'lease-seconds': { type: 'string' },
+    'argocd-namespace': { type: 'string' },
+    'argocd-cluster-secrets': { type: 'boolean' },
+  },
+  plan: {
+    fleet: { type: 'string' },
+    placements: { type: 'string' },
+    previous: { type: 'string' },
+    solver: { type: 'string' },
+    'budget-ms': { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  },
+  capacity: { fleet: { type: 'string' }, placements: { type: 'string' }, output: { type: 'string', short: 'o' } },
+  explain: { fleet: { type: 'string' }, placements: { type: 'string' }, output: { type: 'string', short: 'o' } },
+  fleet: {
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    'clusterprofile-provider-file': { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
+    output: { type: 'string', short: 'o' },
+  },
+  completion: {},
+} as const satisfies Record<string, Record<string, Flag>>;
 
 const USAGE = `Usage: orrery <command> [flags]
 
@@ -79,37 +132,33 @@ function commandHelp(name: string): string {
 
 class UsageError extends Error {}
 
-type Output = 'table' | 'json' | 'yaml';
+const OUTPUTS = ['table', 'wide', 'name', 'json', 'yaml'] as const;
+type Output = (typeof OUTPUTS)[number];
 
-function outputOf(v: string | undefined): Output {
-  const o = v ?? 'table';
-  if (o !== 'table' && o !== 'json' && o !== 'yaml') throw new UsageError(`--output must be table, json or yaml, not "${o}"`);
-  return o;
+function outputOf(v: string | undefined, allowed: readonly Output[] = OUTPUTS): Output {
+  const o = v ?? allowed[0];
+  if (!allowed.includes(o as Output)) throw new UsageError(`--output must be ${words(allowed)}, not "${o}"`);
+  return o as Output;
+}
+
+function words(list: readonly string[]): string {
+  return list.length < 2 ? list.join('') : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
 }
 
 function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-function render(value: unknown, output: Output, asTable: () => string): string {
+/** The value as JSON or YAML, its names one a line, or a table (wide: with more columns). */
+function render(value: unknown, output: Output, asTable: (wide: boolean) => string, names: () => readonly string[]): string {
   if (output === 'json') return JSON.stringify(value, null, 2);
   if (output === 'yaml') return dump(value, { noRefs: true, lineWidth: 120 });
-  return asTable();
+  if (output === 'name') return names().join('\n');
+  return asTable(output === 'wide');
 }
 
 async function plan(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      fleet: { type: 'string' },
-      placements: { type: 'string' },
-      previous: { type: 'string' },
-      solver: { type: 'string' },
-      'budget-ms': { type: 'string' },
-      output: { type: 'string', short: 'o' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args, options: FLAGS.plan, strict: true });
   if (values.fleet === undefined) throw new UsageError('plan needs --fleet FILE');
   const output = outputOf(values.output);
   const solver = values.solver ?? 'auto';
@@ -131,7 +180,14 @@ async function plan(args: string[]): Promise<number> {
     ...(budget !== undefined ? { budgetMs: budget } : {}),
     ...(previous !== undefined ? { previous } : {}),
   }).result;
-  print(render(result, output, () => planTable(result)));
+  print(
+    render(
+      result,
+      output,
+      (wide) => planTable(result, wide ? placements : undefined),
+      () => result.decisions.map((d) => d.placement),
+    ),
+  );
   return 0;
 }
 
@@ -153,7 +209,9 @@ function readPrevious(file: string): Decision[] | string {
   }
 }
 
-function planTable(result: ScheduleResult): string {
+/** The decisions as a table; wide (given the placements) with each one's priority and message. */
+function planTable(result: ScheduleResult, wide?: readonly Placement[]): string {
+  const priority = new Map((wide ?? []).map((p) => [placementKey(p), String(p.spec.priority ?? 0)]));
   const rows = result.decisions.map((d) => {
     const placed = d.clusters.reduce((s, c) => s + c.replicas, 0);
     return [
@@ -163,10 +221,11 @@ function planTable(result: ScheduleResult): string {
       String(d.unscheduledReplicas),
       d.clusters.length === 0 ? '<none>' : d.clusters.map((c) => `${c.name}=${c.replicas}`).join(','),
       d.reason,
+      ...(wide !== undefined ? [priority.get(d.placement) ?? '-', d.message] : []),
     ];
   });
-  let out = table(['PLACEMENT', 'REPLICAS', 'SCHEDULED', 'UNSCHEDULED', 'CLUSTERS', 'REASON'], rows);
-  const notes = result.decisions.filter((d) => d.unscheduledReplicas > 0);
+  let out = table(['PLACEMENT', 'REPLICAS', 'SCHEDULED', 'UNSCHEDULED', 'CLUSTERS', 'REASON', ...(wide !== undefined ? ['PRIORITY', 'MESSAGE'] : [])], rows);
+  const notes = wide !== undefined ? [] : result.decisions.filter((d) => d.unscheduledReplicas > 0);
   if (notes.length > 0) out += `\n${notes.map((d) => `${d.placement}: ${d.message}`).join('\n')}\n`;
   const s = result.stats;
   out += `\n${counted(s.placedReplicas, 'replica')} placed, ${s.unscheduledReplicas} unscheduled; ${counted(s.placements, 'placement')} on ${counted(s.clusters, 'cluster')} in ${s.solveMs.toFixed(1)} ms (${s.solver}); worth ${s.value.toFixed(4)} of the fleet\n`;
@@ -174,23 +233,35 @@ function planTable(result: ScheduleResult): string {
 }
 
 async function capacity(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { fleet: { type: 'string' }, placements: { type: 'string' }, output: { type: 'string', short: 'o' } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args, options: FLAGS.capacity, strict: true });
   if (values.fleet === undefined) throw new UsageError('capacity needs --fleet FILE');
   const output = outputOf(values.output);
   const inputs = await loadInputs(values.fleet, values.placements);
   if (!inputs.ok) return fail(inputs.error);
   const { snapshot, placements } = inputs.value;
   const report = capacityReport(FleetState.start(snapshot, placements).occupied());
-  if (output !== 'table') {
-    // Machine output in Kubernetes quantities, the way the snapshot file writes them.
-    const value = reportAsQuantities(report);
-    print(render(value, output, () => ''));
+  if (output === 'name') {
+    print(report.clusters.map((c) => c.name).join('\n'));
     return 0;
   }
+  if (output === 'json' || output === 'yaml') {
+    // Machine output in Kubernetes quantities, the way the snapshot file writes them.
+    print(
+      render(
+        reportAsQuantities(report),
+        output,
+        () => '',
+        () => [],
+      ),
+    );
+    return 0;
+  }
+  const wide = output === 'wide';
+  const byName = new Map(snapshot.clusters.map((c) => [c.name, c]));
+  const labelsOf = (name: string) =>
+    Object.entries(byName.get(name)?.labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || '<none>';
   const devices = (d: Record<string, { total: number; free: number }>) =>
     Object.keys(d).length === 0
       ? '<none>'
@@ -204,8 +275,16 @@ async function capacity(args: string[]): Promise<number> {
     `${r.free.pods}/${r.allocatable.pods}`,
   ];
   let out = table(
-    ['CLUSTER', 'REGION', 'HEALTHY', 'CPU', 'MEMORY', 'PODS', 'DEVICES (FREE/TOTAL)'],
-    report.clusters.map((c) => [c.name, c.region, c.healthy ? 'True' : 'False', ...freeOf(c), devices(c.devices)]),
+    ['CLUSTER', 'REGION', ...(wide ? ['ZONE'] : []), 'HEALTHY', 'CPU', 'MEMORY', 'PODS', 'DEVICES (FREE/TOTAL)', ...(wide ? ['LABELS'] : [])],
+    report.clusters.map((c) => [
+      c.name,
+      c.region,
+      ...(wide ? [byName.get(c.name)?.location.zone ?? '<none>'] : []),
+      c.healthy ? 'True' : 'False',
+      ...freeOf(c),
+      devices(c.devices),
+      ...(wide ? [labelsOf(c.name)] : []),
+    ]),
   );
   out += `\n${table(
     ['REGION', 'CLUSTERS', 'CPU', 'MEMORY', 'PODS', 'DEVICES (FREE/TOTAL)'],
@@ -231,26 +310,8 @@ async function capacity(args: string[]): Promise<number> {
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      fleet: { type: 'string' },
-      placements: { type: 'string' },
-      port: { type: 'string' },
-      address: { type: 'string' },
-      'token-file': { type: 'string' },
-      kubeconfig: { type: 'string' },
-      'in-cluster': { type: 'boolean' },
-      'clusterprofile-provider-file': { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-      'lease-namespace': { type: 'string' },
-      'lease-seconds': { type: 'string' },
-      'argocd-namespace': { type: 'string' },
-      'argocd-cluster-secrets': { type: 'boolean' },
-    },
-    strict: true,
-  });
-  if (values.kubeconfig !== undefined || values['in-cluster'] === true) return serveHub(values);
+  const { values } = parseArgs({ args, options: FLAGS.serve, strict: true });
+  if (values.kubeconfig !== undefined || values.context !== undefined || values['in-cluster'] === true) return serveHub(values);
   if (values.fleet === undefined) throw new UsageError('serve needs --fleet FILE');
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
@@ -278,7 +339,8 @@ async function serve(args: string[]): Promise<number> {
   let engine: InstanceType<typeof EmbeddedEngine> | undefined;
   const metrics = new Metrics(() => engine);
   engine = new EmbeddedEngine(inputs.value.snapshot, inputs.value.placements, { observe: metrics.observe });
-  const app = await buildApp({ engine, metrics, auth: token !== undefined ? new StaticToken(token) : new LoopbackOnly(), logger: process.env.ORRERY_LOG !== 'off' });
+  // On a laptop the request log only floods the terminal: asked for, it is there.
+  const app = await buildApp({ engine, metrics, auth: token !== undefined ? new StaticToken(token) : new LoopbackOnly(), logger: process.env.ORRERY_LOG === 'info' });
   const url = await app.listen({ port, host: address });
   process.stderr.write(`orrery: serving ${counted(inputs.value.snapshot.clusters.length, 'cluster')} and ${counted(inputs.value.placements.length, 'placement')} on ${url} (docs at ${url}/docs)\n`);
   await new Promise<void>((resolve) => {
@@ -289,21 +351,56 @@ async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Where the hub's credentials come from: a kubeconfig as kubectl finds it, or the Pod's own. */
+interface HubAccess {
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly inCluster?: boolean | undefined;
+}
+
 /**
- * A client for the hub (a kubeconfig file, or the Pod's own credentials) and the provider file.
- * The Kubernetes client is loaded only by the commands that talk to a cluster.
+ * A client for the hub and the provider file. Without --kubeconfig the kubeconfig is found as
+ * kubectl finds it (KUBECONFIG, a list of files, else ~/.kube/config); --context picks one of its
+ * contexts. The Kubernetes client is loaded only by the commands that talk to a cluster.
  */
-async function connectHub(
-  kubeconfig: string | undefined,
-  providerFile: string | undefined,
-): Promise<Result<{ hub: import('../fleet/client.js').ApiClient; providers: ProviderFile | undefined }, string>> {
+async function connectHub(access: HubAccess, providerFile: string | undefined): Promise<Result<{ hub: import('../fleet/client.js').ApiClient; providers: ProviderFile | undefined }, string>> {
   const [{ KubeConfig }, { loadProviderFile }, { ApiClient }] = await Promise.all([import('@kubernetes/client-node'), import('../fleet/access.js'), import('../fleet/client.js')]);
   const kc = new KubeConfig();
-  try {
-    if (kubeconfig !== undefined) kc.loadFromFile(kubeconfig);
-    else kc.loadFromCluster();
-  } catch (e) {
-    return { ok: false, error: `reading the hub kubeconfig: ${(e as Error).message}` };
+  if (access.inCluster === true) {
+    kc.loadFromCluster();
+  } else {
+    const files = kubeconfigFiles(access.kubeconfig);
+    if (files.length === 0) return refused('no kubeconfig: give --kubeconfig FILE, set KUBECONFIG, or write ~/.kube/config (or run in a Pod with --in-cluster)');
+    for (const file of files) {
+      const problem = fileProblem(file, 'kubeconfig') ?? notKubeconfig(file);
+      if (problem !== undefined) return refused(problem);
+    }
+    try {
+      if (files.length === 1) kc.loadFromFile(files[0] as string);
+      else kc.loadFromDefault();
+    } catch (e) {
+      return refused(`reading the kubeconfig ${files.join(delimiter)}: ${(e as Error).message}`);
+    }
+    const where = files.join(delimiter);
+    if (access.context !== undefined) {
+      if (kc.getContextObject(access.context) === null)
+        return refused(
+          `no context "${access.context}" in ${where} (contexts: ${
+            kc
+              .getContexts()
+              .map((c) => c.name)
+              .join(', ') || 'none'
+          })`,
+        );
+      kc.setCurrentContext(access.context);
+    }
+    const cluster = kc.getCurrentCluster();
+    if (cluster === null) {
+      return refused(
+        kc.getContexts().length === 0 ? `${where}: not a kubeconfig (it has no contexts)` : `${where}: the current context "${kc.getCurrentContext()}" names no cluster; pick one with --context`,
+      );
+    }
+    if (!URL.canParse(cluster.server)) return refused(`${where}: cluster "${cluster.name}" has no valid server URL ("${cluster.server}")`);
   }
   let providers: ProviderFile | undefined;
   if (providerFile !== undefined) {
@@ -314,8 +411,45 @@ async function connectHub(
   return ok({ hub: new ApiClient(kc), providers });
 }
 
+function refused(error: string): { ok: false; error: string } {
+  return { ok: false, error };
+}
+
+/** The kubeconfig files kubectl would read: the flag's, else KUBECONFIG's that exist, else ~/.kube/config if it exists. */
+function kubeconfigFiles(flag: string | undefined): string[] {
+  if (flag !== undefined) return [flag];
+  const env = process.env.KUBECONFIG;
+  if (env !== undefined && env !== '') return env.split(delimiter).filter((f) => f !== '' && existsSync(f));
+  const home = join(homedir(), '.kube', 'config');
+  return existsSync(home) ? [home] : [];
+}
+
+/** A file of another kind (a snapshot file, say) given as a kubeconfig is named as such. */
+function notKubeconfig(file: string): string | undefined {
+  try {
+    const doc = load(readFileSync(file, 'utf8')) as { kind?: unknown } | null;
+    if (doc === null || typeof doc !== 'object') return `${file}: not a kubeconfig (it is not a YAML mapping)`;
+    if (doc.kind !== undefined && doc.kind !== 'Config') return `${file}: not a kubeconfig (it is a ${String(doc.kind)})`;
+  } catch (e) {
+    return `${file}: not a kubeconfig: ${(e as Error).message.split('\n')[0]}`;
+  }
+  return undefined;
+}
+
+/** Why a path given for a file of some kind cannot be read as one, if it cannot. */
+function fileProblem(file: string, kind: string): string | undefined {
+  try {
+    if (statSync(file).isDirectory()) return `${file} is a directory, not a ${kind} file`;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: no such file` : `${file}: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
 async function serveHub(values: {
   kubeconfig?: string;
+  context?: string;
+  'in-cluster'?: boolean;
   port?: string;
   address?: string;
   'clusterprofile-provider-file'?: string;
@@ -340,7 +474,7 @@ async function serveHub(values: {
     import('../controllers/events.js'),
     import('../problems.js'),
   ]);
-  const connected = await connectHub(values.kubeconfig, values['clusterprofile-provider-file']);
+  const connected = await connectHub({ kubeconfig: values.kubeconfig, context: values.context, inCluster: values['in-cluster'] }, values['clusterprofile-provider-file']);
   if (!connected.ok) return fail(connected.error);
   const { hub, providers } = connected.value;
   const log = (m: string) => process.stderr.write(`orrery: ${m}\n`);
@@ -406,20 +540,10 @@ async function serveHub(values: {
 }
 
 async function fleet(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      kubeconfig: { type: 'string' },
-      'clusterprofile-provider-file': { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-      output: { type: 'string', short: 'o' },
-    },
-    strict: true,
-  });
-  const output = values.output ?? 'yaml';
-  if (output !== 'yaml' && output !== 'json') throw new UsageError(`--output must be yaml or json, not "${output}"`);
+  const { values } = parseArgs({ args, options: FLAGS.fleet, strict: true });
+  const output = outputOf(values.output, ['yaml', 'json', 'name']);
   const { readFleet } = await import('../fleet/reader.js');
-  const connected = await connectHub(values.kubeconfig, values['clusterprofile-provider-file']);
+  const connected = await connectHub({ kubeconfig: values.kubeconfig, context: values.context }, values['clusterprofile-provider-file']);
   if (!connected.ok) return fail(connected.error);
   const { hub, providers } = connected.value;
   let read: Awaited<ReturnType<typeof readFleet>>;
@@ -435,17 +559,19 @@ async function fleet(args: string[]): Promise<number> {
     if (!m.reachable) process.stderr.write(`warning: ${m.namespace}/${m.name}: ${m.message}\n`);
   }
   const doc = toSnapshotDocument(read.snapshot);
-  print(output === 'json' ? JSON.stringify(doc, null, 2) : dump(doc, { noRefs: true, lineWidth: 120 }));
+  print(
+    render(
+      doc,
+      output,
+      () => '',
+      () => read.snapshot.clusters.map((c) => c.name),
+    ),
+  );
   return 0;
 }
 
 async function explain(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { fleet: { type: 'string' }, placements: { type: 'string' }, output: { type: 'string', short: 'o' } },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseArgs({ args, options: FLAGS.explain, allowPositionals: true, strict: true });
   if (values.fleet === undefined) throw new UsageError('explain needs --fleet FILE');
   const [key] = positionals;
   if (key === undefined || positionals.length !== 1) throw new UsageError('explain needs one placement as NAMESPACE/NAME');
@@ -459,12 +585,16 @@ async function explain(args: string[]): Promise<number> {
   const explained = FleetState.start(snapshot, placements).explain(placement);
   if (!explained.ok) return fail(`${wanted}: ${formatIssues([explained.error])}`);
   const e = explained.value;
+  const sorted = [...e.clusters].sort((a, b) => Number(b.eligible) - Number(a.eligible) || (b.score ?? 0) - (a.score ?? 0) || (a.name < b.name ? -1 : 1));
   print(
-    render(e, output, () => {
-      const rows = [...e.clusters]
-        .sort((a, b) => Number(b.eligible) - Number(a.eligible) || (b.score ?? 0) - (a.score ?? 0) || (a.name < b.name ? -1 : 1))
-        .map((c) => [
+    render(
+      e,
+      output,
+      (wide) => {
+        const regionOf = new Map(snapshot.clusters.map((c) => [c.name, c.location.region ?? '<none>']));
+        const rows = sorted.map((c) => [
           c.name,
+          ...(wide ? [regionOf.get(c.name) ?? '<none>'] : []),
           c.eligible ? 'True' : 'False',
           String(e.decision?.clusters.find((x) => x.name === c.name)?.replicas ?? 0),
           c.room === undefined ? '-' : String(c.room),
@@ -475,22 +605,115 @@ async function explain(args: string[]): Promise<number> {
                 .join(' ')
             : `${c.reason?.plugin}: ${c.reason?.message}`,
         ]);
-      let out = table(['CLUSTER', 'ELIGIBLE', 'REPLICAS', 'ROOM', 'SCORE', 'SCORES OR REASON'], rows);
-      out += `\nweights: ${Object.entries(e.weights)
-        .map(([k, w]) => `${k}=${w}`)
-        .join(' ')}\n`;
-      const d = e.decision;
-      if (d !== undefined) {
-        const placed = d.clusters.map((c) => `${c.name}=${c.replicas}`).join(',') || '<none>';
-        out += `decision: ${d.reason}, ${placed}${d.unscheduledReplicas > 0 ? `; ${d.unscheduledReplicas} unscheduled: ${d.message}` : ''}\n`;
-        for (const r of d.preemptions ?? []) {
-          out += r.victim === d.placement ? `preempted: ${r.replicas} replicas in ${r.cluster} by ${r.preemptor}\n` : `preempting: ${r.replicas} replicas of ${r.victim} in ${r.cluster}\n`;
+        let out = table(['CLUSTER', ...(wide ? ['REGION'] : []), 'ELIGIBLE', 'REPLICAS', 'ROOM', 'SCORE', 'SCORES OR REASON'], rows);
+        out += `\nweights: ${Object.entries(e.weights)
+          .map(([k, w]) => `${k}=${w}`)
+          .join(' ')}\n`;
+        const d = e.decision;
+        if (d !== undefined) {
+          const placed = d.clusters.map((c) => `${c.name}=${c.replicas}`).join(',') || '<none>';
+          out += `decision: ${d.reason}, ${placed}${d.unscheduledReplicas > 0 ? `; ${d.unscheduledReplicas} unscheduled: ${d.message}` : ''}\n`;
+          for (const r of d.preemptions ?? []) {
+            out += r.victim === d.placement ? `preempted: ${r.replicas} replicas in ${r.cluster} by ${r.preemptor}\n` : `preempting: ${r.replicas} replicas of ${r.victim} in ${r.cluster}\n`;
+          }
         }
-      }
-      return out;
-    }),
+        return out;
+      },
+      () => sorted.filter((c) => c.eligible).map((c) => c.name),
+    ),
   );
   return 0;
+}
+
+/** Values a flag takes, for completion: a fixed list, or files. */
+const FLAG_VALUES: Record<string, readonly string[] | 'file'> = {
+  fleet: 'file',
+  placements: 'file',
+  previous: 'file',
+  'token-file': 'file',
+  kubeconfig: 'file',
+  'clusterprofile-provider-file': 'file',
+  solver: ['auto', ...FLOORS],
+};
+
+const SHELLS = ['bash', 'zsh'] as const;
+
+function completion(args: string[]): number {
+  const [shell, ...rest] = args;
+  if (shell === undefined || rest.length > 0 || !SHELLS.includes(shell as (typeof SHELLS)[number])) throw new UsageError(`completion needs one shell: ${words(SHELLS)}`);
+  print(shell === 'bash' ? bashCompletion() : zshCompletion());
+  return 0;
+}
+
+function outputsOf(command: string): readonly string[] {
+  return command === 'fleet' ? ['yaml', 'json', 'name'] : OUTPUTS;
+}
+
+function valuesOf(command: string, flag: string): readonly string[] | 'file' | undefined {
+  return flag === 'output' ? outputsOf(command) : FLAG_VALUES[flag];
+}
+
+function bashCompletion(): string {
+  const commands = Object.keys(COMMANDS);
+  const cases = Object.entries(FLAGS).map(([command, flags]) => {
+    const entries = Object.entries(flags as Record<string, Flag>);
+    const names = [...entries.flatMap(([name, f]) => [`--${name}`, ...(f.short !== undefined ? [`-${f.short}`] : [])]), '--help'];
+    const valued = entries
+      .filter(([, f]) => f.type === 'string')
+      .map(([name, f]) => {
+        const v = valuesOf(command, name);
+        const words = [`--${name}`, ...(f.short !== undefined ? [`-${f.short}`] : [])].join('|');
+        const reply = v === 'file' ? 'COMPREPLY=($(compgen -f -- "$cur"))' : v === undefined ? 'COMPREPLY=()' : `COMPREPLY=($(compgen -W "${v.join(' ')}" -- "$cur"))`;
+        return `        ${words}) ${reply}; return ;;`;
+      });
+    // the one word completion takes is the shell
+    const offered = command === 'completion' ? [...SHELLS] : names;
+    return [`    ${command})`, ...(valued.length > 0 ? ['      case "$prev" in', ...valued, '      esac'] : []), `      COMPREPLY=($(compgen -W "${offered.join(' ')}" -- "$cur")) ;;`].join('\n');
+  });
+  return `# bash completion for orrery: source <(orrery completion bash)
+_orrery() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W "${commands.join(' ')} --version --help" -- "$cur"))
+    return
+  fi
+  case "\${COMP_WORDS[1]}" in
+${cases.join('\n')}
+  esac
+}
+complete -o default -F _orrery orrery`;
+}
+
+function zshCompletion(): string {
+  const quote = (t: string) => t.replace(/'/g, "'\\''").replace(/[[\]:]/g, '\\$&');
+  const commands = Object.entries(COMMANDS).map(([name, c]) => `    '${name}:${quote(c.summary)}'`);
+  const cases = Object.entries(FLAGS).map(([command, flags]) => {
+    const specs = Object.entries(flags as Record<string, Flag>).map(([name, f]) => {
+      const v = valuesOf(command, name);
+      const action = f.type === 'boolean' ? '' : v === 'file' ? ':file:_files' : v === undefined ? `:${name}: ` : `:${name}:(${v.join(' ')})`;
+      return f.short !== undefined ? `'(-${f.short} --${name})'{-${f.short},--${name}}'[${name}]${action}'` : `'--${name}[${name}]${action}'`;
+    });
+    if (command === 'completion') specs.push(`'1:shell:(${SHELLS.join(' ')})'`);
+    return `    ${command}) _arguments ${[...specs, "'--help[show the flags]'"].join(' ')} ;;`;
+  });
+  return `#compdef orrery
+# zsh completion for orrery: source <(orrery completion zsh) after compinit
+_orrery() {
+  local -a commands
+  commands=(
+${commands.join('\n')}
+  )
+  if (( CURRENT == 2 )); then
+    _describe 'command' commands
+    return
+  fi
+  shift words
+  (( CURRENT-- ))
+  case $words[1] in
+${cases.join('\n')}
+  esac
+}
+compdef _orrery orrery`;
 }
 
 function fail(message: string): number {
@@ -516,6 +739,8 @@ export async function main(argv: string[]): Promise<number> {
         return await explain(rest);
       case 'fleet':
         return await fleet(rest);
+      case 'completion':
+        return completion(rest);
       case '--version':
       case 'version':
         print(`orrery ${VERSION}`);

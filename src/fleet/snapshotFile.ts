@@ -30,7 +30,9 @@ async function readText(file: string): Promise<Result<string, string>> {
     return ok(await readFile(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? `${file}: no such file` : `${file}: ${(e as Error).message}`);
+    if (code === 'ENOENT') return fail(`${file}: no such file`);
+    if (code === 'EISDIR') return fail(`${file} is a directory: give the file itself`);
+    return fail(`${file}: ${(e as Error).message}`);
   }
 }
 
@@ -56,6 +58,11 @@ export function parsePlacements(text: string, file: string): Result<Placement[],
       if (!r.ok) return fail(prefixed(file, formatIssues(r.error)));
       items.push(...r.value.placements);
     } else items.push(d);
+  }
+  // A file given for placements that holds none was given by mistake: planning nothing would hide it.
+  if (items.length === 0) {
+    const kinds = docs.value.map((d) => String((d as { kind?: unknown })?.kind ?? 'a document without a kind'));
+    return fail(`${file}: no Placements in it (${kinds.length === 0 ? 'it is empty' : `it holds ${[...new Set(kinds)].join(', ')}`}); give a file of Placement documents or a List of them`);
   }
   const r = checkPlacements(items, ['placements']);
   if (!r.ok) return fail(prefixed(file, formatIssues(r.error)));

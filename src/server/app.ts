@@ -31,7 +31,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // a name longer than the routes' own schemas allow is refused by them, with the field named
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // Request logs carry no headers, so no token ever reaches a log.
     logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
   });

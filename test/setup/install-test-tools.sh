@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs, once, the Debian packages the tests drive as users do: Chromium for the web view's
+# browser tests (Playwright drives it as it is: no browser is downloaded) and zsh for the shell
+# completion's. Only what is missing is installed.
+set -euo pipefail
+
+BROWSER="${ORRERY_CHROMIUM:-/usr/bin/chromium}"
+missing() {
+  local want=()
+  [[ -x "$BROWSER" ]] || want+=(chromium)
+  command -v zsh >/dev/null 2>&1 || want+=(zsh)
+  echo "${want[@]}"
+}
+if [[ -z "$(missing)" ]]; then
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  cat >&2 <<MSG
+The tests run a real headless Chromium and zsh, and $(missing) is not there. Install your
+distribution's chromium and zsh packages (or set ORRERY_CHROMIUM to a Chromium or Chrome binary),
+and run npm test again.
+MSG
+  exit 1
+fi
+
+SUDO=""
+if [[ "$(id -u)" != 0 ]]; then SUDO="sudo -n"; fi
+# One install at a time, whoever asks first.
+exec 9>"${TMPDIR:-/tmp}/orrery-test-tools.lock"
+flock 9
+packages="$(missing)"
+if [[ -z "$packages" ]]; then exit 0; fi
+echo "[tools] installing Debian's packages: $packages" >&2
+log="$(mktemp)"
+# shellcheck disable=SC2086
+if ! { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $packages; } >"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  echo "[tools] could not install $packages: see the lines above" >&2
+  exit 1
+fi
+rm -f "$log"
