@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { load } from 'js-yaml';
-import { placement } from './fixtures.js';
+import { MEMBER_REFUSALS, placement } from './fixtures.js';
 import { TestFleet } from './env/fleet.js';
 import { KubeError, call, eventually } from './env/kube.js';
 
@@ -131,6 +131,7 @@ const cases: [string, Record<string, unknown>, RegExp][] = [
     /spec\.template\.spec\.template\.spec\.containers\[0\]\.image: Required value/,
   ],
   ['missing template', { template: undefined }, /spec\.template: Required value/],
+  ...MEMBER_REFUSALS.map(([name, spec, admission]) => [name, spec, admission] as [string, Record<string, unknown>, RegExp]),
   ['unknown preemption policy', { preemptionPolicy: 'Sometimes' }, /spec\.preemptionPolicy: Unsupported value: "Sometimes": supported values: "PreemptLowerPriority", "Never"/],
   ['a budget over a hundred percent', { disruption: { maxUnavailable: '150%' } }, /spec\.disruption\.maxUnavailable: Invalid value: "": must be a count of at least 0 or a percent from 0% to 100%/],
   ['a negative budget', { disruption: { maxUnavailable: -1 } }, /spec\.disruption\.maxUnavailable: Invalid value: "": must be a count of at least 0 or a percent from 0% to 100%/],

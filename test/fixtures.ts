@@ -128,3 +128,101 @@ export function pluginView(snapshot: FleetSnapshot, p: Placement, previous: Read
 export function code(r: FilterResult): string {
   return r.ok ? 'ok' : r.reason.code;
 }
+
+const podSpec = (spec: Record<string, unknown>) => ({ template: { spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec } } } });
+const podLabels = (labels: Record<string, string>) => ({
+  template: { spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'main', image: 'example' }] } } } },
+});
+const POD = 'spec.template.spec.template.spec';
+
+/**
+ * Templates every member's API server would refuse in the Deployment or Service Orrery makes
+ * from them: each with what admission says of it (the CRD) and the field and words the HTTP
+ * API and snapshot files give.
+ */
+export const MEMBER_REFUSALS: [name: string, spec: Record<string, unknown>, admission: RegExp, field: string, message: RegExp][] = [
+  [
+    'a container name that is not a DNS label',
+    podSpec({ containers: [{ name: 'Web_1', image: 'nginx' }] }),
+    /containers\[0\]\.name: Invalid value: "Web_1"/,
+    `${POD}.containers[0].name`,
+    /"Web_1" is not a DNS-1123 label/,
+  ],
+  [
+    'two containers of one name',
+    podSpec({
+      containers: [
+        { name: 'web', image: 'nginx' },
+        { name: 'web', image: 'nginx' },
+      ],
+    }),
+    /containers\[1\]: Duplicate value/,
+    `${POD}.containers[1].name`,
+    /duplicate container name "web" \(also containers\[0\]\)/,
+  ],
+  [
+    'an init container named as a container',
+    podSpec({ containers: [{ name: 'web', image: 'nginx' }], initContainers: [{ name: 'web', image: 'busybox' }] }),
+    /an init container may not share its name with a container/,
+    `${POD}.initContainers[0].name`,
+    /duplicate container name "web" \(also containers\[0\]\)/,
+  ],
+  [
+    'an image with a space',
+    podSpec({ containers: [{ name: 'web', image: 'nginx latest' }] }),
+    /containers\[0\]\.image: Invalid value: "nginx latest"/,
+    `${POD}.containers[0].image`,
+    /must not hold spaces/,
+  ],
+  [
+    'a container port above 65535',
+    podSpec({ containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 70000 }] }] }),
+    /containers\[0\]\.ports\[0\]\.containerPort: Invalid value: 70000/,
+    `${POD}.containers[0].ports[0].containerPort`,
+    /must be between 1 and 65535, got 70000/,
+  ],
+  [
+    'a port name longer than 15',
+    podSpec({ containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80, name: 'a-much-too-long-name' }] }] }),
+    /containers\[0\]\.ports\[0\]\.name: Too long/,
+    `${POD}.containers[0].ports[0].name`,
+    /must be at most 15 characters/,
+  ],
+  [
+    'a port name without a letter',
+    podSpec({ containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80, name: '8080' }] }] }),
+    /a port name needs a letter and may not hold '--'/,
+    `${POD}.containers[0].ports[0].name`,
+    /a port name needs a letter and may not hold '--'/,
+  ],
+  ['a label value with a space', podLabels({ app: 'bad value' }), /labels\.app: Invalid value: "bad value"/, 'spec.template.spec.template.metadata.labels.app', /"bad value" is not a label value/],
+  ['a label key with a space', podLabels({ 'bad key': 'x' }), /label keys must be qualified names/, 'spec.template.spec.template.metadata.labels["bad key"]', /label keys must be qualified names/],
+  [
+    'a resource name with two slashes',
+    podSpec({ containers: [{ name: 'web', image: 'nginx', resources: { requests: { 'a/b/c': '1' } } }] }),
+    /resource names are qualified names such as cpu, memory or example.com\/device/,
+    `${POD}.containers[0].resources.requests["a/b/c"]`,
+    /resource names are qualified names such as cpu, memory or example.com\/device/,
+  ],
+  [
+    'a Service port name in capitals',
+    { service: { ports: [{ port: 80, name: 'HTTP' }] } },
+    /spec\.service\.ports\[0\]\.name: Invalid value: "HTTP"/,
+    'spec.service.ports[0].name',
+    /"HTTP" is not a DNS-1123 label/,
+  ],
+  [
+    'two Service ports, one unnamed',
+    { service: { ports: [{ port: 80, name: 'http' }, { port: 443 }] } },
+    /a Service with more than one port names every port/,
+    'spec.service.ports[1].name',
+    /a Service with more than one port names every port/,
+  ],
+  [
+    'a Service target port of 0',
+    { service: { ports: [{ port: 80, targetPort: 0 }] } },
+    /spec\.service\.ports\[0\]\.targetPort: Invalid value/,
+    'spec.service.ports[0].targetPort',
+    /must be between 1 and 65535, got 0/,
+  ],
+];

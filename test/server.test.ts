@@ -2,7 +2,8 @@
 // requests with their status and message, cached answers that follow the fleet, and metrics.
 
 import assert from 'node:assert/strict';
-import { ISSUE_CODES } from '../src/core/result.js';
+import { ISSUE_CODES, type Issue, formatIssues, formatPath } from '../src/core/result.js';
+import { checkPlacement } from '../src/core/validation.js';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +20,7 @@ function milli(q: string): number {
 import { buildApp } from '../src/server/app.js';
 import { StaticToken } from '../src/server/auth.js';
 import { Metrics } from '../src/server/metrics.js';
-import { placement } from './fixtures.js';
+import { MEMBER_REFUSALS, placement } from './fixtures.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const TOKEN = 'test-token-123';
@@ -383,3 +384,22 @@ test('the scale hook preempts on the embedded default: the inference service get
     await own.close();
   }
 });
+
+for (const [name, spec, , field, message] of MEMBER_REFUSALS) {
+  test(`refused up front as a member would refuse it: ${name}`, async () => {
+    const body = { spec: { ...placement('x').spec, ...spec } };
+    const r = await http('PUT', '/v1/namespaces/team/placements/member-refusal', body);
+    assert.equal(r.status, 400, r.text);
+    const issues = (r.json as { issues: Issue[] }).issues;
+    const at = issues.find((i) => formatPath(i.path) === field);
+    assert.ok(at !== undefined, `an issue at ${field}: ${r.text}`);
+    assert.match(at.message, message);
+    assert.equal((await http('GET', '/v1/namespaces/team/placements/member-refusal')).status, 404, 'nothing was stored');
+    // a snapshot file's placements are held to the same rules, in the same words
+    const checked = checkPlacement({ ...placement('x', { namespace: 'team' }), spec: body.spec });
+    assert.ok(!checked.ok);
+    const fromFile = checked.error.find((i) => formatPath(i.path) === field);
+    assert.ok(fromFile !== undefined, `the validator names ${field}: ${formatIssues(checked.error)}`);
+    assert.match(fromFile.message, message);
+  });
+}

@@ -80,7 +80,59 @@ function join(path: Path, ...keys: (string | number)[]): Path {
 /** A Service's name: a DNS-1035 label. */
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * The names a member's API server holds a Deployment's and a Service's fields to, each with the
+ * words that say it (the CRD carries the same patterns: a value that fails one is refused at
+ * admission, in the HTTP API and in a snapshot file alike, in these words).
+ */
+export const MEMBER_NAMES = {
+  /** container names, Service port names */
+  dns1123Label: {
+    pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    maxLength: 63,
+    words: "is not a DNS-1123 label (lower-case letters, digits and '-', beginning and ending with a letter or digit, at most 63 characters)",
+  },
+  labelValue: {
+    pattern: /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/,
+    maxLength: 63,
+    words: "is not a label value (at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit)",
+  },
+  image: { pattern: /^\S+$/, maxLength: 4096, words: 'must not hold spaces' },
+} as const;
+
+const LABEL_VALUE = MEMBER_NAMES.labelValue.pattern;
+/** A label key or a resource name: an optional DNS subdomain and '/', then a name of at most 63 characters. */
+const QUALIFIED = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_KEY_WORDS = "label keys must be qualified names: an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit";
+const RESOURCE_NAME_WORDS = 'resource names are qualified names such as cpu, memory or example.com/device';
+const PORT_NAME_WORDS = "a port name needs a letter and may not hold '--'";
+
+/** A value held to one of MEMBER_NAMES: true if it passes. */
+function memberName(c: Checker, v: string, path: Path, kind: keyof typeof MEMBER_NAMES): boolean {
+  const rule = MEMBER_NAMES[kind];
+  if (v.length > rule.maxLength) c.add(path, `must be at most ${rule.maxLength} characters, got ${v.length}`);
+  else if (!rule.pattern.test(v)) c.add(path, `${JSON.stringify(v)} ${rule.words}`);
+  else return true;
+  return false;
+}
+
+/** An IANA service name, as a container port's name (and a Service's target port by name) must be. */
+function checkPortName(c: Checker, v: unknown, path: Path): void {
+  const s = c.string(v, path);
+  if (s === undefined) return;
+  if (s.length > 15) c.add(path, `must be at most 15 characters, got ${s.length}`);
+  else if (!MEMBER_NAMES.dns1123Label.pattern.test(s)) c.add(path, `${JSON.stringify(s)} ${MEMBER_NAMES.dns1123Label.words}`);
+  else if (!/[a-z]/.test(s) || s.includes('--')) c.add(path, PORT_NAME_WORDS);
+}
+
+function checkLabels(c: Checker, v: unknown, path: Path): void {
+  if (v === undefined) return;
+  for (const [k, val] of Object.entries(c.stringMap(v, path))) {
+    if (k.length > 317 || !QUALIFIED.test(k)) c.add(join(path, k), LABEL_KEY_WORDS);
+    else memberName(c, val, join(path, k), 'labelValue');
+  }
+}
 
 function checkName(c: Checker, v: unknown, path: Path, maxLength = 253): string | undefined {
   const s = c.string(v, path);
@@ -336,6 +388,10 @@ function checkRequests(c: Checker, v: unknown, path: Path): void {
   const o = c.object(v, path);
   for (const [k, val] of Object.entries(o ?? {})) {
     const p = join(path, k);
+    if (k.length > 317 || !QUALIFIED.test(k)) {
+      c.add(p, RESOURCE_NAME_WORDS);
+      continue;
+    }
     if (typeof val !== 'string' && typeof val !== 'number') {
       c.add(p, `expected a quantity, got ${describe(val)}`);
       continue;
@@ -345,7 +401,11 @@ function checkRequests(c: Checker, v: unknown, path: Path): void {
   }
 }
 
-function checkContainers(c: Checker, v: unknown, path: Path, required: boolean): void {
+/**
+ * A Pod's containers (or init containers) as a member would take them. `named` holds the names
+ * met so far in the Pod, with where: a name is one container's.
+ */
+function checkContainers(c: Checker, v: unknown, path: Path, required: boolean, named: Map<string, Path>): void {
   if (v === undefined && !required) return;
   const list = c.array(v, path);
   if (list === undefined) return;
@@ -354,10 +414,32 @@ function checkContainers(c: Checker, v: unknown, path: Path, required: boolean):
     const p = join(path, i);
     const o = c.object(x, p);
     if (o === undefined) return;
-    c.string(o.name, join(p, 'name'));
+    if (o.name === undefined) c.add(join(p, 'name'), 'required', 'FieldValueRequired');
+    const name = o.name === undefined ? undefined : c.string(o.name, join(p, 'name'));
+    if (name !== undefined && memberName(c, name, join(p, 'name'), 'dns1123Label')) {
+      const first = named.get(name);
+      if (first !== undefined) c.add(join(p, 'name'), `duplicate container name ${JSON.stringify(name)} (also ${formatPath(first.slice(-2))})`);
+      else named.set(name, p);
+    }
     // every member's API server refuses a container without one
     if (o.image === undefined) c.add(join(p, 'image'), 'required: every container names its image', 'FieldValueRequired');
-    else if (c.string(o.image, join(p, 'image')) === '') c.add(join(p, 'image'), 'must not be empty');
+    else {
+      const image = c.string(o.image, join(p, 'image'));
+      if (image === '') c.add(join(p, 'image'), 'must not be empty');
+      else if (image !== undefined) memberName(c, image, join(p, 'image'), 'image');
+    }
+    if (o.ports !== undefined) {
+      (c.array(o.ports, join(p, 'ports')) ?? []).forEach((x, j) => {
+        const pp = join(p, 'ports', j);
+        const po = c.object(x, pp);
+        if (po === undefined) return;
+        if (po.containerPort === undefined) c.add(join(pp, 'containerPort'), 'required', 'FieldValueRequired');
+        else c.integer(po.containerPort, join(pp, 'containerPort'), 1, 65535);
+        if (po.hostPort !== undefined) c.integer(po.hostPort, join(pp, 'hostPort'), 1, 65535);
+        if (po.name !== undefined) checkPortName(c, po.name, join(pp, 'name'));
+        if (po.protocol !== undefined) c.oneOf(po.protocol, join(pp, 'protocol'), ['TCP', 'UDP', 'SCTP'] as const);
+      });
+    }
     if (o.resources !== undefined) {
       const r = c.object(o.resources, join(p, 'resources'));
       if (r !== undefined) {
@@ -396,15 +478,24 @@ function checkSpec(c: Checker, v: unknown, path: Path): void {
   const tp = join(path, 'template');
   const t = c.object(s.template, tp);
   if (t !== undefined) {
+    if (t.metadata !== undefined) {
+      const tm = c.object(t.metadata, join(tp, 'metadata'));
+      if (tm !== undefined) checkLabels(c, tm.labels, join(tp, 'metadata', 'labels'));
+    }
     const ts = c.object(t.spec, join(tp, 'spec'));
     if (ts !== undefined) {
       if (ts.replicas !== undefined) c.add(join(tp, 'spec', 'replicas'), 'must not be set: spec.replicas of the Placement decides');
       const pt = c.object(ts.template, join(tp, 'spec', 'template'));
+      if (pt?.metadata !== undefined) {
+        const pm = c.object(pt.metadata, join(tp, 'spec', 'template', 'metadata'));
+        if (pm !== undefined) checkLabels(c, pm.labels, join(tp, 'spec', 'template', 'metadata', 'labels'));
+      }
       const ps = pt === undefined ? undefined : c.object(pt.spec, join(tp, 'spec', 'template', 'spec'));
       if (ps !== undefined) {
         const pp = join(tp, 'spec', 'template', 'spec');
-        checkContainers(c, ps.containers, join(pp, 'containers'), true);
-        checkContainers(c, ps.initContainers, join(pp, 'initContainers'), false);
+        const named = new Map<string, Path>();
+        checkContainers(c, ps.containers, join(pp, 'containers'), true, named);
+        checkContainers(c, ps.initContainers, join(pp, 'initContainers'), false, named);
         checkRequests(c, ps.overhead, join(pp, 'overhead'));
       }
     }
@@ -517,12 +608,25 @@ function checkSpec(c: Checker, v: unknown, path: Path): void {
       c.known(sv, svp, ['ports', 'export']);
       const ports = c.array(sv.ports, join(svp, 'ports')) ?? [];
       if (Array.isArray(sv.ports) && ports.length === 0) c.add(join(svp, 'ports'), 'must have at least one port');
+      const portNames = new Map<string, number>();
       ports.forEach((p, i) => {
         const pp = join(join(svp, 'ports'), i);
         const po = c.object(p, pp);
         if (po === undefined) return;
         c.integer(po.port, join(pp, 'port'), 1, 65535);
         if (po.protocol !== undefined) c.oneOf(po.protocol, join(pp, 'protocol'), ['TCP', 'UDP', 'SCTP'] as const);
+        if (po.name === undefined) {
+          if (ports.length > 1) c.add(join(pp, 'name'), 'a Service with more than one port names every port', 'FieldValueRequired');
+        } else {
+          const name = c.string(po.name, join(pp, 'name'));
+          if (name !== undefined && memberName(c, name, join(pp, 'name'), 'dns1123Label')) {
+            const first = portNames.get(name);
+            if (first !== undefined) c.add(join(pp, 'name'), `each port name is used once: ${JSON.stringify(name)} is also ports[${first}]'s`);
+            else portNames.set(name, i);
+          }
+        }
+        if (typeof po.targetPort === 'number') c.integer(po.targetPort, join(pp, 'targetPort'), 1, 65535);
+        else if (po.targetPort !== undefined) checkPortName(c, po.targetPort, join(pp, 'targetPort'));
       });
       if (sv.export !== undefined) c.boolean(sv.export, join(svp, 'export'));
     }

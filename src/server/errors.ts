@@ -4,6 +4,7 @@
 
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ISSUE_CODES, type Issue, type IssueCode, type Path, describe, formatIssues } from '../core/result.js';
+import { MEMBER_NAMES } from '../core/validation.js';
 
 export interface ErrorBody {
   readonly statusCode: number;
@@ -127,8 +128,11 @@ function schemaMessage(v: NonNullable<FastifyError['validation']>[number]): stri
       return `must be at most ${p.limit} characters, got ${String(data).length}`;
     case 'minLength':
       return `must be at least ${p.limit} ${p.limit === 1 ? 'character' : 'characters'}`;
-    case 'pattern':
-      return QUANTITY_PATTERN.test(String(p.pattern)) ? `${describe(data)} is not a quantity` : `${describe(data)} does not match ${p.pattern}`;
+    case 'pattern': {
+      if (QUANTITY_PATTERN.test(String(p.pattern))) return `${describe(data)} is not a quantity`;
+      const known = Object.values(MEMBER_NAMES).find((n) => n.pattern.source === p.pattern);
+      return known !== undefined ? `${JSON.stringify(data)} ${known.words}` : `${describe(data)} does not match ${p.pattern}`;
+    }
     default:
       return v.message ?? 'is invalid';
   }
