@@ -248,3 +248,43 @@ test('the member role allows what Orrery does there and nothing more', () => {
     assert.equal(can(verb, resource, ns), 'no', `${verb} ${resource}`);
   }
 });
+
+test("the member's policy lets Orrery's identity touch only what it made, or what its owner hands over", async () => {
+  const m = fleet.member('member-1');
+  const deployment = (name: string, labels: Record<string, string>) =>
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'shop', labels },
+      spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'example' }] } } },
+    });
+  const asOrrery = (args: string[], input?: string) => m.kubectl([...args, `--as=${sa}`], 'admin', input);
+  // Someone else's Deployment, made by the member's admin.
+  const theirs = m.kubectl(['apply', '-f', '-'], 'admin', deployment('theirs', { team: 'shop' }));
+  assert.equal(theirs.code, 0, theirs.stderr);
+
+  const unlabelled = asOrrery(['apply', '--server-side', '--field-manager=orrery', '-f', '-'], deployment('unlabelled', {}));
+  assert.notEqual(unlabelled.code, 0, 'an object without its label is not created');
+  assert.match(unlabelled.stderr, /Orrery writes only what it labels as its own \(app.kubernetes.io\/managed-by=orrery\): deployments unlabelled is not/);
+
+  const overwrite = asOrrery(['apply', '--server-side', '--force-conflicts', '--field-manager=orrery', '-f', '-'], deployment('theirs', { 'app.kubernetes.io/managed-by': 'orrery' }));
+  assert.notEqual(overwrite.code, 0, "someone else's object is not taken by putting the label on it");
+  assert.match(overwrite.stderr, /Orrery may change or delete only what it made: deployments theirs is not labelled/);
+  const remove = asOrrery(['delete', 'deployment', 'theirs', '-n', 'shop']);
+  assert.notEqual(remove.code, 0);
+  assert.match(remove.stderr, /Orrery may change or delete only what it made/);
+  assert.ok(await get(member, '/apis/apps/v1/namespaces/shop/deployments/theirs'), 'still there');
+
+  // Its own: made, changed and deleted.
+  const own = asOrrery(['apply', '--server-side', '--field-manager=orrery', '-f', '-'], deployment('own', { 'app.kubernetes.io/managed-by': 'orrery' }));
+  assert.equal(own.code, 0, own.stderr);
+  assert.equal(asOrrery(['label', 'deployment', 'own', '-n', 'shop', 'extra=1']).code, 0);
+  assert.equal(asOrrery(['delete', 'deployment', 'own', '-n', 'shop']).code, 0);
+
+  // Handed over by its owner: then Orrery may take it.
+  assert.equal(m.kubectl(['label', 'deployment', 'theirs', '-n', 'shop', 'placement.orrery.dev/take-over=allowed']).code, 0);
+  const taken = asOrrery(['apply', '--server-side', '--force-conflicts', '--field-manager=orrery', '-f', '-'], deployment('theirs', { 'app.kubernetes.io/managed-by': 'orrery' }));
+  assert.equal(taken.code, 0, taken.stderr);
+  // The admin is not held to the policy.
+  assert.equal(m.kubectl(['delete', 'deployment', 'theirs', '-n', 'shop']).code, 0);
+});

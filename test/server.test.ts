@@ -403,3 +403,27 @@ for (const [name, spec, , field, message] of MEMBER_REFUSALS) {
     assert.match(fromFile.message, message);
   });
 }
+
+test('with a token, every route but the probes, the page and the API description refuses a call without it', async () => {
+  const doc = (await http('GET', '/openapi.json', undefined, { token: null })).json as { paths: Record<string, Record<string, unknown>> };
+  const open = new Set(['/healthz', '/readyz']);
+  let guarded = 0;
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    const url = path.replace('{namespace}', 'ml').replace('{name}', 'llm-inference');
+    for (const method of Object.keys(methods)) {
+      if (method === 'head') continue;
+      const r = await http(method.toUpperCase(), url, method === 'get' || method === 'delete' ? undefined : {}, { token: null });
+      if (open.has(path)) assert.equal(r.status, 200, `${method} ${path} is a probe`);
+      else {
+        assert.equal(r.status, 401, `${method.toUpperCase()} ${path} without a token: ${r.text}`);
+        guarded++;
+      }
+    }
+  }
+  assert.ok(guarded >= 10, `every data route was tried (${guarded})`);
+  for (const path of ['/metrics', '/v1/watch']) assert.equal((await http('GET', path, undefined, { token: null })).status, 401, path);
+  // open, and holding no fleet data
+  for (const path of ['/ui/', '/ui/app.js', '/openapi.json', '/docs/']) assert.equal((await http('GET', path, undefined, { token: null })).status, 200, path);
+  const page = (await http('GET', '/ui/', undefined, { token: null })).text;
+  assert.doesNotMatch(page, /llm-inference|gke-us/, 'the page itself holds no placement or cluster');
+});
