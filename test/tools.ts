@@ -3,3 +3,6 @@
 
 /** zsh, as a user's shell. */
 export const ZSH = 'zsh';
+
+/** npm, as a user installs a package with it. */
+export const NPM = 'npm';

@@ -1,0 +1,58 @@
+// The npm package as a user gets it: `npm pack`, installed into an empty directory outside the
+// clone, its `orrery` binary prints the package's version, plans the example the package carries
+// and serves the API and the web view.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NPM } from './tools.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+// dist/ is built by the suite's own build; packing does not build it again under the other tests.
+test('npm pack gives a package whose orrery binary works outside the clone', { timeout: 600_000 }, async () => {
+  const packed = mkdtempSync(join(tmpdir(), 'orrery-pack-'));
+  const pack = spawnSync(NPM, ['pack', '--ignore-scripts', '--pack-destination', packed], { cwd: root, encoding: 'utf8' });
+  assert.equal(pack.status, 0, pack.stderr);
+  const [tarball] = readdirSync(packed).filter((f) => f.endsWith('.tgz'));
+  assert.equal(tarball, `orrery-${version}.tgz`);
+  const home = mkdtempSync(join(tmpdir(), 'orrery-user-'));
+  // as `npm install --global` puts it, under a prefix of the test's own
+  const install = spawnSync(NPM, ['install', '--global', '--prefix', home, '--no-audit', '--no-fund', '--prefer-offline', join(packed, tarball!)], { cwd: home, encoding: 'utf8' });
+  assert.equal(install.status, 0, install.stderr);
+  const bin = join(home, 'bin', 'orrery');
+  const pkg = join(home, 'lib', 'node_modules', 'orrery');
+
+  const v = spawnSync(bin, ['--version'], { cwd: home, encoding: 'utf8' });
+  assert.equal(v.stdout, `orrery ${version}\n`, v.stderr);
+  const plan = spawnSync(bin, ['plan', '--fleet', join(pkg, 'examples', 'fleet.yaml'), '--placements', join(pkg, 'examples', 'placements.yaml'), '-o', 'name'], { cwd: home, encoding: 'utf8' });
+  assert.equal(plan.status, 0, plan.stderr);
+  assert.equal(plan.stdout.trim().split('\n').length, 5);
+
+  const serve = spawn(bin, ['serve', '--fleet', join(pkg, 'examples', 'fleet.yaml'), '--placements', join(pkg, 'examples', 'placements.yaml'), '--port', '0'], {
+    cwd: home,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    let said = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      serve.stderr.on('data', (b: Buffer) => {
+        said += b.toString();
+        const m = /on (http:\/\/\S+) /.exec(said);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      });
+      serve.once('exit', () => reject(new Error(said)));
+    });
+    assert.equal((await fetch(`${url}/readyz`)).status, 200);
+    assert.match(await (await fetch(`${url}/ui/`)).text(), /<title>/, 'the page ships');
+    assert.equal((await fetch(`${url}/ui/app.js`)).status, 200, 'and its script');
+    const placement = (await (await fetch(`${url}/v1/namespaces/ml/placements/llm-inference`)).json()) as { decision: { reason: string } };
+    assert.equal(placement.decision.reason, 'Scheduled');
+  } finally {
+    serve.kill('SIGTERM');
+  }
+});
