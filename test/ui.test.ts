@@ -219,3 +219,35 @@ test('a 1,000-cluster fleet paints its regions collapsed; a region opens and the
   assert.match(await page.locator('details.region[data-region="us-east"] > summary').innerText(), new RegExp(`${free.toLocaleString('en')} gpu.nvidia.com free`));
   await page.close();
 });
+
+test('at 600 px wide the page does not scroll sideways and every placement is read whole', async () => {
+  const page = await browser.newPage({ viewport: { width: 600, height: 900 } });
+  await page.goto(`${base}/`);
+  await page.locator('#token').fill(TOKEN);
+  await page.locator('#login button').click();
+  await page.locator('#main').waitFor({ state: 'visible' });
+  const { items } = await api('/v1/placements');
+  await page
+    .locator('tr.placement')
+    .nth(items.length - 1)
+    .waitFor();
+  // read in the page (the test itself has no DOM types): what sticks out past its width
+  const overflow = () =>
+    page.evaluate(`(() => {
+      const width = document.documentElement.clientWidth;
+      // what scrolls inside its own box is read there
+      const out = [...document.querySelectorAll('main *')].filter((e) => e.closest('.scroll') === null && e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().right > width + 1);
+      return { page: document.documentElement.scrollWidth - width, cut: out.slice(0, 5).map((e) => e.tagName + '.' + e.className) };
+    })()`);
+  assert.deepEqual(await overflow(), { page: 0, cut: [] });
+  // each placement's condition, the widest cell, is on screen in full
+  for (const v of items) {
+    const row = page.locator(`tr[data-placement="${v.decision.placement}"]`);
+    assert.match(await row.innerText(), new RegExp(v.decision.message.slice(0, 40).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  }
+  const partial = items.find((v: { decision: { reason: string } }) => v.decision.reason === 'PartiallyScheduled');
+  await page.locator(`tr[data-placement="${partial.decision.placement}"]`).click();
+  await page.locator('#explain').waitFor({ state: 'visible' });
+  assert.deepEqual(await overflow(), { page: 0, cut: [] }, 'nor with explain open');
+  await page.close();
+});

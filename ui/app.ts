@@ -346,9 +346,10 @@ class Page {
         const conditions = v.placement.status?.conditions?.length
           ? v.placement.status.conditions.map((c) => `<div title="${esc(c.message)}">${esc(c.type)}=${esc(c.status)} <span class="muted">${esc(c.reason)}</span></div>`).join('')
           : `<div title="${esc(d.message ?? '')}">${esc(d.reason)}${d.message ? ` <span class="muted">${esc(d.message)}</span>` : ''}</div>`;
-        return `<tr class="placement${this.explained === d.placement ? ' open' : ''}" data-placement="${esc(d.placement)}"><td>${esc(d.placement)}</td><td class="num">${v.placement.spec.priority ?? 0}</td>
-          <td class="num" data-field="asked">${v.placement.spec.replicas}</td><td class="num" data-field="placed">${placed}</td><td class="num" data-field="unscheduled">${d.unscheduledReplicas}</td>
-          <td><div class="chips">${where}</div></td><td>${conditions}</td></tr>`;
+        // data-label: what a narrow screen, which stacks the cells, says before each
+        return `<tr class="placement${this.explained === d.placement ? ' open' : ''}" data-placement="${esc(d.placement)}"><td class="name">${esc(d.placement)}</td><td class="num" data-label="Priority">${v.placement.spec.priority ?? 0}</td>
+          <td class="num" data-field="asked" data-label="Asked">${v.placement.spec.replicas}</td><td class="num" data-field="placed" data-label="Placed">${placed}</td><td class="num" data-field="unscheduled" data-label="Unscheduled">${d.unscheduledReplicas}</td>
+          <td data-label="Where"><div class="chips">${where}</div></td><td data-label="Condition">${conditions}</td></tr>`;
       })
       .join('');
   }
