@@ -59,7 +59,8 @@ test('kubectl apply --server-side -k deploy/ brings up every object on a fresh h
     assert.equal(got.code, 0, `${o.kind} ${o.metadata.name}: ${got.stderr}`);
   }
   const image = fleet.hub.kubectl(['get', 'deployment', 'orrery', '-n', 'orrery-system', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
-  assert.equal(image.stdout, 'orrery:0.1.0', 'the image is set by the kustomization');
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  assert.equal(image.stdout, `ghcr.io/orrery-dev/orrery:${version}`, 'the image is set by the kustomization, as a release names it');
 });
 
 /**

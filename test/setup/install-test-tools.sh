@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs, once, the Debian packages the tests drive as users do: Chromium for the web view's
-# browser tests (Playwright drives it as it is: no browser is downloaded) and zsh for the shell
-# completion's. Only what is missing is installed.
+# browser tests (Playwright drives it as it is: no browser is downloaded), zsh for the shell
+# completion's, and mmdebstrap, buildah, podman and runc to build and run the container image
+# without a Docker engine. Only what is missing is installed.
 set -euo pipefail
 
 BROWSER="${ORRERY_CHROMIUM:-/usr/bin/chromium}"
 missing() {
   local want=()
   [[ -x "$BROWSER" ]] || want+=(chromium)
-  command -v zsh >/dev/null 2>&1 || want+=(zsh)
+  local tool
+  for tool in zsh mmdebstrap buildah podman runc; do
+    command -v "$tool" >/dev/null 2>&1 || want+=("$tool")
+  done
   echo "${want[@]}"
 }
 if [[ -z "$(missing)" ]]; then
@@ -17,9 +21,9 @@ fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
   cat >&2 <<MSG
-The tests run a real headless Chromium and zsh, and $(missing) is not there. Install your
-distribution's chromium and zsh packages (or set ORRERY_CHROMIUM to a Chromium or Chrome binary),
-and run npm test again.
+The tests run a real headless Chromium, zsh, and build and run the image with mmdebstrap,
+buildah, podman and runc; $(missing) is not there. Install your distribution's packages of
+those names (or set ORRERY_CHROMIUM to a Chromium or Chrome binary), and run npm test again.
 MSG
   exit 1
 fi

