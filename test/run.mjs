@@ -42,6 +42,12 @@ if (!unit) {
     console.error('the control-plane binaries could not be built: see the message above');
     process.exit(1);
   }
+  // The chart's tests render and install it with Helm, built from the Go module proxy once.
+  const helm = spawnSync('bash', ['test/setup/build-helm.sh'], { stdio: 'inherit' });
+  if (helm.status !== 0) {
+    console.error('Helm could not be built for the chart tests: see the message above');
+    process.exit(1);
+  }
   // The web view's tests run Debian's Chromium, the completion's zsh: install them once, like the control planes.
   const browser = spawnSync('bash', ['test/setup/install-test-tools.sh'], { stdio: 'inherit' });
   if (browser.status !== 0) {

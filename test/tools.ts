@@ -30,3 +30,6 @@ export function podman(args: readonly string[]): { code: number; stdout: string;
   const r = spawnSync('podman', ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs', ...STORAGE, ...args], { encoding: 'utf8', env: { ...process.env, CONTAINERS_CONF: conf } });
   return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Helm, as test/setup/build-helm.sh builds it. */
+export const HELM = join(CACHE, `helm-v${process.env.ORRERY_HELM_VERSION ?? '4.3.2'}`, 'helm');
