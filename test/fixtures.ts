@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 // Builders for clusters and placements in tests: terse, with sensible defaults.
 
 import { API_VERSION, type Cluster, type Placement, type PlacementSpec, type FleetSnapshot, makeSnapshot } from '../src/core/model.js';
@@ -226,3 +228,13 @@ export const MEMBER_REFUSALS: [name: string, spec: Record<string, unknown>, admi
     /must be between 1 and 65535, got 0/,
   ],
 ];
+
+/** The first shell block of the README after a heading: its commands as a script. */
+export function readmeBlock(heading: string): string {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const at = readme.indexOf(`\n${heading}\n`);
+  if (at < 0) throw new Error(`README has no heading ${heading}`);
+  const m = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (m?.[1] === undefined) throw new Error(`README has no sh block after ${heading}`);
+  return m[1];
+}

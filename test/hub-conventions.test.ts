@@ -4,6 +4,9 @@
 // Events and printer columns, and everything carried out with exactly the member role.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EventRecorder } from '../src/controllers/events.js';
@@ -11,7 +14,7 @@ import { HubControllers } from '../src/controllers/hub.js';
 import { MEMBER_ID_LABEL } from '../src/fleet/inventory.js';
 import type { FleetWatcher } from '../src/fleet/watcher.js';
 import { ProblemLog } from '../src/problems.js';
-import { placement } from './fixtures.js';
+import { placement, readmeBlock } from './fixtures.js';
 import { TestFleet, envtestDir } from './env/fleet.js';
 import { type Endpoint, call, eventually, getOrNone, mergePatch, refuse } from './env/kube.js';
 import { createNode, reapTerminatingPods } from './env/members.js';
@@ -39,7 +42,8 @@ async function profile(namespace: string, name: string, kubeconfigSecret: string
       spec: { clusterManager: { name: 'tests' } },
     }),
   );
-  await call(hub, 'POST', `/api/v1/namespaces/${namespace}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { config: kubeconfigSecret } });
+  // the README's steps made the first profile's Secret
+  if (namespace !== 'fleet') await call(hub, 'POST', `/api/v1/namespaces/${namespace}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { config: kubeconfigSecret } });
   await mergePatch(hub, `${path}/${name}/status`, {
     status: {
       conditions: [{ type: 'ControlPlaneHealthy', status: 'True', reason: 'Healthy', message: 'fine', lastTransitionTime: new Date().toISOString() }],
@@ -65,22 +69,23 @@ before(
     // The member: two nodes, ServiceExport served, and Orrery's ServiceAccount with deploy/member/.
     await installCrd(member, join(envtestDir(), 'crds', 'multicluster.x-k8s.io_serviceexports.yaml'));
     for (const n of ['node-a', 'node-b']) await createNode(member, { name: n, cpu: '4', memory: '16Gi', pods: 50 });
-    const r = m.kubectl(['apply', '--server-side', '-k', join(root, 'deploy', 'member')]);
-    assert.equal(r.code, 0, r.stderr);
-    const token = await call<{ status: { token: string } }>(member, 'POST', '/api/v1/namespaces/orrery-system/serviceaccounts/orrery/token', {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    });
-    const kubeconfig = {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'member-1', cluster: { server: m.server, 'certificate-authority-data': Buffer.from(m.ca()).toString('base64') } }],
-      users: [{ name: 'orrery', user: { token: token.status.token } }],
-      contexts: [{ name: 'member-1', context: { cluster: 'member-1', user: 'orrery' } }],
-      'current-context': 'member-1',
+    // The README's steps that give the hub a member, run as they are written: the member's admin
+    // applies deploy/member/ and makes a kubeconfig for Orrery's identity alone; the hub keeps it
+    // in the Secret named after the profile.
+    const steps = readmeBlock('### Giving the hub a member');
+    const [inMember, onHub] = steps.split('# on the hub');
+    const work = mkdtempSync(join(tmpdir(), 'orrery-member-'));
+    const run = (script: string, kubeconfig: string) => {
+      const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('deploy/member/', `${join(root, 'deploy', 'member')}/`)], {
+        cwd: work,
+        encoding: 'utf8',
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+      });
+      assert.equal(r.status, 0, `${script}\n${r.stderr}`);
     };
-    const secret = Buffer.from(JSON.stringify(kubeconfig)).toString('base64');
+    run(inMember ?? '', m.kubeconfig());
+    run((onHub ?? '').replaceAll('PROFILE_NAMESPACE', 'fleet').replaceAll('PROFILE_NAME', 'member-1'), fleet.hub.kubeconfig());
+    const secret = readFileSync(join(work, 'member.kubeconfig')).toString('base64');
     // the same member, listed by two cluster managers in two namespaces
     await profile('fleet', 'member-1', secret);
     await profile('fleet-b', 'member-1-alias', secret);

@@ -33,3 +33,6 @@ export function podman(args: readonly string[]): { code: number; stdout: string;
 
 /** Helm, as test/setup/build-helm.sh builds it. */
 export const HELM = join(CACHE, `helm-v${process.env.ORRERY_HELM_VERSION ?? '4.3.2'}`, 'helm');
+
+/** jq, as the README's curl lines use it. */
+export const JQ = 'jq';

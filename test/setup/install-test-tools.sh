@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, once, the Debian packages the tests drive as users do: Chromium for the web view's
 # browser tests (Playwright drives it as it is: no browser is downloaded), zsh for the shell
-# completion's, and mmdebstrap, buildah, podman and runc to build and run the container image
+# completion's, curl and jq for the README's examples, and mmdebstrap, buildah, podman and runc to build and run the container image
 # without a Docker engine. Only what is missing is installed.
 set -euo pipefail
 
@@ -10,7 +10,7 @@ missing() {
   local want=()
   [[ -x "$BROWSER" ]] || want+=(chromium)
   local tool
-  for tool in zsh mmdebstrap buildah podman runc; do
+  for tool in zsh jq curl mmdebstrap buildah podman runc; do
     command -v "$tool" >/dev/null 2>&1 || want+=("$tool")
   done
   echo "${want[@]}"
