@@ -293,6 +293,9 @@ const bad: [string, string, string, unknown, { token?: string | null; raw?: stri
   ['an unknown route', 'GET', '/v1/nothing', undefined, {}, 404, /no route GET \/v1\/nothing/],
   ['a route asked with another method', 'POST', '/v1/capacity', {}, {}, 405, /^POST is not served on \/v1\/capacity: GET is$/],
   ['a name longer than a name may be', 'GET', `/v1/namespaces/ml/placements/${'n'.repeat(300)}`, undefined, {}, 400, /^params\.name: must be at most 253 characters, got 300$/],
+  // the router's own refusals, in the same shape and without the path echoed back
+  ['a path part longer than any route takes', 'GET', `/v1/namespaces/ml/placements/${'n'.repeat(2000)}`, undefined, {}, 414, /^a part of the path is longer than 1024 characters$/],
+  ['a path with a broken %-escape', 'GET', '/v1/namespaces/ml/placements/%E0%A4%A', undefined, {}, 400, /^the path is not a valid URL/],
 ];
 
 for (const [name, method, path, body, opts, status, message] of bad) {

@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import { type Authenticator, installAuth } from './auth.js';
 import { AnswerCache } from './cache.js';
 import type { Engine } from './engine.js';
-import { installErrorHandling } from './errors.js';
+import { installErrorHandling, routerRefusal } from './errors.js';
 import { Metrics } from './metrics.js';
 import { installApiDocs } from './openapi.js';
 import { capacityRoutes } from './routes/capacity.js';
@@ -32,6 +32,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // a name longer than the routes' own schemas allow is refused by them, with the field named
     routerOptions: { maxParamLength: 1024 },
+    // What the router refuses before any route is chosen gets the one error shape too.
+    frameworkErrors: routerRefusal,
     // Request logs carry no headers, so no token ever reaches a log.
     logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization'] } : false,
   });

@@ -2,7 +2,7 @@
 // carries the core's Issues unchanged: `{statusCode, error, message, issues: [{code, path,
 // message}]}`, the path a list of keys and indexes into the request part it is about.
 
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ISSUE_CODES, type Issue, type IssueCode, type Path, describe, formatIssues } from '../core/result.js';
 import { MEMBER_NAMES } from '../core/validation.js';
 
@@ -21,6 +21,7 @@ const NAMES: Record<number, string> = {
   405: 'MethodNotAllowed',
   409: 'Conflict',
   413: 'PayloadTooLarge',
+  414: 'URITooLong',
   415: 'UnsupportedMediaType',
   422: 'Unprocessable',
   500: 'InternalError',
@@ -36,6 +37,7 @@ const CODES: Record<number, IssueCode> = {
   405: 'MethodNotAllowed',
   409: 'Conflict',
   413: 'RequestInvalid',
+  414: 'RequestInvalid',
   415: 'RequestInvalid',
   422: 'FieldValueInvalid',
   503: 'Unavailable',
@@ -179,4 +181,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     void reply.code(404).send(errorBody(404, `no route ${req.method} ${path}`));
   });
+}
+
+/** What the router refuses before a route is chosen (a path part too long, a bad %-escape), in the one shape, without echoing the URL. */
+export function routerRefusal(e: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const [status, message] =
+    e.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'a part of the path is longer than 1024 characters']
+      : e.code === 'FST_ERR_BAD_URL'
+        ? [400, 'the path is not a valid URL: a %-escape in it decodes to nothing']
+        : [400, 'the request could not be routed'];
+  void reply.code(status).send(errorBody(status, message));
 }
