@@ -1,10 +1,10 @@
-// The README stays true: every command it shows is run here or named with the test that runs it,
+// The README (and docs/) stays true: every command it shows is run here or named with the test that runs it,
 // its sample output is what the command prints, its command synopses are what --help prints, and
 // the curl lines of "Try it" answer against `orrery serve` on the example.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { load } from 'js-yaml';
@@ -13,7 +13,9 @@ import { JQ } from './tools.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+// The README and the pages it links to under docs/.
+const docsDir = join(root, 'docs');
+const readme = [join(root, 'README.md'), ...readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => join(docsDir, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
 
 interface Block {
   readonly lang: string;
@@ -136,4 +138,11 @@ test('the Placement and the snapshot file the README shows are valid as written'
   assert.ok(p.ok, p.ok ? '' : formatIssues(p.error));
   const f = checkSnapshotDocument(snapshot);
   assert.ok(f.ok, f.ok ? '' : formatIssues(f.error));
+});
+
+test('every page the README links to is there', () => {
+  const own = readFileSync(join(root, 'README.md'), 'utf8');
+  const links = [...own.matchAll(/\]\(((?:docs|deploy)\/[^)#]+)\)/g)].map((m) => m[1] as string);
+  assert.ok(links.length >= 4);
+  for (const link of links) assert.ok(existsSync(join(root, link)), link);
 });
