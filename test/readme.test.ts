@@ -15,7 +15,14 @@ const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 // The README and the pages it links to under docs/.
 const docsDir = join(root, 'docs');
-const readme = [join(root, 'README.md'), ...readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => join(docsDir, f))].map((f) => readFileSync(f, 'utf8')).join('\n');
+const readme = [
+  join(root, 'README.md'),
+  ...readdirSync(docsDir)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(docsDir, f)),
+]
+  .map((f) => readFileSync(f, 'utf8'))
+  .join('\n');
 
 interface Block {
   readonly lang: string;
