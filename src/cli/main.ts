@@ -3,7 +3,8 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dump, load } from 'js-yaml';
@@ -364,7 +365,15 @@ interface HubAccess {
  * contexts. The Kubernetes client is loaded only by the commands that talk to a cluster.
  */
 async function connectHub(access: HubAccess, providerFile: string | undefined): Promise<Result<{ hub: import('../fleet/client.js').ApiClient; providers: ProviderFile | undefined }, string>> {
-  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }] = await Promise.all([import('@kubernetes/client-node'), import('../fleet/access.js'), import('../fleet/client.js')]);
+  const tooOld = kubeClientTooNew();
+  if (tooOld !== undefined) return refused(tooOld);
+  let loaded: [typeof import('@kubernetes/client-node'), typeof import('../fleet/access.js'), typeof import('../fleet/client.js')];
+  try {
+    loaded = await Promise.all([import('@kubernetes/client-node'), import('../fleet/access.js'), import('../fleet/client.js')]);
+  } catch (e) {
+    return refused(kubeClientProblem(e));
+  }
+  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }] = loaded;
   const kc = new KubeConfig();
   if (access.inCluster === true) {
     kc.loadFromCluster();
@@ -409,6 +418,29 @@ async function connectHub(access: HubAccess, providerFile: string | undefined): 
     providers = loaded.value;
   }
   return ok({ hub: new ApiClient(kc), providers });
+}
+
+/**
+ * Whether the Kubernetes client would fail as it loads on this Node.js: installed from npm it
+ * brings undici 8, which needs Node.js 22.19 or newer (a clone pins undici 7 in its lockfile).
+ * Loading it to find out would crash the process, so its version is read instead.
+ */
+function kubeClientTooNew(): string | undefined {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 19)) return undefined;
+  try {
+    const require = createRequire(import.meta.url);
+    const client = require.resolve('@kubernetes/client-node');
+    const undici = require(require.resolve('undici/package.json', { paths: [dirname(client)] })) as { version: string };
+    if (Number(undici.version.split('.')[0]) < 8) return undefined;
+    return `talking to a cluster needs Node.js 22.19 or newer with the Kubernetes client installed here (undici ${undici.version}); this is Node.js ${process.versions.node}. Planning on snapshot files works on it; the image runs Node.js 24`;
+  } catch {
+    return undefined;
+  }
+}
+
+function kubeClientProblem(e: unknown): string {
+  return `the Kubernetes client could not be loaded: ${(e as Error).message}`;
 }
 
 function refused(error: string): { ok: false; error: string } {
@@ -463,6 +495,9 @@ async function serveHub(values: {
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
+  // first, so that a client that cannot load is said plainly before anything else loads it
+  const connected = await connectHub({ kubeconfig: values.kubeconfig, context: values.context, inCluster: values['in-cluster'] }, values['clusterprofile-provider-file']);
+  if (!connected.ok) return fail(connected.error);
   const [{ FleetWatcher }, { HubControllers }, { LeaderElector }, { ClusterEngine }, { buildApp }, { Metrics }, { KubeAuthenticator }, { EventRecorder }, { ProblemLog }] = await Promise.all([
     import('../fleet/watcher.js'),
     import('../controllers/hub.js'),
@@ -474,8 +509,6 @@ async function serveHub(values: {
     import('../controllers/events.js'),
     import('../problems.js'),
   ]);
-  const connected = await connectHub({ kubeconfig: values.kubeconfig, context: values.context, inCluster: values['in-cluster'] }, values['clusterprofile-provider-file']);
-  if (!connected.ok) return fail(connected.error);
   const { hub, providers } = connected.value;
   const log = (m: string) => process.stderr.write(`orrery: ${m}\n`);
   const problems = new ProblemLog(log);
@@ -542,9 +575,9 @@ async function serveHub(values: {
 async function fleet(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: FLAGS.fleet, strict: true });
   const output = outputOf(values.output, ['yaml', 'json', 'name']);
-  const { readFleet } = await import('../fleet/reader.js');
   const connected = await connectHub({ kubeconfig: values.kubeconfig, context: values.context }, values['clusterprofile-provider-file']);
   if (!connected.ok) return fail(connected.error);
+  const { readFleet } = await import('../fleet/reader.js');
   const { hub, providers } = connected.value;
   let read: Awaited<ReturnType<typeof readFleet>>;
   try {
