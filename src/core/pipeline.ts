@@ -13,7 +13,7 @@ import { type Cycle, type Job, type ScheduleOptions, prepareCycle } from './cycl
 import { unscheduledMessage } from './explain.js';
 import { type Assignment, keepPrevious, placedOf } from './solver/placeOne.js';
 import { type FloorMemo, type TierContext, type TierStart, forgetUnreachable, newCounters, solveTier } from './solver/tier.js';
-import { compareTiers, worthOf } from './objective.js';
+import { compareTiers, compareValue, worthOf } from './objective.js';
 import { type Packed, fitToNodes, repackRows } from './solver/packOnNodes.js';
 import { evenSpread, isEven } from './solver/evenSpread.js';
 import { hasOwnLimits } from './solver/aloneCap.js';
@@ -169,7 +169,8 @@ function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStar
   if (ctx.opts.solver === undefined || ctx.opts.solver === 'auto') {
     forgetUnreachable(ctx.floors as FloorMemo, start, run.solvers);
     for (const floor of FLOORS) {
-      const other = runTiers(byTier, { ...ctx, opts: { ...ctx.opts, solver: floor } }, start);
+      const other = runTiers(byTier, { ...ctx, opts: { ...ctx.opts, solver: floor } }, start, cannotWin(byTier, packed));
+      if (other === undefined) continue;
       // the same assignment packs the same (unless only the other was placed on the nodes as it
       // went, which may bind what packing after the solve does not): nothing to weigh
       if (sameAssignment(other.assign, run.assign) && (!other.packed || run.packed)) continue;
@@ -177,8 +178,8 @@ function bestRun(byTier: readonly Job[][], tierCtx: TierContext, start: TierStar
       if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
     }
     if (hasNodeGroups(ctx.fleet)) {
-      const other = runTiers(byTier, { ...ctx, way: 'nodes' }, start);
-      if (!sameAssignment(other.assign, run.assign) || (other.packed && !run.packed)) {
+      const other = runTiers(byTier, { ...ctx, way: 'nodes' }, start, cannotWin(byTier, packed));
+      if (other !== undefined && (!sameAssignment(other.assign, run.assign) || (other.packed && !run.packed))) {
         const otherPacked = pack(other);
         if (worthMore(otherPacked.assign, packed.assign, byTier)) [run, packed] = [other, otherPacked];
       }
@@ -247,10 +248,32 @@ function packKept(byTier: readonly Job[][], kept: ReadonlyMap<Job, Assignment>, 
 }
 
 /**
+ * Whether a way tried beside the chosen answer can no longer beat it, after its tier `t`: whole
+ * schedules are compared on worth tier by tier from the top, and an answer placed on the nodes as
+ * it went is worth as placed (nothing is packed after it). One worth less at the first tier where
+ * they differ loses whatever its tiers below would be: they need not be placed.
+ */
+function cannotWin(byTier: readonly Job[][], best: Packed): (t: number, assign: ReadonlyMap<Job, Assignment>, packed: boolean) => boolean {
+  let settled = false;
+  return (t, assign, packed) => {
+    if (settled || !packed) {
+      settled = true;
+      return false;
+    }
+    const c = compareValue(worthOf(byTier[t] as Job[], assign), worthOf(byTier[t] as Job[], best.assign));
+    if (c !== 0) settled = true;
+    return c < 0;
+  };
+}
+
+/**
  * Every tier in turn, highest priority first, each from what the ones before it left. A
  * placement whose kept replicas are all it asks for has nothing to place: it takes no part.
+ * With `stop`, the run is given up (undefined) as soon as it says so after a tier.
  */
-function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart): TierRun {
+function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart): TierRun;
+function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart, stop: (t: number, assign: ReadonlyMap<Job, Assignment>, packed: boolean) => boolean): TierRun | undefined;
+function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart, stop?: (t: number, assign: ReadonlyMap<Job, Assignment>, packed: boolean) => boolean): TierRun | undefined {
   let at = start;
   const assign = new Map<Job, Assignment>();
   const solvers = new Set<string>();
@@ -273,6 +296,7 @@ function runTiers(byTier: readonly Job[][], ctx: TierContext, start: TierStart):
     solvers.add(outcome.solver);
     for (const [job, a] of outcome.assign) assign.set(job, a);
     at = outcome;
+    if (stop?.(t, assign, packed) === true) return undefined;
   }
   const floor = ctx.opts.solver === undefined || ctx.opts.solver === 'auto' ? undefined : ctx.opts.solver;
   const solver = floor ?? (allExact ? 'optimal' : solvers.has('steered') ? 'steered' : solvers.has('on-nodes') ? 'on-nodes' : (FLOORS.find((f) => solvers.has(f)) ?? 'greedy'));
