@@ -23,10 +23,12 @@ test('where summed room and nodes disagree, every replica goes where a node hold
   assert.equal(r.stats.unscheduledReplicas, 0);
 });
 
-test('the node floors see the nodes: each places every replica here', () => {
+test('the node floors see the nodes: the 4-GPU replica goes to the only node that holds it, the 2-GPU ones where 2 are free', () => {
   for (const solver of ['node-best-fit', 'least-fragmentation'] as const) {
     const r = FleetState.start(nodes, work, { solver }).result;
-    assert.equal(r.stats.unscheduledReplicas, 0, solver);
+    const where = Object.fromEntries(r.decisions.map((d) => [d.placement, d.clusters]));
+    assert.deepEqual(where['default/big'], [{ name: 'b', replicas: 1 }], solver);
+    assert.deepEqual(where['default/small'], [{ name: 'a', replicas: 2 }], solver);
     assert.equal(r.stats.solver, solver);
   }
 });
