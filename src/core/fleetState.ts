@@ -81,6 +81,13 @@ export class FleetState {
     readonly packOrder: readonly (readonly [string, string, number])[],
     /** the placements the run that made this state decided anew or removed: every other decision stands as it was */
     readonly touched: ReadonlySet<string>,
+    /**
+     * Placements still short that took room by preemption in the run that made this state: with
+     * a fresh disruption budget the next step, they may take more. Every other placement that
+     * waits was offered preemption already, and a step that only adds or grows placements gives
+     * it no new room to take (what a new placement holds was free before); it waits for room back.
+     */
+    private readonly pressing: ReadonlySet<string> = new Set(),
   ) {}
 
   /** A full cycle over every placement on the snapshot: Steady from `opts.previous`, when given. */
@@ -117,6 +124,7 @@ export class FleetState {
       kept,
       outcome.packOrder,
       new Set(entries.keys()),
+      pressingIn(outcome.solved),
     );
   }
 
@@ -144,7 +152,7 @@ export class FleetState {
       entries.set(key, { ...e, tall });
     }
     if (entries === undefined) return this;
-    return new FleetState(this.snapshot, this.fleet, entries, this.decisions, this.waiting, this.free, this.nodes, this.result, this.opts, this.packOrder, this.touched);
+    return new FleetState(this.snapshot, this.fleet, entries, this.decisions, this.waiting, this.free, this.nodes, this.result, this.opts, this.packOrder, this.touched, this.pressing);
   }
 
   /**
@@ -190,6 +198,7 @@ export class FleetState {
       kept,
       outcome.packOrder,
       touched,
+      pressingIn(outcome.solved),
     );
   }
 
@@ -250,7 +259,8 @@ export class FleetState {
     // What holds room and is not solved, and what waits without being solved: preemption sees the whole fleet.
     const solvedKeys = new Set(first.redo.map(placementKey));
     const outside: Short[] = [];
-    for (const key of this.waiting) {
+    for (const key of this.pressing) {
+      if (!this.waiting.has(key)) continue;
       const job = this.entries.get(key)?.job;
       const d = this.decisions.get(key);
       if (solvedKeys.has(key) || first.removed.has(key) || job === undefined || d === undefined) continue;
@@ -374,6 +384,15 @@ export class FleetState {
     for (const [key, { job, assign }] of this.entries) if (job !== undefined && assign !== undefined && !gone.has(key)) staying.push({ job, assign });
     return { free, nodes: repackRows(this.fleet, this.nodes, rows, staying), rows };
   }
+}
+
+/** The solved placements still short that took room by preemption: see FleetState.pressing. */
+function pressingIn(solved: RunOutcome['solved']): Set<string> {
+  const out = new Set<string>();
+  for (const [key, x] of solved) {
+    if (x.decision.unscheduledReplicas > 0 && (x.decision.preemptions ?? []).some((r) => r.preemptor === key)) out.add(key);
+  }
+  return out;
 }
 
 /** A placement short of replicas: how many it misses and how many it has. */

@@ -92,7 +92,15 @@ export function choosePreemptions(
   const given = new Map<number, Holding[]>();
   const ordered = may.sort((a, b) => b.job.p.priority - a.job.p.priority || compareNames(a.job.p.key, b.job.p.key));
   for (const { job, missing } of ordered) {
-    const before = { free: Float64Array.from(room.free), nodes: [...room.nodes], left: clone(left), budget: new Map(budget), given: new Map([...given].map(([r, l]) => [r, [...l]])) };
+    // What this preemptor changes, to put back if it takes nothing: the room as it was, and the
+    // holdings and budgets it touches as they were (not the whole fleet's, which is large).
+    const before = {
+      free: Float64Array.from(room.free),
+      nodes: [...room.nodes],
+      left: new Map<string, Assignment>(),
+      budget: new Map<string, number>(),
+      given: new Map([...given].map(([r, l]) => [r, [...l]])),
+    };
     const mine: { victim: string; row: number; n: number }[] = [];
     let need = missing;
     while (need > 0) {
@@ -101,6 +109,10 @@ export function choosePreemptions(
       for (const { victim, n } of best.takes) {
         const h = holdings.get(victim) as Holding;
         const a = left.get(victim) as Assignment;
+        if (!before.left.has(victim)) {
+          before.left.set(victim, new Map(a));
+          before.budget.set(victim, budget.get(victim) ?? 0);
+        }
         const now = (a.get(best.row) ?? 0) - n;
         if (now > 0) a.set(best.row, now);
         else a.delete(best.row);
@@ -118,8 +130,8 @@ export function choosePreemptions(
     if (mine.length === 0 || (job.p.gang && need > 0)) {
       room.free = before.free;
       room.nodes = before.nodes;
-      restore(left, before.left);
-      restore(budget, before.budget);
+      for (const [victim, a] of before.left) left.set(victim, a);
+      for (const [victim, b] of before.budget) budget.set(victim, b);
       restore(given, before.given);
       continue;
     }
@@ -228,10 +240,6 @@ function staying(
   const out: Holding[] = [...(given.get(row) ?? [])];
   for (const key of atRow.get(row) ?? []) out.push({ job: (holdings.get(key) as Holding).job, assign: new Map([[row, left.get(key)?.get(row) ?? 0]]) });
   return out;
-}
-
-function clone(m: ReadonlyMap<string, Assignment>): Map<string, Assignment> {
-  return new Map([...m].map(([k, a]) => [k, new Map(a)]));
 }
 
 function restore<K, V>(into: Map<K, V>, from: ReadonlyMap<K, V>): void {
