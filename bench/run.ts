@@ -180,7 +180,7 @@ for (const [name, inc] of [
   lines.push(
     '',
     `add one placement to '${name}' (${inc.placed} placed): median ${f(inc.addOneMedianMs, 2)} ms over 21; ` +
-      `other placements changed: ${inc.otherPlacementsChanged}; full Steady re-check: ${f(inc.steadyRecheckMedianMs)} ms`,
+      `other placements changed: ${inc.otherPlacementsChanged} (and ${inc.otherPlacementsPreempted ?? 0} preempted by it); full Steady re-check: ${f(inc.steadyRecheckMedianMs)} ms`,
   );
 }
 lines.push(

@@ -79,14 +79,19 @@ if (mode === 'solver' || isFloor(mode)) {
   const extras = generate({ ...spec, name: `${spec.name}-extra`, placements: runs, seed: spec.seed + 1000 }).placements;
   const times: number[] = [];
   let moved = 0;
+  let preempted = 0;
   for (const [i, p] of extras.entries()) {
     const added = { ...p, metadata: { ...p.metadata, name: `added-${i}` }, spec: { ...p.spec, replicas: Math.min(p.spec.replicas, 8) } };
     const t0 = performance.now();
     const r = state.step({ put: [added] });
     times.push(performance.now() - t0);
-    // Nothing but the new placement may change where it runs.
+    // Nothing but the new placement may change where it runs, but for the replicas it preempts.
     const where = (d: { clusters: readonly { name: string; replicas: number }[] } | undefined) => JSON.stringify(d?.clusters ?? []);
-    for (const [key, d] of r.decisions) if (key !== `${added.metadata.namespace}/${added.metadata.name}` && where(d) !== where(state.decisions.get(key))) moved++;
+    for (const [key, d] of r.decisions) {
+      if (key === `${added.metadata.namespace}/${added.metadata.name}` || where(d) === where(state.decisions.get(key))) continue;
+      if ((d.preemptions ?? []).some((x) => x.victim === key)) preempted++;
+      else moved++;
+    }
   }
   // The full Steady re-check of the same change, for comparison.
   const previous = [...state.decisions.values()];
@@ -102,6 +107,7 @@ if (mode === 'solver' || isFloor(mode)) {
     addOneMedianMs: median(times),
     addOneTimes: times,
     otherPlacementsChanged: moved,
+    otherPlacementsPreempted: preempted,
     steadyRecheckMedianMs: median(steady),
     maxRssMiB: rssMiB(),
   };
