@@ -25,6 +25,8 @@ before(
 
 after(() => {
   podman(['rm', '--force', running]);
+  // the images earlier builds left untagged, in the tests' own storage
+  podman(['image', 'prune', '--force']);
 });
 
 test('the image prints the package version and runs Node.js of the supported LTS', () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Orrery's container image without a Docker engine: a Debian base made from Debian's own
-# packages (mmdebstrap), Node.js of the supported LTS from the npm registry's Node builds, and the
+# packages (mmdebstrap: the C and C++ runtimes, unpacked), Node.js of the supported LTS from the npm registry's Node builds, and the
 # package's production files, assembled with buildah. Runs as uid 1000, needs nothing writable.
 #
 #   deploy/image/build.sh                    builds ghcr.io/orrery-dev/orrery:<package version>
@@ -21,11 +21,12 @@ mkdir -p "$CACHE"
 
 say() { echo "[image] $*" >&2; }
 
-# The base: Debian's essential packages, the C++ runtime Node links against, CA certificates.
-base="$CACHE/debian-$DEBIAN_SUITE-essential.tar"
+# The base: the files of Debian's C and C++ runtime packages, which Node links against, unpacked
+# (no package manager, no shell: nothing in the image runs but Node).
+base="$CACHE/debian-$DEBIAN_SUITE-runtime.tar"
 if [[ ! -s "$base" ]]; then
   say "making the Debian $DEBIAN_SUITE base from Debian's packages"
-  mmdebstrap --quiet --variant=essential --include=libstdc++6,ca-certificates "$DEBIAN_SUITE" "$base.part"
+  mmdebstrap --quiet --format=tar --variant=extract --include=base-files,libc6,libstdc++6,libgcc-s1,netbase "$DEBIAN_SUITE" "$base.part"
   mv "$base.part" "$base"
 fi
 
@@ -48,12 +49,12 @@ cleanup() { "${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true; rm -rf "$app"; }
 trap cleanup EXIT
 root="$("${BUILDAH[@]}" mount "$ctr")"
 tar -xf "$base" -C "$root"
-install -m 0755 "$node" "$root/usr/local/bin/node"
+install -D -m 0755 "$node" "$root/usr/local/bin/node"
 mkdir -p "$root/app"
 cp -a "$app/package/." "$root/app/"
 rm -f "$root/app/package-lock.json"
-echo 'orrery:x:1000:1000:Orrery:/app:/usr/sbin/nologin' >>"$root/etc/passwd"
-echo 'orrery:x:1000:' >>"$root/etc/group"
+printf '%s\n' 'root:x:0:0:root:/root:/usr/sbin/nologin' 'orrery:x:1000:1000:Orrery:/app:/usr/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$root/etc/passwd"
+printf '%s\n' 'root:x:0:' 'orrery:x:1000:' 'nogroup:x:65534:' >"$root/etc/group"
 "${BUILDAH[@]}" umount "$ctr" >/dev/null
 "${BUILDAH[@]}" config \
   --user 1000:1000 \
