@@ -2,7 +2,7 @@
 // malformed snapshot files, each refused with the path of the bad field and no stack trace.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { EmbeddedEngine } from '../src/embedded/engine.js';
 import { loadFleet, loadPlacements } from '../src/fleet/snapshotFile.js';
 import { buildApp } from '../src/server/app.js';
 import { LoopbackOnly } from '../src/server/auth.js';
+import { serving } from './serving.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -347,27 +348,12 @@ test('completion: bash completes commands, flags and their values', () => {
   assert.match(bad.stderr, /completion needs one shell: bash or zsh/);
 });
 
-/** Runs `orrery serve` on the example, makes one request, stops it; returns what it wrote (the log goes to stdout). */
+/** Runs `orrery serve` on the example, makes one request, stops it; returns what it wrote. */
 async function serveOnce(env: Record<string, string | undefined>): Promise<string> {
-  const child = spawn(process.execPath, [cli, 'serve', '--fleet', fleet, '--placements', placements, '--port', '0'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (b: Buffer) => {
-    stdout += b.toString();
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      const m = /on (http:\/\/\S+) /.exec(stderr);
-      if (m?.[1] !== undefined) resolve(m[1]);
-    });
-    child.once('exit', () => reject(new Error(`serve exited: ${stderr}`)));
-  });
-  assert.equal((await fetch(`${url}/v1/placements`)).status, 200);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-  return stderr + stdout;
+  const s = await serving(process.execPath, [cli, 'serve', '--fleet', fleet, '--placements', placements, '--port', '0'], { cwd: root, env: { ...process.env, ...env } });
+  assert.equal((await fetch(`${s.url}/v1/placements`)).status, 200);
+  await s.stop();
+  return s.output();
 }
 
 test('serve on a snapshot logs no requests unless ORRERY_LOG=info', async () => {

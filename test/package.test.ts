@@ -3,11 +3,12 @@
 // and serves the API and the web view.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { serving } from './serving.js';
 import { NPM } from './tools.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -47,26 +48,15 @@ test('npm pack gives a package whose orrery binary works outside the clone', { t
   assert.equal(plan.status, 0, plan.stderr);
   assert.equal(plan.stdout.trim().split('\n').length, 5);
 
-  const serve = spawn(bin, ['serve', '--fleet', join(pkg, 'examples', 'fleet.yaml'), '--placements', join(pkg, 'examples', 'placements.yaml'), '--port', '0'], {
-    cwd: home,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const served = await serving(bin, ['serve', '--fleet', join(pkg, 'examples', 'fleet.yaml'), '--placements', join(pkg, 'examples', 'placements.yaml'), '--port', '0'], { cwd: home });
   try {
-    let said = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      serve.stderr.on('data', (b: Buffer) => {
-        said += b.toString();
-        const m = /on (http:\/\/\S+) /.exec(said);
-        if (m?.[1] !== undefined) resolve(m[1]);
-      });
-      serve.once('exit', () => reject(new Error(said)));
-    });
+    const url = served.url;
     assert.equal((await fetch(`${url}/readyz`)).status, 200);
     assert.match(await (await fetch(`${url}/ui/`)).text(), /<title>/, 'the page ships');
     assert.equal((await fetch(`${url}/ui/app.js`)).status, 200, 'and its script');
     const placement = (await (await fetch(`${url}/v1/namespaces/ml/placements/llm-inference`)).json()) as { decision: { reason: string } };
     assert.equal(placement.decision.reason, 'Scheduled');
   } finally {
-    serve.kill('SIGTERM');
+    await served.stop();
   }
 });

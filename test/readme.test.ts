@@ -3,12 +3,13 @@
 // the curl lines of "Try it" answer against `orrery serve` on the example.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { load } from 'js-yaml';
 import { checkPlacement, checkSnapshotDocument, formatIssues } from '../src/core/validation.js';
+import { type Serving, serving } from './serving.js';
 import { JQ } from './tools.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -60,24 +61,16 @@ const RUN_ELSEWHERE: [command: RegExp, file: string, evidence: string][] = [
   [/^orrery serve \.\.\. --argocd-cluster-secrets/, 'test/serve-hub.test.ts', "'--argocd-cluster-secrets'"],
 ];
 
-let server: ChildProcess | undefined;
+let server: Serving | undefined;
 let base = '';
 
 before(async () => {
-  server = spawn(process.execPath, [cli, 'serve', '--fleet', 'examples/fleet.yaml', '--placements', 'examples/placements.yaml', '--port', '0'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  let said = '';
-  base = await new Promise<string>((resolve, reject) => {
-    server?.stderr?.on('data', (b: Buffer) => {
-      said += b.toString();
-      const m = /on (http:\/\/\S+) /.exec(said);
-      if (m?.[1] !== undefined) resolve(m[1].replace('127.0.0.1', 'localhost'));
-    });
-    server?.once('exit', () => reject(new Error(said)));
-  });
+  server = await serving(process.execPath, [cli, 'serve', '--fleet', 'examples/fleet.yaml', '--placements', 'examples/placements.yaml', '--port', '0'], { cwd: root });
+  base = server.url.replace('127.0.0.1', 'localhost');
 });
 
-after(() => {
-  server?.kill('SIGTERM');
+after(async () => {
+  await server?.stop();
 });
 
 test('the sample output of orrery plan is what it prints', () => {
