@@ -27,7 +27,7 @@ const COMMANDS: Record<string, { readonly summary: string; readonly usage: strin
     usage: `orrery serve --fleet FILE [--placements FILE] [--port N] [--address ADDR] [--token-file FILE]
 orrery serve (--kubeconfig HUB | --context CTX | --in-cluster) [--clusterprofile-provider-file FILE] [--namespace NS]
              [--lease-namespace NS] [--lease-seconds N] [--port N] [--address ADDR]
-             [--argocd-namespace NS] [--argocd-cluster-secrets]`,
+             [--argocd-namespace NS] [--argocd-cluster-secrets] [--report-max-age-seconds N]`,
     notes: `Embedded: the fleet file and Placements kept in memory (PUT/DELETE through the API).
 On a hub: watches ClusterProfiles (every namespace, or NS) and Placements, schedules, writes
 status and PlacementDecisions, and applies the workloads in the members. One instance at a time
@@ -37,6 +37,8 @@ context of KUBECONFIG (or ~/.kube/config) as kubectl reads it.
 Placements with spec.delivery External are published as ClusterDecisions in --argocd-namespace
 (default "argocd") for Argo CD's ClusterDecisionResource generator; --argocd-cluster-secrets also
 keeps one Argo CD cluster Secret there for every ClusterProfile.
+A member whose agent (orrery agent) writes a ClusterReport is read from it; a report not renewed
+for --report-max-age-seconds (default 60) makes its member unreadable, as a member out of reach is.
 Environment: PORT (default port, 8080), ORRERY_TOKEN (embedded: the bearer token),
 ORRERY_LOG=info (log every request; embedded, the default is no request log) or off (none on a hub).`,
   },
@@ -69,6 +71,17 @@ others leave, with the scores the solver used and their weights, as the API's ex
     notes: `The hub is read as kubectl reads it: --kubeconfig, else KUBECONFIG, else ~/.kube/config,
 in its current context or --context. -o name prints the clusters' names.`,
   },
+  agent: {
+    summary: "Run in a member: report the member's capacity to the hub as its ClusterReport",
+    usage: `orrery agent --cluster-name NAME --cluster-namespace NS --hub-kubeconfig FILE
+             [--kubeconfig FILE | --context CTX | --in-cluster] [--heartbeat-seconds N] [--port N] [--address ADDR]`,
+    notes: `Reads the member (its Nodes, Pods and DRA objects) with the member's own identity: --in-cluster
+in a Pod, else a kubeconfig as kubectl finds it. Writes the summary to the hub, as the
+ClusterReport NAME in namespace NS (those of the member's ClusterProfile), when it changes and
+every --heartbeat-seconds (default 20) when it does not; the hub reads members with a fresh report
+from it, and no longer reads them itself. On the hub it needs only to apply that one object.
+Serves /healthz, /readyz (the last report reached the hub) and /metrics on --port (default 8080).`,
+  },
   completion: {
     summary: 'Print a shell completion script for bash or zsh',
     usage: 'orrery completion bash|zsh',
@@ -95,6 +108,7 @@ const FLAGS = {
     'lease-seconds': { type: 'string' },
     'argocd-namespace': { type: 'string' },
     'argocd-cluster-secrets': { type: 'boolean' },
+    'report-max-age-seconds': { type: 'string' },
   },
   plan: {
     fleet: { type: 'string' },
@@ -112,6 +126,17 @@ const FLAGS = {
     'clusterprofile-provider-file': { type: 'string' },
     namespace: { type: 'string', short: 'n' },
     output: { type: 'string', short: 'o' },
+  },
+  agent: {
+    'cluster-name': { type: 'string' },
+    'cluster-namespace': { type: 'string' },
+    'hub-kubeconfig': { type: 'string' },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    'in-cluster': { type: 'boolean' },
+    'heartbeat-seconds': { type: 'string' },
+    port: { type: 'string' },
+    address: { type: 'string' },
   },
   completion: {},
 } as const satisfies Record<string, Record<string, Flag>>;
@@ -365,15 +390,29 @@ interface HubAccess {
  * contexts. The Kubernetes client is loaded only by the commands that talk to a cluster.
  */
 async function connectHub(access: HubAccess, providerFile: string | undefined): Promise<Result<{ hub: import('../fleet/client.js').ApiClient; providers: ProviderFile | undefined }, string>> {
+  const hub = await connectCluster(access);
+  if (!hub.ok) return hub;
+  let providers: ProviderFile | undefined;
+  if (providerFile !== undefined) {
+    const { loadProviderFile } = await import('../fleet/access.js');
+    const loaded = await loadProviderFile(providerFile);
+    if (!loaded.ok) return loaded;
+    providers = loaded.value;
+  }
+  return ok({ hub: hub.value, providers });
+}
+
+/** A client for a cluster, its kubeconfig found as kubectl finds it, or the Pod's own. */
+async function connectCluster(access: HubAccess): Promise<Result<import('../fleet/client.js').ApiClient, string>> {
   const tooOld = kubeClientTooNew();
   if (tooOld !== undefined) return refused(tooOld);
-  let loaded: [typeof import('@kubernetes/client-node'), typeof import('../fleet/access.js'), typeof import('../fleet/client.js')];
+  let loaded: [typeof import('@kubernetes/client-node'), typeof import('../fleet/client.js')];
   try {
-    loaded = await Promise.all([import('@kubernetes/client-node'), import('../fleet/access.js'), import('../fleet/client.js')]);
+    loaded = await Promise.all([import('@kubernetes/client-node'), import('../fleet/client.js')]);
   } catch (e) {
     return refused(kubeClientProblem(e));
   }
-  const [{ KubeConfig }, { loadProviderFile }, { ApiClient }] = loaded;
+  const [{ KubeConfig }, { ApiClient }] = loaded;
   const kc = new KubeConfig();
   if (access.inCluster === true) {
     kc.loadFromCluster();
@@ -411,13 +450,7 @@ async function connectHub(access: HubAccess, providerFile: string | undefined): 
     }
     if (!URL.canParse(cluster.server)) return refused(`${where}: cluster "${cluster.name}" has no valid server URL ("${cluster.server}")`);
   }
-  let providers: ProviderFile | undefined;
-  if (providerFile !== undefined) {
-    const loaded = await loadProviderFile(providerFile);
-    if (!loaded.ok) return loaded;
-    providers = loaded.value;
-  }
-  return ok({ hub: new ApiClient(kc), providers });
+  return ok(new ApiClient(kc));
 }
 
 /**
@@ -490,7 +523,9 @@ async function serveHub(values: {
   'lease-seconds'?: string;
   'argocd-namespace'?: string;
   'argocd-cluster-secrets'?: boolean;
+  'report-max-age-seconds'?: string;
 }): Promise<number> {
+  const reportMaxAge = seconds(values['report-max-age-seconds'], 60, '--report-max-age-seconds');
   const leaseSeconds = Number(values['lease-seconds'] ?? 15);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
@@ -519,7 +554,7 @@ async function serveHub(values: {
   const leaseProblem = await elector.check();
   if (leaseProblem !== undefined) return fail(leaseProblem);
   log(`ClusterProfiles in ${values.namespace !== undefined ? `namespace ${values.namespace}` : 'every namespace'}; leader election on the Lease ${leaseNamespace}/orrery-scheduler as ${identity}`);
-  const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}), problems });
+  const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}), problems, reportMaxAgeMs: reportMaxAge * 1000 });
   const events = new EventRecorder(hub, identity, log);
   const controller = new HubControllers(hub, watcher, {
     writes: () => elector.isLeader,
@@ -591,6 +626,9 @@ async function fleet(args: string[]): Promise<number> {
   for (const m of read.members) {
     if (!m.reachable) process.stderr.write(`warning: ${m.namespace}/${m.name}: ${m.message}\n`);
   }
+  const ways = (way: string) => read.members.filter((m) => m.read === way).map((m) => m.name);
+  const [byAgent, direct] = [ways('agent'), ways('direct')];
+  process.stderr.write(`read: ${[byAgent.length > 0 ? `from their agents' reports: ${byAgent.join(', ')}` : '', direct.length > 0 ? `directly: ${direct.join(', ')}` : ''].filter((x) => x !== '').join('; ') || 'no members'}\n`);
   const doc = toSnapshotDocument(read.snapshot);
   print(
     render(
@@ -600,6 +638,53 @@ async function fleet(args: string[]): Promise<number> {
       () => read.snapshot.clusters.map((c) => c.name),
     ),
   );
+  return 0;
+}
+
+/** A whole number of seconds from a flag, at least 1; `fallback` when the flag is not given. */
+function seconds(v: string | undefined, fallback: number, flag: string): number {
+  const n = Number(v ?? fallback);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of seconds, not "${v}"`);
+  return n;
+}
+
+async function agent(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: FLAGS.agent, strict: true });
+  const name = values['cluster-name'];
+  const namespace = values['cluster-namespace'];
+  if (name === undefined || namespace === undefined) throw new UsageError("agent needs --cluster-name and --cluster-namespace: the member's ClusterProfile on the hub");
+  if (values['hub-kubeconfig'] === undefined) throw new UsageError('agent needs --hub-kubeconfig FILE: the credential on the hub that may write its ClusterReport');
+  const heartbeat = seconds(values['heartbeat-seconds'], 20, '--heartbeat-seconds');
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
+  const member = await connectCluster({ kubeconfig: values.kubeconfig, context: values.context, inCluster: values['in-cluster'] });
+  if (!member.ok) return fail(`the member: ${member.error}`);
+  const hub = await connectCluster({ kubeconfig: values['hub-kubeconfig'] });
+  if (!hub.ok) return fail(`the hub: ${hub.error}`);
+  const [{ Agent }, { agentMetrics, agentServer }] = await Promise.all([import('../agent/agent.js'), import('../agent/http.js')]);
+  const log = (m: string) => process.stderr.write(`orrery agent: ${m}\n`);
+  const a = new Agent(member.value, hub.value, { clusterName: name, namespace, heartbeatMs: heartbeat * 1000, log });
+  let first = true;
+  a.on('reported', () => {
+    if (first) log(`reported ${namespace}/${name} to ${hub.value.server}`);
+    first = false;
+  });
+  const server = agentServer(a, agentMetrics(a));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, values.address ?? '0.0.0.0', resolve);
+  });
+  const address = server.address();
+  log(`reading ${member.value.server} as member ${namespace}/${name}; probes and metrics on port ${typeof address === 'object' && address !== null ? address.port : port}`);
+  a.start();
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      a.stop();
+      server.close(() => resolve());
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   return 0;
 }
 
@@ -665,6 +750,7 @@ const FLAG_VALUES: Record<string, readonly string[] | 'file'> = {
   previous: 'file',
   'token-file': 'file',
   kubeconfig: 'file',
+  'hub-kubeconfig': 'file',
   'clusterprofile-provider-file': 'file',
   solver: ['auto', ...FLOORS],
 };
@@ -772,6 +858,8 @@ export async function main(argv: string[]): Promise<number> {
         return await explain(rest);
       case 'fleet':
         return await fleet(rest);
+      case 'agent':
+        return await agent(rest);
       case 'completion':
         return completion(rest);
       case '--version':

@@ -343,6 +343,27 @@ export function checkCluster(c: Checker, v: unknown, path: Path): Cluster | unde
   };
 }
 
+/** A member's capacity as an agent reports it: the capacity fields of a snapshot file's cluster. */
+export interface CapacityFields {
+  readonly allocatable: Resources;
+  readonly allocated: Resources;
+  readonly devices: readonly DeviceInventory[];
+  readonly nodeGroups: readonly NodeGroup[];
+}
+
+const CAPACITY_FIELDS = ['allocatable', 'allocated', 'devices', 'nodeGroups'] as const;
+
+/** Checks capacity fields (`allocatable`, `allocated`, `devices`, `nodeGroups`) by the snapshot file's rules. */
+export function checkCapacity(v: unknown, path: Path): Result<CapacityFields, readonly Issue[]> {
+  const c = new Checker();
+  const o = c.object(v, path);
+  if (o === undefined) return fail(c.issues);
+  c.known(o, path, CAPACITY_FIELDS);
+  const cluster = checkCluster(c, { name: 'capacity', ...Object.fromEntries(CAPACITY_FIELDS.filter((k) => k in o).map((k) => [k, o[k]])) }, path);
+  if (c.issues.length > 0 || cluster === undefined) return fail(c.issues);
+  return ok({ allocatable: cluster.allocatable, allocated: cluster.allocated, devices: cluster.devices, nodeGroups: cluster.nodeGroups ?? [] });
+}
+
 /** The devices of the node groups, per kind, for a cluster that lists none of its own. */
 function nodeDevices(groups: readonly NodeGroup[]): DeviceInventory[] {
   const byKind = new Map<string, DeviceInventory>();

@@ -11,6 +11,10 @@ import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
 import type { NodeObject, PodObject } from './measure.js';
 import { type MemberObjects, type MemberSummary, summarizeMember } from './summary.js';
+import { type ClusterReportObject, type ReadWay, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
+
+/** The default limit on an agent report's age: three of the agent's default heartbeats. */
+export const REPORT_MAX_AGE_MS = 60_000;
 
 /** DRA API versions, newest first: older members serve only the beta ones. */
 const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
@@ -61,12 +65,16 @@ export interface ReadOptions {
   readonly providers?: ProviderFile;
   /** reuse access (credentials) between reads; refreshed when it expires */
   readonly accessCache?: Map<string, MemberAccess>;
+  /** how old an agent's report may be (by its heartbeat) and still be read */
+  readonly reportMaxAgeMs?: number;
 }
 
 export interface MemberStatus {
   readonly name: string;
   readonly namespace: string;
   readonly reachable: boolean;
+  /** how its capacity was read */
+  readonly read: ReadWay;
   readonly via?: string;
   readonly message?: string;
 }
@@ -80,12 +88,21 @@ export interface FleetRead {
 export async function readFleet(hub: ApiClient, opts: ReadOptions = {}): Promise<FleetRead> {
   const path = profilesPath(await clusterProfileVersion(hub), opts.namespace);
   const { profiles, clashes } = uniqueProfiles((await hub.list<ClusterProfileObject>(path)).items);
-  const results = await Promise.all(profiles.map((p) => readProfile(hub, p, opts)));
+  const reports = new Map<string, ClusterReportObject>();
+  if (await reportsServed(hub)) for (const r of (await hub.list<ClusterReportObject>(reportsPath(opts.namespace))).items) reports.set(`${r.metadata.namespace}/${r.metadata.name}`, r);
+  const now = Date.now();
+  const results = await Promise.all(
+    profiles.map((p) => {
+      const report = reports.get(`${p.metadata.namespace}/${p.metadata.name}`);
+      return report !== undefined ? fromReport(p, report, now, opts.reportMaxAgeMs ?? REPORT_MAX_AGE_MS) : readProfile(hub, p, opts);
+    }),
+  );
   const clusters = results.map((r) => r.cluster);
   const left = clashes.map(({ profile: p, with: w }) => ({
     name: p.metadata.name,
     namespace: p.metadata.namespace,
     reachable: false,
+    read: 'direct' as const,
     message: `left out: ${w.metadata.namespace}/${w.metadata.name} is another cluster of the same name`,
   }));
   return { snapshot: makeSnapshot(clusters, generationOf(clusters)), members: [...results.map((r) => r.status), ...left] };
@@ -127,11 +144,22 @@ export function clusterOf(p: ClusterProfileObject, measured: Measured | undefine
   };
 }
 
+/** A member read from its agent's report, by the report's own heartbeat (one pass has no other clock). */
+function fromReport(p: ClusterProfileObject, o: ClusterReportObject, now: number, maxAgeMs: number): { cluster: Cluster; status: MemberStatus } {
+  const { name, namespace } = p.metadata;
+  const read = readReport(o);
+  const problem = reportProblem(read, read.ok ? now - Date.parse(read.value.agent.heartbeatTime) : 0, maxAgeMs);
+  return {
+    cluster: clusterOf(p, problem === undefined && read.ok ? read.value.summary : undefined, problem),
+    status: { name, namespace, reachable: problem === undefined, read: 'agent', ...(problem !== undefined ? { message: problem } : {}) },
+  };
+}
+
 async function readProfile(hub: ApiClient, p: ClusterProfileObject, opts: ReadOptions): Promise<{ cluster: Cluster; status: MemberStatus }> {
   const { name, namespace } = p.metadata;
   const unreachable = (message: string, via?: string) => ({
     cluster: clusterOf(p, undefined, message),
-    status: { name, namespace, reachable: false, message, ...(via !== undefined ? { via } : {}) },
+    status: { name, namespace, reachable: false, read: 'direct' as const, message, ...(via !== undefined ? { via } : {}) },
   });
   const key = `${namespace}/${name}`;
   let access = opts.accessCache?.get(key);
@@ -152,7 +180,7 @@ async function readProfile(hub: ApiClient, p: ClusterProfileObject, opts: ReadOp
     opts.accessCache?.delete(key);
     return unreachable((e as Error).message, access.via);
   }
-  return { cluster: clusterOf(p, measure(objects), undefined), status: { name, namespace, reachable: true, via: access.via } };
+  return { cluster: clusterOf(p, measure(objects), undefined), status: { name, namespace, reachable: true, read: 'direct', via: access.via } };
 }
 
 /** Equal content, equal number: the generation moves only when something relevant changed. */

@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { YAMLException, loadAll } from 'js-yaml';
-import { API_VERSION, type FleetSnapshot, type Placement, type Resources, makeSnapshot } from '../core/model.js';
+import { API_VERSION, type Cluster, type FleetSnapshot, type Placement, type Resources, makeSnapshot } from '../core/model.js';
 import { formatBytes, formatMilli } from '../core/quantity.js';
 import { type Result, fail, ok } from '../core/result.js';
 import { checkPlacements, checkSnapshotDocument, formatIssues } from '../core/validation.js';
@@ -90,6 +90,25 @@ function quantities(r: Resources) {
   return { cpu: formatMilli(r.cpu), memory: formatBytes(r.memory), pods: r.pods, ...(r.extended ?? {}) };
 }
 
+/** A cluster's capacity fields as the file writes them (and an agent's report carries them). */
+export function capacityDocument(c: Pick<Cluster, 'allocatable' | 'allocated' | 'devices' | 'nodeGroups'>) {
+  return {
+    allocatable: quantities(c.allocatable),
+    allocated: quantities(c.allocated),
+    ...(c.devices.length > 0 ? { devices: c.devices } : {}),
+    ...(c.nodeGroups !== undefined
+      ? {
+          nodeGroups: c.nodeGroups.map((g) => ({
+            count: g.count,
+            allocatable: quantities(g.allocatable),
+            allocated: quantities(g.allocated),
+            ...(g.devices.length > 0 ? { devices: g.devices } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
 /** The snapshot in the file's own format, so a live fleet can be fed to `orrery plan`. */
 export function toSnapshotDocument(snapshot: FleetSnapshot, placements: readonly Placement[] = []) {
   return {
@@ -104,19 +123,7 @@ export function toSnapshotDocument(snapshot: FleetSnapshot, placements: readonly
       ...(c.message !== undefined ? { message: c.message } : {}),
       ...(c.version !== undefined ? { version: c.version } : {}),
       ...(c.taints.length > 0 ? { taints: c.taints } : {}),
-      allocatable: quantities(c.allocatable),
-      allocated: quantities(c.allocated),
-      ...(c.devices.length > 0 ? { devices: c.devices } : {}),
-      ...(c.nodeGroups !== undefined
-        ? {
-            nodeGroups: c.nodeGroups.map((g) => ({
-              count: g.count,
-              allocatable: quantities(g.allocatable),
-              allocated: quantities(g.allocated),
-              ...(g.devices.length > 0 ? { devices: g.devices } : {}),
-            })),
-          }
-        : {}),
+      ...capacityDocument(c),
     })),
     placements,
   };

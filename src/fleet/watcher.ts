@@ -12,12 +12,13 @@ import type { Cluster, FleetSnapshot } from '../core/model.js';
 import { compareNames, makeSnapshot } from '../core/model.js';
 import { type ClusterProfileObject, type MemberAccess, type ProviderFile, resolveAccess } from './access.js';
 import { ApiClient } from './client.js';
-import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
-import { type NodeObject, type PodObject, capacityView } from './measure.js';
 import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory.js';
-import { type Measured, clusterOf, draVersion, generationOf, measure } from './reader.js';
+import { type Measured, REPORT_MAX_AGE_MS, clusterOf, generationOf } from './reader.js';
+import { MemberMirror } from './mirror.js';
+import { type ClusterReportObject, type ReadWay, type Report, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
+import type { Result } from '../core/result.js';
 import { ProblemLog } from '../problems.js';
-import { type Meta, Reflector } from './reflector.js';
+import { Reflector } from './reflector.js';
 
 export interface WatcherOptions {
   readonly namespace?: string;
@@ -28,34 +29,37 @@ export interface WatcherOptions {
   readonly missingGraceMs?: number;
   /** where lists that keep failing are said; without one, nowhere */
   readonly problems?: ProblemLog;
+  /** how long an agent's ClusterReport may go unrenewed before its member counts as unreadable */
+  readonly reportMaxAgeMs?: number;
 }
+
 
 /** The problem source for the hub's inventory. */
 export const INVENTORY_SOURCE = 'ClusterProfiles on the hub';
+/** The problem source for the agents' reports. */
+export const REPORTS_SOURCE = 'ClusterReports on the hub';
 /** The problem source for one member. */
 export const memberSource = (name: string) => `member ${name}`;
 
-type Kind = 'nodes' | 'pods' | 'deviceClasses' | 'slices' | 'claims';
-
 class MemberWatch {
-  readonly reflectors = new Map<Kind, Reflector<Meta>>();
-  private readonly failures = new Map<Kind, string>();
   private access: MemberAccess | undefined;
   /** how to reach the member, once access is resolved */
   client: ApiClient | undefined;
   private accessError: string | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
-  /** the member as last measured while it could be read */
-  private last: Measured | undefined;
-  /** something was read since it was last measured */
-  private dirty = true;
+  /** the member read directly, while it has no agent */
+  private mirror: MemberMirror | undefined;
+  /** the member as its agent last reported it, and when (by this clock) the report was last renewed */
+  private report: { read: Result<Report, string>; heartbeat: string | undefined; content: string; seenAt: number } | undefined;
+  private staleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly profile: () => ClusterProfileObject,
     private readonly hub: ApiClient,
     private readonly providers: ProviderFile | undefined,
     private readonly changed: () => void,
+    private readonly reportMaxAgeMs: number,
   ) {}
 
   async start(): Promise<void> {
@@ -70,73 +74,88 @@ class MemberWatch {
     }
     this.accessError = undefined;
     this.access = r.value;
-    const client = new ApiClient(r.value.kc);
-    this.client = client;
-    let dra: string | undefined;
-    try {
-      dra = await draVersion(client);
-    } catch (e) {
-      this.failures.set('nodes', (e as Error).message);
-      this.changed();
-      this.retry = setTimeout(() => void this.start(), 1000);
-      return;
-    }
-    if (this.stopped) return;
-    const paths: [Kind, string][] = [
-      ['nodes', '/api/v1/nodes'],
-      ['pods', '/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed'],
-    ];
-    if (dra !== undefined) {
-      paths.push(['deviceClasses', `/apis/${dra}/deviceclasses`], ['slices', `/apis/${dra}/resourceslices`], ['claims', `/apis/${dra}/resourceclaims`]);
-    }
-    for (const [kind, path] of paths) {
-      const events = {
-        changed: () => {
-          this.dirty = true;
-          this.changed();
-        },
-        health: (ok: boolean, why?: string) => {
-          if (ok) this.failures.delete(kind);
-          else this.failures.set(kind, why ?? 'failed');
-          this.dirty = true;
-          this.changed();
-        },
-      };
-      const reflector = kind === 'pods' ? new Reflector<Meta>(client, path, events, (o) => capacityView(o as unknown as PodObject) as unknown as Meta) : new Reflector<Meta>(client, path, events);
-      this.reflectors.set(kind, reflector);
-      reflector.start();
-    }
+    this.client = new ApiClient(r.value.kc);
+    if (this.report === undefined) this.readDirectly();
+    else this.changed();
     // Credentials that run out are fetched again before they do.
     if (r.value.expires !== undefined) {
       this.retry = setTimeout(() => this.restart(), Math.max(1000, r.value.expires - Date.now() - 60_000));
     }
   }
 
+  private readDirectly(): void {
+    if (this.client === undefined || this.mirror !== undefined || this.stopped) return;
+    this.mirror = new MemberMirror(this.client, this.changed);
+    void this.mirror.start();
+  }
+
   private restart(): void {
-    for (const r of this.reflectors.values()) r.stop();
-    this.reflectors.clear();
+    this.mirror?.stop();
+    this.mirror = undefined;
     void this.start();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    for (const r of this.reflectors.values()) r.stop();
+    if (this.staleTimer) clearTimeout(this.staleTimer);
+    this.mirror?.stop();
   }
 
-  private items<T>(kind: Kind): T[] {
-    return (this.reflectors.get(kind)?.items() ?? []) as unknown as T[];
+  /**
+   * The member's ClusterReport changed (undefined: it has none, or no longer). A member with a
+   * report is read from it alone; one whose report is gone is read directly again.
+   */
+  setReport(o: ClusterReportObject | undefined): void {
+    if (o === undefined) {
+      if (this.report === undefined) return;
+      this.report = undefined;
+      if (this.staleTimer) clearTimeout(this.staleTimer);
+      this.readDirectly();
+      this.changed();
+      return;
+    }
+    const read = readReport(o);
+    const heartbeat = read.ok ? read.value.agent.heartbeatTime : undefined;
+    const content = JSON.stringify(read.ok ? { summary: read.value.summary, problem: read.value.agent.problem } : read.error);
+    const now = Date.now();
+    const before = this.report;
+    // Freshness by this clock: when a renewal was seen. A report first seen counts from its own
+    // heartbeat if that is older, so that a hub starting up does not take a long-gone agent's word.
+    const seenAt = before === undefined ? Math.min(now, heartbeat !== undefined ? Date.parse(heartbeat) : now) : before.heartbeat !== heartbeat ? now : before.seenAt;
+    this.report = { read, heartbeat, content, seenAt };
+    if (this.mirror !== undefined) {
+      this.mirror.stop();
+      this.mirror = undefined;
+    }
+    if (this.staleTimer) clearTimeout(this.staleTimer);
+    this.staleTimer = setTimeout(() => this.changed(), Math.max(0, seenAt + this.reportMaxAgeMs - now) + 10);
+    // a renewal that says nothing new moves no snapshot
+    if (before === undefined || before.content !== content || this.staleness(before.seenAt, now) !== this.staleness(seenAt, now)) this.changed();
+  }
+
+  private staleness(seenAt: number, now: number): boolean {
+    return now - seenAt > this.reportMaxAgeMs;
+  }
+
+  way(): ReadWay {
+    return this.report !== undefined ? 'agent' : 'direct';
   }
 
   /** since when (ms) the member has been unreadable, while it is */
   private troubleSince: number | undefined;
 
-  /** Why the member cannot be read now, or undefined when it can. */
+  /** Why the member cannot be read (or, read through its agent, written) now; undefined when it can. */
   problem(): string | undefined {
-    const why = this.accessError ?? (this.access === undefined ? 'connecting' : [...this.failures.values()][0]);
+    const why = this.reportProblem() ?? this.accessError ?? (this.access === undefined ? 'connecting' : this.mirror?.problem());
     if (why === undefined) this.troubleSince = undefined;
     else this.troubleSince ??= Date.now();
     return why;
+  }
+
+  private reportProblem(): string | undefined {
+    const r = this.report;
+    return r === undefined ? undefined : reportProblem(r.read, Date.now() - r.seenAt, this.reportMaxAgeMs);
   }
 
   /** Since when the member has been unreadable; undefined while it can be read. */
@@ -145,20 +164,19 @@ class MemberWatch {
     return this.troubleSince;
   }
 
+  /** The member's summary as last read, by whichever way it is read. */
+  private measured(): Measured | undefined {
+    if (this.report !== undefined) return this.report.read.ok ? this.report.read.value.summary : undefined;
+    return this.mirror?.summary();
+  }
+
+  private lastMeasured: Measured | undefined;
+
   cluster(): Cluster {
     const problem = this.problem();
-    // A member of many Pods is measured again only when something of it changed.
-    if (problem === undefined && (this.dirty || this.last === undefined)) {
-      this.dirty = false;
-      this.last = measure({
-        nodes: this.items<NodeObject>('nodes'),
-        pods: this.items<PodObject>('pods'),
-        deviceClasses: this.items<DeviceClassObject>('deviceClasses'),
-        slices: this.items<ResourceSliceObject>('slices'),
-        claims: this.items<ResourceClaimObject>('claims'),
-      });
-    }
-    return clusterOf(this.profile(), this.last, problem);
+    // a member that cannot be read keeps the capacity it was last read with
+    if (problem === undefined) this.lastMeasured = this.measured() ?? this.lastMeasured;
+    return clusterOf(this.profile(), this.lastMeasured, problem);
   }
 }
 
@@ -198,6 +216,10 @@ export interface FleetWatcherEvents {
 export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
   private readonly members = new Map<string, MemberWatch>();
   private profiles: Reflector<ClusterProfileObject> | undefined;
+  /** agents' ClusterReports; undefined where the hub does not serve them (every member is read directly) */
+  private reports: Reflector<ClusterReportObject> | undefined;
+  /** whether members may be started: the reports listed once, or not served */
+  private reportsKnown = false;
   private readonly problems: ProblemLog;
   private startTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -222,12 +244,30 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     this.problems = opts.problems ?? new ProblemLog(() => undefined);
   }
 
-  /** Finds the newest ClusterProfile version the hub serves, then lists and watches it. */
+  /**
+   * Finds the newest ClusterProfile version the hub serves, then lists and watches it, and the
+   * agents' ClusterReports where the hub serves them: members are read only once the reports are
+   * listed, so that a member with an agent is never read directly first.
+   */
   start(attempt = 0): void {
     this.stopped = false;
-    void clusterProfileVersion(this.hub).then(
-      (version) => {
+    void Promise.all([clusterProfileVersion(this.hub), reportsServed(this.hub)]).then(
+      ([version, served]) => {
         if (this.stopped) return;
+        if (served) {
+          this.reports = new Reflector<ClusterReportObject>(this.hub, reportsPath(this.opts.namespace), {
+            changed: (o, deleted) => this.reportChanged(o, deleted === true),
+            health: (ok, why) => {
+              this.problems.report(REPORTS_SOURCE, ok ? undefined : why);
+              // listed, or failing: members wait no longer (those without credentials of their own stay unreadable)
+              if (!this.reportsKnown) {
+                this.reportsKnown = true;
+                this.profilesChanged();
+              }
+            },
+          });
+          this.reports.start();
+        } else this.reportsKnown = true;
         this.profiles = new Reflector<ClusterProfileObject>(this.hub, profilesPath(version, this.opts.namespace), {
           changed: () => this.profilesChanged(),
           health: (ok, why) => {
@@ -247,10 +287,31 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     );
   }
 
+  /** A ClusterReport changed (or, without one, all may have after a list): its member is told. */
+  private reportChanged(o: ClusterReportObject | undefined, deleted: boolean): void {
+    if (o !== undefined) {
+      const m = this.members.get(o.metadata.name);
+      if (m !== undefined && m.profile().metadata.namespace === o.metadata.namespace) m.setReport(deleted ? undefined : o);
+      return;
+    }
+    for (const m of this.members.values()) m.setReport(this.reportOf(m.profile()));
+  }
+
+  /** The report of a member, where its agent wrote one (beside its ClusterProfile). */
+  private reportOf(p: ClusterProfileObject): ClusterReportObject | undefined {
+    return this.reports?.get(p.metadata.namespace, p.metadata.name);
+  }
+
+  /** How a member's capacity is read now. */
+  readWay(name: string): ReadWay | undefined {
+    return this.members.get(name)?.way();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.startTimer) clearTimeout(this.startTimer);
     this.profiles?.stop();
+    this.reports?.stop();
     for (const m of this.members.values()) m.stop();
     this.members.clear();
     if (this.pending) clearTimeout(this.pending);
@@ -302,15 +363,17 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     }
     this.known = new Map(next.profiles);
     this.missing = new Map(next.missing);
-    for (const name of this.known.keys()) {
+    for (const name of this.reportsKnown ? this.known.keys() : []) {
       if (!this.members.has(name)) {
         const m = new MemberWatch(
           () => this.known.get(name)!,
           this.hub,
           this.opts.providers,
           () => this.schedule(),
+          this.opts.reportMaxAgeMs ?? REPORT_MAX_AGE_MS,
         );
         this.members.set(name, m);
+        m.setReport(this.reportOf(this.known.get(name)!));
         void m.start();
       }
     }
@@ -333,7 +396,7 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
 
   private rebuild(): void {
     // Until the hub has been listed once there is no fleet to speak of, not an empty one.
-    if (this.profiles?.synced() !== true) return;
+    if (this.profiles?.synced() !== true || !this.reportsKnown) return;
     const clusters: Cluster[] = [];
     for (const name of [...this.known.keys()].sort(compareNames)) {
       const m = this.members.get(name);
