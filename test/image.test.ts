@@ -75,10 +75,12 @@ test('run read-only, as uid 1000, the embedded default answers /readyz', async (
   assert.equal(placements.items.length, 5);
 });
 
-test('the manifests name the image the build wrote', () => {
-  const k = readFileSync(join(root, 'deploy', 'kustomization.yaml'), 'utf8');
-  assert.match(k, /newName: ghcr\.io\/orrery-dev\/orrery\n\s+newTag: (\S+)/);
-  assert.equal(/newTag: (\S+)/.exec(k)?.[1], version);
+test("the manifests name the image the build wrote: the hub's and the member agent's", () => {
+  for (const file of [join(root, 'deploy', 'kustomization.yaml'), join(root, 'deploy', 'member', 'agent', 'kustomization.yaml')]) {
+    const k = readFileSync(file, 'utf8');
+    assert.match(k, /newName: ghcr\.io\/orrery-dev\/orrery\n\s+newTag: (\S+)/, file);
+    assert.equal(/newTag: (\S+)/.exec(k)?.[1], version, file);
+  }
 });
 
 test('the fast tests pass on that LTS too', { timeout: 900_000 }, () => {

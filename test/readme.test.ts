@@ -56,6 +56,12 @@ const RUN_ELSEWHERE: [command: RegExp, file: string, evidence: string][] = [
   [/^kubectl apply --server-side -k deploy\/member\/$/, 'test/hub-conventions.test.ts', "join(root, 'deploy', 'member')"],
   // the steps that give the hub a member are run as the README has them
   [/^(kubectl create token orrery|kubectl config |kubectl -n PROFILE_NAMESPACE create secret)/, 'test/hub-conventions.test.ts', 'readmeBlock('],
+  // the steps by which a member joins from its side, likewise
+  [
+    /^(sed 's\/MEMBER_NAME\/member-1\/g|kubectl --context member-1 apply --server-side -k deploy\/member\/agent\/$|kubectl --context hub -n fleet get secret orrery-agent-member-1)/,
+    'test/agent.test.ts',
+    "readmeBlock('### A member that joins from its side')",
+  ],
   [/^kubectl apply --server-side -k deploy\/argocd\/$/, 'test/deploy.test.ts', "join(root, 'deploy', 'argocd')"],
   [/^kubectl apply -f deploy\/argocd\/applicationset\.yaml$/, 'test/deploy.test.ts', "'applicationset.yaml'"],
   [/^orrery serve \.\.\. --argocd-cluster-secrets/, 'test/serve-hub.test.ts', "'--argocd-cluster-secrets'"],

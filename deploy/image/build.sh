@@ -7,7 +7,7 @@
 #   ORRERY_IMAGE=registry.example.com/orrery deploy/image/build.sh
 #   ORRERY_PUSH=1 deploy/image/build.sh      builds, then pushes (buildah login to the registry first)
 #
-# It writes the image it built into deploy/kustomization.yaml (images: newName, newTag).
+# It writes the image it built into deploy/kustomization.yaml and deploy/member/agent/ (images: newName, newTag).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -72,7 +72,7 @@ printf '%s\n' 'root:x:0:' 'orrery:x:1000:' 'nogroup:x:65534:' >"$root/etc/group"
 say "built $IMAGE"
 
 # The manifests name what was built.
-sed -i -E "s#^(    newName: ).*#\1$NAME#; s#^(    newTag: ).*#\1$VERSION#" deploy/kustomization.yaml
+sed -i -E "s#^(    newName: ).*#\1$NAME#; s#^(    newTag: ).*#\1$VERSION#" deploy/kustomization.yaml deploy/member/agent/kustomization.yaml
 
 if [[ "${ORRERY_PUSH:-}" == 1 ]]; then
   say "pushing $IMAGE"

@@ -554,7 +554,12 @@ async function serveHub(values: {
   const leaseProblem = await elector.check();
   if (leaseProblem !== undefined) return fail(leaseProblem);
   log(`ClusterProfiles in ${values.namespace !== undefined ? `namespace ${values.namespace}` : 'every namespace'}; leader election on the Lease ${leaseNamespace}/orrery-scheduler as ${identity}`);
-  const watcher = new FleetWatcher(hub, { ...(values.namespace !== undefined ? { namespace: values.namespace } : {}), ...(providers !== undefined ? { providers } : {}), problems, reportMaxAgeMs: reportMaxAge * 1000 });
+  const watcher = new FleetWatcher(hub, {
+    ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
+    ...(providers !== undefined ? { providers } : {}),
+    problems,
+    reportMaxAgeMs: reportMaxAge * 1000,
+  });
   const events = new EventRecorder(hub, identity, log);
   const controller = new HubControllers(hub, watcher, {
     writes: () => elector.isLeader,
@@ -628,7 +633,9 @@ async function fleet(args: string[]): Promise<number> {
   }
   const ways = (way: string) => read.members.filter((m) => m.read === way).map((m) => m.name);
   const [byAgent, direct] = [ways('agent'), ways('direct')];
-  process.stderr.write(`read: ${[byAgent.length > 0 ? `from their agents' reports: ${byAgent.join(', ')}` : '', direct.length > 0 ? `directly: ${direct.join(', ')}` : ''].filter((x) => x !== '').join('; ') || 'no members'}\n`);
+  process.stderr.write(
+    `read: ${[byAgent.length > 0 ? `from their agents' reports: ${byAgent.join(', ')}` : '', direct.length > 0 ? `directly: ${direct.join(', ')}` : ''].filter((x) => x !== '').join('; ') || 'no members'}\n`,
+  );
   const doc = toSnapshotDocument(read.snapshot);
   print(
     render(

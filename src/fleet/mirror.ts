@@ -63,7 +63,8 @@ export class MemberMirror {
         },
       };
       // A member's Pods are kept as what capacity is made of: a whole Pod is several KiB.
-      const reflector = kind === 'pods' ? new Reflector<Meta>(this.client, path, events, (o) => capacityView(o as unknown as PodObject) as unknown as Meta) : new Reflector<Meta>(this.client, path, events);
+      const reflector =
+        kind === 'pods' ? new Reflector<Meta>(this.client, path, events, (o) => capacityView(o as unknown as PodObject) as unknown as Meta) : new Reflector<Meta>(this.client, path, events);
       this.reflectors.set(kind, reflector);
       reflector.start();
     }

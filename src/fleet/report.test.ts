@@ -15,8 +15,15 @@ const memberArb: fc.Arbitrary<MemberObjects> = fc
   .record({
     nodes: fc.array(
       fc.record({
-        cpu: fc.oneof(fc.integer({ min: 1, max: 96 }).map(String), fc.integer({ min: 100, max: 96_000 }).map((m) => `${m}m`)),
-        memory: fc.oneof(fc.integer({ min: 1, max: 512 }).map((g) => `${g}Gi`), fc.integer({ min: 1_000_000, max: 600_000_000 }).map((k) => `${k}Ki`), fc.integer({ min: 1, max: 10 ** 12 }).map(String)),
+        cpu: fc.oneof(
+          fc.integer({ min: 1, max: 96 }).map(String),
+          fc.integer({ min: 100, max: 96_000 }).map((m) => `${m}m`),
+        ),
+        memory: fc.oneof(
+          fc.integer({ min: 1, max: 512 }).map((g) => `${g}Gi`),
+          fc.integer({ min: 1_000_000, max: 600_000_000 }).map((k) => `${k}Ki`),
+          fc.integer({ min: 1, max: 10 ** 12 }).map(String),
+        ),
         pods: fc.integer({ min: 1, max: 250 }),
         gpus: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
         model: fc.constantFrom(...MODELS),
@@ -68,7 +75,14 @@ const memberArb: fc.Arbitrary<MemberObjects> = fc
             },
           ],
     );
-    if (pool > 0) slices.push({ spec: { driver: DRIVER, pool: { name: 'shared', generation: 1, resourceSliceCount: 1 }, devices: Array.from({ length: pool }, (_, d) => ({ name: `s-${d}`, attributes: { model: { string: 'L4' } } })) } });
+    if (pool > 0)
+      slices.push({
+        spec: {
+          driver: DRIVER,
+          pool: { name: 'shared', generation: 1, resourceSliceCount: 1 },
+          devices: Array.from({ length: pool }, (_, d) => ({ name: `s-${d}`, attributes: { model: { string: 'L4' } } })),
+        },
+      });
     const classes: DeviceClassObject[] = [
       { metadata: { name: 'gpu.example.com' }, spec: { selectors: [{ cel: { expression: `device.driver == "${DRIVER}"` } }] } },
       { metadata: { name: 'h100.example.com' }, spec: { selectors: [{ cel: { expression: `device.attributes["${DRIVER}"].model == "H100"` } }] } },

@@ -33,7 +33,6 @@ export interface WatcherOptions {
   readonly reportMaxAgeMs?: number;
 }
 
-
 /** The problem source for the hub's inventory. */
 export const INVENTORY_SOURCE = 'ClusterProfiles on the hub';
 /** The problem source for the agents' reports. */
