@@ -664,16 +664,30 @@ async function agent(args: string[]): Promise<number> {
   const heartbeat = seconds(values['heartbeat-seconds'], 20, '--heartbeat-seconds');
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
-  const member = await connectCluster({ kubeconfig: values.kubeconfig, context: values.context, inCluster: values['in-cluster'] });
-  if (!member.ok) return fail(`the member: ${member.error}`);
-  const hub = await connectCluster({ kubeconfig: values['hub-kubeconfig'] });
-  if (!hub.ok) return fail(`the hub: ${hub.error}`);
-  const [{ Agent }, { agentMetrics, agentServer }] = await Promise.all([import('../agent/agent.js'), import('../agent/http.js')]);
+  // not the Kubernetes client library: the agent keeps to a small memory budget (connection.ts)
+  const [{ Agent }, { agentMetrics, agentServer }, { inClusterConnection, kubeconfigConnection }, { ApiClient }] = await Promise.all([
+    import('../agent/agent.js'),
+    import('../agent/http.js'),
+    import('../agent/connection.js'),
+    import('../fleet/client.js'),
+  ]);
+  let memberConnection: Result<import('../fleet/client.js').Connection, string>;
+  if (values['in-cluster'] === true) memberConnection = inClusterConnection();
+  else {
+    const [file] = kubeconfigFiles(values.kubeconfig);
+    if (file === undefined) throw new UsageError('agent needs a kubeconfig for its member: --kubeconfig FILE, KUBECONFIG or ~/.kube/config, or --in-cluster in a Pod');
+    memberConnection = kubeconfigConnection(file, values.context);
+  }
+  if (!memberConnection.ok) return fail(`the member: ${memberConnection.error}`);
+  const hubConnection = kubeconfigConnection(values['hub-kubeconfig']);
+  if (!hubConnection.ok) return fail(`the hub: ${hubConnection.error}`);
+  const member = new ApiClient(memberConnection.value);
+  const hub = new ApiClient(hubConnection.value);
   const log = (m: string) => process.stderr.write(`orrery agent: ${m}\n`);
-  const a = new Agent(member.value, hub.value, { clusterName: name, namespace, heartbeatMs: heartbeat * 1000, log });
+  const a = new Agent(member, hub, { clusterName: name, namespace, heartbeatMs: heartbeat * 1000, log });
   let first = true;
   a.on('reported', () => {
-    if (first) log(`reported ${namespace}/${name} to ${hub.value.server}`);
+    if (first) log(`reported ${namespace}/${name} to ${hub.server}`);
     first = false;
   });
   const server = agentServer(a, agentMetrics(a));
@@ -682,7 +696,7 @@ async function agent(args: string[]): Promise<number> {
     server.listen(port, values.address ?? '0.0.0.0', resolve);
   });
   const address = server.address();
-  log(`reading ${member.value.server} as member ${namespace}/${name}; probes and metrics on port ${typeof address === 'object' && address !== null ? address.port : port}`);
+  log(`reading ${member.server} as member ${namespace}/${name}; probes and metrics on port ${typeof address === 'object' && address !== null ? address.port : port}`);
   a.start();
   await new Promise<void>((resolve) => {
     const stop = () => {

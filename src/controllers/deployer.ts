@@ -7,7 +7,7 @@ import type { Placement, PodSpec } from '../core/model.js';
 import { placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 
-import { draVersion } from '../fleet/reader.js';
+import { draVersion } from '../fleet/mirror.js';
 import { type Claim, type LiveObject, claim, madeByOrrery, ownedBy } from './ownership.js';
 import { selectorOf } from './status.js';
 import { FIELD_MANAGER, MANAGED_BY, PLACEMENT_LABEL, labelValue } from '../names.js';

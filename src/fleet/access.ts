@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Result, fail, ok } from '../core/result.js';
-import { ApiError, type ApiClient, kubeConfigFor } from './client.js';
+import { ApiError, type ApiClient } from './client.js';
 
 export interface ExecConfig {
   readonly apiVersion?: string;
@@ -194,4 +194,31 @@ export async function kubeconfigSecret(profile: ClusterProfileObject, hub: ApiCl
     }
     return fail(`reading secret ${namespace}/${name}: ${(e as Error).message}`);
   }
+}
+
+/** A KubeConfig for one cluster and one credential, built in memory. */
+export function kubeConfigFor(cluster: { name: string; server: string; caData?: string; tlsServerName?: string; insecure?: boolean; token?: string; certData?: string; keyData?: string }): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: cluster.name,
+        server: cluster.server,
+        ...(cluster.caData !== undefined ? { caData: cluster.caData } : {}),
+        ...(cluster.tlsServerName !== undefined ? { tlsServerName: cluster.tlsServerName } : {}),
+        skipTLSVerify: cluster.insecure === true,
+      },
+    ],
+    users: [
+      {
+        name: 'orrery',
+        ...(cluster.token !== undefined ? { token: cluster.token } : {}),
+        ...(cluster.certData !== undefined ? { certData: cluster.certData } : {}),
+        ...(cluster.keyData !== undefined ? { keyData: cluster.keyData } : {}),
+      },
+    ],
+    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'orrery' }],
+    currentContext: cluster.name,
+  });
+  return kc;
 }

@@ -1,10 +1,17 @@
-// JSON over HTTPS to one Kubernetes API server, with TLS and credentials from a KubeConfig.
+// JSON over HTTPS to one Kubernetes API server, with TLS and credentials from a connection (a
+// KubeConfig of the Kubernetes client, or the agent's own lighter reader of kubeconfigs).
 // Lists and gets come back as plain JSON, exactly as the API server sent them, so every
 // object Orrery reads has one shape however it was fetched.
 
 import { Agent, request } from 'node:https';
 import type { RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+
+/** Where an API server is and how to be let in: what ApiClient needs of a KubeConfig. */
+export interface Connection {
+  getCurrentCluster(): { readonly server: string } | null;
+  /** the TLS settings and credentials of a request, as `node:https` takes them */
+  applyToHTTPSOptions(opts: RequestOptions): Promise<void>;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -33,7 +40,7 @@ export class ApiClient {
   private agent: Agent | undefined;
 
   constructor(
-    readonly kc: KubeConfig,
+    readonly kc: Connection,
     readonly timeoutMs = 10_000,
   ) {}
 
@@ -192,31 +199,4 @@ export class ApiClient {
       throw e;
     }
   }
-}
-
-/** A KubeConfig for one cluster and one credential, built in memory. */
-export function kubeConfigFor(cluster: { name: string; server: string; caData?: string; tlsServerName?: string; insecure?: boolean; token?: string; certData?: string; keyData?: string }): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: cluster.name,
-        server: cluster.server,
-        ...(cluster.caData !== undefined ? { caData: cluster.caData } : {}),
-        ...(cluster.tlsServerName !== undefined ? { tlsServerName: cluster.tlsServerName } : {}),
-        skipTLSVerify: cluster.insecure === true,
-      },
-    ],
-    users: [
-      {
-        name: 'orrery',
-        ...(cluster.token !== undefined ? { token: cluster.token } : {}),
-        ...(cluster.certData !== undefined ? { certData: cluster.certData } : {}),
-        ...(cluster.keyData !== undefined ? { keyData: cluster.keyData } : {}),
-      },
-    ],
-    contexts: [{ name: cluster.name, cluster: cluster.name, user: 'orrery' }],
-    currentContext: cluster.name,
-  });
-  return kc;
 }

@@ -5,11 +5,19 @@
 import type { ApiClient } from './client.js';
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
 import { type NodeObject, type PodObject, capacityView } from './measure.js';
-import { draVersion } from './reader.js';
 import { type Meta, Reflector } from './reflector.js';
 import { type MemberSummary, summarizeMember } from './summary.js';
 
 type Kind = 'nodes' | 'pods' | 'deviceClasses' | 'slices' | 'claims';
+
+/** DRA API versions, newest first: older members serve only the beta ones. */
+const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
+
+/** The newest DRA version a member serves, if any. */
+export async function draVersion(member: ApiClient): Promise<string | undefined> {
+  for (const v of DRA_VERSIONS) if (await member.serves(v)) return v;
+  return undefined;
+}
 
 /** Pods that hold capacity: finished ones hold none. */
 export const LIVE_PODS = '/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed';

@@ -11,23 +11,15 @@ import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
 import type { NodeObject, PodObject } from './measure.js';
 import { type MemberObjects, type MemberSummary, summarizeMember } from './summary.js';
+import { LIVE_PODS, draVersion } from './mirror.js';
 import { type ClusterReportObject, type ReadWay, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
 
 /** The default limit on an agent report's age: three of the agent's default heartbeats. */
 export const REPORT_MAX_AGE_MS = 60_000;
 
-/** DRA API versions, newest first: older members serve only the beta ones. */
-const DRA_VERSIONS = ['resource.k8s.io/v1', 'resource.k8s.io/v1beta2', 'resource.k8s.io/v1beta1'];
-
-/** The newest DRA version a member serves, if any. */
-export async function draVersion(member: ApiClient): Promise<string | undefined> {
-  for (const v of DRA_VERSIONS) if (await member.serves(v)) return v;
-  return undefined;
-}
-
 /** Reads what capacity is made of from one member. Throws when the member cannot be read. */
 export async function readMember(member: ApiClient): Promise<MemberObjects> {
-  const [nodes, pods] = await Promise.all([member.list<NodeObject>('/api/v1/nodes'), member.list<PodObject>('/api/v1/pods?fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed')]);
+  const [nodes, pods] = await Promise.all([member.list<NodeObject>('/api/v1/nodes'), member.list<PodObject>(LIVE_PODS)]);
   const dra = await draVersion(member);
   if (dra === undefined) return { nodes: nodes.items, pods: pods.items, deviceClasses: [], slices: [], claims: [] };
   const [deviceClasses, slices, claims] = await Promise.all([
