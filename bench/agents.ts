@@ -34,6 +34,14 @@ const HEARTBEAT_MS = 20_000;
 const PROBES = 10;
 const GI = 2 ** 30;
 
+/** The Node.js options a manifest of deploy/ gives its container. */
+function nodeOptions(manifest: string): string[] {
+  const text = readFileSync(join(root, manifest), 'utf8');
+  return (/name: NODE_OPTIONS\s+value: (.+)/.exec(text)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+}
+const HUB_OPTIONS = nodeOptions('deploy/deployment.yaml');
+const AGENT_OPTIONS = nodeOptions('deploy/member/agent/agent.yaml');
+
 function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
@@ -155,8 +163,8 @@ async function hubAtScale(fleet: TestFleet) {
   const server: ChildProcess = spawn(
     process.execPath,
     [
-      // the heap limit the manifests in deploy/ give the controller
-      '--max-old-space-size=256',
+      // what the manifests in deploy/ give the controller
+      ...HUB_OPTIONS,
       cli,
       'serve',
       '--kubeconfig',
@@ -221,7 +229,7 @@ async function hubAtScale(fleet: TestFleet) {
     members: MEMBERS,
     nodeGroupsPerMember: GROUPS,
     placements: PLACEMENTS + PROBES,
-    heapLimitMiB: 256,
+    nodeOptions: HUB_OPTIONS.join(' '),
     firstDecisionsMs: firstCycleMs,
     rssMiB: { afterFirstDecisions: afterFirst.rssMiB, afterHeartbeats: steady.rssMiB, peak: steady.peakMiB },
     summaryChangeToDecisionMs: { median: median(changes), max: Math.max(...changes), each: changes },
@@ -273,8 +281,8 @@ async function agentAtScale(fleet: TestFleet) {
   const agent = spawn(
     process.execPath,
     [
-      // the heap limit deploy/member/agent/ gives the agent
-      '--max-old-space-size=48',
+      // what deploy/member/agent/ gives the agent
+      ...AGENT_OPTIONS,
       cli,
       'agent',
       '--kubeconfig',
@@ -325,7 +333,7 @@ async function agentAtScale(fleet: TestFleet) {
   const churnMs = Math.round(performance.now() - t1);
   const after = memoryOf(agent.pid!);
   agent.kill('SIGTERM');
-  return { pods: PODS, nodes: nodes.length, heapLimitMiB: 48, rssMiB: { reported: reported.rssMiB, afterChurn: after.rssMiB, peak: after.peakMiB }, churnReportedMs: churnMs };
+  return { pods: PODS, nodes: nodes.length, nodeOptions: AGENT_OPTIONS.join(' '), rssMiB: { reported: reported.rssMiB, afterChurn: after.rssMiB, peak: after.peakMiB }, churnReportedMs: churnMs };
 }
 
 const fleet = await TestFleet.start({ members: 1, membersWithoutControllers: true });

@@ -8,14 +8,12 @@ import { delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dump, load } from 'js-yaml';
-import { capacityReport, reportAsQuantities } from '../core/capacity.js';
-import { FleetState } from '../core/fleetState.js';
 import { VERSION } from '../version.js';
 import { FLOORS, isFloor, placementKey } from '../core/model.js';
 import type { Decision, Placement, ScheduleResult } from '../core/model.js';
 import { humanBytes, humanMilli } from '../core/quantity.js';
 import type { ProviderFile } from '../fleet/access.js';
-import { type LoadedFleet, loadFleet, loadPlacements, toSnapshotDocument } from '../fleet/snapshotFile.js';
+import type { LoadedFleet } from '../fleet/snapshotFile.js';
 import { type Result, formatIssues, ok } from '../core/result.js';
 import { table } from './table.js';
 import { counted } from '../core/words.js';
@@ -200,6 +198,8 @@ async function plan(args: string[]): Promise<number> {
     if (typeof p === 'string') return fail(p);
     previous = p;
   }
+  // the core (and its solvers, a WASM module among them) is loaded by the commands that plan only
+  const { FleetState } = await import('../core/fleetState.js');
   const result = FleetState.start(snapshot, placements, {
     solver,
     clock: () => performance.now(),
@@ -219,6 +219,7 @@ async function plan(args: string[]): Promise<number> {
 
 /** The fleet file and the placements: those of --placements, else the fleet file's own. */
 async function loadInputs(fleetFile: string, placementsFile: string | undefined): Promise<Result<LoadedFleet, string>> {
+  const { loadFleet, loadPlacements } = await import('../fleet/snapshotFile.js');
   const fleet = await loadFleet(fleetFile);
   if (!fleet.ok || placementsFile === undefined) return fleet;
   const placements = await loadPlacements(placementsFile);
@@ -265,6 +266,7 @@ async function capacity(args: string[]): Promise<number> {
   const inputs = await loadInputs(values.fleet, values.placements);
   if (!inputs.ok) return fail(inputs.error);
   const { snapshot, placements } = inputs.value;
+  const [{ FleetState }, { capacityReport, reportAsQuantities }] = await Promise.all([import('../core/fleetState.js'), import('../core/capacity.js')]);
   const report = capacityReport(FleetState.start(snapshot, placements).occupied());
   if (output === 'name') {
     print(report.clusters.map((c) => c.name).join('\n'));
@@ -636,6 +638,7 @@ async function fleet(args: string[]): Promise<number> {
   process.stderr.write(
     `read: ${[byAgent.length > 0 ? `from their agents' reports: ${byAgent.join(', ')}` : '', direct.length > 0 ? `directly: ${direct.join(', ')}` : ''].filter((x) => x !== '').join('; ') || 'no members'}\n`,
   );
+  const { toSnapshotDocument } = await import('../fleet/snapshotFile.js');
   const doc = toSnapshotDocument(read.snapshot);
   print(
     render(
@@ -665,7 +668,7 @@ async function agent(args: string[]): Promise<number> {
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
   // not the Kubernetes client library: the agent keeps to a small memory budget (connection.ts)
-  const [{ Agent }, { agentMetrics, agentServer }, { inClusterConnection, kubeconfigConnection }, { ApiClient }] = await Promise.all([
+  const [{ Agent }, { AgentMetrics, agentServer }, { inClusterConnection, kubeconfigConnection }, { ApiClient }] = await Promise.all([
     import('../agent/agent.js'),
     import('../agent/http.js'),
     import('../agent/connection.js'),
@@ -690,7 +693,7 @@ async function agent(args: string[]): Promise<number> {
     if (first) log(`reported ${namespace}/${name} to ${hub.server}`);
     first = false;
   });
-  const server = agentServer(a, agentMetrics(a));
+  const server = agentServer(a, new AgentMetrics(a));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, values.address ?? '0.0.0.0', resolve);
@@ -721,6 +724,7 @@ async function explain(args: string[]): Promise<number> {
   const wanted = key.includes('/') ? key : `default/${key}`;
   const placement = placements.find((p) => placementKey(p) === wanted);
   if (placement === undefined) return fail(`no placement ${wanted} (known: ${placements.map(placementKey).join(', ') || 'none'})`);
+  const { FleetState } = await import('../core/fleetState.js');
   const explained = FleetState.start(snapshot, placements).explain(placement);
   if (!explained.ok) return fail(`${wanted}: ${formatIssues([explained.error])}`);
   const e = explained.value;

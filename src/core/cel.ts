@@ -2,8 +2,18 @@
 // domain, capacity by domain). One environment for DeviceClass selectors read from members and
 // for a Placement's own selectors. Pure computation; an expression that fails does not match.
 
-import { run } from '@bufbuild/cel';
+import { createRequire } from 'node:module';
 import type { DeviceAttribute } from './model.js';
+
+/**
+ * The CEL library, loaded when a selector is first run: it is about 16 MiB of memory, which an
+ * agent in a member without DRA devices (held to a small budget) should not carry.
+ */
+let cel: typeof import('@bufbuild/cel') | undefined;
+function run(expression: string, bindings: never): unknown {
+  cel ??= createRequire(import.meta.url)('@bufbuild/cel') as typeof import('@bufbuild/cel');
+  return cel.run(expression, bindings);
+}
 
 export type DeviceEnvironment = ReadonlyMap<string, unknown>;
 

@@ -58,6 +58,8 @@ export class Reflector<T extends Meta> {
     private readonly path: string,
     private readonly events: ReflectorEvents<T>,
     private readonly keep: (o: T) => T = lean,
+    /** objects a list page brings: a page of whole Pods is parsed at once before `keep` trims them */
+    private readonly pageSize = 500,
   ) {}
 
   items(): T[] {
@@ -109,7 +111,7 @@ export class Reflector<T extends Meta> {
     if (this.stopped) return;
     let rv: string;
     try {
-      const list = await this.client.list<T>(this.path);
+      const list = await this.client.list<T>(this.path, this.pageSize);
       if (this.stopped) return;
       this.store.clear();
       this.named.clear();
