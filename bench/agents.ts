@@ -340,9 +340,11 @@ const fleet = await TestFleet.start({ members: 1, membersWithoutControllers: tru
 try {
   await installHubCrds(fleet.hub.endpoint(), 'crds/placement.orrery.dev_clusterreports.yaml', 'crds/placement.orrery.dev_clusterdecisions.yaml');
   for (const ns of ['fleet', 'bench', 'orrery-system', 'argocd']) await call(fleet.hub.endpoint(), 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const agent = await agentAtScale(fleet);
+  // BENCH_PARTS=agent or hub: one part alone
+  const parts = (process.env.BENCH_PARTS ?? 'agent,hub').split(',');
+  const agent = parts.includes('agent') ? await agentAtScale(fleet) : undefined;
   process.stderr.write(`[bench] agent: ${JSON.stringify(agent)}\n`);
-  const hub = await hubAtScale(fleet);
+  const hub = parts.includes('hub') ? await hubAtScale(fleet) : undefined;
   const result = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
     at: new Date().toISOString(),

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { dump, load } from 'js-yaml';
 import { VERSION } from '../version.js';
 import { FLOORS, isFloor, placementKey } from '../core/model.js';
@@ -667,7 +668,9 @@ async function agent(args: string[]): Promise<number> {
   const heartbeat = seconds(values['heartbeat-seconds'], 20, '--heartbeat-seconds');
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
-  // not the Kubernetes client library: the agent keeps to a small memory budget (connection.ts)
+  // The agent runs in every member on a small memory budget: V8 is told to favour size over speed
+  // (a flag NODE_OPTIONS may not carry), and it loads no Kubernetes client library (connection.ts).
+  setFlagsFromString('--optimize-for-size');
   const [{ Agent }, { AgentMetrics, agentServer }, { inClusterConnection, kubeconfigConnection }, { ApiClient }] = await Promise.all([
     import('../agent/agent.js'),
     import('../agent/http.js'),

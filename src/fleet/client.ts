@@ -177,16 +177,26 @@ export class ApiClient {
   /** Every item, following continue tokens. */
   async list<T>(path: string, limit = 500): Promise<ListResult<T>> {
     const items: T[] = [];
+    const resourceVersion = await this.listPages<T>(path, limit, (page) => items.push(...page));
+    return { items, resourceVersion };
+  }
+
+  /**
+   * Every item, a page at a time, each page handed to `each` and not kept: a caller that keeps
+   * less of each object than the server sends never holds a whole list. Answers the list's
+   * resourceVersion.
+   */
+  async listPages<T>(path: string, limit: number, each: (items: T[]) => void): Promise<string> {
     let token: string | undefined;
     let resourceVersion = '';
     do {
       const sep = path.includes('?') ? '&' : '?';
       const page = await this.get<{ items?: T[]; metadata?: { continue?: string; resourceVersion?: string } }>(`${path}${sep}limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
-      items.push(...(page.items ?? []));
+      each(page.items ?? []);
       token = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (token !== undefined);
-    return { items, resourceVersion };
+    return resourceVersion;
   }
 
   /** Whether the server offers a group version, e.g. resource.k8s.io/v1. */

@@ -37,9 +37,9 @@ function keyOf(o: Meta): string {
 }
 
 export class Reflector<T extends Meta> {
-  private readonly store = new Map<string, T>();
+  private store = new Map<string, T>();
   /** namespace/name → the store's key, for lookups by name */
-  private readonly named = new Map<string, string>();
+  private named = new Map<string, string>();
   /** objects a watch reported deleted, as opposed to ones a relist did not show */
   private readonly deleted = new Set<string>();
   private stopped = false;
@@ -72,11 +72,11 @@ export class Reflector<T extends Meta> {
     return key === undefined ? undefined : this.store.get(key);
   }
 
-  private put(o: T): T {
+  private put(o: T, store = this.store, named = this.named): T {
     const key = keyOf(o);
     const kept = this.keep(o);
-    this.store.set(key, kept);
-    this.named.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, key);
+    store.set(key, kept);
+    named.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, key);
     return kept;
   }
 
@@ -111,12 +111,15 @@ export class Reflector<T extends Meta> {
     if (this.stopped) return;
     let rv: string;
     try {
-      const list = await this.client.list<T>(this.path, this.pageSize);
+      // each page trimmed as it comes; the store is replaced only once the whole list is in
+      const store = new Map<string, T>();
+      const named = new Map<string, string>();
+      rv = await this.client.listPages<T>(this.path, this.pageSize, (items) => {
+        for (const o of items) this.put(o, store, named);
+      });
       if (this.stopped) return;
-      this.store.clear();
-      this.named.clear();
-      for (const o of list.items) this.put(o);
-      rv = list.resourceVersion;
+      this.store = store;
+      this.named = named;
       this.listed = true;
       this.events.health(true);
       this.events.changed();
