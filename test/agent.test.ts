@@ -19,8 +19,8 @@ import type { FleetWatcher } from '../src/fleet/watcher.js';
 import { ProblemLog } from '../src/problems.js';
 import { placement, readmeBlock } from './fixtures.js';
 import { type ControlPlane, TestFleet } from './env/fleet.js';
-import { type Endpoint, KubeError, apply, call, eventually, getOrNone, mergePatch } from './env/kube.js';
-import { createDeviceClass, createNode, createResourceSlice, reapTerminatingPods } from './env/members.js';
+import { type Endpoint, KubeError, apply, call, eventually, getOrNone, grant, mergePatch } from './env/kube.js';
+import { createDeviceClass, createNode, createResourceSlice, markPodsReady, reapTerminatingPods } from './env/members.js';
 import { clientOf, installHubCrds, registerMember, watchFleet } from './env/hub.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -55,8 +55,8 @@ function adminKubeconfig(): string {
 }
 
 /** The README's steps for one member, each run as written with the member's name put in. */
-function join_(member: string, kubeconfig: string): void {
-  const steps = readmeBlock('### A member that joins from its side')
+function join_(member: string, kubeconfig: string, heading = '### A member that joins from its side'): void {
+  const steps = readmeBlock(heading)
     .replaceAll('deploy/member/', `${join(root, 'deploy', 'member')}/`)
     .replaceAll('member-1', member);
   const r = spawnSync('bash', ['-euo', 'pipefail', '-c', steps], { cwd: work, encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig } });
@@ -93,7 +93,7 @@ function agentSecret(m: ControlPlane): { kubeconfig: string; name: string; names
   return { kubeconfig: file, name: text('cluster-name'), namespace: text('cluster-namespace') };
 }
 
-async function startAgent(m: ControlPlane): Promise<void> {
+async function startAgent(m: ControlPlane, opts: { pull?: boolean } = {}): Promise<void> {
   const s = agentSecret(m);
   const child = spawn(
     process.execPath,
@@ -114,6 +114,7 @@ async function startAgent(m: ControlPlane): Promise<void> {
       '0',
       '--address',
       '127.0.0.1',
+      ...(opts.pull === true ? ['--pull'] : []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -165,7 +166,15 @@ before(
       spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'example', resources: { requests: { cpu: '3', memory: '4Gi' } } }] },
     });
     for (const m of [m1, m2, m3]) await registerMember(hub, m, 'fleet', { member: m.name }, { healthy: true });
-    // The hub's credential for member-1 is alice's, who may read nothing there: member-1 can be read only through its agent.
+    // The hub's credential for member-1 is alice's, who may write Orrery's workloads there but not
+    // read its Nodes or Pods: member-1's capacity can be read only through its agent.
+    const all = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
+    await grant(m1.endpoint(), 'alice', 'writes-only', [
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: all },
+      { apiGroups: [''], resources: ['services', 'namespaces'], verbs: all },
+      { apiGroups: ['resource.k8s.io'], resources: ['resourceclaimtemplates'], verbs: all },
+      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: all },
+    ]);
     await mergePatch(hub, '/api/v1/namespaces/fleet/secrets/member-1', { data: { config: Buffer.from(readFileSync(m1.kubeconfig('alice'))).toString('base64') } });
     const kubeconfig = adminKubeconfig();
     for (const m of [m1, m2]) {
@@ -300,6 +309,48 @@ test('a stopped agent makes its member unreadable after the limit, deleting noth
     return p.status?.clusters?.some((c) => c.name === 'member-2' && c.replicas === 2) ? true : undefined;
   });
   assert.equal((await getOrNone<{ metadata: { uid: string } }>(m2.endpoint(), deployment))?.metadata.uid, made.metadata.uid);
+});
+
+test('in pull mode the agent carries a Placement out and back out again, the hub holding no credential for its member', { timeout: 180_000 }, async () => {
+  const m2 = fleet.member('member-2');
+  const placements = '/apis/placement.orrery.dev/v1alpha1/namespaces/default/placements';
+  const deployments = '/apis/apps/v1/namespaces/default/deployments';
+  await stopAgent('member-2');
+  join_('member-2', join(work, 'admin.kubeconfig'), '#### In pull mode');
+  assert.equal(await getOrNone(hub, '/api/v1/namespaces/fleet/secrets/member-2'), undefined, 'the hub holds no credential for member-2');
+  await startAgent(m2, { pull: true });
+  await eventually('member-2 pulls', async () =>
+    watcher.pulled('member-2') !== undefined && watcher.memberClient('member-2') === undefined && cluster('member-2').reachable !== false ? true : undefined,
+  );
+  await call(hub, 'POST', placements, placement('pulled', { replicas: 2, clusterSelector: { matchLabels: { member: 'member-2' } } }));
+  const made = await eventually(
+    'the Deployment the agent applied',
+    () => getOrNone<{ metadata: { labels: Record<string, string> }; spec: { replicas: number } }>(m2.endpoint(), `${deployments}/pulled`),
+    30_000,
+  );
+  assert.equal(made.metadata.labels['app.kubernetes.io/managed-by'], 'orrery');
+  assert.equal(made.spec.replicas, 2);
+  type Status = { status?: { readyReplicas?: number; clusters?: { name: string; replicas: number; readyReplicas?: number }[]; conditions?: { type: string; status: string; reason: string }[] } };
+  const status = () => call<Status>(hub, 'GET', `${placements}/pulled`);
+  await eventually('Applied, from the agent', async () => ((await status()).status?.conditions?.some((c) => c.type === 'Applied' && c.status === 'True') ? true : undefined), 30_000);
+  await eventually(
+    'ready, from the agent',
+    async () => {
+      await markPodsReady(m2.endpoint(), 'default', 'app=pulled');
+      const s = (await status()).status;
+      return s?.readyReplicas === 2 && s.clusters?.find((c) => c.name === 'member-2')?.readyReplicas === 2 ? true : undefined;
+    },
+    60_000,
+    250,
+  );
+  // the placement the hub pushed there before is the agent's to keep now: nothing a decision wants is removed
+  assert.ok(await getOrNone(m2.endpoint(), `${deployments}/web`));
+  // and back out: the Placement's deletion waits for the agent to remove its workload
+  await call(hub, 'DELETE', `${placements}/pulled`);
+  await eventually('the Deployment removed by the agent', async () => ((await getOrNone(m2.endpoint(), `${deployments}/pulled`)) === undefined ? true : undefined), 30_000);
+  await eventually('the Placement let go', async () => ((await getOrNone(hub, `${placements}/pulled`)) === undefined ? true : undefined), 30_000);
+  assert.ok(await getOrNone(m2.endpoint(), `${deployments}/web`), 'still there');
+  assert.match(agents.get('member-2')?.output() ?? '', /reported fleet\/member-2/);
 });
 
 test('a report that goes away turns its member back to being read directly', async () => {

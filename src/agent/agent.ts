@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { retryDelay } from '../backoff.js';
 import type { ApiClient } from '../fleet/client.js';
 import { MemberMirror } from '../fleet/mirror.js';
+import { PullRollout } from './pull.js';
 import { AGENT_FIELD_MANAGER, reportDocument, reportsPath } from '../fleet/report.js';
 import type { MemberSummary } from '../fleet/summary.js';
 import { ProblemLog } from '../problems.js';
@@ -23,6 +24,8 @@ export interface AgentOptions {
   readonly coalesceMs?: number;
   readonly log?: (message: string) => void;
   readonly clock?: () => number;
+  /** pull mode: the agent also applies its member's share of the decisions */
+  readonly pull?: boolean;
 }
 
 export interface AgentEvents {
@@ -34,12 +37,14 @@ export const DEFAULT_HEARTBEAT_MS = 20_000;
 
 export class Agent extends EventEmitter<AgentEvents> {
   private readonly mirror: MemberMirror;
+  private readonly pull: PullRollout | undefined;
   private readonly problems: ProblemLog;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** what the last written report said, and when its summary last changed */
   private written: { content: string; at: number } | undefined;
   private computedAt = '';
+  private summaryText: string | undefined;
   private failures = 0;
   private writing = false;
   /** when the last report was written (ms), for the coalescing */
@@ -53,6 +58,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     super();
     this.problems = new ProblemLog(opts.log ?? (() => undefined));
     this.mirror = new MemberMirror(member, () => this.soon());
+    if (opts.pull === true) this.pull = new PullRollout(hub, member, opts.clusterName, () => this.soon(), opts.log);
   }
 
   private now(): number {
@@ -61,6 +67,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   start(): void {
     void this.mirror.start();
+    this.pull?.start();
     this.soon();
   }
 
@@ -68,6 +75,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.mirror.stop();
+    this.pull?.stop();
   }
 
   /** Whether the last write to the hub went through. */
@@ -95,21 +103,35 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** when the pending timer fires (ms) */
   private due = 0;
 
-  /** What the report says now: the summary once every kind is listed, and why the member cannot be read. */
-  private current(): { summary: MemberSummary | undefined; problem: string | undefined } {
+  /** What the report says now: the summary once every kind is listed, why the member cannot be read, and in pull mode what was carried out. */
+  private current() {
     const problem = this.mirror.problem();
-    return { summary: this.mirror.synced() ? this.mirror.summary() : undefined, problem };
+    const pullProblem = this.pull?.problem();
+    return { summary: this.mirror.synced() ? this.mirror.summary() : undefined, problem, pullProblem, pulled: this.pull?.state() };
   }
 
   private async report(): Promise<void> {
     if (this.stopped || this.writing) return;
     this.writing = true;
-    const { summary, problem } = this.current();
-    const content = JSON.stringify({ summary, problem });
+    const now = this.current();
+    const { summary, problem, pullProblem, pulled } = now;
+    const content = JSON.stringify(now);
     const changed = this.written?.content !== content;
-    if (changed) this.computedAt = new Date(this.now()).toISOString();
+    // when the member itself was last found changed: not moved by the rollout's progress
+    const summaryText = JSON.stringify(summary);
+    if (summaryText !== this.summaryText) {
+      this.summaryText = summaryText;
+      this.computedAt = new Date(this.now()).toISOString();
+    }
     const { clusterName: name, namespace } = this.opts;
-    const body = reportDocument(name, namespace, { version: VERSION, heartbeatTime: new Date(this.now()).toISOString(), ...(problem !== undefined ? { problem } : {}) }, summary, this.computedAt);
+    const agent = {
+      version: VERSION,
+      heartbeatTime: new Date(this.now()).toISOString(),
+      mode: this.pull !== undefined ? ('Pull' as const) : ('Push' as const),
+      ...(problem !== undefined ? { problem } : {}),
+      ...(pullProblem !== undefined ? { pullProblem } : {}),
+    };
+    const body = reportDocument(name, namespace, agent, summary, this.computedAt, pulled);
     const source = `ClusterReport ${namespace}/${name} on the hub`;
     try {
       await this.hub.applyOnly(reportsPath(namespace, name), body, AGENT_FIELD_MANAGER);

@@ -73,12 +73,14 @@ in its current context or --context. -o name prints the clusters' names.`,
   agent: {
     summary: "Run in a member: report the member's capacity to the hub as its ClusterReport",
     usage: `orrery agent --cluster-name NAME --cluster-namespace NS --hub-kubeconfig FILE
-             [--kubeconfig FILE | --context CTX | --in-cluster] [--heartbeat-seconds N] [--port N] [--address ADDR]`,
+             [--kubeconfig FILE | --context CTX | --in-cluster] [--heartbeat-seconds N] [--pull] [--port N] [--address ADDR]`,
     notes: `Reads the member (its Nodes, Pods and DRA objects) with the member's own identity: --in-cluster
 in a Pod, else a kubeconfig as kubectl finds it. Writes the summary to the hub, as the
 ClusterReport NAME in namespace NS (those of the member's ClusterProfile), when it changes and
 every --heartbeat-seconds (default 20) when it does not; the hub reads members with a fresh report
 from it, and no longer reads them itself. On the hub it needs only to apply that one object.
+--pull: the agent also carries out its member's share of the decisions (it reads the Placements
+on the hub and applies their workloads in the member), and the hub never connects to the member.
 Serves /healthz, /readyz (the last report reached the hub) and /metrics on --port (default 8080).`,
   },
   completion: {
@@ -134,6 +136,7 @@ const FLAGS = {
     context: { type: 'string' },
     'in-cluster': { type: 'boolean' },
     'heartbeat-seconds': { type: 'string' },
+    pull: { type: 'boolean' },
     port: { type: 'string' },
     address: { type: 'string' },
   },
@@ -690,7 +693,7 @@ async function agent(args: string[]): Promise<number> {
   const member = new ApiClient(memberConnection.value);
   const hub = new ApiClient(hubConnection.value);
   const log = (m: string) => process.stderr.write(`orrery agent: ${m}\n`);
-  const a = new Agent(member, hub, { clusterName: name, namespace, heartbeatMs: heartbeat * 1000, log });
+  const a = new Agent(member, hub, { clusterName: name, namespace, heartbeatMs: heartbeat * 1000, log, pull: values.pull === true });
   let first = true;
   a.on('reported', () => {
     if (first) log(`reported ${namespace}/${name} to ${hub.server}`);

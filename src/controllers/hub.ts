@@ -43,6 +43,8 @@ export class HubControllers extends EventEmitter<{ reconciled: [ScheduleResult] 
       ...(opts.log !== undefined ? { log: opts.log } : {}),
     });
     this.scheduler.on('reconciled', (r) => this.emit('reconciled', r));
+    // a member whose agent carries out its decisions says in its report what it did
+    fleet.on('pulled', (member) => this.rollout.pulledChanged(member));
     this.clusterSecrets = argocdClusterSecrets
       ? new ClusterSecrets(hub, fleet, {
           namespace: opts.argocdNamespace ?? 'argocd',

@@ -18,6 +18,7 @@ import { HubNamespaces } from './hubNamespaces.js';
 import { KeyedQueue, QueueSet } from './queues.js';
 import { type AppliedThere, type PlacementObject, type RolloutBook, type RolloutWork, type WantedChange, at, hasFinalizer, signature, splitAt } from './rolloutBook.js';
 import { FIELD_MANAGER, FINALIZER, MANAGED_BY, PLACEMENT_LABEL, placementPath } from '../names.js';
+import type { PulledPlacement } from '../fleet/report.js';
 import { retryDelay } from '../backoff.js';
 
 /** What is kept of a member's Deployment: what readiness and drift are judged by. */
@@ -45,6 +46,11 @@ function deploymentView(o: DeploymentView): DeploymentView {
 /** What the rollout needs of the fleet reader: a client for each member it can reach. */
 export interface Members {
   memberClient(name: string): ApiClient | undefined;
+  /**
+   * For a member whose agent carries out its decisions (pull mode), what the agent reports it
+   * did; undefined for a member the hub writes to.
+   */
+  pulled?(name: string): { readonly placements: readonly PulledPlacement[]; readonly problem?: string } | undefined;
 }
 
 export interface RolloutOptions {
@@ -217,6 +223,8 @@ export class RolloutController {
       if (!deliveredByOrrery(w.placement)) continue;
       this.needsFinalizer(w.placement);
       for (const c of w.decision.clusters) {
+        // its agent applies it, and says so in its report
+        if (this.members.pulled?.(c.name) !== undefined) continue;
         const a = this.book.applied.get(at(key, c.name));
         if (a === undefined || a.sig !== signature(w.placement, c.replicas) || hasUnwatched(w.placement) || !this.confirmed(c.name, w.placement, a)) this.queue(c.name, key);
       }
@@ -274,6 +282,49 @@ export class RolloutController {
     this.book.emit('conflicted', { placement: key, cluster: member, conflicts: list });
   }
 
+  /**
+   * The agent of a member in pull mode reported what it carried out: every placement decided
+   * there takes its word, and deleted Placements may now be let go.
+   */
+  pulledChanged(member: string): void {
+    for (const [key, w] of this.book.wanted) {
+      if (!deliveredByOrrery(w.placement) || !w.decision.clusters.some((c) => c.name === member)) continue;
+      if (this.fromAgent(key, member)) this.book.emit('progressed', key);
+    }
+    if (this.deleting.length > 0 || this.leftover) this.pruneSoon();
+  }
+
+  /**
+   * What a pull-mode member's agent did with a placement, taken into the book as the hub's own
+   * writes would be: applied for this version of the placement and these replicas (and how many
+   * are ready), refused, or someone else's objects in the way; until the agent says so, pending.
+   * Answers whether anything changed.
+   */
+  private fromAgent(key: string, member: string): boolean {
+    const w = this.book.wanted.get(key);
+    const c = w?.decision.clusters.find((x) => x.name === member);
+    const state = this.members.pulled?.(member);
+    if (w === undefined || c === undefined || state === undefined) return false;
+    const where = at(key, member);
+    const sig = signature(w.placement, c.replicas);
+    const p = w.placement;
+    const entry = state.placements.find(
+      (e) => e.namespace === p.metadata.namespace && e.name === p.metadata.name && e.uid === (p.metadata.uid ?? '') && e.generation === (p.metadata.generation ?? 0) && e.replicas === c.replicas,
+    );
+    const before = JSON.stringify([this.book.applied.get(where), this.book.failed.get(where)]);
+    if (entry?.state === 'Applied') {
+      this.book.applied.set(where, { sig, replicas: c.replicas, ready: entry.readyReplicas });
+      this.book.failed.delete(where);
+    } else {
+      if (this.book.applied.get(where)?.sig !== sig) this.book.applied.delete(where);
+      if (entry?.state === 'Failed') this.book.failed.set(where, `its agent: ${entry.message ?? 'failed'}`);
+      else if (state.problem !== undefined) this.book.failed.set(where, `its agent cannot read the decisions: ${state.problem}`);
+      else this.book.failed.delete(where);
+    }
+    this.conflicted(key, member, entry?.state === 'Conflict' ? [{ object: `the workload in ${member}`, message: entry.message ?? 'someone else made it' }] : undefined);
+    return before !== JSON.stringify([this.book.applied.get(where), this.book.failed.get(where)]);
+  }
+
   /** Resolves once nothing is queued or being written. */
   async idle(): Promise<void> {
     await Promise.all([this.queues.idle(), this.hubQueue.idle()]);
@@ -285,6 +336,10 @@ export class RolloutController {
     let changed = false;
     for (const c of w.decision.clusters) {
       const where = at(key, c.name);
+      if (this.members.pulled?.(c.name) !== undefined) {
+        changed = this.fromAgent(key, c.name) || changed;
+        continue;
+      }
       if (this.book.applied.get(where)?.sig === signature(w.placement, c.replicas)) {
         // applied as decided, though the member may have been out of reach since
         if (this.book.failed.delete(where)) changed = true;
@@ -331,6 +386,8 @@ export class RolloutController {
       this.refused(member, key, undefined);
       return;
     }
+    // its agent applies it
+    if (this.members.pulled?.(member) !== undefined) return;
     const where = at(key, member);
     const client = this.members.memberClient(member);
     if (client === undefined) {
@@ -426,6 +483,17 @@ export class RolloutController {
     const unreachable = new Set<string>();
     await Promise.all(
       snapshot.clusters.map(async (c) => {
+        const pulled = this.members.pulled?.(c.name);
+        if (pulled !== undefined) {
+          // its agent removes what no decision wants there: clean once its report lists none of the deleted
+          const left = new Set(pulled.placements.map((e) => `${e.namespace}/${e.name}`));
+          if (this.deleting.some((p) => left.has(placementKey(p)))) unreachable.add(c.name);
+          for (const [where] of this.book.applied) {
+            const [key, cluster] = splitAt(where);
+            if (cluster === c.name && !left.has(key)) this.book.applied.delete(where);
+          }
+          return;
+        }
         const client = this.members.memberClient(c.name);
         if (client === undefined) {
           unreachable.add(c.name);

@@ -22,12 +22,32 @@ export function reportsPath(namespace?: string, name?: string): string {
   return `/apis/${API_VERSION}${ns}/${REPORTS}${name !== undefined ? `/${name}` : ''}`;
 }
 
+/** Push: the hub writes the member's workloads. Pull: the agent does, from the decisions on the hub. */
+export type AgentMode = 'Push' | 'Pull';
+
+/** What an agent in pull mode did with one placement in its member. */
+export interface PulledPlacement {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** the Placement's generation it applied */
+  readonly generation: number;
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  /** Applied; Conflict (someone else's object stands in the way, nothing written); Failed (the member refused) */
+  readonly state: 'Applied' | 'Conflict' | 'Failed';
+  readonly message?: string;
+}
+
 export interface AgentState {
   readonly version: string;
+  readonly mode?: AgentMode;
   /** renewed while the agent runs, changes or not */
   readonly heartbeatTime: string;
   /** why the agent cannot read its member now, while it cannot */
   readonly problem?: string;
+  /** in pull mode, why it cannot read the decisions on the hub now, while it cannot */
+  readonly pullProblem?: string;
 }
 
 export interface ClusterReportObject {
@@ -35,6 +55,8 @@ export interface ClusterReportObject {
   readonly kind: 'ClusterReport';
   readonly metadata: { readonly name: string; readonly namespace: string; readonly resourceVersion?: string; readonly labels?: Record<string, string> };
   readonly agent: AgentState;
+  /** in pull mode: every placement the agent carries out in its member */
+  readonly placements?: readonly PulledPlacement[];
   /** absent until the agent has read its member once */
   readonly summary?: ReturnType<typeof capacityDocument> & {
     readonly computedAt: string;
@@ -46,17 +68,20 @@ export interface ClusterReportObject {
 /** A report as the hub reads it. */
 export interface Report {
   readonly agent: AgentState;
+  /** in pull mode, what the agent did with each placement it carries out; undefined in push mode */
+  readonly pulled?: readonly PulledPlacement[];
   readonly summary?: MemberSummary;
   readonly computedAt?: string;
 }
 
 /** The report an agent writes for its member (`summary` undefined: not read yet). */
-export function reportDocument(name: string, namespace: string, agent: AgentState, summary: MemberSummary | undefined, computedAt: string): ClusterReportObject {
+export function reportDocument(name: string, namespace: string, agent: AgentState, summary: MemberSummary | undefined, computedAt: string, pulled?: readonly PulledPlacement[]): ClusterReportObject {
   return {
     apiVersion: API_VERSION,
     kind: 'ClusterReport',
     metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'orrery-agent' } },
     agent,
+    ...(pulled !== undefined ? { placements: pulled } : {}),
     ...(summary !== undefined
       ? {
           summary: {
@@ -72,7 +97,24 @@ export function reportDocument(name: string, namespace: string, agent: AgentStat
   };
 }
 
-type Raw = { agent?: Partial<AgentState>; summary?: Record<string, unknown> };
+type Raw = { agent?: Partial<AgentState>; summary?: Record<string, unknown>; placements?: unknown };
+
+const STATES = ['Applied', 'Conflict', 'Failed'];
+
+/** The pulled placements of a report, each checked; one that is not well formed is an error. */
+function readPulled(v: unknown): Result<PulledPlacement[], string> {
+  if (!Array.isArray(v)) return fail('placements: expected a list');
+  const out: PulledPlacement[] = [];
+  for (const [i, x] of v.entries()) {
+    const o = (x ?? {}) as Record<string, unknown>;
+    const strings = ['namespace', 'name', 'uid'].every((k) => typeof o[k] === 'string');
+    const numbers = ['generation', 'replicas', 'readyReplicas'].every((k) => Number.isInteger(o[k]));
+    if (!strings || !numbers || !STATES.includes(o.state as string))
+      return fail(`placements[${i}]: namespace, name, uid, generation, replicas, readyReplicas and state (${STATES.join(', ')}) are required`);
+    out.push(o as unknown as PulledPlacement);
+  }
+  return ok(out);
+}
 
 /** A report read back: checked as a snapshot file's capacity is, every problem named with its field. */
 export function readReport(o: unknown): Result<Report, string> {
@@ -81,8 +123,23 @@ export function readReport(o: unknown): Result<Report, string> {
   if (typeof agent?.version !== 'string' || typeof agent.heartbeatTime !== 'string' || Number.isNaN(Date.parse(agent.heartbeatTime))) {
     return fail('agent: version and heartbeatTime (a time) are required');
   }
-  const state: AgentState = { version: agent.version, heartbeatTime: agent.heartbeatTime, ...(typeof agent.problem === 'string' ? { problem: agent.problem } : {}) };
-  if (raw.summary === undefined) return ok({ agent: state });
+  const mode = agent.mode ?? 'Push';
+  if (mode !== 'Push' && mode !== 'Pull') return fail(`agent.mode: expected Push or Pull, got ${String(mode)}`);
+  const state: AgentState = {
+    version: agent.version,
+    heartbeatTime: agent.heartbeatTime,
+    mode,
+    ...(typeof agent.problem === 'string' ? { problem: agent.problem } : {}),
+    ...(typeof agent.pullProblem === 'string' ? { pullProblem: agent.pullProblem } : {}),
+  };
+  let pulled: PulledPlacement[] | undefined;
+  if (mode === 'Pull') {
+    const r = readPulled(raw.placements ?? []);
+    if (!r.ok) return r;
+    pulled = r.value;
+  }
+  const withPulled = pulled !== undefined ? { pulled } : {};
+  if (raw.summary === undefined) return ok({ agent: state, ...withPulled });
   const { computedAt, nodes, location, ...capacity } = raw.summary;
   if (typeof computedAt !== 'string' || typeof nodes !== 'number') return fail('summary: computedAt and nodes are required');
   const checked = checkCapacity(capacity, ['summary']);
@@ -94,7 +151,7 @@ export function readReport(o: unknown): Result<Report, string> {
     ...(typeof where.region === 'string' ? { region: where.region } : {}),
     ...(typeof where.zone === 'string' ? { zone: where.zone } : {}),
   };
-  return ok({ agent: state, summary, computedAt });
+  return ok({ agent: state, summary, computedAt, ...withPulled });
 }
 
 /** How a member's capacity is read: from its agent's ClusterReport, or from the member itself. */

@@ -15,7 +15,7 @@ import { ApiClient } from './client.js';
 import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory.js';
 import { type Measured, REPORT_MAX_AGE_MS, clusterOf, generationOf } from './reader.js';
 import { MemberMirror } from './mirror.js';
-import { type ClusterReportObject, type ReadWay, type Report, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
+import { type ClusterReportObject, type PulledPlacement, type ReadWay, type Report, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
 import type { Result } from '../core/result.js';
 import { ProblemLog } from '../problems.js';
 import { Reflector } from './reflector.js';
@@ -59,11 +59,15 @@ class MemberWatch {
     private readonly providers: ProviderFile | undefined,
     private readonly changed: () => void,
     private readonly reportMaxAgeMs: number,
+    /** what an agent in pull mode carried out changed */
+    private readonly pulledChanged: () => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
+    // a member whose agent pulls is never connected to
+    if (this.pulls()) return;
     const r = await resolveAccess(this.profile(), this.providers, this.hub);
-    if (this.stopped) return;
+    if (this.stopped || this.pulls()) return;
     if (!r.ok) {
       this.accessError = r.error;
       this.changed();
@@ -108,29 +112,66 @@ class MemberWatch {
   setReport(o: ClusterReportObject | undefined): void {
     if (o === undefined) {
       if (this.report === undefined) return;
+      const wasPulling = this.pulls();
       this.report = undefined;
       if (this.staleTimer) clearTimeout(this.staleTimer);
-      this.readDirectly();
+      if (wasPulling) void this.start();
+      else this.readDirectly();
+      if (this.pulledContent !== undefined) {
+        this.pulledContent = undefined;
+        this.pulledChanged();
+      }
       this.changed();
       return;
     }
     const read = readReport(o);
     const heartbeat = read.ok ? read.value.agent.heartbeatTime : undefined;
-    const content = JSON.stringify(read.ok ? { summary: read.value.summary, problem: read.value.agent.problem } : read.error);
+    const content = JSON.stringify(read.ok ? { summary: read.value.summary, problem: read.value.agent.problem, mode: read.value.agent.mode } : read.error);
+    const pulledContent = read.ok && read.value.pulled !== undefined ? JSON.stringify([read.value.pulled, read.value.agent.pullProblem]) : undefined;
     const now = Date.now();
     const before = this.report;
+    const pulledBefore = this.pulledContent;
+    this.pulledContent = pulledContent;
     // Freshness by this clock: when a renewal was seen. A report first seen counts from its own
     // heartbeat if that is older, so that a hub starting up does not take a long-gone agent's word.
     const seenAt = before === undefined ? Math.min(now, heartbeat !== undefined ? Date.parse(heartbeat) : now) : before.heartbeat !== heartbeat ? now : before.seenAt;
+    const wasPulling = this.pulls();
     this.report = { read, heartbeat, content, seenAt };
     if (this.mirror !== undefined) {
       this.mirror.stop();
       this.mirror = undefined;
     }
+    if (this.pulls() && !wasPulling) this.forgetAccess();
+    else if (!this.pulls() && wasPulling && before !== undefined) void this.start();
+    if (pulledContent !== pulledBefore) this.pulledChanged();
     if (this.staleTimer) clearTimeout(this.staleTimer);
     this.staleTimer = setTimeout(() => this.changed(), Math.max(0, seenAt + this.reportMaxAgeMs - now) + 10);
     // a renewal that says nothing new moves no snapshot
     if (before === undefined || before.content !== content || this.staleness(before.seenAt, now) !== this.staleness(seenAt, now)) this.changed();
+  }
+
+  /** what the agent's report last said it carried out, to tell a change */
+  private pulledContent: string | undefined;
+
+  /** Whether the member's agent carries out its decisions (pull mode). */
+  pulls(): boolean {
+    return this.report?.read.ok === true && this.report.read.value.agent.mode === 'Pull';
+  }
+
+  /** In pull mode, what the agent carried out and why it cannot read the decisions, if it cannot. */
+  pulled(): { placements: readonly PulledPlacement[]; problem?: string } | undefined {
+    const r = this.report?.read;
+    if (r?.ok !== true || r.value.pulled === undefined) return undefined;
+    return { placements: r.value.pulled, ...(r.value.agent.pullProblem !== undefined ? { problem: r.value.agent.pullProblem } : {}) };
+  }
+
+  /** The hub holds no credential for a member whose agent pulls. */
+  private forgetAccess(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.access = undefined;
+    this.accessError = undefined;
+    this.client = undefined;
   }
 
   private staleness(seenAt: number, now: number): boolean {
@@ -146,7 +187,7 @@ class MemberWatch {
 
   /** Why the member cannot be read (or, read through its agent, written) now; undefined when it can. */
   problem(): string | undefined {
-    const why = this.reportProblem() ?? this.accessError ?? (this.access === undefined ? 'connecting' : this.mirror?.problem());
+    const why = this.pulls() ? this.reportProblem() : (this.reportProblem() ?? this.accessError ?? (this.access === undefined ? 'connecting' : this.mirror?.problem()));
     if (why === undefined) this.troubleSince = undefined;
     else this.troubleSince ??= Date.now();
     return why;
@@ -210,6 +251,8 @@ function accessOf(p: ClusterProfileObject | undefined): string {
 
 export interface FleetWatcherEvents {
   snapshot: [FleetSnapshot];
+  /** what the agent of a member in pull mode carried out changed */
+  pulled: [string];
 }
 
 export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
@@ -301,6 +344,11 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
     return this.reports?.get(p.metadata.namespace, p.metadata.name);
   }
 
+  /** In pull mode, what the member's agent carried out; undefined for a member the hub writes to. */
+  pulled(name: string): { placements: readonly PulledPlacement[]; problem?: string } | undefined {
+    return this.members.get(name)?.pulled();
+  }
+
   /** How a member's capacity is read now. */
   readWay(name: string): ReadWay | undefined {
     return this.members.get(name)?.way();
@@ -370,6 +418,7 @@ export class FleetWatcher extends EventEmitter<FleetWatcherEvents> {
           this.opts.providers,
           () => this.schedule(),
           this.opts.reportMaxAgeMs ?? REPORT_MAX_AGE_MS,
+          () => this.emit('pulled', name),
         );
         this.members.set(name, m);
         m.setReport(this.reportOf(this.known.get(name)!));
