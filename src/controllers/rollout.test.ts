@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cluster, fleet, placement } from '../../test/fixtures.js';
 import type { Decision } from '../core/model.js';
-import { ApiClient, ApiError, type ListResult } from '../fleet/client.js';
+import { ApiClient, ApiError } from '../fleet/client.js';
 
 import { ProblemLog } from '../problems.js';
 
@@ -64,10 +64,10 @@ class FakeMember extends ApiClient {
     await this.apply(path, body);
   }
 
-  override async list<T>(path: string): Promise<ListResult<T>> {
+  override async listPages<T>(path: string, _limit: number, each: (items: T[]) => void): Promise<string> {
     const kind = path.split('?')[0]!.split('/').pop()!;
-    const items = [...this.objects].filter(([p]) => p.includes(`/${kind}/`)).map(([, o]) => o);
-    return { items: items as T[], resourceVersion: '1' };
+    each([...this.objects].filter(([p]) => p.includes(`/${kind}/`)).map(([, o]) => o) as T[]);
+    return '1';
   }
 
   readonly patches: string[] = [];
