@@ -1,9 +1,9 @@
 // npm run bench:agents: a fleet whose members report through agents. Two parts, each on real
 // control planes on this machine:
-// 1. The hub at 1,000 members. A load generator stands in for the agents: it writes each member's
-//    ClusterReport (20 node groups, GPUs on some) and renews every report on the agents' default
-//    heartbeat (20 s). `orrery serve` runs with the heap deploy/ gives it and schedules 1,000
-//    Placements. Measured: its RSS once they are placed and after two minutes of heartbeats, the
+// 1. The hub at 1,000 members. A load generator stands in for the agents (in pull mode, so that
+//    the hub connects to no member): it writes each member's ClusterReport (20 node groups, GPUs
+//    on some) and renews every report on the agents' default heartbeat (20 s). `orrery serve`
+//    runs with the heap deploy/ gives it and schedules 1,000 Placements. Measured: its RSS once they are placed and after two minutes of heartbeats, the
 //    time from a summary that frees room to the decision that uses it, and the scheduling cycle.
 // 2. The agent in a member of 5,000 Pods (Pod objects in the member's API server, bound to 100
 //    Nodes): its RSS with the heap deploy/member/agent/ gives it.
@@ -32,6 +32,9 @@ const GROUPS = 20;
 const PODS = Number(process.env.BENCH_PODS ?? 5000);
 const HEARTBEAT_MS = 20_000;
 const PROBES = 10;
+const MODE = process.env.BENCH_MODE === 'Push' ? 'Push' : 'Pull';
+/** pushed Placements are delivered by another tool: the bench has no members to write to */
+const DELIVERY = MODE === 'Push' ? { delivery: 'External' as const } : {};
 const GI = 2 ** 30;
 
 /** The Node.js options a manifest of deploy/ gives its container. */
@@ -105,19 +108,19 @@ function summary(i: number, full = false): MemberSummary {
 
 function report(i: number, full = false) {
   const now = new Date().toISOString();
-  return reportDocument(name(i), 'fleet', { version: 'bench', heartbeatTime: now }, summary(i, full), now);
+  return reportDocument(name(i), 'fleet', { version: 'bench', heartbeatTime: now, mode: MODE }, summary(i, full), now, MODE === 'Pull' ? [] : undefined);
 }
 
 /** The first part: the hub at MEMBERS members, read from reports only. */
 async function hubAtScale(fleet: TestFleet) {
   const hub = fleet.hub.endpoint();
-  // Each member's credential (a kubeconfig Secret): with an agent the hub reads nothing with it,
-  // and the Placements are delivered by another tool, so it is never used.
+  // Members whose agents pull (BENCH_MODE=Push: the hub writes to them, with a kubeconfig Secret for
+  // each; the Placements are then delivered by another tool, so that it never writes).
   const config = Buffer.from(readFileSync(fleet.hub.kubeconfig('admin'))).toString('base64');
   const members = Array.from({ length: MEMBERS }, (_, i) => i);
   const t0 = performance.now();
   await pool(members, 16, async (i) => {
-    await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: name(i) }, data: { config } });
+    if (MODE === 'Push') await call(hub, 'POST', '/api/v1/namespaces/fleet/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: name(i) }, data: { config } });
     await eventually(`ClusterProfile ${name(i)}`, () =>
       call(hub, 'POST', '/apis/multicluster.x-k8s.io/v1alpha1/namespaces/fleet/clusterprofiles', {
         apiVersion: 'multicluster.x-k8s.io/v1alpha1',
@@ -154,7 +157,7 @@ async function hubAtScale(fleet: TestFleet) {
       replicas: 1 + (i % 4),
       cpu: `${1 + (i % 4)}`,
       memory: `${2 + (i % 6)}Gi`,
-      delivery: 'External',
+      ...DELIVERY,
       ...(i % 10 === 0 ? { accelerators: [{ deviceClassName: 'gpu.example.com', count: 1 + (i % 3) }] } : {}),
     }),
   );
@@ -197,7 +200,7 @@ async function hubAtScale(fleet: TestFleet) {
   const changes: number[] = [];
   for (let k = 0; k < PROBES; k++) {
     const i = k * Math.floor(MEMBERS / PROBES);
-    const probe = placement(`probe-${k}`, { namespace: 'bench', replicas: 2, cpu: '4', memory: '8Gi', delivery: 'External', clusterSelector: { matchLabels: { name: name(i) } } });
+    const probe = placement(`probe-${k}`, { namespace: 'bench', replicas: 2, cpu: '4', memory: '8Gi', ...DELIVERY, clusterSelector: { matchLabels: { name: name(i) } } });
     await call(hub, 'POST', path, probe);
     await eventually(`probe-${k} unschedulable`, async () => {
       const p = await call<{ status?: { unscheduledReplicas?: number } }>(hub, 'GET', `${path}/probe-${k}`);
@@ -227,6 +230,7 @@ async function hubAtScale(fleet: TestFleet) {
   server.kill('SIGTERM');
   return {
     members: MEMBERS,
+    mode: MODE,
     nodeGroupsPerMember: GROUPS,
     placements: PLACEMENTS + PROBES,
     nodeOptions: HUB_OPTIONS.join(' '),
