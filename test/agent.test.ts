@@ -194,7 +194,7 @@ before(
     const client = clientOf(fleet.hub);
     const problems = new ProblemLog(() => undefined);
     watcher = await watchFleet(client, { coalesceMs: 20, problems, reportMaxAgeMs: MAX_AGE_MS }, (s) => s.clusters.length === 3 && s.clusters.every((c) => c.reachable !== false));
-    controller = new HubControllers(client, watcher, { resyncMs: 1000, unreachableGraceMs: 1000, problems, events: new EventRecorder(client, 'tests', () => undefined) });
+    controller = new HubControllers(client, watcher, { resyncMs: 600_000, unreachableGraceMs: 1000, problems, events: new EventRecorder(client, 'tests', () => undefined) });
     controller.start();
   },
   { timeout: 900_000 },

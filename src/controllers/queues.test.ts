@@ -75,3 +75,25 @@ test('a key whose work throws does not stop the queue, and the throw is said', a
   assert.deepEqual(seen, ['bad', 'good']);
   assert.deepEqual(said, ['bad: refused']);
 });
+
+test('keys added for later wait behind every other key, and one asked for again sooner moves up', async () => {
+  const done: string[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const q = new KeyedQueue(
+    async (key) => {
+      if (key === 'busy') await gate;
+      done.push(key);
+    },
+    1,
+    () => assert.fail('nothing throws'),
+  );
+  q.add('busy');
+  for (const k of ['recheck-a', 'recheck-b', 'recheck-c']) q.add(k, true);
+  q.add('changed');
+  q.add('recheck-c');
+  q.add('recheck-a', true);
+  release();
+  await q.idle();
+  assert.deepEqual(done, ['busy', 'changed', 'recheck-c', 'recheck-a', 'recheck-b']);
+});

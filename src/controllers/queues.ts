@@ -9,6 +9,7 @@
  */
 export class KeyedQueue {
   private readonly waiting = new Set<string>();
+  private readonly waitingLater = new Set<string>();
   private readonly active = new Set<string>();
   private readonly again = new Set<string>();
   private idleWaiters: (() => void)[] = [];
@@ -21,16 +22,23 @@ export class KeyedQueue {
     private readonly failed: (key: string, e: unknown) => void,
   ) {}
 
-  add(key: string): void {
+  /**
+   * `later`: after every key added without it, as a periodic re-check of everything should wait
+   * behind a change. A key added both ways is worked on as the sooner.
+   */
+  add(key: string, later = false): void {
     if (this.stopped) return;
     if (this.active.has(key)) this.again.add(key);
-    else this.waiting.add(key);
+    else if (!later) {
+      this.waitingLater.delete(key);
+      this.waiting.add(key);
+    } else if (!this.waiting.has(key)) this.waitingLater.add(key);
     this.pump();
   }
 
   /** Keys waiting or being worked on. */
   get size(): number {
-    return this.waiting.size + this.active.size;
+    return this.waiting.size + this.waitingLater.size + this.active.size;
   }
 
   /** Resolves once nothing is waiting or being worked on. */
@@ -43,13 +51,15 @@ export class KeyedQueue {
   stop(): void {
     this.stopped = true;
     this.waiting.clear();
+    this.waitingLater.clear();
     this.again.clear();
   }
 
   private pump(): void {
-    while (this.active.size < this.concurrency && this.waiting.size > 0) {
-      const key = this.waiting.values().next().value as string;
-      this.waiting.delete(key);
+    while (this.active.size < this.concurrency && this.waiting.size + this.waitingLater.size > 0) {
+      const from = this.waiting.size > 0 ? this.waiting : this.waitingLater;
+      const key = from.values().next().value as string;
+      from.delete(key);
       this.active.add(key);
       void this.run(key);
     }

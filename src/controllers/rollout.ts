@@ -337,7 +337,9 @@ export class RolloutController {
     for (const c of w.decision.clusters) {
       const where = at(key, c.name);
       if (this.members.pulled?.(c.name) !== undefined) {
-        changed = this.fromAgent(key, c.name) || changed;
+        // Its agent acts on the Placement's status: that is written now, not once the agent has applied it.
+        this.fromAgent(key, c.name);
+        changed = true;
         continue;
       }
       if (this.book.applied.get(where)?.sig === signature(w.placement, c.replicas)) {

@@ -295,7 +295,8 @@ export class SchedulerController extends EventEmitter<SchedulerEvents> {
       this.book.recheck();
       for (const { decision: d } of work) {
         this.forced.add(d.placement);
-        this.hubQueue.add(d.placement);
+        // behind any placement whose decision or rollout moved meanwhile
+        this.hubQueue.add(d.placement, true);
       }
     }
     this.decided(work, told, full);
