@@ -396,6 +396,9 @@ interface HubAccess {
  * contexts. The Kubernetes client is loaded only by the commands that talk to a cluster.
  */
 async function connectHub(access: HubAccess, providerFile: string | undefined): Promise<Result<{ hub: import('../fleet/client.js').ApiClient; providers: ProviderFile | undefined }, string>> {
+  // members the hub reaches itself need the Kubernetes client library: said plainly before anything else
+  const tooOld = kubeClientTooNew();
+  if (tooOld !== undefined) return refused(tooOld);
   const hub = await connectCluster(access);
   if (!hub.ok) return hub;
   let providers: ProviderFile | undefined;
@@ -408,54 +411,65 @@ async function connectHub(access: HubAccess, providerFile: string | undefined): 
   return ok({ hub: hub.value, providers });
 }
 
-/** A client for a cluster, its kubeconfig found as kubectl finds it, or the Pod's own. */
-async function connectCluster(access: HubAccess): Promise<Result<import('../fleet/client.js').ApiClient, string>> {
+/**
+ * A client for a cluster, its kubeconfig found as kubectl finds it, or the Pod's own. One file
+ * whose context holds a token or a certificate, and the Pod's ServiceAccount, are read without
+ * the Kubernetes client library (fleet/connection.ts: it costs 80 MiB); several files, or a
+ * credential plugin, load it (`plugins: false`: refused instead).
+ */
+async function connectCluster(access: HubAccess, opts: { plugins?: boolean } = {}): Promise<Result<import('../fleet/client.js').ApiClient, string>> {
+  const [{ ApiClient }, { PLUGIN, inClusterConnection, kubeconfigConnection }] = await Promise.all([import('../fleet/client.js'), import('../fleet/connection.js')]);
+  if (access.inCluster === true) {
+    const c = inClusterConnection();
+    return c.ok ? ok(new ApiClient(c.value)) : c;
+  }
+  const files = kubeconfigFiles(access.kubeconfig);
+  if (files.length === 0) return refused('no kubeconfig: give --kubeconfig FILE, set KUBECONFIG, or write ~/.kube/config (or run in a Pod with --in-cluster)');
+  for (const file of files) {
+    const problem = fileProblem(file, 'kubeconfig') ?? notKubeconfig(file);
+    if (problem !== undefined) return refused(problem);
+  }
+  if (files.length === 1) {
+    const c = kubeconfigConnection(files[0] as string, access.context);
+    if (!c.ok) return c;
+    if (c.value !== PLUGIN) return ok(new ApiClient(c.value));
+    if (opts.plugins === false) return refused(`${files[0]}: a token or a client certificate is needed here, not an exec plugin or auth provider`);
+  }
   const tooOld = kubeClientTooNew();
   if (tooOld !== undefined) return refused(tooOld);
-  let loaded: [typeof import('@kubernetes/client-node'), typeof import('../fleet/client.js')];
+  let KubeConfig: typeof import('@kubernetes/client-node').KubeConfig;
   try {
-    loaded = await Promise.all([import('@kubernetes/client-node'), import('../fleet/client.js')]);
+    ({ KubeConfig } = await import('@kubernetes/client-node'));
   } catch (e) {
     return refused(kubeClientProblem(e));
   }
-  const [{ KubeConfig }, { ApiClient }] = loaded;
   const kc = new KubeConfig();
-  if (access.inCluster === true) {
-    kc.loadFromCluster();
-  } else {
-    const files = kubeconfigFiles(access.kubeconfig);
-    if (files.length === 0) return refused('no kubeconfig: give --kubeconfig FILE, set KUBECONFIG, or write ~/.kube/config (or run in a Pod with --in-cluster)');
-    for (const file of files) {
-      const problem = fileProblem(file, 'kubeconfig') ?? notKubeconfig(file);
-      if (problem !== undefined) return refused(problem);
-    }
-    try {
-      if (files.length === 1) kc.loadFromFile(files[0] as string);
-      else kc.loadFromDefault();
-    } catch (e) {
-      return refused(`reading the kubeconfig ${files.join(delimiter)}: ${(e as Error).message}`);
-    }
-    const where = files.join(delimiter);
-    if (access.context !== undefined) {
-      if (kc.getContextObject(access.context) === null)
-        return refused(
-          `no context "${access.context}" in ${where} (contexts: ${
-            kc
-              .getContexts()
-              .map((c) => c.name)
-              .join(', ') || 'none'
-          })`,
-        );
-      kc.setCurrentContext(access.context);
-    }
-    const cluster = kc.getCurrentCluster();
-    if (cluster === null) {
-      return refused(
-        kc.getContexts().length === 0 ? `${where}: not a kubeconfig (it has no contexts)` : `${where}: the current context "${kc.getCurrentContext()}" names no cluster; pick one with --context`,
-      );
-    }
-    if (!URL.canParse(cluster.server)) return refused(`${where}: cluster "${cluster.name}" has no valid server URL ("${cluster.server}")`);
+  try {
+    if (files.length === 1) kc.loadFromFile(files[0] as string);
+    else kc.loadFromDefault();
+  } catch (e) {
+    return refused(`reading the kubeconfig ${files.join(delimiter)}: ${(e as Error).message}`);
   }
+  const where = files.join(delimiter);
+  if (access.context !== undefined) {
+    if (kc.getContextObject(access.context) === null)
+      return refused(
+        `no context "${access.context}" in ${where} (contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
+    kc.setCurrentContext(access.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) {
+    return refused(
+      kc.getContexts().length === 0 ? `${where}: not a kubeconfig (it has no contexts)` : `${where}: the current context "${kc.getCurrentContext()}" names no cluster; pick one with --context`,
+    );
+  }
+  if (!URL.canParse(cluster.server)) return refused(`${where}: cluster "${cluster.name}" has no valid server URL ("${cluster.server}")`);
   return ok(new ApiClient(kc));
 }
 
@@ -672,28 +686,16 @@ async function agent(args: string[]): Promise<number> {
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
   // The agent runs in every member on a small memory budget: V8 is told to favour size over speed
-  // (a flag NODE_OPTIONS may not carry), and it loads no Kubernetes client library (connection.ts).
+  // (a flag NODE_OPTIONS may not carry), and it loads no Kubernetes client library (connectCluster).
   setFlagsFromString('--optimize-for-size');
-  const [{ Agent }, { AgentMetrics, agentServer }, { inClusterConnection, kubeconfigConnection }, { ApiClient }] = await Promise.all([
-    import('../agent/agent.js'),
-    import('../agent/http.js'),
-    import('../agent/connection.js'),
-    import('../fleet/client.js'),
-  ]);
-  let memberConnection: Result<import('../fleet/client.js').Connection, string>;
-  if (values['in-cluster'] === true) memberConnection = inClusterConnection();
-  else {
-    const [file] = kubeconfigFiles(values.kubeconfig);
-    if (file === undefined) throw new UsageError('agent needs a kubeconfig for its member: --kubeconfig FILE, KUBECONFIG or ~/.kube/config, or --in-cluster in a Pod');
-    memberConnection = kubeconfigConnection(file, values.context);
-  }
-  if (!memberConnection.ok) return fail(`the member: ${memberConnection.error}`);
-  const hubConnection = kubeconfigConnection(values['hub-kubeconfig']);
-  if (!hubConnection.ok) return fail(`the hub: ${hubConnection.error}`);
-  const member = new ApiClient(memberConnection.value);
-  const hub = new ApiClient(hubConnection.value);
+  const [{ Agent }, { AgentMetrics, agentServer }] = await Promise.all([import('../agent/agent.js'), import('../agent/http.js')]);
+  const member = await connectCluster({ kubeconfig: values.kubeconfig, context: values.context, inCluster: values['in-cluster'] }, { plugins: false });
+  if (!member.ok) return fail(`the member: ${member.error}`);
+  const hubClient = await connectCluster({ kubeconfig: values['hub-kubeconfig'] }, { plugins: false });
+  if (!hubClient.ok) return fail(`the hub: ${hubClient.error}`);
+  const [memberApi, hub] = [member.value, hubClient.value];
   const log = (m: string) => process.stderr.write(`orrery agent: ${m}\n`);
-  const a = new Agent(member, hub, { clusterName: name, namespace, heartbeatMs: heartbeat * 1000, log, pull: values.pull === true });
+  const a = new Agent(memberApi, hub, { clusterName: name, namespace, heartbeatMs: heartbeat * 1000, log, pull: values.pull === true });
   let first = true;
   a.on('reported', () => {
     if (first) log(`reported ${namespace}/${name} to ${hub.server}`);
@@ -705,7 +707,7 @@ async function agent(args: string[]): Promise<number> {
     server.listen(port, values.address ?? '0.0.0.0', resolve);
   });
   const address = server.address();
-  log(`reading ${member.server} as member ${namespace}/${name}; probes and metrics on port ${typeof address === 'object' && address !== null ? address.port : port}`);
+  log(`reading ${memberApi.server} as member ${namespace}/${name}; probes and metrics on port ${typeof address === 'object' && address !== null ? address.port : port}`);
   a.start();
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -6,7 +6,15 @@
 
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/**
+ * The Kubernetes client library, loaded when a member's access is first resolved: a hub whose
+ * members all pull never loads it (it is 80 MiB of memory).
+ */
+async function library(): Promise<typeof import('@kubernetes/client-node')> {
+  return import('@kubernetes/client-node');
+}
 import { type Result, fail, ok } from '../core/result.js';
 import { ApiError, type ApiClient } from './client.js';
 
@@ -150,7 +158,7 @@ export async function resolveAccess(profile: ClusterProfileObject, providers: Pr
     if (cluster.server === undefined || cluster.server === '') return fail(`access provider ${p.name} gives no server`);
     const cred = await runExecPlugin(p.execConfig, cluster);
     if (!cred.ok) return cred;
-    const kc = kubeConfigFor({
+    const kc = await kubeConfigFor({
       name: profile.metadata.name,
       server: cluster.server,
       ...(cluster['certificate-authority-data'] !== undefined ? { caData: cluster['certificate-authority-data'] } : {}),
@@ -182,7 +190,7 @@ export async function kubeconfigSecret(profile: ClusterProfileObject, hub: ApiCl
     const secret = await hub.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${namespace}/secrets/${name}`);
     const data = secret.data?.config;
     if (data === undefined) return fail(`secret ${namespace}/${name} has no key "config"`);
-    const kc = new KubeConfig();
+    const kc = new (await library()).KubeConfig();
     kc.loadFromString(Buffer.from(data, 'base64').toString('utf8'));
     return ok({ via: 'secret', kc });
   } catch (e) {
@@ -197,8 +205,17 @@ export async function kubeconfigSecret(profile: ClusterProfileObject, hub: ApiCl
 }
 
 /** A KubeConfig for one cluster and one credential, built in memory. */
-export function kubeConfigFor(cluster: { name: string; server: string; caData?: string; tlsServerName?: string; insecure?: boolean; token?: string; certData?: string; keyData?: string }): KubeConfig {
-  const kc = new KubeConfig();
+export async function kubeConfigFor(cluster: {
+  name: string;
+  server: string;
+  caData?: string;
+  tlsServerName?: string;
+  insecure?: boolean;
+  token?: string;
+  certData?: string;
+  keyData?: string;
+}): Promise<KubeConfig> {
+  const kc = new (await library()).KubeConfig();
   kc.loadFromOptions({
     clusters: [
       {

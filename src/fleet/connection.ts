@@ -1,14 +1,14 @@
-// How the agent reaches its member and the hub: the Pod's ServiceAccount, or a kubeconfig with a
-// token or a client certificate. The agent lives in every member and is held to a small memory
-// budget; loading the Kubernetes client library for this costs it about 80 MiB of RSS (measured),
-// more than the rest of the agent, so it reads kubeconfigs itself. Exec plugins and auth-provider
-// entries are the client library's; the agent says so rather than half-supporting them.
+// Reaching an API server without the Kubernetes client library: the Pod's ServiceAccount, or a
+// kubeconfig context with a token or a client certificate. Loading the library costs a process
+// about 80 MiB of RSS (measured), half of it heap: more than the whole agent, and a third of the
+// hub's heap. Exec plugins and auth providers are the library's: a context that uses one is
+// answered as such, and the hub then loads the library for it; the agent refuses it.
 
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { load } from 'js-yaml';
 import { type Result, fail, ok } from '../core/result.js';
-import type { Connection } from '../fleet/client.js';
+import type { Connection } from './client.js';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** a token file is read again after this long: the kubelet rotates projected tokens */
@@ -77,23 +77,31 @@ interface KubeconfigFile {
   contexts?: Named<{ context?: { cluster?: string; user?: string } }>[];
 }
 
-/** One context of a kubeconfig file (its current one unless `context` is given). */
-export function kubeconfigConnection(file: string, context?: string): Result<Connection, string> {
+/** A context whose credential comes from an exec plugin or an auth provider: the client library's to run. */
+export const PLUGIN = 'plugin';
+
+/**
+ * One context of a kubeconfig file (its current one unless `context` is given), or PLUGIN where
+ * its credential is a plugin's. Errors name the file and what is wrong, as kubectl would.
+ */
+export function kubeconfigConnection(file: string, context?: string): Result<Connection | typeof PLUGIN, string> {
   let doc: KubeconfigFile;
   try {
-    doc = load(readFileSync(file, 'utf8')) as KubeconfigFile;
+    doc = (load(readFileSync(file, 'utf8')) ?? {}) as KubeconfigFile;
   } catch (e) {
     return fail(`${file}: ${(e as Error).message.split('\n')[0]}`);
   }
+  const contexts = doc.contexts ?? [];
+  if (contexts.length === 0) return fail(`${file}: not a kubeconfig (it has no contexts)`);
+  if (context !== undefined && !contexts.some((c) => c.name === context)) return fail(`no context "${context}" in ${file} (contexts: ${contexts.map((c) => c.name).join(', ') || 'none'})`);
   const wanted = context ?? doc['current-context'];
-  const ctx = doc.contexts?.find((c) => c.name === wanted)?.context;
-  if (ctx === undefined) return fail(`${file}: no context ${wanted === undefined ? '(no current-context)' : `"${wanted}"`}`);
-  const cluster = doc.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
-  const user = doc.users?.find((u) => u.name === ctx.user)?.user ?? {};
-  if (cluster === undefined || typeof cluster.server !== 'string') return fail(`${file}: context "${wanted}" names no cluster with a server`);
-  if (user.exec !== undefined || user['auth-provider'] !== undefined) {
-    return fail(`${file}: the agent takes a token or a client certificate, not an exec plugin or auth provider (context "${wanted}")`);
-  }
+  const ctx = contexts.find((c) => c.name === wanted)?.context;
+  const named = doc.clusters?.find((c) => c.name === ctx?.cluster);
+  const cluster = named?.cluster;
+  if (cluster === undefined) return fail(`${file}: the current context "${wanted ?? ''}" names no cluster; pick one with --context`);
+  if (typeof cluster.server !== 'string' || !URL.canParse(cluster.server)) return fail(`${file}: cluster "${named?.name}" has no valid server URL ("${String(cluster.server ?? '')}")`);
+  const user = doc.users?.find((u) => u.name === ctx?.user)?.user ?? {};
+  if (user.exec !== undefined || user['auth-provider'] !== undefined) return ok(PLUGIN);
   const str = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   const pem = (o: Record<string, unknown>, data: string, path: string) => {
     const d = str(o, data);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dump } from 'js-yaml';
-import { inClusterConnection, kubeconfigConnection } from './connection.js';
+import { PLUGIN, inClusterConnection, kubeconfigConnection } from './connection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'orrery-connection-'));
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -44,7 +44,7 @@ async function optionsOf(c: { applyToHTTPSOptions(o: RequestOptions): Promise<vo
 
 test('a kubeconfig context: its server, CA, server name and token', async () => {
   const c = kubeconfigConnection(kubeconfig('a', doc));
-  assert.ok(c.ok);
+  assert.ok(c.ok && c.value !== PLUGIN);
   assert.equal(c.value.getCurrentCluster()?.server, 'https://hub.example:6443');
   const o = await optionsOf(c.value);
   assert.equal(String(o.ca), 'HUB CA');
@@ -55,7 +55,7 @@ test('a kubeconfig context: its server, CA, server name and token', async () => 
 
 test('another context: a client certificate, no verification asked for', async () => {
   const c = kubeconfigConnection(kubeconfig('b', doc), 'other');
-  assert.ok(c.ok);
+  assert.ok(c.ok && c.value !== PLUGIN);
   const o = await optionsOf(c.value);
   assert.equal(String(o.cert), 'CERT');
   assert.equal(String(o.key), 'KEY');
@@ -67,17 +67,19 @@ test('a token file gives the token', async () => {
   const token = join(dir, 'token');
   writeFileSync(token, 'first\n');
   const c = kubeconfigConnection(kubeconfig('c', { ...doc, users: [{ name: 'agent', user: { tokenFile: token } }] }));
-  assert.ok(c.ok);
+  assert.ok(c.ok && c.value !== PLUGIN);
   assert.equal(((await optionsOf(c.value)).headers as Record<string, string>).authorization, 'Bearer first');
 });
 
-test('what the agent does not take is said, not half done', () => {
+test('a plugin credential is named as such; a kubeconfig that cannot be used says why', () => {
   const plugin = kubeconfigConnection(kubeconfig('d', doc), 'plugin');
-  assert.ok(!plugin.ok);
-  assert.match(plugin.error, /not an exec plugin or auth provider \(context "plugin"\)/);
-  const missing = kubeconfigConnection(kubeconfig('e', doc), 'nowhere');
-  assert.ok(!missing.ok);
-  assert.match(missing.error, /no context "nowhere"/);
+  assert.deepEqual(plugin, { ok: true, value: PLUGIN });
+  const file = kubeconfig('e', doc);
+  assert.deepEqual(kubeconfigConnection(file, 'nowhere'), { ok: false, error: `no context "nowhere" in ${file} (contexts: hub, other, plugin)` });
+  const empty = kubeconfig('f', { kind: 'Config' });
+  assert.deepEqual(kubeconfigConnection(empty), { ok: false, error: `${empty}: not a kubeconfig (it has no contexts)` });
+  const noServer = kubeconfig('g', { ...doc, clusters: [{ name: 'hub', cluster: { server: 'not a url' } }] });
+  assert.deepEqual(kubeconfigConnection(noServer), { ok: false, error: `${noServer}: cluster "hub" has no valid server URL ("not a url")` });
   const absent = kubeconfigConnection(join(dir, 'absent'));
   assert.ok(!absent.ok);
   assert.match(absent.error, /ENOENT/);
