@@ -26,6 +26,8 @@ export interface AgentOptions {
   readonly clock?: () => number;
   /** pull mode: the agent also applies its member's share of the decisions */
   readonly pull?: boolean;
+  /** in pull mode, how long a replica may wait for room before it is reported stuck */
+  readonly pendingGraceMs?: number;
 }
 
 export interface AgentEvents {
@@ -58,7 +60,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     super();
     this.problems = new ProblemLog(opts.log ?? (() => undefined));
     this.mirror = new MemberMirror(member, () => this.soon());
-    if (opts.pull === true) this.pull = new PullRollout(hub, member, opts.clusterName, () => this.soon(), opts.log);
+    if (opts.pull === true) this.pull = new PullRollout(hub, member, opts.clusterName, () => this.soon(), opts.log, opts.pendingGraceMs);
   }
 
   private now(): number {

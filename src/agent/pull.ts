@@ -12,7 +12,7 @@
 import { deliveredByOrrery, placementKey } from '../core/model.js';
 import type { Placement } from '../core/model.js';
 import { retryDelay } from '../backoff.js';
-import { Deployer, placementLabel } from '../controllers/deployer.js';
+import { Deployer, placementLabel, stuckIn } from '../controllers/deployer.js';
 import { HubNamespaces } from '../controllers/hubNamespaces.js';
 import type { ApiClient } from '../fleet/client.js';
 import type { PulledPlacement } from '../fleet/report.js';
@@ -54,6 +54,7 @@ export class PullRollout {
   private readonly namespaces: HubNamespaces;
   private readonly done = new Map<string, Done>();
   private hubProblem: string | undefined;
+  private stuckTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private again = false;
@@ -67,6 +68,8 @@ export class PullRollout {
     /** what the report says changed */
     private readonly changed: () => void,
     private readonly log: (message: string) => void = () => undefined,
+    /** how long a replica may wait for room in the member before it is reported stuck */
+    private readonly pendingGraceMs = 60_000,
   ) {
     this.placements = new Reflector<PlacementOnHub>(hub, `${PLACEMENTS}/placements`, {
       changed: () => this.soon(),
@@ -88,11 +91,13 @@ export class PullRollout {
   start(): void {
     this.placements.start();
     this.deployments.start();
+    this.stuckTimer = setInterval(() => void this.lookForStuck(), Math.min(30_000, this.pendingGraceMs / 2));
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.stuckTimer) clearInterval(this.stuckTimer);
     this.placements.stop();
     this.deployments.stop();
     this.namespaces.stop();
@@ -147,6 +152,28 @@ export class PullRollout {
         this.done.set(key, { ...d, entry: { ...d.entry, readyReplicas: ready } });
         moved = true;
       }
+    }
+    if (moved) this.changed();
+  }
+
+  /** Replicas applied here whose Pods have found no room past the grace: the hub places them elsewhere. */
+  private async lookForStuck(): Promise<void> {
+    const applied = [...this.done].filter(([, d]) => d.entry.state === 'Applied');
+    if (applied.length === 0) return;
+    let counts: Map<string, number>;
+    try {
+      counts = await stuckIn(this.member, new Set(applied.map(([key]) => placementLabel(key))), this.pendingGraceMs);
+    } catch (e) {
+      this.log(`looking for Pods that cannot start: ${(e as Error).message}`);
+      return;
+    }
+    let moved = false;
+    for (const [key, d] of applied) {
+      const n = counts.get(placementLabel(key)) ?? 0;
+      if ((d.entry.stuckReplicas ?? 0) === n) continue;
+      const { stuckReplicas: _, ...entry } = d.entry;
+      this.done.set(key, { ...d, entry: n > 0 ? { ...entry, stuckReplicas: n } : entry });
+      moved = true;
     }
     if (moved) this.changed();
   }

@@ -4,6 +4,7 @@
 // can reach: an unreachable member keeps what it runs.
 
 import type { Placement, PodSpec } from '../core/model.js';
+import { type PodView, stuckPods } from '../core/grace.js';
 import { placementKey } from '../core/model.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 
@@ -383,4 +384,35 @@ export class Deployer {
     }
     return [...removed];
   }
+}
+
+/**
+ * Per placement label of `labels`: how many of Orrery's Pods in the member have waited to be
+ * bound past `graceMs`, the member's scheduler finding no room for them. Asked by the hub of the
+ * members it writes to, and by an agent in pull mode of its own.
+ */
+export async function stuckIn(client: ApiClient, labels: ReadonlySet<string>, graceMs: number, now = Date.now()): Promise<Map<string, number>> {
+  const selector = encodeURIComponent(`${MANAGED_BY}=${FIELD_MANAGER}`);
+  const pods = await client.list<{
+    metadata: { creationTimestamp?: string; labels?: Record<string, string> };
+    spec: { nodeName?: string };
+    status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] };
+  }>(`/api/v1/pods?labelSelector=${selector}&fieldSelector=spec.nodeName%3D`);
+  const views = new Map<string, PodView[]>();
+  for (const pod of pods.items) {
+    const label = pod.metadata.labels?.[PLACEMENT_LABEL];
+    if (label === undefined || !labels.has(label)) continue;
+    const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
+    (views.get(label) ?? views.set(label, []).get(label)!).push({
+      ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+      ...(pod.metadata.creationTimestamp ? { createdAt: pod.metadata.creationTimestamp } : {}),
+      ...(c ? { scheduled: { status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.lastTransitionTime ? { since: c.lastTransitionTime } : {}) } } : {}),
+    });
+  }
+  const out = new Map<string, number>();
+  for (const [label, list] of views) {
+    const n = stuckPods(list, now, graceMs);
+    if (n > 0) out.set(label, n);
+  }
+  return out;
 }

@@ -8,7 +8,8 @@ import { ApiClient, ApiError } from '../fleet/client.js';
 import { ProblemLog } from '../problems.js';
 
 import { type Members, RolloutController, type RolloutOptions, desiredByMember } from './rollout.js';
-import { type Conflicted, type PlacementObject, RolloutBook, type RolloutWork } from './rolloutBook.js';
+import { type Conflicted, type PlacementObject, RolloutBook, type RolloutWork, type Stuck } from './rolloutBook.js';
+import type { PulledPlacement } from '../fleet/report.js';
 import { deploymentFor } from './deployer.js';
 import { FINALIZER, MANAGED_BY, PLACEMENT_LABEL } from '../names.js';
 
@@ -114,7 +115,7 @@ function rollout(hub: ApiClient, members: Members, opts: RolloutOptions & { prog
   if (finalized !== undefined) book.on('finalized', finalized);
   const c = new RolloutController(hub, members, book, rest);
   controllers.push(c);
-  return Object.assign(book, { idle: () => c.idle() });
+  return Object.assign(book, { idle: () => c.idle(), pulledChanged: (member: string) => c.pulledChanged(member) });
 }
 
 const deployments = (m: FakeMember) => m.writes.filter((w) => w.path.includes('/deployments/'));
@@ -399,4 +400,55 @@ test('IfNoDiff takes over only an object that already says what Orrery would wri
   assert.deepEqual([...said.applied], ['same']);
   assert.equal(deployments(differs).length, 0);
   assert.equal(same.objects.get(path)?.metadata.uid, 'theirs');
+});
+
+test("a member whose agent pulls: the hub writes nothing there, takes the agent's report for its rollout, moves what cannot start, and lets a deletion go once the report is clean", async () => {
+  const hub = new FakeMember();
+  const report: { placements: PulledPlacement[]; problem?: string } = { placements: [] };
+  const progressed: string[] = [];
+  const finalized: string[] = [];
+  const stuck: Stuck[] = [];
+  const r = rollout(
+    hub,
+    { memberClient: () => undefined, pulled: (n) => (n === 'p' ? report : undefined) },
+    { progressed: (k) => progressed.push(k), finalized: (k) => finalized.push(k), log: () => undefined },
+  );
+  r.on('stuck', (x) => stuck.push(x));
+  const base = placement('web');
+  const web = decided({ ...base, metadata: { ...base.metadata, uid: 'u1', generation: 3, finalizers: [FINALIZER] } }, { p: 2 });
+  const snapshot = fleet(cluster('p'));
+  r.want([web], snapshot);
+  await r.idle();
+  assert.ok(progressed.includes('default/web'), 'its status is written at once: the agent acts on it');
+  assert.equal(r.rolloutOf('default/web', web.decision).applied.has('p'), false, 'pending until its agent says it applied it');
+  assert.equal(r.failed.size, 0, 'pending is no failure');
+  const entry: PulledPlacement = { namespace: 'default', name: 'web', uid: 'u1', generation: 3, replicas: 2, readyReplicas: 1, state: 'Applied', stuckReplicas: 1 };
+  // an entry for an older generation is not this one applied
+  report.placements = [{ ...entry, generation: 2 }];
+  r.pulledChanged('p');
+  assert.equal(r.rolloutOf('default/web', web.decision).applied.has('p'), false);
+  report.placements = [entry];
+  r.pulledChanged('p');
+  const now = r.rolloutOf('default/web', web.decision);
+  assert.equal(now.applied.has('p'), true);
+  assert.equal(now.ready.get('p'), 1);
+  r.recheck();
+  await r.idle();
+  assert.deepEqual(stuck, [{ placement: 'default/web', cluster: 'p', replicas: 1 }], 'what its agent counts as stuck is moved as the hub would');
+  report.placements = [{ ...entry, state: 'Failed', message: 'quota exceeded' }];
+  r.pulledChanged('p');
+  assert.match(r.rolloutOf('default/web', web.decision).failed.get('p') ?? '', /its agent: quota exceeded/);
+  report.placements = [{ ...entry, state: 'Conflict', message: "Deployment default/web: someone else's" }];
+  r.pulledChanged('p');
+  assert.equal(r.conflicts.get('default/web')?.has('p'), true);
+  // deleted on the hub: let go only once the agent's report no longer lists it
+  const deleting = { ...web.placement, metadata: { ...web.placement.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } };
+  r.want([], snapshot, [deleting]);
+  await r.idle();
+  assert.deepEqual(finalized, []);
+  report.placements = [];
+  r.pulledChanged('p');
+  await r.idle();
+  assert.deepEqual(finalized, ['default/web']);
+  assert.equal(hub.writes.filter((w) => w.path.includes('/deployments/')).length, 0, 'nothing written to the member by the hub');
 });

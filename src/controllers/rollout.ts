@@ -8,16 +8,15 @@
 
 import type { FleetSnapshot, Placement } from '../core/model.js';
 import { deliveredByOrrery, placementKey, samePlacement } from '../core/model.js';
-import { type PodView, stuckPods } from '../core/grace.js';
 import { ApiError, type ApiClient } from '../fleet/client.js';
 
 import { Reflector } from '../fleet/reflector.js';
-import { type Conflict, Deployer, placementLabel } from './deployer.js';
+import { type Conflict, Deployer, placementLabel, stuckIn } from './deployer.js';
 import { HubNamespaces } from './hubNamespaces.js';
 
 import { KeyedQueue, QueueSet } from './queues.js';
 import { type AppliedThere, type PlacementObject, type RolloutBook, type RolloutWork, type WantedChange, at, hasFinalizer, signature, splitAt } from './rolloutBook.js';
-import { FIELD_MANAGER, FINALIZER, MANAGED_BY, PLACEMENT_LABEL, placementPath } from '../names.js';
+import { FIELD_MANAGER, FINALIZER, MANAGED_BY, placementPath } from '../names.js';
 import type { PulledPlacement } from '../fleet/report.js';
 import { retryDelay } from '../backoff.js';
 
@@ -642,43 +641,25 @@ export class RolloutController {
     }
     await Promise.all(
       [...unready].map(async ([member, labels]) => {
+        // a member whose agent pulls counts its own, and says how many in its report
+        const pulled = this.members.pulled?.(member);
+        if (pulled !== undefined) {
+          for (const e of pulled.placements) {
+            const key = `${e.namespace}/${e.name}`;
+            if ((e.stuckReplicas ?? 0) > 0 && labels.has(placementLabel(key))) this.book.emit('stuck', { placement: key, cluster: member, replicas: e.stuckReplicas as number });
+          }
+          return;
+        }
         const client = this.members.memberClient(member);
         if (client === undefined) return;
         try {
-          for (const [label, n] of await this.stuckIn(client, new Set(labels.keys()))) this.book.emit('stuck', { placement: labels.get(label) as string, cluster: member, replicas: n });
+          for (const [label, n] of await stuckIn(client, new Set(labels.keys()), this.opts.pendingGraceMs ?? 60_000))
+            this.book.emit('stuck', { placement: labels.get(label) as string, cluster: member, replicas: n });
         } catch (e) {
           this.opts.log?.(`looking for Pods that cannot start in ${member}: ${(e as Error).message}`);
         }
       }),
     );
-  }
-
-  /** Per placement label of `labels`: how many of its Pods in the member have waited to be bound past the grace. */
-  private async stuckIn(client: ApiClient, labels: ReadonlySet<string>): Promise<Map<string, number>> {
-    const selector = encodeURIComponent(`${MANAGED_BY}=orrery`);
-    const pods = await client.list<{
-      metadata: { creationTimestamp?: string; labels?: Record<string, string> };
-      spec: { nodeName?: string };
-      status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] };
-    }>(`/api/v1/pods?labelSelector=${selector}&fieldSelector=spec.nodeName%3D`);
-    const views = new Map<string, PodView[]>();
-    for (const pod of pods.items) {
-      const label = pod.metadata.labels?.[PLACEMENT_LABEL];
-      if (label === undefined || !labels.has(label)) continue;
-      const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
-      (views.get(label) ?? views.set(label, []).get(label)!).push({
-        ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-        ...(pod.metadata.creationTimestamp ? { createdAt: pod.metadata.creationTimestamp } : {}),
-        ...(c ? { scheduled: { status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.lastTransitionTime ? { since: c.lastTransitionTime } : {}) } } : {}),
-      });
-    }
-    const now = Date.now();
-    const out = new Map<string, number>();
-    for (const [label, list] of views) {
-      const n = stuckPods(list, now, this.opts.pendingGraceMs ?? 60_000);
-      if (n > 0) out.set(label, n);
-    }
-    return out;
   }
 }
 

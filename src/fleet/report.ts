@@ -37,6 +37,8 @@ export interface PulledPlacement {
   /** Applied; Conflict (someone else's object stands in the way, nothing written); Failed (the member refused) */
   readonly state: 'Applied' | 'Conflict' | 'Failed';
   readonly message?: string;
+  /** replicas whose Pods the member's scheduler has found no room for past the grace */
+  readonly stuckReplicas?: number;
 }
 
 export interface AgentState {
@@ -109,7 +111,8 @@ function readPulled(v: unknown): Result<PulledPlacement[], string> {
     const o = (x ?? {}) as Record<string, unknown>;
     const strings = ['namespace', 'name', 'uid'].every((k) => typeof o[k] === 'string');
     const numbers = ['generation', 'replicas', 'readyReplicas'].every((k) => Number.isInteger(o[k]));
-    if (!strings || !numbers || !STATES.includes(o.state as string))
+    const stuck = o.stuckReplicas === undefined || Number.isInteger(o.stuckReplicas);
+    if (!strings || !numbers || !stuck || !STATES.includes(o.state as string))
       return fail(`placements[${i}]: namespace, name, uid, generation, replicas, readyReplicas and state (${STATES.join(', ')}) are required`);
     out.push(o as unknown as PulledPlacement);
   }
