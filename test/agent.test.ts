@@ -343,6 +343,13 @@ test('in pull mode the agent carries a Placement out and back out again, the hub
     60_000,
     250,
   );
+  // drift: someone deletes the Deployment; the agent applies it again
+  const first = await call<{ metadata: { uid: string } }>(m2.endpoint(), 'GET', `${deployments}/pulled`);
+  await call(m2.endpoint(), 'DELETE', `${deployments}/pulled`);
+  await eventually('the Deployment applied again', async () => {
+    const again = await getOrNone<{ metadata: { uid: string } }>(m2.endpoint(), `${deployments}/pulled`);
+    return again !== undefined && again.metadata.uid !== first.metadata.uid ? true : undefined;
+  });
   // the placement the hub pushed there before is the agent's to keep now: nothing a decision wants is removed
   assert.ok(await getOrNone(m2.endpoint(), `${deployments}/web`));
   // and back out: the Placement's deletion waits for the agent to remove its workload

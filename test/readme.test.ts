@@ -60,12 +60,12 @@ const RUN_ELSEWHERE: [command: RegExp, file: string, evidence: string][] = [
   [
     /^(sed 's\/MEMBER_NAME\/member-1\/g|kubectl --context member-1 apply --server-side -k deploy\/member\/agent\/$|kubectl --context hub -n fleet get secret orrery-agent-member-1)/,
     'test/agent.test.ts',
-    "readmeBlock('### A member that joins from its side')",
+    "'### A member that joins from its side'",
   ],
   [
     /^(sed 's\/MEMBER_NAME\/member-1\/g; s\/PROFILE_NAMESPACE\/fleet\/g' deploy\/member\/agent\/hub-identity-pull|kubectl --context member-1 apply --server-side -k deploy\/member\/agent-pull\/$|kubectl --context hub -n fleet delete secret member-1)/,
     'test/agent.test.ts',
-    "readmeBlock('#### In pull mode')",
+    "'#### In pull mode'",
   ],
   [/^kubectl apply --server-side -k deploy\/argocd\/$/, 'test/deploy.test.ts', "join(root, 'deploy', 'argocd')"],
   [/^kubectl apply -f deploy\/argocd\/applicationset\.yaml$/, 'test/deploy.test.ts', "'applicationset.yaml'"],

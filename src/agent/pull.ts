@@ -26,6 +26,7 @@ type PlacementOnHub = Placement & {
 
 interface DeploymentView {
   readonly metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string };
+  readonly spec?: { replicas?: number };
   readonly status?: { readyReplicas?: number };
 }
 
@@ -33,6 +34,7 @@ function deploymentView(o: DeploymentView): DeploymentView {
   const m = o.metadata;
   return {
     metadata: { name: m.name, namespace: m.namespace, ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}) },
+    ...(o.spec?.replicas !== undefined ? { spec: { replicas: o.spec.replicas } } : {}),
     status: { readyReplicas: o.status?.readyReplicas ?? 0 },
   };
 }
@@ -82,7 +84,7 @@ export class PullRollout {
     this.deployments = new Reflector<DeploymentView>(
       member,
       `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent(`${MANAGED_BY}=orrery`)}`,
-      { changed: (o) => this.readiness(o), health: () => undefined },
+      { changed: (o, deleted) => this.observed(o, deleted === true), health: () => undefined },
       deploymentView,
     );
     this.namespaces = new HubNamespaces(hub, { changed: () => this.soon(), health: () => undefined });
@@ -140,20 +142,31 @@ export class PullRollout {
     }, delayMs);
   }
 
-  /** A Deployment's readiness changed: the placement's entry says so. */
-  private readiness(o: DeploymentView | undefined): void {
+  /**
+   * A Deployment of Orrery's changed in the member (or, after a list, any may have): its readiness
+   * goes to the placement's entry, and one deleted or scaled by someone else is applied again.
+   */
+  private observed(o: DeploymentView | undefined, deleted: boolean): void {
+    if (!this.deployments.synced()) return;
     let moved = false;
+    let drifted = false;
     for (const [key, d] of this.done) {
       if (d.entry.state !== 'Applied') continue;
       if (o !== undefined && key !== `${o.metadata.namespace}/${o.metadata.name}`) continue;
-      const seen = this.deployments.get(d.entry.namespace, d.entry.name);
-      const ready = seen?.status?.readyReplicas ?? 0;
+      const seen = deleted ? undefined : this.deployments.get(d.entry.namespace, d.entry.name);
+      if (seen === undefined || seen.spec?.replicas !== d.entry.replicas) {
+        this.done.set(key, { ...d, sig: '' });
+        drifted = true;
+        continue;
+      }
+      const ready = seen.status?.readyReplicas ?? 0;
       if (ready !== d.entry.readyReplicas) {
         this.done.set(key, { ...d, entry: { ...d.entry, readyReplicas: ready } });
         moved = true;
       }
     }
     if (moved) this.changed();
+    if (drifted) this.soon();
   }
 
   /** Replicas applied here whose Pods have found no room past the grace: the hub places them elsewhere. */
