@@ -1,10 +1,10 @@
-// How many of a member's Pods the hub's heap holds per MiB: whole Pods (as mirrored before,
-// managedFields dropped) against their capacity view. Run with --expose-gc:
+// How many of a member's Pods a mirror's heap holds per MiB: whole Pods (managedFields dropped)
+// against what a mirror keeps of each, its usage of its node. Run with --expose-gc:
 //   node --expose-gc dist/bench/pods.js [N]
 // Prints one JSON object.
 
-import { capacityView } from '../src/fleet/measure.js';
 import type { PodObject } from '../src/fleet/measure.js';
+import { podUsage } from '../src/fleet/summary.js';
 
 const n = Number(process.argv[2] ?? 20_000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -116,8 +116,6 @@ function heapFor(keep: (p: PodObject) => unknown): number {
 }
 
 const whole = heapFor((p) => p);
-const view = heapFor((p) => capacityView(p));
+const view = heapFor((p) => podUsage(p));
 const perMiB = (bytes: number) => Math.round((n * 2 ** 20) / bytes);
-process.stdout.write(
-  `${JSON.stringify({ pods: n, bytesPerPod: { whole: Math.round(whole / n), capacityView: Math.round(view / n) }, podsPerMiB: { whole: perMiB(whole), capacityView: perMiB(view) } })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ pods: n, bytesPerPod: { whole: Math.round(whole / n), usage: Math.round(view / n) }, podsPerMiB: { whole: perMiB(whole), usage: perMiB(view) } })}\n`);

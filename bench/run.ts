@@ -107,8 +107,8 @@ const incremental = scenarios.some((s) => s.name === 'large') ? measure('large',
 const incrementalNodes = scenarios.some((s) => s.name === 'large-fragmented') ? measure('large-fragmented', 'incremental', 21) : undefined;
 // The hub's mirror of member Pods: whole Pods against the capacity view it keeps.
 const pods = JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(here, 'pods.js'), '20000'], { encoding: 'utf8' })) as {
-  bytesPerPod: { whole: number; capacityView: number };
-  podsPerMiB: { whole: number; capacityView: number };
+  bytesPerPod: { whole: number; usage: number };
+  podsPerMiB: { whole: number; usage: number };
 };
 
 const machine = {
@@ -185,8 +185,7 @@ for (const [name, inc] of [
 }
 lines.push(
   '',
-  `member Pods mirrored on the hub: whole ${pods.bytesPerPod.whole} B each (${pods.podsPerMiB.whole} per MiB of heap), ` +
-    `capacity view ${pods.bytesPerPod.capacityView} B (${pods.podsPerMiB.capacityView} per MiB)`,
+  `member Pods mirrored on the hub: whole ${pods.bytesPerPod.whole} B each (${pods.podsPerMiB.whole} per MiB of heap), ` + `usage ${pods.bytesPerPod.usage} B (${pods.podsPerMiB.usage} per MiB)`,
 );
 lines.push(
   '',

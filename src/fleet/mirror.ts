@@ -4,9 +4,9 @@
 
 import type { ApiClient } from './client.js';
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
-import { type NodeObject, type PodObject, capacityView } from './measure.js';
+import type { NodeObject, PodObject } from './measure.js';
 import { type Meta, Reflector } from './reflector.js';
-import { type MemberSummary, summarizeMember } from './summary.js';
+import { type MemberSummary, type PodUsage, podUsage, summarizeMember } from './summary.js';
 
 type Kind = 'nodes' | 'pods' | 'deviceClasses' | 'slices' | 'claims';
 
@@ -70,9 +70,9 @@ export class MemberMirror {
           this.changed();
         },
       };
-      // A member's Pods are kept as what capacity is made of: a whole Pod is several KiB.
-      const reflector =
-        kind === 'pods' ? new Reflector<Meta>(this.client, path, events, (o) => capacityView(o as unknown as PodObject) as unknown as Meta) : new Reflector<Meta>(this.client, path, events);
+      // A member's Pods are kept as what each takes of its node (a whole Pod is several KiB), and
+      // listed 100 at a time, so that few whole ones are in memory at once.
+      const reflector = kind === 'pods' ? new Reflector<Meta>(this.client, path, events, (o) => podUsage(o as unknown as PodObject) as Meta, 100) : new Reflector<Meta>(this.client, path, events);
       this.reflectors.set(kind, reflector);
       reflector.start();
     }
@@ -105,7 +105,7 @@ export class MemberMirror {
       this.dirty = false;
       this.last = summarizeMember({
         nodes: this.items<NodeObject>('nodes'),
-        pods: this.items<PodObject>('pods'),
+        pods: this.items<PodUsage>('pods'),
         deviceClasses: this.items<DeviceClassObject>('deviceClasses'),
         slices: this.items<ResourceSliceObject>('slices'),
         claims: this.items<ResourceClaimObject>('claims'),

@@ -10,7 +10,7 @@ import { ApiClient } from './client.js';
 import { clusterProfileVersion, profilesPath, uniqueProfiles } from './inventory.js';
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
 import type { NodeObject, PodObject } from './measure.js';
-import { type MemberObjects, type MemberSummary, summarizeMember } from './summary.js';
+import { type MemberObjects, type MemberSummary, podUsage, summarizeMember } from './summary.js';
 import { LIVE_PODS, draVersion } from './mirror.js';
 import { type ClusterReportObject, type ReadWay, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
 
@@ -21,13 +21,14 @@ export const REPORT_MAX_AGE_MS = 60_000;
 export async function readMember(member: ApiClient): Promise<MemberObjects> {
   const [nodes, pods] = await Promise.all([member.list<NodeObject>('/api/v1/nodes'), member.list<PodObject>(LIVE_PODS)]);
   const dra = await draVersion(member);
-  if (dra === undefined) return { nodes: nodes.items, pods: pods.items, deviceClasses: [], slices: [], claims: [] };
+  const usage = pods.items.map(podUsage);
+  if (dra === undefined) return { nodes: nodes.items, pods: usage, deviceClasses: [], slices: [], claims: [] };
   const [deviceClasses, slices, claims] = await Promise.all([
     member.list<DeviceClassObject>(`/apis/${dra}/deviceclasses`),
     member.list<ResourceSliceObject>(`/apis/${dra}/resourceslices`),
     member.list<ResourceClaimObject>(`/apis/${dra}/resourceclaims`),
   ]);
-  return { nodes: nodes.items, pods: pods.items, deviceClasses: deviceClasses.items, slices: slices.items, claims: claims.items };
+  return { nodes: nodes.items, pods: usage, deviceClasses: deviceClasses.items, slices: slices.items, claims: claims.items };
 }
 
 function condition(p: ClusterProfileObject, type: string) {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from './devices.js';
 import type { NodeObject, PodObject } from './measure.js';
 import { readReport, reportDocument, reportProblem } from './report.js';
-import { type MemberObjects, summarizeMember } from './summary.js';
+import { type MemberObjects, podUsage, summarizeMember } from './summary.js';
 import { PLACEMENT_LABEL } from '../names.js';
 
 const DRIVER = 'gpu.example.com';
@@ -88,7 +88,7 @@ const memberArb: fc.Arbitrary<MemberObjects> = fc
       { metadata: { name: 'h100.example.com' }, spec: { selectors: [{ cel: { expression: `device.attributes["${DRIVER}"].model == "H100"` } }] } },
     ];
     const claims: ResourceClaimObject[] = claimed.map(([n, d]) => ({ status: { allocation: { devices: { results: [{ driver: DRIVER, pool: `n${n}`, device: `gpu-${d}` }] } } } }));
-    return { nodes: nodeObjects, pods: podObjects, deviceClasses: classes, slices, claims };
+    return { nodes: nodeObjects, pods: podObjects.map(podUsage), deviceClasses: classes, slices, claims };
   });
 
 const agent = { version: '1.2.3', heartbeatTime: '2026-12-06T10:00:00.000Z' };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ResourceSliceObject } from './devices.js';
-import { type NodeObject, type PodObject, capacityView, nodeTakesPods } from './measure.js';
-import { summarizeMember } from './summary.js';
+import { type NodeObject, type PodObject, nodeTakesPods } from './measure.js';
+import { podUsage, summarizeMember } from './summary.js';
 import { PLACEMENT_LABEL } from '../names.js';
 
 const GI = 2 ** 30;
@@ -54,7 +54,7 @@ test("each node: allocatable less the requests of unfinished pods bound to it, n
       pod('pending', undefined, { cpu: '4' }, { phase: 'Pending' }),
       pod('on-sick-node', 'sick', { cpu: '4' }),
       pod('ours', 'a', { cpu: '1' }, { labels: { [PLACEMENT_LABEL]: 'team.web' } }),
-    ],
+    ].map(podUsage),
     ...empty,
   });
   assert.equal(m.nodes, 2);
@@ -73,7 +73,7 @@ test("each node: allocatable less the requests of unfinished pods bound to it, n
 
 test('nodes with the same room are one group, so a large member stays small', () => {
   const nodes = Array.from({ length: 5000 }, (_, i) => node(`n${i}`, { cpu: i % 2 === 0 ? '8' : '16' }));
-  const pods = Array.from({ length: 5000 }, (_, i) => pod(`p${i}`, `n${i}`, { cpu: i % 4 < 2 ? '1' : '1050m' }));
+  const pods = Array.from({ length: 5000 }, (_, i) => podUsage(pod(`p${i}`, `n${i}`, { cpu: i % 4 < 2 ? '1' : '1050m' })));
   const m = summarizeMember({ nodes, pods, ...empty });
   assert.equal(m.nodes, 5000);
   assert.ok(m.nodeGroups.length <= 4, `${m.nodeGroups.length} groups`);
@@ -84,7 +84,7 @@ test('nodes with the same room are one group, so a large member stays small', ()
 });
 
 test('device-plugin resources: allocatable per node, less what pods request', () => {
-  const m = summarizeMember({ nodes: [node('g1', { gpus: '8' }), node('g2', { gpus: '8' })], pods: [pod('train', 'g1', { cpu: '1', 'nvidia.com/gpu': '6' })], ...empty });
+  const m = summarizeMember({ nodes: [node('g1', { gpus: '8' }), node('g2', { gpus: '8' })], pods: [podUsage(pod('train', 'g1', { cpu: '1', 'nvidia.com/gpu': '6' }))], ...empty });
   assert.deepEqual(m.allocatable.extended, { 'nvidia.com/gpu': 16 });
   assert.deepEqual(m.allocated.extended, { 'nvidia.com/gpu': 6 });
   assert.deepEqual(m.nodeGroups.map((g) => g.allocated.extended?.['nvidia.com/gpu']).sort(), [0, 6]);
@@ -124,17 +124,19 @@ test("DRA devices per node and kind; claims of Orrery's own pods not taken; a cl
   ]);
 });
 
-test('the capacity view of a Pod keeps what the summary needs, and the summary does not change', () => {
+test("what a Pod takes of its node is worked out once, a few numbers; Orrery's own, finished and unbound Pods take nothing", () => {
   const full = {
-    ...pod('init', 'a', { cpu: '100m', memory: '100Mi' }, { init: { cpu: '2', memory: '50Mi' }, overhead: { cpu: '10m' }, labels: { app: 'x', [PLACEMENT_LABEL]: 'ml.train' } }),
-    metadata: { name: 'init', namespace: 'default', uid: 'u1', resourceVersion: '7', labels: { app: 'x', [PLACEMENT_LABEL]: 'ml.train' }, annotations: { big: 'x'.repeat(4000) } },
+    ...pod('init', 'a', { cpu: '100m', memory: '100Mi' }, { init: { cpu: '2', memory: '50Mi' }, overhead: { cpu: '10m' } }),
+    metadata: { name: 'init', namespace: 'default', uid: 'u1', resourceVersion: '7', labels: { app: 'x' }, annotations: { big: 'x'.repeat(4000) } },
   };
-  const view = capacityView(full);
-  assert.deepEqual(view.metadata, { name: 'init', namespace: 'default', uid: 'u1', resourceVersion: '7', labels: { [PLACEMENT_LABEL]: 'ml.train' } });
-  assert.ok(JSON.stringify(view).length < 400);
-  const other = pod('web', 'a', { cpu: '500m', memory: '1Gi', 'nvidia.com/gpu': '1' }, { init: { cpu: '1' } });
-  const objects = { nodes: [node('a', { gpus: '2' })], ...empty };
-  assert.deepEqual(summarizeMember({ ...objects, pods: [full, other].map((p) => capacityView(p)) }), summarizeMember({ ...objects, pods: [full, other] }));
+  const usage = podUsage(full);
+  // the init peak (2) against the app (100m), plus overhead; memory the larger of 100Mi and 50Mi
+  assert.deepEqual(usage, { metadata: { name: 'init', namespace: 'default' }, node: 'a', cpu: 2010, memory: 100 * 2 ** 20 });
+  assert.ok(JSON.stringify(usage).length < 120);
+  assert.deepEqual(podUsage(pod('gpu', 'a', { cpu: '1', 'nvidia.com/gpu': '2', 'ephemeral-storage': '1Gi' })).extended, { 'nvidia.com/gpu': 2 });
+  assert.equal(podUsage({ ...full, metadata: { ...full.metadata, labels: { [PLACEMENT_LABEL]: 'ml.train' } } }).node, undefined);
+  assert.equal(podUsage(pod('done', 'a', { cpu: '1' }, { phase: 'Succeeded' })).node, undefined);
+  assert.equal(podUsage(pod('pending', undefined, { cpu: '1' })).node, undefined);
 });
 
 test("a member Pod's extended resources count its sidecars and overhead, as the scheduler charges them", () => {
@@ -147,6 +149,6 @@ test("a member Pod's extended resources count its sidecars and overhead, as the 
     },
     status: { phase: 'Running' },
   };
-  const m = summarizeMember({ nodes: [node('a', { gpus: '8' })], pods: [withSidecar], ...empty });
+  const m = summarizeMember({ nodes: [node('a', { gpus: '8' })], pods: [podUsage(withSidecar)], ...empty });
   assert.equal(m.allocated.extended?.['nvidia.com/gpu'], 2, 'the app container and the sidecar beside it');
 });

@@ -16,7 +16,8 @@ import { PLACEMENT_LABEL } from '../names.js';
 
 export interface MemberObjects {
   readonly nodes: readonly NodeObject[];
-  readonly pods: readonly PodObject[];
+  /** each Pod as podUsage gives it */
+  readonly pods: readonly PodUsage[];
   readonly deviceClasses: readonly DeviceClassObject[];
   readonly slices: readonly ResourceSliceObject[];
   readonly claims: readonly ResourceClaimObject[];
@@ -103,22 +104,42 @@ function inventory(devices: readonly ClassifiedDevice[], skip: ReadonlySet<strin
   return [...byKind.entries()].sort((a, b) => compareNames(a[0], b[0])).map(([, v]) => ({ ...v.entry, total: v.total, allocated: v.allocated }));
 }
 
+/**
+ * What a Pod takes of its node, worked out once as it arrives: a member's summary adds these up,
+ * and a mirror of thousands of Pods keeps this (a few numbers) rather than the Pods.
+ */
+export interface PodUsage {
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  /** the node it holds room on; undefined where it holds none (not bound, finished, or Orrery's own: its decisions reserve that) */
+  readonly node?: string;
+  /** requests as the scheduler counts them (init containers, sidecars, overhead); zero where they cannot be read */
+  readonly cpu: number;
+  readonly memory: number;
+  readonly extended?: Readonly<Record<string, number>>;
+}
+
+export function podUsage(p: PodObject): PodUsage {
+  const metadata = { name: p.metadata.name, ...(p.metadata.namespace !== undefined ? { namespace: p.metadata.namespace } : {}) };
+  const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+  if (p.spec.nodeName === undefined || finished || p.metadata.labels?.[PLACEMENT_LABEL] !== undefined) return { metadata, cpu: 0, memory: 0 };
+  const r = podCost(p.spec, ['pods', `${p.metadata.namespace ?? ''}/${p.metadata.name}`, 'spec']);
+  if (!r.ok) return { metadata, node: p.spec.nodeName, cpu: 0, memory: 0 };
+  const extended: Record<string, number> = {};
+  for (const [k, v] of r.value.others) if (isExtended(k)) extended[k] = v;
+  return { metadata, node: p.spec.nodeName, cpu: r.value.cpu, memory: r.value.memory, ...(Object.keys(extended).length > 0 ? { extended } : {}) };
+}
+
 export function summarizeMember(objects: MemberObjects): MemberSummary {
   const counted = objects.nodes.filter(nodeTakesPods);
   const names = new Set(counted.map((n) => n.metadata.name));
   const used = new Map<string, { cpu: number; memory: number; pods: number; extended: Map<string, number> }>();
   for (const p of objects.pods) {
-    const node = p.spec.nodeName;
+    const node = p.node;
     if (node === undefined || !names.has(node)) continue;
-    if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
-    if (p.metadata.labels?.[PLACEMENT_LABEL] !== undefined) continue;
     const u = used.get(node) ?? { cpu: 0, memory: 0, pods: 0, extended: new Map() };
-    const r = podCost(p.spec, ['pods', `${p.metadata.namespace ?? ''}/${p.metadata.name}`, 'spec']);
-    if (r.ok) {
-      u.cpu += r.value.cpu;
-      u.memory += r.value.memory;
-      for (const [k, v] of r.value.others) if (isExtended(k)) u.extended.set(k, (u.extended.get(k) ?? 0) + v);
-    }
+    u.cpu += p.cpu;
+    u.memory += p.memory;
+    for (const [k, v] of Object.entries(p.extended ?? {})) u.extended.set(k, (u.extended.get(k) ?? 0) + v);
     u.pods++;
     used.set(node, u);
   }
