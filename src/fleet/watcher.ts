@@ -1,9 +1,11 @@
-// The fleet kept current: ClusterProfiles watched on the hub, and each member's Nodes, Pods and
-// DRA objects watched in the member. Every change is folded into a new snapshot, coalesced, and
-// the generation moves only when the snapshot's content does.
+// The fleet kept current: ClusterProfiles watched on the hub, and each member read either from
+// the ClusterReport its agent keeps on the hub or, without one, by watching its Nodes, Pods and
+// DRA objects in the member. Every change is folded into a new snapshot, coalesced, and the
+// generation moves only when the snapshot's content does. A member whose agent pulls is never
+// connected to: the hub holds no credential for it.
 //
-// Faults never shrink the fleet: a member that cannot be listed turns unreachable (its last
-// known capacity is kept, nothing new goes there), and a ClusterProfile that a relist of the
+// Faults never shrink the fleet: a member that cannot be listed, or whose agent's report goes
+// unrenewed, turns unreachable (its last known capacity is kept, nothing new goes there), and a ClusterProfile that a relist of the
 // hub no longer shows stays, unreachable, until the watch reports it deleted or it has been
 // missing for a grace period.
 
