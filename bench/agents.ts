@@ -136,13 +136,15 @@ async function hubAtScale(fleet: TestFleet) {
   // the agents' heartbeats, all the while
   const freed = new Set<number>();
   let beating = true;
+  let failedRenewals = 0;
   const heartbeats = (async () => {
     while (beating) {
       const round = performance.now();
       await pool(members, 8, async (i) => {
         if (!beating) return;
         const body = report(i, i % Math.floor(MEMBERS / PROBES) === 0 && !freed.has(i));
-        await apply(hub, reportsPath('fleet', name(i)), body, 'orrery-agent').catch(() => undefined);
+        // a renewal that fails is counted and said at the end: the hub would see that member go stale
+        await apply(hub, reportsPath('fleet', name(i)), body, 'orrery-agent').catch(() => failedRenewals++);
         await new Promise((r) => setTimeout(r, Math.max(0, HEARTBEAT_MS / MEMBERS - 1)));
       });
       await new Promise((r) => setTimeout(r, Math.max(0, HEARTBEAT_MS - (performance.now() - round))));
@@ -238,6 +240,7 @@ async function hubAtScale(fleet: TestFleet) {
     rssMiB: { afterFirstDecisions: afterFirst.rssMiB, afterHeartbeats: steady.rssMiB, peak: steady.peakMiB },
     summaryChangeToDecisionMs: { median: median(changes), max: Math.max(...changes), each: changes },
     cycleSeconds: metrics,
+    failedRenewals,
   };
 }
 

@@ -56,6 +56,8 @@ export class PullRollout {
   private readonly namespaces: HubNamespaces;
   private readonly done = new Map<string, Done>();
   private hubProblem: string | undefined;
+  /** why Orrery's Deployments in the member, or the hub's namespaces, cannot be watched now */
+  private readonly watchProblems = new Map<string, string>();
   private stuckTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -84,10 +86,10 @@ export class PullRollout {
     this.deployments = new Reflector<DeploymentView>(
       member,
       `/apis/apps/v1/deployments?labelSelector=${encodeURIComponent(`${MANAGED_BY}=orrery`)}`,
-      { changed: (o, deleted) => this.observed(o, deleted === true), health: () => undefined },
+      { changed: (o, deleted) => this.observed(o, deleted === true), health: (ok, why) => this.watching("watching Orrery's Deployments in the member", ok, why) },
       deploymentView,
     );
-    this.namespaces = new HubNamespaces(hub, { changed: () => this.soon(), health: () => undefined });
+    this.namespaces = new HubNamespaces(hub, { changed: () => this.soon(), health: (ok, why) => this.watching('watching namespaces on the hub', ok, why) });
   }
 
   start(): void {
@@ -105,9 +107,17 @@ export class PullRollout {
     this.namespaces.stop();
   }
 
-  /** Why the decisions cannot be read now, while they cannot. */
+  /** Why the decisions cannot be read or carried out as they should now, while they cannot. */
   problem(): string | undefined {
-    return this.hubProblem;
+    return this.hubProblem ?? [...this.watchProblems.values()][0];
+  }
+
+  /** A watch of the member's Deployments or the hub's namespaces went bad or recovered: the report says so. */
+  private watching(what: string, ok: boolean, why: string | undefined): void {
+    const before = this.watchProblems.get(what);
+    if (ok) this.watchProblems.delete(what);
+    else this.watchProblems.set(what, `${what}: ${why ?? 'failed'}`);
+    if (before !== this.watchProblems.get(what)) this.changed();
   }
 
   /** Every placement carried out here, as the report gives it. */

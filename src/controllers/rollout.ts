@@ -317,7 +317,7 @@ export class RolloutController {
     } else {
       if (this.book.applied.get(where)?.sig !== sig) this.book.applied.delete(where);
       if (entry?.state === 'Failed') this.book.failed.set(where, `its agent: ${entry.message ?? 'failed'}`);
-      else if (state.problem !== undefined) this.book.failed.set(where, `its agent cannot read the decisions: ${state.problem}`);
+      else if (state.problem !== undefined) this.book.failed.set(where, `its agent: ${state.problem}`);
       else this.book.failed.delete(where);
     }
     this.conflicted(key, member, entry?.state === 'Conflict' ? [{ object: `the workload in ${member}`, message: entry.message ?? 'someone else made it' }] : undefined);

@@ -48,7 +48,7 @@ export interface AgentState {
   readonly heartbeatTime: string;
   /** why the agent cannot read its member now, while it cannot */
   readonly problem?: string;
-  /** in pull mode, why it cannot read the decisions on the hub now, while it cannot */
+  /** in pull mode, why it cannot read the decisions on the hub, or watch what it applied, now */
   readonly pullProblem?: string;
 }
 
