@@ -9,7 +9,7 @@ import { retryDelay } from '../backoff.js';
 import type { ApiClient } from '../fleet/client.js';
 import { MemberMirror } from '../fleet/mirror.js';
 import { PullRollout } from './pull.js';
-import { AGENT_FIELD_MANAGER, reportDocument, reportsPath } from '../fleet/report.js';
+import { AGENT_FIELD_MANAGER, HEARTBEAT_MS, reportDocument, reportsPath } from '../fleet/report.js';
 import type { MemberSummary } from '../fleet/summary.js';
 import { ProblemLog } from '../problems.js';
 import { VERSION } from '../version.js';
@@ -34,8 +34,6 @@ export interface AgentEvents {
   /** a report was written: with a new summary (`changed`) or as a heartbeat */
   reported: [{ changed: boolean; summary: MemberSummary | undefined }];
 }
-
-export const DEFAULT_HEARTBEAT_MS = 20_000;
 
 export class Agent extends EventEmitter<AgentEvents> {
   private readonly mirror: MemberMirror;
@@ -152,6 +150,6 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.failures > 0) this.soon(retryDelay(this.failures));
     // changed while it was written: once more; else the next heartbeat
     else if (JSON.stringify(this.current()) !== this.written?.content) this.soon();
-    else this.soon(this.opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    else this.soon(this.opts.heartbeatMs ?? HEARTBEAT_MS);
   }
 }

@@ -10,39 +10,24 @@
 // what it runs until the scheduler has caught up.
 
 import { deliveredByOrrery, placementKey } from '../core/model.js';
-import type { Placement } from '../core/model.js';
 import { retryDelay } from '../backoff.js';
-import { Deployer, placementLabel, stuckIn } from '../controllers/deployer.js';
+import { Deployer, type DeploymentView, deploymentView, placementLabel, stuckIn } from '../controllers/deployer.js';
+import { type PlacementObject, signature } from '../controllers/rolloutBook.js';
 import { HubNamespaces } from '../controllers/hubNamespaces.js';
 import type { ApiClient } from '../fleet/client.js';
 import type { PulledPlacement } from '../fleet/report.js';
 import { Reflector } from '../fleet/reflector.js';
 import { MANAGED_BY, PLACEMENTS } from '../names.js';
 
-type PlacementOnHub = Placement & {
-  readonly metadata: Placement['metadata'] & { readonly uid?: string; readonly generation?: number; readonly deletionTimestamp?: string; readonly resourceVersion?: string };
+/** A Placement as the hub serves it, with what its status says of the decision. */
+type PlacementOnHub = PlacementObject & {
   readonly status?: { readonly observedGeneration?: number; readonly clusters?: readonly { readonly name: string; readonly replicas: number }[] };
 };
-
-interface DeploymentView {
-  readonly metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string };
-  readonly spec?: { replicas?: number };
-  readonly status?: { readyReplicas?: number };
-}
-
-function deploymentView(o: DeploymentView): DeploymentView {
-  const m = o.metadata;
-  return {
-    metadata: { name: m.name, namespace: m.namespace, ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}) },
-    ...(o.spec?.replicas !== undefined ? { spec: { replicas: o.spec.replicas } } : {}),
-    status: { readyReplicas: o.status?.readyReplicas ?? 0 },
-  };
-}
 
 /** What was done with a placement here, and for which version of it. */
 interface Done {
   readonly entry: PulledPlacement;
-  /** uid|generation|replicas the entry is for */
+  /** the placement's version and replicas the entry is for (rolloutBook's signature) */
   readonly sig: string;
   /** failed applies in a row, for the backoff */
   readonly failures: number;
@@ -228,7 +213,7 @@ export class PullRollout {
     }
     let moved = false;
     for (const [key, { p, replicas }] of wanted) {
-      const sig = `${p.metadata.uid ?? ''}|${p.metadata.generation ?? ''}|${replicas}`;
+      const sig = signature(p, replicas);
       const before = this.done.get(key);
       if (before !== undefined && before.sig === sig && (before.entry.state === 'Applied' || now < before.retryAt)) continue;
       this.done.set(key, await this.apply(p, replicas, sig, before, now));

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { dump, load } from 'js-yaml';
 import { VERSION } from '../version.js';
+import { HEARTBEAT_MS, REPORT_MAX_AGE_MS } from '../fleet/report.js';
 import { FLOORS, isFloor, placementKey } from '../core/model.js';
 import type { Decision, Placement, ScheduleResult } from '../core/model.js';
 import { humanBytes, humanMilli } from '../core/quantity.js';
@@ -37,7 +38,7 @@ Placements with spec.delivery External are published as ClusterDecisions in --ar
 (default "argocd") for Argo CD's ClusterDecisionResource generator; --argocd-cluster-secrets also
 keeps one Argo CD cluster Secret there for every ClusterProfile.
 A member whose agent (orrery agent) writes a ClusterReport is read from it; a report not renewed
-for --report-max-age-seconds (default 60) makes its member unreadable, as a member out of reach is.
+for --report-max-age-seconds (default ${REPORT_MAX_AGE_MS / 1000}) makes its member unreadable, as a member out of reach is.
 Environment: PORT (default port, 8080), ORRERY_TOKEN (embedded: the bearer token),
 ORRERY_LOG=info (log every request; embedded, the default is no request log) or off (none on a hub).`,
   },
@@ -77,7 +78,7 @@ in its current context or --context. -o name prints the clusters' names.`,
     notes: `Reads the member (its Nodes, Pods and DRA objects) with the member's own identity: --in-cluster
 in a Pod, else a kubeconfig as kubectl finds it. Writes the summary to the hub, as the
 ClusterReport NAME in namespace NS (those of the member's ClusterProfile), when it changes and
-every --heartbeat-seconds (default 20) when it does not; the hub reads members with a fresh report
+every --heartbeat-seconds (default ${HEARTBEAT_MS / 1000}) when it does not; the hub reads members with a fresh report
 from it, and no longer reads them itself. On the hub it needs only to apply that one object.
 --pull: the agent also carries out its member's share of the decisions (it reads the Placements
 on the hub and applies their workloads in the member), and the hub never connects to the member.
@@ -545,7 +546,7 @@ async function serveHub(values: {
   'argocd-cluster-secrets'?: boolean;
   'report-max-age-seconds'?: string;
 }): Promise<number> {
-  const reportMaxAge = seconds(values['report-max-age-seconds'], 60, '--report-max-age-seconds');
+  const reportMaxAge = seconds(values['report-max-age-seconds'], REPORT_MAX_AGE_MS / 1000, '--report-max-age-seconds');
   const leaseSeconds = Number(values['lease-seconds'] ?? 15);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new UsageError(`--lease-seconds must be a whole number of seconds, not "${values['lease-seconds']}"`);
   const port = Number(values.port ?? process.env.PORT ?? 8080);
@@ -682,7 +683,7 @@ async function agent(args: string[]): Promise<number> {
   const namespace = values['cluster-namespace'];
   if (name === undefined || namespace === undefined) throw new UsageError("agent needs --cluster-name and --cluster-namespace: the member's ClusterProfile on the hub");
   if (values['hub-kubeconfig'] === undefined) throw new UsageError('agent needs --hub-kubeconfig FILE: the credential on the hub that may write its ClusterReport');
-  const heartbeat = seconds(values['heartbeat-seconds'], 20, '--heartbeat-seconds');
+  const heartbeat = seconds(values['heartbeat-seconds'], HEARTBEAT_MS / 1000, '--heartbeat-seconds');
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port ?? process.env.PORT}"`);
   // The agent runs in every member on a small memory budget: V8 is told to favour size over speed

@@ -416,3 +416,25 @@ export async function stuckIn(client: ApiClient, labels: ReadonlySet<string>, gr
   }
   return out;
 }
+
+/** What is kept of a member's Deployment: what readiness and drift are judged by. */
+export interface DeploymentView {
+  readonly metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; generation?: number };
+  readonly spec: { replicas?: number };
+  readonly status: { readyReplicas?: number };
+}
+
+export function deploymentView(o: DeploymentView): DeploymentView {
+  const m = o.metadata;
+  return {
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      ...(m.uid !== undefined ? { uid: m.uid } : {}),
+      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      ...(m.generation !== undefined ? { generation: m.generation } : {}),
+    },
+    spec: o.spec?.replicas !== undefined ? { replicas: o.spec.replicas } : {},
+    status: o.status?.readyReplicas !== undefined ? { readyReplicas: o.status.readyReplicas } : {},
+  };
+}

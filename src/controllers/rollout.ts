@@ -11,7 +11,7 @@ import { deliveredByOrrery, placementKey, samePlacement } from '../core/model.js
 import { ApiError, type ApiClient } from '../fleet/client.js';
 
 import { Reflector } from '../fleet/reflector.js';
-import { type Conflict, Deployer, placementLabel, stuckIn } from './deployer.js';
+import { type Conflict, Deployer, type DeploymentView, deploymentView, placementLabel, stuckIn } from './deployer.js';
 import { HubNamespaces } from './hubNamespaces.js';
 
 import { KeyedQueue, QueueSet } from './queues.js';
@@ -19,28 +19,6 @@ import { type AppliedThere, type PlacementObject, type RolloutBook, type Rollout
 import { FIELD_MANAGER, FINALIZER, MANAGED_BY, placementPath } from '../names.js';
 import type { PulledPlacement } from '../fleet/report.js';
 import { retryDelay } from '../backoff.js';
-
-/** What is kept of a member's Deployment: what readiness and drift are judged by. */
-interface DeploymentView {
-  readonly metadata: { name: string; namespace: string; uid?: string; resourceVersion?: string; generation?: number };
-  readonly spec: { replicas?: number };
-  readonly status: { readyReplicas?: number };
-}
-
-function deploymentView(o: DeploymentView): DeploymentView {
-  const m = o.metadata;
-  return {
-    metadata: {
-      name: m.name,
-      namespace: m.namespace,
-      ...(m.uid !== undefined ? { uid: m.uid } : {}),
-      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
-      ...(m.generation !== undefined ? { generation: m.generation } : {}),
-    },
-    spec: o.spec?.replicas !== undefined ? { replicas: o.spec.replicas } : {},
-    status: o.status?.readyReplicas !== undefined ? { readyReplicas: o.status.readyReplicas } : {},
-  };
-}
 
 /** What the rollout needs of the fleet reader: a client for each member it can reach. */
 export interface Members {

@@ -12,10 +12,7 @@ import type { DeviceClassObject, ResourceClaimObject, ResourceSliceObject } from
 import type { NodeObject, PodObject } from './measure.js';
 import { type MemberObjects, type MemberSummary, podUsage, summarizeMember } from './summary.js';
 import { LIVE_PODS, draVersion } from './mirror.js';
-import { type ClusterReportObject, type ReadWay, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
-
-/** The default limit on an agent report's age: three of the agent's default heartbeats. */
-export const REPORT_MAX_AGE_MS = 60_000;
+import { type ClusterReportObject, REPORT_MAX_AGE_MS, type ReadWay, readReport, reportProblem, reportsPath, reportsServed } from './report.js';
 
 /** Reads what capacity is made of from one member. Throws when the member cannot be read. */
 export async function readMember(member: ApiClient): Promise<MemberObjects> {

@@ -8,10 +8,16 @@ import { API_VERSION } from '../core/model.js';
 import { type Result, fail, formatIssues, ok } from '../core/result.js';
 import { checkCapacity } from '../core/validation.js';
 import type { ApiClient } from './client.js';
+import { MANAGED_BY } from '../names.js';
 import { capacityDocument } from './snapshotFile.js';
 import type { MemberSummary } from './summary.js';
 
 export const REPORTS = 'clusterreports';
+
+/** How often an agent renews its report when nothing changed. */
+export const HEARTBEAT_MS = 20_000;
+/** How long the hub waits for a renewal before the member counts as unreadable: three heartbeats. */
+export const REPORT_MAX_AGE_MS = 3 * HEARTBEAT_MS;
 
 /** The field manager of the agent's writes on the hub. */
 export const AGENT_FIELD_MANAGER = 'orrery-agent';
@@ -81,7 +87,7 @@ export function reportDocument(name: string, namespace: string, agent: AgentStat
   return {
     apiVersion: API_VERSION,
     kind: 'ClusterReport',
-    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'orrery-agent' } },
+    metadata: { name, namespace, labels: { [MANAGED_BY]: AGENT_FIELD_MANAGER } },
     agent,
     ...(pulled !== undefined ? { placements: pulled } : {}),
     ...(summary !== undefined
