@@ -86,23 +86,40 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   // A skew counts every eligible domain, full ones too: their clusters stay in the list.
   const everyDomain = Number.isFinite(job.p.spread.maxSkew);
   const order = job.order;
-  // Without rules of its own or replicas kept, a placement placed in preference order takes the
-  // first clusters with room (Spread one replica each, Pack as many as fit): once they hold what
-  // it wants, the clusters after them change nothing.
-  const want = opts.order !== 'best-fit' && !hasOwnLimits(job) && (kept === undefined || kept.size === 0) ? (opts.target ?? job.p.replicas) : Number.POSITIVE_INFINITY;
+  // Without rules of its own, a placement placed in preference order takes the first clusters
+  // with room: Spread one replica on each new one (kept clusters, which already hold one, take
+  // none while new ones with room remain), Pack as many as fit. Once the clusters scanned hold
+  // what it still needs, the ones after them change nothing but the count of what it keeps.
+  const plain = opts.order !== 'best-fit' && !hasOwnLimits(job);
+  const need = plain ? (opts.target ?? job.p.replicas) - keptOn(job, kept) : Number.POSITIVE_INFINITY;
+  const packs = opts.pack === true || job.p.strategy === 'Pack';
   let room = 0;
-  for (let i = 0; i < order.length; i++) {
-    if (out.length >= want && room >= want) break;
+  let fresh = 0;
+  let keptSeen = 0;
+  let i = 0;
+  for (; i < order.length; i++) {
+    if ((packs ? room : fresh) >= need) break;
     const row = order[i] as number;
     const have = kept?.get(row) ?? 0;
     // The cluster's summed room for what others take; its nodes for what one replica can use.
     let cap = job.avoid?.has(row) ? 0 : roomFor(job, free, dims, row, have);
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
+    if (have > 0) keptSeen++;
+    else if (cap > 0) fresh++;
     if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;
     // Domains matter to a skew alone.
     out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain: everyDomain ? (domainOf(c, key) ?? '') : '', kept: have });
     room += Math.max(0, cap);
+  }
+  // Clusters it keeps replicas on after those: counted as kept, taking nothing new.
+  const keptRows = kept === undefined ? 0 : keptOn(job, kept, true);
+  for (; kept !== undefined && keptSeen < keptRows && i < order.length; i++) {
+    const row = order[i] as number;
+    const have = kept.get(row) ?? 0;
+    if (have === 0) continue;
+    keptSeen++;
+    out.push({ row, name: fleet.clusters[row]!.name, cap: 0, pref: job.pref(row), domain: '', kept: have });
   }
   if (opts.order === 'best-fit') {
     // the tightest node first, then the least room; clusters with no room keep their place at the end
@@ -114,6 +131,13 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     return keyed.map((k) => k.c);
   }
   return out;
+}
+
+/** Replicas (or with `rows`, clusters) kept on clusters it is eligible for: those its candidates list. */
+function keptOn(job: Job, kept: Assignment | undefined, rows = false): number {
+  let n = 0;
+  for (const [row, k] of kept ?? []) if (job.eligible[row] === 1 && k > 0) n += rows ? 1 : k;
+  return n;
 }
 
 /** Places one job on top of `kept`; returns the new assignment or why it failed. */
