@@ -1,12 +1,12 @@
 // What a schedule is worth and how it uses the fleet, as the benchmarks report it: worth by
 // priority (the objective's own measure), replicas placed, the share of each device class used,
 // and for each replica size (devices per replica) its share of the placed devices against its
-// share of the asked ones.
+// share of the asked ones, and of what the fleet could hold of them.
 
 import { type Decision, type FleetSnapshot, type Placement, takesReplicas } from '../src/core/model.js';
 import { prepareCycle } from '../src/core/cycle.js';
 import { fitCount } from '../src/core/fit.js';
-import { fitOnNodes } from '../src/core/nodes.js';
+import { type NodeDemand, fitOnNodes, perNode, usesShared } from '../src/core/nodes.js';
 import type { FleetState } from '../src/core/fleetState.js';
 import { hasOwnLimits } from '../src/core/solver/aloneCap.js';
 
@@ -15,8 +15,14 @@ export interface Measures {
   readonly placedByPriority: Record<string, number>;
   /** device class or extended resource → devices used of the free ones, and replicas asking it that wait */
   readonly devices: Record<string, { readonly free: number; readonly used: number; readonly waiting: number }>;
-  /** per priority, devices per replica → share of the devices placed, share of the devices asked */
-  readonly sizes: Record<string, Record<string, { readonly placed: number; readonly asked: number }>>;
+  /**
+   * Per priority, devices per replica → share of the devices placed, share of the devices asked,
+   * and share of the devices asked that the fleet as given could hold: each replica shape's asked
+   * replicas counted up to how many of them the free nodes of its eligible clusters hold, were the
+   * fleet theirs alone. A size the fleet's own fragmentation keeps out (an 8-device replica where
+   * no node has 8 devices free) cannot have its share of the asked devices, under any schedule.
+   */
+  readonly sizes: Record<string, Record<string, { readonly placed: number; readonly asked: number; readonly attainable: number }>>;
 }
 
 export function measure(snapshot: FleetSnapshot, placements: readonly Placement[], decisions: readonly Decision[]): Measures {
@@ -35,6 +41,8 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
   const waiting = new Float64Array(dims);
   const sizePlaced = new Map<string, Map<number, number>>();
   const sizeAsked = new Map<string, Map<number, number>>();
+  // per priority and replica shape: its size, replicas asked, and the rows any of them may use
+  const shapes = new Map<string, { prio: string; size: number; asked: number; job: (typeof cycle.jobs)[number]; rows: Set<number> }>();
   for (const job of cycle.jobs) {
     const d = byKey.get(job.p.key);
     const placed = d === undefined ? 0 : d.clusters.reduce((s, c) => s + c.replicas, 0);
@@ -52,20 +60,41 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
       const askedAt = sizeAsked.get(prio) ?? sizeAsked.set(prio, new Map()).get(prio)!;
       placedAt.set(size, (placedAt.get(size) ?? 0) + placed * size);
       askedAt.set(size, (askedAt.get(size) ?? 0) + job.p.replicas * size);
+      const key = `${prio}|${job.p.node.key ?? ''}`;
+      const shape = shapes.get(key) ?? shapes.set(key, { prio, size, asked: 0, job, rows: new Set() }).get(key)!;
+      shape.asked += job.p.replicas;
+      job.order.forEach((row) => shape.rows.add(row));
     }
   }
   const devices: Record<string, { free: number; used: number; waiting: number }> = {};
   for (const d of deviceDims) {
     if ((free[d] as number) > 0 || (used[d] as number) > 0) devices[fleet.dims[d]!] = { free: free[d] as number, used: used[d] as number, waiting: waiting[d] as number };
   }
-  const sizes: Record<string, Record<string, { placed: number; asked: number }>> = {};
+  const sizeAttainable = new Map<string, Map<number, number>>();
+  for (const { prio, size, asked, job, rows } of shapes.values()) {
+    let holds = 0;
+    for (const row of rows) {
+      if (!takesReplicas(fleet.clusters[row]!)) continue;
+      holds += Math.min(fitCount(fleet.free, row * dims, job.p.demand), fitOnNodes(fleet.nodes[row]!, job.p.node, asked));
+      if (holds >= asked) break;
+    }
+    const at = sizeAttainable.get(prio) ?? sizeAttainable.set(prio, new Map()).get(prio)!;
+    at.set(size, (at.get(size) ?? 0) + Math.min(asked, holds) * size);
+  }
+  const sizes: Record<string, Record<string, { placed: number; asked: number; attainable: number }>> = {};
   for (const [prio, askedAt] of sizeAsked) {
     const placedAt = sizePlaced.get(prio) ?? new Map<number, number>();
+    const attainableAt = sizeAttainable.get(prio) ?? new Map<number, number>();
     const totalPlaced = [...placedAt.values()].reduce((s, x) => s + x, 0);
     const totalAsked = [...askedAt.values()].reduce((s, x) => s + x, 0);
-    const at: Record<string, { placed: number; asked: number }> = {};
+    const totalAttainable = [...attainableAt.values()].reduce((s, x) => s + x, 0);
+    const at: Record<string, { placed: number; asked: number; attainable: number }> = {};
     for (const [size, asked] of [...askedAt].sort((a, b) => a[0] - b[0])) {
-      at[String(size)] = { placed: totalPlaced > 0 ? (placedAt.get(size) ?? 0) / totalPlaced : 0, asked: asked / totalAsked };
+      at[String(size)] = {
+        placed: totalPlaced > 0 ? (placedAt.get(size) ?? 0) / totalPlaced : 0,
+        asked: asked / totalAsked,
+        attainable: totalAttainable > 0 ? (attainableAt.get(size) ?? 0) / totalAttainable : 0,
+      };
     }
     sizes[prio] = at;
   }
@@ -96,24 +125,26 @@ export function idleWhileWaiting(s: FleetState): number {
 }
 
 /**
- * Devices left free while replicas that could use them wait, by device kind: a free device is
- * counted where a waiting replica's request matches its kind and its node still has the CPU,
- * memory and pods (every scalar resource) such a replica needs, on a cluster eligible for it.
- * Against each kind's free devices before the schedule.
+ * Devices left free while replicas that could use them wait, by device kind. A free device is
+ * idle where a waiting replica asking its kind, on a cluster eligible for it, would fit whole on
+ * its node (CPU, memory, pods and every device it asks): a schedule could have used it. It is
+ * stranded where such a replica would have the node's CPU, memory and pods but too few of its
+ * devices are free there (an 8-device replica on a node with 5 free): only a smaller replica
+ * could use it. Against each kind's free devices before the schedule.
  */
-export function idleDevices(s: FleetState): Record<string, { readonly free: number; readonly idle: number }> {
+export function idleDevices(s: FleetState): Record<string, { readonly free: number; readonly idle: number; readonly stranded: number }> {
   const { fleet } = s;
   const unscheduled = new Map(s.result.decisions.map((d) => [d.placement, d.unscheduledReplicas]));
   // waiting replicas that ask devices, one class per shape and set of eligible clusters
-  const waiting = new Map<string, { kinds: Set<number>; scalar: Float64Array; eligible: Uint8Array }>();
+  const waiting = new Map<string, { kinds: Set<number>; node: NodeDemand; eligible: Uint8Array }>();
   for (const { job } of s.entries.values()) {
     if (job === undefined || (unscheduled.get(job.p.key) ?? 0) === 0 || job.p.node.requests.length === 0) continue;
     const key = `${job.p.node.key}|${job.p.eligibilityKey}`;
-    if (!waiting.has(key)) waiting.set(key, { kinds: new Set(job.p.node.requests.flatMap((r) => [...r.kinds])), scalar: job.p.node.scalar, eligible: job.eligible });
+    if (!waiting.has(key)) waiting.set(key, { kinds: new Set(job.p.node.requests.flatMap((r) => [...r.kinds])), node: job.p.node, eligible: job.eligible });
   }
   const names = fleet.kinds.map((k) => k.name);
-  const out: Record<string, { free: number; idle: number }> = {};
-  for (const n of names) out[n] = { free: 0, idle: 0 };
+  const out: Record<string, { free: number; idle: number; stranded: number }> = {};
+  for (const n of names) out[n] = { free: 0, idle: 0, stranded: 0 };
   fleet.clusters.forEach((c, row) => {
     if (!takesReplicas(c)) return;
     for (const g of fleet.nodes[row]!.groups) {
@@ -121,16 +152,18 @@ export function idleDevices(s: FleetState): Record<string, { readonly free: numb
         out[names[k]!]!.free += g.count * v;
       });
     }
-    for (const g of s.nodes[row]!.groups) {
+    const nodes = s.nodes[row]!;
+    for (const g of nodes.groups) {
       g.devices.forEach((v, k) => {
         if (v <= 0) return;
+        let how: 'idle' | 'stranded' | undefined;
         for (const w of waiting.values()) {
           if (w.eligible[row] !== 1 || !w.kinds.has(k)) continue;
-          if (w.scalar.every((need, i) => need <= (g.free[i] as number))) {
-            out[names[k]!]!.idle += g.count * v;
-            return;
-          }
+          if (!w.node.scalar.every((need, i) => need <= (g.free[i] as number))) continue;
+          how = perNode(g, w.node, usesShared(nodes, w.node) ? nodes.shared : undefined) >= 1 ? 'idle' : 'stranded';
+          if (how === 'idle') break;
         }
+        if (how !== undefined) out[names[k]!]![how] += g.count * v;
       });
     }
   });

@@ -55,19 +55,20 @@ function deviceUse(devices: Record<string, { free: number; used: number; waiting
 }
 
 /** The replica size furthest from its share of the demand at its own priority, in points. */
-function sizeSpread(sizes: Record<string, Record<string, { placed: number; asked: number }>>): string {
+/** The replica size furthest from its share of the demand the fleet could hold, at its own priority, in points. */
+function sizeSpread(sizes: Record<string, Record<string, { placed: number; attainable: number }>>): string {
   const list = Object.entries(sizes).flatMap(([prio, at]) => (Object.keys(at).length < 2 ? [] : Object.entries(at).map(([size, v]) => [`${size}@p${prio}`, v] as const)));
   if (list.length === 0) return '-';
-  const [size, worst] = list.sort((a, b) => Math.abs(b[1].placed - b[1].asked) - Math.abs(a[1].placed - a[1].asked))[0]!;
-  return `${((worst.placed - worst.asked) * 100).toFixed(1)} pt (${size})`;
+  const [size, worst] = list.sort((a, b) => Math.abs(b[1].placed - b[1].attainable) - Math.abs(a[1].placed - a[1].attainable))[0]!;
+  return `${((worst.placed - worst.attainable) * 100).toFixed(1)} pt (${size})`;
 }
 
 /** The device kind with the largest share of its free devices idle while replicas that could use them wait. */
-function idleDeviceShare(idle: Record<string, { free: number; idle: number }> | undefined): string {
+function idleDeviceShare(idle: Record<string, { free: number; idle: number; stranded: number }> | undefined, how: 'idle' | 'stranded'): string {
   const list = Object.entries(idle ?? {});
   if (list.length === 0) return '-';
-  const [name, worst] = list.sort((a, b) => b[1].idle / b[1].free - a[1].idle / a[1].free)[0]!;
-  return `${((100 * worst.idle) / worst.free).toFixed(1)}% ${name.split('.')[0]}`;
+  const [name, worst] = list.sort((a, b) => b[1][how] / b[1].free - a[1][how] / a[1].free)[0]!;
+  return `${((100 * worst[how]) / worst.free).toFixed(1)}% ${name.split('.')[0]}`;
 }
 
 function evenness(e: { spread: number; even: number } | undefined): string {
@@ -142,6 +143,7 @@ const lines = [
     pad('DEVICES', 16),
     pad('IDLE', 5),
     pad('IDLE DEV', 10),
+    pad('STRANDED', 10),
     pad('SPREAD', 9),
     pad('SIZES', 17),
     pad('BINDS', 7),
@@ -164,9 +166,10 @@ const lines = [
       pad(`${total(sv)}/${total(gr)}`, 14),
       pad(deviceUse(sv.devices as Record<string, { free: number; used: number; waiting: number }>), 16),
       pad(sv.idleWhileWaiting, 5),
-      pad(idleDeviceShare(sv.idleDevices as Record<string, { free: number; idle: number }>), 10),
+      pad(idleDeviceShare(sv.idleDevices as Record<string, { free: number; idle: number; stranded: number }>, 'idle'), 10),
+      pad(idleDeviceShare(sv.idleDevices as Record<string, { free: number; idle: number; stranded: number }>, 'stranded'), 10),
       pad(evenness(sv.spreadEvenness as { spread: number; even: number }), 9),
-      pad(sizeSpread(sv.sizes as Record<string, Record<string, { placed: number; asked: number }>>), 17),
+      pad(sizeSpread(sv.sizes as Record<string, Record<string, { placed: number; attainable: number }>>), 17),
       pad(bindsOf(sv.binding), 7),
       String(sv.deterministic && gr.deterministic && [r.bestFit, r.nodeBestFit, r.leastFrag].every((x) => (x as Record<string, unknown>).deterministic)),
     ].join(' ');
@@ -196,8 +199,10 @@ lines.push(
   'PLACED: replicas, solver/greedy; DEVICES: the device class used least, share of its free devices, replicas waiting for it;',
   'IDLE: replicas that wait while an eligible cluster holds one (placements without rules of their own);',
   'IDLE DEV: the device kind with the largest share of its free devices idle on nodes where a waiting replica',
-  '  that can use it would have the CPU, memory and pods; SPREAD: Spread placements divided evenly, of those placed on 2+;',
-  'SIZES: at equal priority, the replica size (devices) furthest from its share of the asked devices;',
+  '  that asks them would fit whole (CPU, memory, pods, devices); STRANDED: the same, where such a replica would have the',
+  '  CPU, memory and pods but too few devices free on the node; SPREAD: Spread placements divided evenly, of those placed on 2+;',
+  'SIZES: at equal priority, the replica size (devices) furthest from its share of the asked devices the fleet could hold',
+  '  (each shape counted up to the replicas its eligible free nodes hold);',
   'BINDS: of the replicas decided, the share an independent node-level packing binds; times are medians.',
 );
 process.stdout.write(`${lines.join('\n')}\n`);
