@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ClusterNodes, type NodeDemand, fitOnNodes, nodeShortage, normalise, packInto } from './nodes.js';
+import fc from 'fast-check';
+import { type ClusterNodes, type NodeDemand, fitOnNodes, nodeShortage, normalise, packInto, packIntoGroup } from './nodes.js';
 
 // scalar dims: cpu (milli), memory (bytes), pods; two device kinds
 const node = (count: number, cpu: number, devices: [number, number] = [0, 0]) => ({ count, free: Float64Array.from([cpu * 1000, 64 * 2 ** 30, 110]), devices: Float64Array.from(devices) });
@@ -79,4 +80,25 @@ test('a cluster-wide pool is shared by all nodes, and drains as they use it', ()
   assert.equal(r.placed, 3);
   assert.equal(r.nodes.shared[0], 1);
   assert.equal(fitOnNodes(r.nodes, d), 1);
+});
+
+test('a count carried from the state packed before equals a count made afresh, packing after packing', () => {
+  const nodeArb = fc.record({ count: fc.integer({ min: 1, max: 4 }), cpu: fc.integer({ min: 1, max: 16 }), a: fc.integer({ min: 0, max: 8 }), b: fc.integer({ min: 0, max: 8 }) });
+  const demandArb = fc.record({ cpu: fc.integer({ min: 1, max: 6 }), gpus: fc.integer({ min: 0, max: 4 }), kinds: fc.constantFrom([0], [1], [0, 1]) });
+  const stepArb = fc.record({ d: fc.nat({ max: 3 }), n: fc.integer({ min: 1, max: 6 }), group: fc.option(fc.nat({ max: 5 }), { nil: undefined }) });
+  fc.assert(
+    fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 5 }), fc.array(demandArb, { minLength: 4, maxLength: 4 }), fc.array(stepArb, { maxLength: 12 }), (groups, shapes, steps) => {
+      const demands = shapes.map((x) => demand(x.cpu, x.gpus > 0 ? [{ count: x.gpus, kinds: [...x.kinds] }] : []));
+      let c = cluster(...groups.map((g) => node(g.count, g.cpu, [g.a, g.b])));
+      for (const step of steps) {
+        // every shape counted on this state, so the next one can carry the counts
+        for (const d of demands) fitOnNodes(c, d);
+        const d = demands[step.d] as NodeDemand;
+        c = (step.group === undefined ? packInto(c, d, step.n) : packIntoGroup(c, d, step.group % c.groups.length, step.n)).nodes;
+        const afresh: ClusterNodes = { groups: c.groups, shared: c.shared };
+        for (const x of demands) assert.equal(fitOnNodes(c, x), fitOnNodes(afresh, x));
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
