@@ -60,16 +60,23 @@ function divide(spread: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, A
     const share = Math.ceil(placed / Math.min(placed, had.size + elsewhere));
     const own = kept.get(job);
     const rest = new Map<number, number>();
-    const room = Float64Array.from(free);
+    // What it gives back is returned to `free` in place, and taken again if it cannot be placed anew.
+    const back = new Map<number, number>();
     for (const [row, n] of had) {
       const stays = frozen.has(row) ? n : Math.min(n, Math.max(share, own?.get(row) ?? 0));
       rest.set(row, stays);
-      if (n > stays) take(room, row * dims, job.p.demand, stays - n);
+      if (n > stays) {
+        back.set(row, n - stays);
+        take(free, row * dims, job.p.demand, stays - n);
+      }
     }
     // What it gave back of a cluster it may take again; beyond that, what the nodes hold now.
-    const back = (row: number) => (had.get(row) ?? 0) - (rest.get(row) ?? 0);
-    const r = placeJob(job, rest, room, fleet, { limit: (row, cap) => Math.min(cap, back(row) + fitOnNodes(nodes[row] as ClusterNodes, job.p.node, cap)) });
-    if (!r.ok || placedOf(r.assign) < placed) continue;
+    const r = placeJob(job, rest, free, fleet, { limit: (row, cap) => Math.min(cap, (back.get(row) ?? 0) + fitOnNodes(nodes[row] as ClusterNodes, job.p.node, cap)) });
+    if (!r.ok || placedOf(r.assign) < placed) {
+      if (r.ok) for (const [row, n] of r.assign) take(free, row * dims, job.p.demand, -(n - (rest.get(row) ?? 0)));
+      for (const [row, n] of back) take(free, row * dims, job.p.demand, n);
+      continue;
+    }
     for (const row of new Set([...had.keys(), ...r.assign.keys()])) {
       const more = (r.assign.get(row) ?? 0) - (had.get(row) ?? 0);
       if (more < 0) left.add(row);
@@ -79,7 +86,6 @@ function divide(spread: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, A
       nodes[row] = p.nodes;
     }
     assign.set(job, r.assign);
-    free.set(room);
   }
   return left.size === 0 ? undefined : { assign, free, nodes, left };
 }
