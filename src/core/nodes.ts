@@ -164,7 +164,12 @@ function countOnNodes(c: ClusterNodes, d: NodeDemand, limit: number): number {
   return total;
 }
 
-function taken(g: NodeShape, d: NodeDemand, k: number, shared: Float64Array | undefined): { free: Float64Array; devices: Float64Array } {
+function withCount(g: NodeShape, count: number): NodeShape {
+  return { count, free: g.free, devices: g.devices };
+}
+
+/** `count` nodes of `g` with `k` replicas of `d` each. */
+function taken(g: NodeShape, d: NodeDemand, k: number, shared: Float64Array | undefined, count: number): NodeShape {
   const free = Float64Array.from(g.free);
   for (let i = 0; i < free.length; i++) free[i] = (free[i] as number) - k * (d.scalar[i] as number);
   const devices = Float64Array.from(g.devices);
@@ -180,7 +185,7 @@ function taken(g: NodeShape, d: NodeDemand, k: number, shared: Float64Array | un
       }
     }
   }
-  return { free, devices };
+  return { count, free, devices };
 }
 
 /**
@@ -202,13 +207,13 @@ export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: n
       while (rest > 0 && left > 0) {
         const k = Math.min(left, perNode(g, d, shared));
         if (k === 0) break;
-        made.push({ count: 1, ...taken(g, d, k, shared) });
+        made.push(taken(g, d, k, shared, 1));
         left -= k;
         rest--;
       }
       if (rest < g.count) {
         touched.push(g);
-        if (rest > 0) made.push({ ...g, count: rest });
+        if (rest > 0) made.push(withCount(g, rest));
       }
       continue;
     }
@@ -218,16 +223,16 @@ export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: n
     const full = Math.min(g.count, Math.floor(left / k));
     let rest = g.count;
     if (full > 0) {
-      made.push({ count: full, ...taken(g, d, k, undefined) });
+      made.push(taken(g, d, k, undefined, full));
       left -= full * k;
       rest -= full;
     }
     if (rest > 0 && left > 0) {
-      made.push({ count: 1, ...taken(g, d, left, undefined) });
+      made.push(taken(g, d, left, undefined, 1));
       left = 0;
       rest--;
     }
-    if (rest > 0) made.push({ ...g, count: rest });
+    if (rest > 0) made.push(withCount(g, rest));
   }
   if (touched.length === 0) return { placed: 0, nodes: c };
   return { placed: n - left, nodes: packedFrom(c, replaced(c.groups, touched, made), shared ?? c.shared, touched, made) };
@@ -243,7 +248,7 @@ function replaced(groups: readonly NodeShape[], gone: readonly NodeShape[], made
   const put = (g: NodeShape) => {
     if (g.count <= 0) return;
     const last = out[out.length - 1];
-    if (last !== undefined && compareRoom(last, g) === 0) out[out.length - 1] = { ...last, count: last.count + g.count };
+    if (last !== undefined && compareRoom(last, g) === 0) out[out.length - 1] = withCount(last, last.count + g.count);
     else out.push(g);
   };
   let j = 0;
@@ -270,15 +275,15 @@ export function packIntoGroup(c: ClusterNodes, d: NodeDemand, index: number, n: 
   const full = Math.floor(left / k);
   let rest = g.count;
   if (full > 0) {
-    out.push({ count: full, ...taken(g, d, k, undefined) });
+    out.push(taken(g, d, k, undefined, full));
     left -= full * k;
     rest -= full;
   }
   if (left > 0) {
-    out.push({ count: 1, ...taken(g, d, left, undefined) });
+    out.push(taken(g, d, left, undefined, 1));
     rest--;
   }
-  if (rest > 0) out.push({ ...g, count: rest });
+  if (rest > 0) out.push(withCount(g, rest));
   return { placed, nodes: packedFrom(c, replaced(c.groups, [g], out), c.shared, [g], out) };
 }
 
@@ -296,7 +301,7 @@ export function devicesOnNode(g: NodeShape): number {
 
 /** The node of a group after one replica of `d` (its own devices only). */
 export function afterOne(g: NodeShape, d: NodeDemand): NodeShape {
-  return { count: 1, ...taken(g, d, 1, undefined) };
+  return taken(g, d, 1, undefined, 1);
 }
 
 /** Equal nodes merged, smallest room first: one canonical order for every packing. */
@@ -305,7 +310,7 @@ export function normalise(groups: readonly NodeShape[]): NodeShape[] {
   const out: NodeShape[] = [];
   for (const g of sorted) {
     const last = out[out.length - 1];
-    if (last !== undefined && compareRoom(last, g) === 0) out[out.length - 1] = { ...last, count: last.count + g.count };
+    if (last !== undefined && compareRoom(last, g) === 0) out[out.length - 1] = withCount(last, last.count + g.count);
     else out.push(g);
   }
   return out;
