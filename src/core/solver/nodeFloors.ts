@@ -271,7 +271,11 @@ function better(a: readonly number[], b: readonly number[]): boolean {
   return false;
 }
 
-type Suit = (g: NodeShape, d: NodeDemand, perNodeCount: number) => number[];
+/** Writes how well one replica suits a group into `out` from `at` on, key by key (lower is better). */
+type Suit = (g: NodeShape, d: NodeDemand, perNodeCount: number, out: number[], at: number) => void;
+
+/** The keys of the group being looked at: only the best so far is copied. */
+const scratch: number[] = [];
 
 /**
  * The best group of one cluster for a shape, remembered per cluster state (states never change:
@@ -291,8 +295,8 @@ function choiceIn(c: ClusterNodes, d: NodeDemand, suit: Suit, memo: WeakMap<Clus
     c.groups.forEach((g, i) => {
       const k = perNode(g, d, undefined);
       if (k < 1) return;
-      const keys = suit(g, d, k);
-      if (best === null || better(keys, best.keys)) best = { group: i, holds: k * g.count, keys };
+      suit(g, d, k, scratch, 0);
+      if (best === null || better(scratch, best.keys)) best = { group: i, holds: k * g.count, keys: scratch.slice() };
     });
   }
   known.set(d, best);
@@ -303,7 +307,11 @@ function choiceIn(c: ClusterNodes, d: NodeDemand, suit: Suit, memo: WeakMap<Clus
  * Best fit: the node that holds the fewest more replicas of the shape, then the one with the
  * fewest free devices (replicas that need none keep off accelerator nodes), then the least CPU.
  */
-const bestFitKeys: Suit = (g, _d, k) => [k, devicesOnNode(g), g.free[0] as number];
+const bestFitKeys: Suit = (g, _d, k, out, at) => {
+  out[at] = k;
+  out[at + 1] = devicesOnNode(g);
+  out[at + 2] = g.free[0] as number;
+};
 
 /**
  * How hard each device kind is pressed: the devices still asked that it could serve (a request
@@ -331,10 +339,11 @@ function pressureOf(jobs: readonly Job[], s: TierState, fleet: FleetIndex): Floa
 
 /** The pressure on the kinds a replica would take on a node first, then `then`. */
 function spareScarceKinds(pressure: Float64Array, then: Suit): Suit {
-  return (g, d, k) => {
+  return (g, d, k, out, at) => {
     let most = 0;
     for (const r of d.requests) for (const kind of r.kinds) if ((g.devices[kind] as number) > 0) most = Math.max(most, pressure[kind] as number);
-    return [most, ...then(g, d, k)];
+    out[at] = most;
+    then(g, d, k, out, at + 1);
   };
 }
 
@@ -390,7 +399,7 @@ function fragmentationKeys(mix: readonly MixShape[]): Suit {
   // Groups a packing leaves alone stay the same objects: what one replica does to them is
   // worked out once per shape.
   const growth = new WeakMap<NodeShape, Map<NodeDemand, number>>();
-  return (g, d, k) => {
+  return (g, d, k, out, at) => {
     let known = growth.get(g);
     if (known === undefined) growth.set(g, (known = new Map()));
     let grows = known.get(d);
@@ -398,7 +407,8 @@ function fragmentationKeys(mix: readonly MixShape[]): Suit {
       grows = fragmentation(afterOne(g, d), mix) - fragmentation(g, mix);
       known.set(d, grows);
     }
-    return [grows, ...bestFitKeys(g, d, k)];
+    out[at] = grows;
+    bestFitKeys(g, d, k, out, at + 1);
   };
 }
 
