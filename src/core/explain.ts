@@ -116,16 +116,10 @@ export function unscheduledMessage(cycle: Cycle, job: Job, nodes: readonly Clust
   const scalarNames = fleet.dims.slice(0, fleet.scalarDims);
   // Eligible clusters that are now full: say which resource ran out, in all or on every node.
   for (const row of job.order) {
-    const c = nodes[row] as ClusterNodes;
-    if (fitOnNodes(c, job.p.node, 1) > 0) continue;
-    const short = shortInAll(c, job, scalarNames, fleet.kinds.length);
-    if (short !== undefined) {
-      counts.set(`Insufficient ${short}`, (counts.get(`Insufficient ${short}`) ?? 0) + 1);
-      continue;
-    }
-    const s = nodeShortage(c, job.p.node, scalarNames, job.p.requestNames);
-    const k = `Insufficient ${s?.resource ?? 'room'} on every node`;
-    counts.set(k, (counts.get(k) ?? 0) + 1);
+    const full = whyFull(nodes[row] as ClusterNodes, job, scalarNames, fleet.kinds.length);
+    if (full === null) continue;
+    counts.set(full.key, (counts.get(full.key) ?? 0) + 1);
+    const s = full.shortage;
     if (s !== undefined && onNodes.length < 3) {
       onNodes.push(`${fleet.clusters[row]!.name}: none of its ${s.nodes} nodes has ${formatAmount(s.resource, s.need)} ${s.resource} free (at most ${formatAmount(s.resource, s.mostFree)})`);
     }
@@ -139,6 +133,36 @@ export function unscheduledMessage(cycle: Cycle, job: Job, nodes: readonly Clust
   const demand = describeDemand(job, fleet.dims);
   const detail = onNodes.length > 0 ? ` (${onNodes.join('; ')})` : '';
   return `${head}${why}${missing}${rules}; one replica needs ${demand}; clusters: ${parts.length > 0 ? parts.join(', ') : 'none'}${detail}`;
+}
+
+/** Why a cluster state holds no replica of a shape; null where it holds one. */
+interface Full {
+  readonly key: string;
+  /** where every node is short, and of what */
+  readonly shortage?: ReturnType<typeof nodeShortage>;
+}
+
+// Unscheduled placements of one shape are told about the same full clusters: each cluster state
+// (states never change) is looked at once per shape and request names.
+const fullness = new WeakMap<ClusterNodes, Map<string, Full | null>>();
+
+function whyFull(c: ClusterNodes, job: Job, scalarNames: readonly string[], kinds: number): Full | null {
+  let known = fullness.get(c);
+  if (known === undefined) fullness.set(c, (known = new Map()));
+  const key = `${job.p.node.key ?? job.p.key}|${job.p.requestNames.join(',')}`;
+  const hit = known.get(key);
+  if (hit !== undefined) return hit;
+  let out: Full | null = null;
+  if (fitOnNodes(c, job.p.node, 1) === 0) {
+    const short = shortInAll(c, job, scalarNames, kinds);
+    if (short !== undefined) out = { key: `Insufficient ${short}` };
+    else {
+      const shortage = nodeShortage(c, job.p.node, scalarNames, job.p.requestNames);
+      out = { key: `Insufficient ${shortage?.resource ?? 'room'} on every node`, shortage };
+    }
+  }
+  known.set(key, out);
+  return out;
 }
 
 /** The resource the whole cluster has less of than one replica needs, if any. */
