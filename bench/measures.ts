@@ -1,13 +1,16 @@
 // What a schedule is worth and how it uses the fleet, as the benchmarks report it: worth by
 // priority (the objective's own measure), replicas placed, the share of each device class used,
 // and for each replica size (devices per replica) its share of the placed devices against its
-// share of the asked ones, and of what the fleet could hold of them.
+// share of the asked ones, and whether it got all the fleet could hold of it.
 
 import { type Decision, type FleetSnapshot, type Placement, takesReplicas } from '../src/core/model.js';
 import { prepareCycle } from '../src/core/cycle.js';
 import { fitCount } from '../src/core/fit.js';
 import { type NodeDemand, fitOnNodes, perNode, usesShared } from '../src/core/nodes.js';
 import type { FleetState } from '../src/core/fleetState.js';
+import type { Job } from '../src/core/cycle.js';
+import { repackRows } from '../src/core/solver/packOnNodes.js';
+import { take } from '../src/core/solver/placeOne.js';
 import { hasOwnLimits } from '../src/core/solver/aloneCap.js';
 
 export interface Measures {
@@ -17,12 +20,13 @@ export interface Measures {
   readonly devices: Record<string, { readonly free: number; readonly used: number; readonly waiting: number }>;
   /**
    * Per priority, devices per replica → share of the devices placed, share of the devices asked,
-   * and share of the devices asked that the fleet as given could hold: each replica shape's asked
-   * replicas counted up to how many of them the free nodes of its eligible clusters hold, were the
-   * fleet theirs alone. A size the fleet's own fragmentation keeps out (an 8-device replica where
-   * no node has 8 devices free) cannot have its share of the asked devices, under any schedule.
+   * and whether the size got all the room left by higher priorities could hold of it: each
+   * replica shape counted up to what the free nodes of its eligible clusters hold of it alone,
+   * once the replicas of higher priorities are packed. A size the fleet's own fragmentation keeps
+   * out (an 8-device replica where no node has 8 devices free) cannot have its share of the asked
+   * devices, under any schedule that leaves higher priorities where they are.
    */
-  readonly sizes: Record<string, Record<string, { readonly placed: number; readonly asked: number; readonly attainable: number }>>;
+  readonly sizes: Record<string, Record<string, { readonly placed: number; readonly asked: number; readonly allItFits: boolean }>>;
 }
 
 export function measure(snapshot: FleetSnapshot, placements: readonly Placement[], decisions: readonly Decision[]): Measures {
@@ -30,6 +34,7 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
   const { fleet } = cycle.ctx;
   const dims = fleet.dims.length;
   const byKey = new Map(decisions.map((d) => [d.placement, d]));
+  const rowOf = new Map(fleet.clusters.map((c, row) => [c.name, row]));
   const placedByPriority: Record<string, number> = {};
   const deviceDims: number[] = [];
   for (let d = 3; d < dims; d++) deviceDims.push(d);
@@ -41,11 +46,13 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
   const waiting = new Float64Array(dims);
   const sizePlaced = new Map<string, Map<number, number>>();
   const sizeAsked = new Map<string, Map<number, number>>();
-  // per priority and replica shape: its size, replicas asked, and the rows any of them may use
-  const shapes = new Map<string, { prio: string; size: number; asked: number; job: (typeof cycle.jobs)[number]; rows: Set<number> }>();
+  // per priority and replica shape: its size, replicas asked and placed, and the rows any of them may use
+  const shapes = new Map<string, { prio: string; size: number; asked: number; placed: number; job: Job; rows: Set<number> }>();
+  const assigned: { job: Job; assign: Map<number, number> }[] = [];
   for (const job of cycle.jobs) {
     const d = byKey.get(job.p.key);
     const placed = d === undefined ? 0 : d.clusters.reduce((s, c) => s + c.replicas, 0);
+    if (d !== undefined && placed > 0) assigned.push({ job, assign: new Map(d.clusters.map((c) => [rowOf.get(c.name) as number, c.replicas])) });
     const prio = String(job.p.priority);
     placedByPriority[prio] = (placedByPriority[prio] ?? 0) + placed;
     let size = 0;
@@ -61,8 +68,9 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
       placedAt.set(size, (placedAt.get(size) ?? 0) + placed * size);
       askedAt.set(size, (askedAt.get(size) ?? 0) + job.p.replicas * size);
       const key = `${prio}|${job.p.node.key ?? ''}`;
-      const shape = shapes.get(key) ?? shapes.set(key, { prio, size, asked: 0, job, rows: new Set() }).get(key)!;
+      const shape = shapes.get(key) ?? shapes.set(key, { prio, size, asked: 0, placed: 0, job, rows: new Set() }).get(key)!;
       shape.asked += job.p.replicas;
+      shape.placed += placed;
       job.order.forEach((row) => shape.rows.add(row));
     }
   }
@@ -70,30 +78,34 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
   for (const d of deviceDims) {
     if ((free[d] as number) > 0 || (used[d] as number) > 0) devices[fleet.dims[d]!] = { free: free[d] as number, used: used[d] as number, waiting: waiting[d] as number };
   }
-  const sizeAttainable = new Map<string, Map<number, number>>();
-  for (const { prio, size, asked, job, rows } of shapes.values()) {
-    let holds = 0;
-    for (const row of rows) {
-      if (!takesReplicas(fleet.clusters[row]!)) continue;
-      holds += Math.min(fitCount(fleet.free, row * dims, job.p.demand), fitOnNodes(fleet.nodes[row]!, job.p.node, asked));
-      if (holds >= asked) break;
+  // Whether each size got all it could: per priority, the room higher priorities leave.
+  const fitsAll = new Map<string, Map<number, boolean>>();
+  for (const prio of new Set([...shapes.values()].map((x) => x.prio))) {
+    const above = assigned.filter((x) => x.job.p.priority > Number(prio));
+    const nodes = repackRows(fleet, fleet.nodes, fleet.clusters.keys(), above);
+    const room = Float64Array.from(fleet.free);
+    for (const { job, assign } of above) for (const [row, n] of assign) take(room, row * dims, job.p.demand, n);
+    const at = fitsAll.set(prio, new Map()).get(prio)!;
+    for (const { size, asked, placed, job, rows } of [...shapes.values()].filter((x) => x.prio === prio)) {
+      let holds = 0;
+      for (const row of rows) {
+        if (holds >= asked) break;
+        if (takesReplicas(fleet.clusters[row]!)) holds += Math.min(fitCount(room, row * dims, job.p.demand), fitOnNodes(nodes[row]!, job.p.node, asked));
+      }
+      at.set(size, (at.get(size) ?? true) && placed >= Math.min(asked, holds));
     }
-    const at = sizeAttainable.get(prio) ?? sizeAttainable.set(prio, new Map()).get(prio)!;
-    at.set(size, (at.get(size) ?? 0) + Math.min(asked, holds) * size);
   }
-  const sizes: Record<string, Record<string, { placed: number; asked: number; attainable: number }>> = {};
+  const sizes: Record<string, Record<string, { placed: number; asked: number; allItFits: boolean }>> = {};
   for (const [prio, askedAt] of sizeAsked) {
     const placedAt = sizePlaced.get(prio) ?? new Map<number, number>();
-    const attainableAt = sizeAttainable.get(prio) ?? new Map<number, number>();
     const totalPlaced = [...placedAt.values()].reduce((s, x) => s + x, 0);
     const totalAsked = [...askedAt.values()].reduce((s, x) => s + x, 0);
-    const totalAttainable = [...attainableAt.values()].reduce((s, x) => s + x, 0);
-    const at: Record<string, { placed: number; asked: number; attainable: number }> = {};
+    const at: Record<string, { placed: number; asked: number; allItFits: boolean }> = {};
     for (const [size, asked] of [...askedAt].sort((a, b) => a[0] - b[0])) {
       at[String(size)] = {
         placed: totalPlaced > 0 ? (placedAt.get(size) ?? 0) / totalPlaced : 0,
         asked: asked / totalAsked,
-        attainable: totalAttainable > 0 ? (attainableAt.get(size) ?? 0) / totalAttainable : 0,
+        allItFits: fitsAll.get(prio)?.get(size) ?? false,
       };
     }
     sizes[prio] = at;

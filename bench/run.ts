@@ -55,12 +55,16 @@ function deviceUse(devices: Record<string, { free: number; used: number; waiting
 }
 
 /** The replica size furthest from its share of the demand at its own priority, in points. */
-/** The replica size furthest from its share of the demand the fleet could hold, at its own priority, in points. */
-function sizeSpread(sizes: Record<string, Record<string, { placed: number; attainable: number }>>): string {
+/**
+ * The replica size furthest from its share of the demand at its own priority, in points; marked
+ * where that size got all the room left by higher priorities holds of it (no schedule that
+ * leaves them be could give it more).
+ */
+function sizeSpread(sizes: Record<string, Record<string, { placed: number; asked: number; allItFits: boolean }>>): string {
   const list = Object.entries(sizes).flatMap(([prio, at]) => (Object.keys(at).length < 2 ? [] : Object.entries(at).map(([size, v]) => [`${size}@p${prio}`, v] as const)));
   if (list.length === 0) return '-';
-  const [size, worst] = list.sort((a, b) => Math.abs(b[1].placed - b[1].attainable) - Math.abs(a[1].placed - a[1].attainable))[0]!;
-  return `${((worst.placed - worst.attainable) * 100).toFixed(1)} pt (${size})`;
+  const [size, worst] = list.sort((a, b) => Math.abs(b[1].placed - b[1].asked) - Math.abs(a[1].placed - a[1].asked))[0]!;
+  return `${((worst.placed - worst.asked) * 100).toFixed(1)} pt (${size}${worst.placed < worst.asked && worst.allItFits ? ', all it fits' : ''})`;
 }
 
 /** The device kind with the largest share of its free devices idle while replicas that could use them wait. */
@@ -145,7 +149,7 @@ const lines = [
     pad('IDLE DEV', 10),
     pad('STRANDED', 10),
     pad('SPREAD', 9),
-    pad('SIZES', 17),
+    pad('SIZES', 30),
     pad('BINDS', 7),
     'SAME',
   ].join(' '),
@@ -169,7 +173,7 @@ const lines = [
       pad(idleDeviceShare(sv.idleDevices as Record<string, { free: number; idle: number; stranded: number }>, 'idle'), 10),
       pad(idleDeviceShare(sv.idleDevices as Record<string, { free: number; idle: number; stranded: number }>, 'stranded'), 10),
       pad(evenness(sv.spreadEvenness as { spread: number; even: number }), 9),
-      pad(sizeSpread(sv.sizes as Record<string, Record<string, { placed: number; attainable: number }>>), 17),
+      pad(sizeSpread(sv.sizes as Record<string, Record<string, { placed: number; asked: number; allItFits: boolean }>>), 30),
       pad(bindsOf(sv.binding), 7),
       String(sv.deterministic && gr.deterministic && [r.bestFit, r.nodeBestFit, r.leastFrag].every((x) => (x as Record<string, unknown>).deterministic)),
     ].join(' ');
@@ -201,8 +205,8 @@ lines.push(
   'IDLE DEV: the device kind with the largest share of its free devices idle on nodes where a waiting replica',
   '  that asks them would fit whole (CPU, memory, pods, devices); STRANDED: the same, where such a replica would have the',
   '  CPU, memory and pods but too few devices free on the node; SPREAD: Spread placements divided evenly, of those placed on 2+;',
-  'SIZES: at equal priority, the replica size (devices) furthest from its share of the asked devices the fleet could hold',
-  '  (each shape counted up to the replicas its eligible free nodes hold);',
+  'SIZES: at equal priority, the replica size (devices) furthest from its share of the asked devices; "all it fits" where',
+  '  that size got every replica the room higher priorities left holds of it (each shape alone, on its eligible clusters);',
   'BINDS: of the replicas decided, the share an independent node-level packing binds; times are medians.',
 );
 process.stdout.write(`${lines.join('\n')}\n`);

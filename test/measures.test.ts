@@ -36,14 +36,18 @@ test('a free device a waiting replica would fit beside whole is idle', () => {
   assert.equal(gpu?.stranded, 0);
 });
 
-test('a size the fleet cannot hold is measured against what it could hold of it', () => {
+test('a size short of its share of the demand is told apart when it got all the fleet holds of it', () => {
   const state = FleetState.start(snapshot, [big, small]);
   const { sizes } = measure(snapshot, [big, small], state.result.decisions);
-  const at = sizes['0'] as Record<string, { placed: number; asked: number; attainable: number }>;
-  // asked: 24 and 1 devices; the fleet holds one 8-GPU replica and the 1-GPU one: 8 and 1
+  const at = sizes['0'] as Record<string, { placed: number; asked: number; allItFits: boolean }>;
+  // asked: 24 and 1 devices; placed: one 8-GPU replica (the one node with 8 free) and the 1-GPU one
   const near = (a: number | undefined, b: number) => assert.ok(Math.abs((a ?? Number.NaN) - b) < 1e-9, `${a} against ${b}`);
   near(at['8']?.asked, 24 / 25);
-  near(at['8']?.attainable, 8 / 9);
-  near(at['1']?.attainable, 1 / 9);
   near(at['8']?.placed, 8 / 9);
+  assert.equal(at['8']?.allItFits, true, 'no other node holds an 8-GPU replica');
+  // had the 8-GPU replica been left out, it would not have had all it fits
+  const without = state.result.decisions.map((d) => (d.placement === 'default/big' ? { ...d, clusters: [], unscheduledReplicas: 3 } : d));
+  const short = measure(snapshot, [big, small], without).sizes['0'] as Record<string, { allItFits: boolean }>;
+  assert.equal(short['8']?.allItFits, false);
+  assert.equal(short['1']?.allItFits, true);
 });
