@@ -57,14 +57,8 @@ function limitOf(job: Job, opts: FillOpts, state: TierState, fleet: FleetIndex):
   };
 }
 
-/**
- * Places `jobs` on `state`. Returns whether, with `onNodes`, the nodes still hold exactly what
- * the assignments place (as they did before): not where a placement gave back replicas, which
- * its nodes keep until the answer is packed again.
- */
-export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, opts: FillOpts): boolean {
+export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, opts: FillOpts): void {
   const levels = opts.fair ? LEVELS : 1;
-  let exact = opts.onNodes;
   const dims = fleet.dims.length;
   let active = jobs.filter((j) => placedOf(state.assign.get(j)) < j.p.replicas);
   for (let level = 1; level <= levels && active.length > 0; level++) {
@@ -92,7 +86,6 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
           // sees less room than there is, never more.
           release(state.free, dims, job, before);
           state.assign.delete(job);
-          exact = false;
         }
         continue;
       }
@@ -100,11 +93,7 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
         const add = n - (before?.get(row) ?? 0);
         if (add <= 0) continue;
         opts.placed?.(job, row, add);
-        if (opts.onNodes) {
-          const packed = packInto(state.nodes[row] as ClusterNodes, job.p.node, add);
-          state.nodes[row] = packed.nodes;
-          if (packed.placed < add) exact = false;
-        }
+        if (opts.onNodes) state.nodes[row] = packInto(state.nodes[row] as ClusterNodes, job.p.node, add).nodes;
       }
       state.assign.set(job, r.assign);
       // Capacity and limits only shrink as the tier fills: short of its target now, it gets no more later.
@@ -112,5 +101,4 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
     }
     active = next;
   }
-  return exact;
 }

@@ -118,17 +118,16 @@ function outcome(tier: readonly Job[], s: TierState, solver: TierOutcome['solver
  * first, as other multi-cluster schedulers place; best-fit: on the clusters it fits most tightly
  * first, as a bin packer does; the node floors (nodeFloors.ts): replica by replica on the node
  * groups of the whole fleet, larger replicas first. The node floors' shapes to keep room for are
- * those of the tier and of `below`. Each places on the nodes as it goes: its answer binds as
- * placed, and a whole schedule of them is weighed as placed, with no packing after.
+ * those of the tier and of `below`.
  */
 export function placeFloor(tier: readonly Job[], ctx: TierContext, start: TierStart, floor: Floor, below: readonly Job[] = []): TierOutcome {
   return remembered(ctx, start, tier, floor, () => {
     const s = startState(tier, ctx, start);
     let packed: boolean;
-    // Placed on the nodes as they go, they bind as placed unless a placement gave replicas back.
-    if (floor === 'greedy' || floor === 'best-fit')
-      packed = fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
-    else packed = placeOnNodes(tier, [...tier, ...below], s, ctx.fleet, floor);
+    if (floor === 'greedy' || floor === 'best-fit') {
+      fill(tier, s, ctx.fleet, { fair: false, order: floor === 'greedy' ? 'preference' : 'best-fit', pack: floor === 'best-fit', onNodes: true, onFailure: 'release' });
+      packed = false;
+    } else packed = placeOnNodes(tier, [...tier, ...below], s, ctx.fleet, floor);
     return outcome(tier, s, floor, packed);
   });
 }
@@ -329,8 +328,8 @@ function completed(tier: readonly Job[], o: TierOutcome, ctx: TierContext): Tier
   if (short.length === 0) return o;
   short.sort((a, b) => b.value - a.value || compareNames(a.p.key, b.p.key));
   const s: TierState = { assign: new Map(o.assign), free: Float64Array.from(o.free), nodes: [...o.nodes] };
-  const exact = fill(short, s, ctx.fleet, { fair: false, order: 'preference', onNodes: true, onFailure: 'hold' });
-  return { ...s, worth: worthOf(tier, s.assign), solver: o.solver, packed: o.packed && exact };
+  fill(short, s, ctx.fleet, { fair: false, order: 'preference', onNodes: true, onFailure: 'hold' });
+  return { ...s, worth: worthOf(tier, s.assign), solver: o.solver, packed: o.packed };
 }
 
 function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContext, start: TierStart): TierResult {
