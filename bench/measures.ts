@@ -71,7 +71,7 @@ export function measure(snapshot: FleetSnapshot, placements: readonly Placement[
       const shape = shapes.get(key) ?? shapes.set(key, { prio, size, asked: 0, placed: 0, job, rows: new Set() }).get(key)!;
       shape.asked += job.p.replicas;
       shape.placed += placed;
-      job.order.forEach((row) => shape.rows.add(row));
+      for (const row of job.order) shape.rows.add(row);
     }
   }
   const devices: Record<string, { free: number; used: number; waiting: number }> = {};
