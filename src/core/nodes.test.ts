@@ -82,7 +82,7 @@ test('a cluster-wide pool is shared by all nodes, and drains as they use it', ()
   assert.equal(fitOnNodes(r.nodes, d), 1);
 });
 
-test('a count carried from the state packed before equals a count made afresh, packing after packing', () => {
+test('a count on a packed state equals a count made afresh, packing after packing', () => {
   const nodeArb = fc.record({ count: fc.integer({ min: 1, max: 4 }), cpu: fc.integer({ min: 1, max: 16 }), a: fc.integer({ min: 0, max: 8 }), b: fc.integer({ min: 0, max: 8 }) });
   const demandArb = fc.record({ cpu: fc.integer({ min: 1, max: 6 }), gpus: fc.integer({ min: 0, max: 4 }), kinds: fc.constantFrom([0], [1], [0, 1]) });
   const stepArb = fc.record({ d: fc.nat({ max: 3 }), n: fc.integer({ min: 1, max: 6 }), group: fc.option(fc.nat({ max: 5 }), { nil: undefined }) });
@@ -91,7 +91,7 @@ test('a count carried from the state packed before equals a count made afresh, p
       const demands = shapes.map((x) => demand(x.cpu, x.gpus > 0 ? [{ count: x.gpus, kinds: [...x.kinds] }] : []));
       let c = cluster(...groups.map((g) => node(g.count, g.cpu, [g.a, g.b])));
       for (const step of steps) {
-        // every shape counted on this state, so the next one can carry the counts
+        // every shape counted (and remembered) on each state on the way
         for (const d of demands) fitOnNodes(c, d);
         const d = demands[step.d] as NodeDemand;
         c = (step.group === undefined ? packInto(c, d, step.n) : packIntoGroup(c, d, step.group % c.groups.length, step.n)).nodes;

@@ -37,26 +37,13 @@ export interface ClusterNodes {
    */
   fits?: Map<NodeDemand, number> | undefined;
   tightest?: Map<NodeDemand, number> | undefined;
-  /**
-   * The state this one was packed from, as the counts known there and the groups the packing
-   * took out and put in: a count known there gives this one's from those few groups alone. (Its
-   * counts, not the state itself: states packed one from another would all stay alive.)
-   */
-  readonly from?: { readonly fits: Map<NodeDemand, number>; readonly gone: readonly NodeShape[]; readonly made: readonly NodeShape[] } | undefined;
   /** the groups in the order replicas that ask no devices fill them (see packInto) */
   devicesLast?: readonly NodeShape[] | undefined;
 }
 
 /** A cluster state; every state is made here, so that all have one layout. */
-export function clusterNodes(groups: readonly NodeShape[], shared: Float64Array, from?: ClusterNodes['from']): ClusterNodes {
-  return { groups, shared, fits: undefined, tightest: undefined, devicesLast: undefined, from };
-}
-
-/** A state packed from `c` by taking out `gone` and putting in `made` (merged and ordered as `groups`). */
-function packedFrom(c: ClusterNodes, groups: readonly NodeShape[], shared: Float64Array, gone: readonly NodeShape[], made: readonly NodeShape[]): ClusterNodes {
-  // Counts that draw on a pool are not sums over groups: the pool drains.
-  const sameShared = shared === c.shared;
-  return clusterNodes(groups, shared, sameShared ? { fits: (c.fits ??= new Map()), gone, made } : undefined);
+export function clusterNodes(groups: readonly NodeShape[], shared: Float64Array): ClusterNodes {
+  return { groups, shared, fits: undefined, tightest: undefined, devicesLast: undefined };
 }
 
 function matching(devices: Float64Array, kinds: Int32Array): number {
@@ -110,9 +97,8 @@ export function fitOnNodes(c: ClusterNodes, d: NodeDemand, limit = Number.POSITI
   if (hit !== undefined && (hit >= 0 || -hit >= limit)) return Math.min(Math.abs(hit), limit);
   // Counting every node costs little more than counting to the limit (a shared pool aside, which
   // packs): the count then answers every later limit.
-  const shared = usesShared(c, d);
-  const upTo = shared ? limit : Number.POSITIVE_INFINITY;
-  const v = shared ? countOnNodes(c, d, upTo) : (derivedCount(c, d) ?? countOnNodes(c, d, upTo));
+  const upTo = usesShared(c, d) ? limit : Number.POSITIVE_INFINITY;
+  const v = countOnNodes(c, d, upTo);
   known.set(d, v < upTo ? v : -upTo);
   return Math.min(v, limit);
 }
@@ -135,16 +121,6 @@ export function tightestNode(c: ClusterNodes, d: NodeDemand): number {
   }
   known.set(d, best);
   return best;
-}
-
-/** The count from the state packed before, where it was counted whole: only the groups packing changed are looked at. */
-function derivedCount(c: ClusterNodes, d: NodeDemand): number | undefined {
-  const before = c.from?.fits.get(d);
-  if (c.from === undefined || before === undefined || before < 0) return undefined;
-  let n = before;
-  for (const g of c.from.gone) n -= g.count * perNode(g, d, undefined);
-  for (const g of c.from.made) n += g.count * perNode(g, d, undefined);
-  return n;
 }
 
 function countOnNodes(c: ClusterNodes, d: NodeDemand, limit: number): number {
@@ -235,7 +211,7 @@ export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: n
     if (rest > 0) made.push(withCount(g, rest));
   }
   if (touched.length === 0) return { placed: 0, nodes: c };
-  return { placed: n - left, nodes: packedFrom(c, replaced(c.groups, touched, made), shared ?? c.shared, touched, made) };
+  return { placed: n - left, nodes: clusterNodes(replaced(c.groups, touched, made), shared ?? c.shared) };
 }
 
 /**
@@ -284,7 +260,7 @@ export function packIntoGroup(c: ClusterNodes, d: NodeDemand, index: number, n: 
     rest--;
   }
   if (rest > 0) out.push(withCount(g, rest));
-  return { placed, nodes: packedFrom(c, replaced(c.groups, [g], out), c.shared, [g], out) };
+  return { placed, nodes: clusterNodes(replaced(c.groups, [g], out), c.shared) };
 }
 
 function devicesLast(groups: readonly NodeShape[]): readonly NodeShape[] {
