@@ -215,11 +215,28 @@ export function packInto(c: ClusterNodes, d: NodeDemand, n: number): { placed: n
 }
 
 /**
+ * A packing makes one to three groups (more, node by node, from a pool): those few are sorted in
+ * place, without the work array a sort allocates. Stable, as a sort is.
+ */
+function sortByRoom(made: NodeShape[]): void {
+  if (made.length > 8) {
+    made.sort(compareRoom);
+    return;
+  }
+  for (let i = 1; i < made.length; i++) {
+    const g = made[i] as NodeShape;
+    let j = i;
+    for (; j > 0 && compareRoom(made[j - 1] as NodeShape, g) > 0; j--) made[j] = made[j - 1] as NodeShape;
+    made[j] = g;
+  }
+}
+
+/**
  * Groups in canonical order (see normalise) with `gone` taken out and `made` put in: the groups
  * a packing left alone are in order already, so only the few it made are sorted.
  */
 function replaced(groups: readonly NodeShape[], gone: readonly NodeShape[], made: NodeShape[]): NodeShape[] {
-  made.sort(compareRoom);
+  sortByRoom(made);
   const out: NodeShape[] = [];
   const put = (g: NodeShape) => {
     if (g.count <= 0) return;

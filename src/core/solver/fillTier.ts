@@ -89,12 +89,12 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
         }
         continue;
       }
-      for (const [row, n] of r.assign) {
+      r.assign.forEach((n, row) => {
         const add = n - (before?.get(row) ?? 0);
-        if (add <= 0) continue;
+        if (add <= 0) return;
         opts.placed?.(job, row, add);
         if (opts.onNodes) state.nodes[row] = packInto(state.nodes[row] as ClusterNodes, job.p.node, add).nodes;
-      }
+      });
       state.assign.set(job, r.assign);
       // Capacity and limits only shrink as the tier fills: short of its target now, it gets no more later.
       if (placedOf(r.assign) >= target && target < want) next.push(job);

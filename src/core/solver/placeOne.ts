@@ -136,7 +136,9 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
 /** Replicas (or with `rows`, clusters) kept on clusters it is eligible for: those its candidates list. */
 function keptOn(job: Job, kept: Assignment | undefined, rows = false): number {
   let n = 0;
-  for (const [row, k] of kept ?? []) if (job.eligible[row] === 1 && k > 0) n += rows ? 1 : k;
+  kept?.forEach((k, row) => {
+    if (job.eligible[row] === 1 && k > 0) n += rows ? 1 : k;
+  });
   return n;
 }
 
@@ -168,6 +170,8 @@ export function release(free: Float64Array, dims: number, job: Job, a: Assignmen
 
 export function placedOf(a: Assignment | undefined): number {
   let s = 0;
-  for (const n of a?.values() ?? []) s += n;
+  a?.forEach((n) => {
+    s += n;
+  });
   return s;
 }
