@@ -22,6 +22,7 @@ import { apply, call, eventually } from '../test/env/kube.js';
 import { createNode } from '../test/env/members.js';
 import { installHubCrds } from '../test/env/hub.js';
 import { placement } from '../test/fixtures.js';
+import { nodeOptions } from './nodeOptions.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -37,11 +38,6 @@ const MODE = process.env.BENCH_MODE === 'Push' ? 'Push' : 'Pull';
 const DELIVERY = MODE === 'Push' ? { delivery: 'External' as const } : {};
 const GI = 2 ** 30;
 
-/** The Node.js options a manifest of deploy/ gives its container. */
-function nodeOptions(manifest: string): string[] {
-  const text = readFileSync(join(root, manifest), 'utf8');
-  return (/name: NODE_OPTIONS\s+value: (.+)/.exec(text)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
-}
 const HUB_OPTIONS = nodeOptions('deploy/deployment.yaml');
 const AGENT_OPTIONS = nodeOptions('deploy/member/agent/agent.yaml');
 

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LARGE_FLEET } from './nodeOptions.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rows: Record<string, unknown>[] = [];
@@ -17,7 +18,7 @@ for (const [mode, contention] of [
 ] as const) {
   const name = 'large';
   process.stderr.write(`${name}, ${contention} ...\n`);
-  const out = execFileSync(process.execPath, ['--max-old-space-size=4096', join(here, 'scenario.js'), name, mode, '100'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync(process.execPath, [...LARGE_FLEET, join(here, 'scenario.js'), name, mode, '100'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   rows.push({ name, contention, ...(JSON.parse(out) as Record<string, unknown>) });
 }
 const f = (x: unknown) => (typeof x === 'number' ? x.toFixed(1) : String(x));

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SCENARIOS } from './scenarios.js';
+import { LARGE_FLEET } from './nodeOptions.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string' } } });
@@ -16,7 +17,9 @@ const only = values.only?.split(',');
 const scenarios = SCENARIOS.filter((s) => only === undefined || only.includes(s.name));
 
 function measure(name: string, mode: string, runs: number): Record<string, unknown> {
-  const out = execFileSync(process.execPath, ['--max-old-space-size=4096', join(here, 'scenario.js'), name, mode, String(runs)], {
+  // Orrery and its floors run as a hub for a large fleet runs; the bound is the bench's own.
+  const options = mode === 'bound' ? ['--max-old-space-size=4096'] : LARGE_FLEET;
+  const out = execFileSync(process.execPath, [...options, join(here, 'scenario.js'), name, mode, String(runs)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -121,6 +124,7 @@ const machine = {
   cores: cpus().length,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
+  nodeOptions: LARGE_FLEET.join(' '),
   date: new Date().toISOString(),
 };
 
@@ -131,7 +135,7 @@ const bindsOf = (b: unknown) => {
 };
 const f = (v: unknown, d = 1) => (typeof v === 'number' ? v.toFixed(d) : String(v));
 const lines = [
-  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
+  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node} ${machine.nodeOptions}`,
   '',
   [
     pad('SCENARIO', 18),
