@@ -109,26 +109,61 @@ test('the Pods deploy/ makes pass the kubelet non-root check, and so does the im
 
 test('the optional kubeconfig-Secret component applies on top, for the profiles namespace', async () => {
   await call(fleet.hub.endpoint(), 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
-  const dir = mkdtempSync(join(tmpdir(), 'orrery-overlay-'));
+  const dir = withComponent('profile-secrets');
   try {
-    writeFileSync(
-      join(dir, 'kustomization.yaml'),
-      [
-        'apiVersion: kustomize.config.k8s.io/v1beta1',
-        'kind: Kustomization',
-        'resources:',
-        `  - ${relative(dir, join(root, 'deploy'))}`,
-        'components:',
-        `  - ${relative(dir, join(root, 'deploy', 'components', 'profile-secrets'))}`,
-        '',
-      ].join('\n'),
-    );
     const r = fleet.hub.kubectl(['apply', '--server-side', '-k', dir]);
     assert.equal(r.code, 0, r.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(can('get', 'secrets', 'fleet'), 'yes');
+});
+
+/** A kustomization of deploy/ with one of its components, in a directory of its own. */
+function withComponent(component: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-overlay-'));
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      'resources:',
+      `  - ${relative(dir, join(root, 'deploy'))}`,
+      'components:',
+      `  - ${relative(dir, join(root, 'deploy', 'components', component))}`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+interface Container {
+  env: { name: string; value?: string }[];
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+}
+
+test('the optional large-fleet component gives the Deployment its heap and memory, and changes nothing else', () => {
+  const dir = withComponent('large-fleet');
+  try {
+    const container = (objects: Manifest[]) => {
+      const d = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Container[] } } } };
+      return d.spec.template.spec.containers[0] as Container;
+    };
+    const plain = rendered(join(root, 'deploy'));
+    const large = rendered(dir);
+    const c = container(large);
+    assert.equal(c.env.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=1536 --max-semi-space-size=32');
+    assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '1Gi' }, limits: { memory: '2Gi' } });
+    // everything else as deploy/ has it
+    const p = container(plain);
+    p.env = p.env.map((e) => (e.name === 'NODE_OPTIONS' ? { ...e, value: c.env.find((x) => x.name === 'NODE_OPTIONS')?.value } : e));
+    p.resources = c.resources;
+    assert.deepEqual(large, plain);
+    const r = fleet.hub.kubectl(['apply', '--server-side', '--dry-run=server', '-k', dir]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the optional Cluster Inventory CRDs install with kustomize too', () => {
