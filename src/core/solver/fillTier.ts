@@ -44,7 +44,7 @@ export interface FillOpts {
 
 const LEVELS = 10;
 
-function limitOf(job: Job, opts: FillOpts, state: TierState, fleet: FleetIndex): PlaceOpts['limit'] {
+function limitOf(job: Job, opts: FillOpts, state: TierState, fleet: FleetIndex, gone: Uint8Array): PlaceOpts['limit'] {
   const outer = opts.limitFor?.(job);
   if (!opts.onNodes) return outer;
   const followed = state.nodes;
@@ -53,13 +53,36 @@ function limitOf(job: Job, opts: FillOpts, state: TierState, fleet: FleetIndex):
     // A one-node cluster's sums are its node; nodes nothing was packed on yet hold what the
     // candidate count (the snapshot's nodes) already allows.
     if (n <= 0 || sumsAreExact(fleet, row, job.p) || followed[row] === fleet.nodes[row]) return n;
-    return Math.min(n, fitOnNodes(followed[row] as ClusterNodes, job.p.node, n));
+    const k = fitOnNodes(followed[row] as ClusterNodes, job.p.node, n);
+    // (Not under quotas: a cluster passed over would no longer draw on its group's quota for
+    // the clusters after it, as it does when it is looked at.)
+    if (k === 0 && outer === undefined) gone[row] = 1;
+    return Math.min(n, k);
   };
+}
+
+/** A shape's summed demand and its demand of one node: what the room for it depends on. */
+const shapeKeys = new WeakMap<Job, string>();
+function shapeKey(job: Job): string {
+  let key = shapeKeys.get(job);
+  if (key === undefined) {
+    key = `${job.p.node.key ?? job.p.key}|${job.p.demand.join(',')}`;
+    shapeKeys.set(job, key);
+  }
+  return key;
 }
 
 export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, opts: FillOpts): void {
   const levels = opts.fair ? LEVELS : 1;
   const dims = fleet.dims.length;
+  // Per shape, the rows with no room for it left: room only shrinks as the tier fills, but for
+  // what a placement gives back (its rows are cleared then). A fair fill scans every eligible
+  // cluster at each of its levels; most, on a full fleet, have none.
+  const goneFor = new Map<string, Uint8Array>();
+  const gone = (job: Job) => {
+    const key = shapeKey(job);
+    return goneFor.get(key) ?? goneFor.set(key, new Uint8Array(fleet.clusters.length)).get(key)!;
+  };
   let active = jobs.filter((j) => placedOf(state.assign.get(j)) < j.p.replicas);
   for (let level = 1; level <= levels && active.length > 0; level++) {
     const next: Job[] = [];
@@ -73,8 +96,10 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
         next.push(job);
         continue;
       }
+      const noRoom = gone(job);
       const r = placeJob(job, before, state.free, fleet, {
-        limit: limitOf(job, opts, state, fleet),
+        gone: noRoom,
+        limit: limitOf(job, opts, state, fleet, noRoom),
         target,
         order: opts.order ?? 'preference',
         pack: opts.pack ?? false,
@@ -85,6 +110,7 @@ export function fill(jobs: readonly Job[], state: TierState, fleet: FleetIndex, 
           // Its nodes keep the room taken until the answer is packed again: this tier only
           // sees less room than there is, never more.
           release(state.free, dims, job, before);
+          for (const g of goneFor.values()) for (const row of before.keys()) g[row] = 0;
           state.assign.delete(job);
         }
         continue;

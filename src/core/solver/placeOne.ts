@@ -77,6 +77,12 @@ export interface PlaceOpts {
   readonly pack?: boolean;
   /** the nodes best-fit reads, when they are followed as replicas are placed */
   readonly nodes?: readonly ClusterNodes[] | undefined;
+  /**
+   * Per cluster row, 1 where no replica of the placement's shape fits any more (by summed room
+   * or nodes): passed over, and marked where that is found. Only for a caller whose room for the
+   * shape does not come back (a fill, which clears what a placement gives back).
+   */
+  readonly gone?: Uint8Array | undefined;
 }
 
 export function candidatesFor(job: Job, kept: Assignment | undefined, free: Float64Array, fleet: FleetIndex, opts: PlaceOpts): Candidate[] {
@@ -101,8 +107,13 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     if ((packs ? room : fresh) >= need) break;
     const row = order[i] as number;
     const have = kept?.get(row) ?? 0;
+    const avoided = job.avoid?.has(row) === true;
+    // Where nothing of its own is kept, a cluster with no room for the shape is not listed.
+    const unlisted = have === 0 && !everyDomain && !avoided;
+    if (unlisted && opts.gone?.[row] === 1) continue;
     // The cluster's summed room for what others take; its nodes for what one replica can use.
-    let cap = job.avoid?.has(row) ? 0 : roomFor(job, free, dims, row, have);
+    let cap = avoided ? 0 : roomFor(job, free, dims, row, have);
+    if (cap <= 0 && unlisted && opts.gone !== undefined) opts.gone[row] = 1;
     if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
     if (have > 0) keptSeen++;
     else if (cap > 0) fresh++;
