@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { cluster, fleet, placement } from '../../../test/fixtures.js';
 import { prepareCycle } from '../cycle.js';
 import { candidatesFor, take } from './placeOne.js';
+import { type Candidate, allocate } from './divideReplicas.js';
 
 test('a cluster with no room for the shape is marked, then passed over; one it keeps replicas on is still listed', () => {
   const f = fleet(cluster('x', { cpu: 4 }), cluster('y', { cpu: 4 }), cluster('z', { cpu: 4 }));
@@ -25,4 +26,32 @@ test('a cluster with no room for the shape is marked, then passed over; one it k
   assert.deepEqual(names().sort(), ['x', 'z']);
   // ...but where the placement keeps replicas, it is listed whatever the mark says
   assert.deepEqual(names(new Map([[rowOf('y'), 1]])).sort(), ['x', 'y', 'z']);
+});
+
+test('packed best-fit lists only the tightest clusters it needs and those it keeps replicas on, and allocates as the whole list does', () => {
+  const f = fleet(cluster('x', { cpu: 8 }), cluster('y', { cpu: 4 }), cluster('z', { cpu: 16 }), cluster('w', { cpu: 6 }));
+  for (const [replicas, keptOn] of [[1], [2], [3], [5], [7, 'w'], [12], [20, 'y'], [40]] as const) {
+    const cycle = prepareCycle(f, [placement('batch', { replicas, cpu: '2' })]);
+    const [job] = cycle.jobs;
+    const { fleet: index } = cycle.ctx;
+    const free = Float64Array.from(index.free);
+    const kept = keptOn === undefined ? undefined : new Map([[index.clusters.findIndex((c) => c.name === keptOn), 1]]);
+    for (const [row, n] of kept ?? []) take(free, row * index.dims.length, job!.p.demand, n);
+    const few = candidatesFor(job!, kept, free, index, { order: 'best-fit', pack: true });
+    // Spread in best-fit order lists every cluster with room, ordered as the packed list is
+    const every = candidatesFor(job!, kept, free, index, { order: 'best-fit' });
+    const rules = { replicas, strategy: 'Pack' as const, spread: job!.p.spread, gang: false };
+    const placed = (cands: Candidate[]) => {
+      const r = allocate(cands, rules);
+      assert.ok(r.ok);
+      return Object.fromEntries(cands.map((c, i) => [c.row, r.adds[i]]).filter(([, n]) => (n as number) > 0));
+    };
+    assert.deepEqual(placed(few), placed(every), `${replicas} replicas`);
+    // the few are the head of the whole list; after them come only clusters it keeps replicas on
+    const n = few.findIndex((c, k) => c.row !== every[k]?.row);
+    const head = n < 0 ? few.length : n;
+    for (const c of few.slice(head)) assert.ok(c.kept > 0, `${replicas} replicas: ${c.row} after the head`);
+    // a placement that needs one or two clusters lists fewer than all
+    if (replicas <= 3) assert.ok(few.length < every.length, `${replicas} replicas: ${few.length} of ${every.length}`);
+  }
 });

@@ -138,9 +138,45 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     // a one-node cluster's room for the replica is how tightly it fits there
     const tightness = (c: Candidate) => (c.cap === 0 ? Number.POSITIVE_INFINITY : sumsAreExact(fleet, c.row, job.p) ? c.cap : tightestNode(nodes[c.row] as ClusterNodes, job.p.node));
     const keyed = out.map((c) => ({ c, tight: tightness(c) }));
-    keyed.sort((a, b) => a.tight - b.tight || a.c.cap - b.c.cap);
+    const first = (a: Keyed, b: Keyed) => a.tight - b.tight || a.c.cap - b.c.cap;
+    if (packs && !hasOwnLimits(job)) {
+      const few = tightestFew(keyed, (opts.target ?? job.p.replicas) - keptOn(job, kept), first);
+      if (few !== undefined) return few;
+    }
+    keyed.sort(first);
     return keyed.map((k) => k.c);
   }
+  return out;
+}
+
+interface Keyed {
+  readonly c: Candidate;
+  readonly tight: number;
+}
+
+const FEW = 4;
+
+/**
+ * A packed placement without rules of its own fills the tightest clusters first until it has
+ * what it needs: those (at most FEW), in order, and after them the clusters it keeps replicas on,
+ * whose replicas count but which take nothing more — the answer allocation gives from every
+ * cluster in order, without ordering them all. Undefined where more are needed, or the room is short.
+ */
+function tightestFew(keyed: readonly Keyed[], need: number, first: (a: Keyed, b: Keyed) => number): Candidate[] | undefined {
+  const taken = new Uint8Array(keyed.length);
+  const out: Candidate[] = [];
+  let room = 0;
+  while (room < need) {
+    if (out.length === FEW) return undefined;
+    let best = -1;
+    // the first of equals, as a stable sort has it
+    for (let i = 0; i < keyed.length; i++) if (taken[i] === 0 && (best < 0 || first(keyed[i] as Keyed, keyed[best] as Keyed) < 0)) best = i;
+    if (best < 0 || (keyed[best] as Keyed).c.cap <= 0) return undefined;
+    taken[best] = 1;
+    out.push((keyed[best] as Keyed).c);
+    room += (keyed[best] as Keyed).c.cap;
+  }
+  for (let i = 0; i < keyed.length; i++) if (taken[i] === 0 && (keyed[i] as Keyed).c.kept > 0) out.push((keyed[i] as Keyed).c);
   return out;
 }
 
