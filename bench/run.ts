@@ -17,7 +17,8 @@ const only = values.only?.split(',');
 const scenarios = SCENARIOS.filter((s) => only === undefined || only.includes(s.name));
 
 function measure(name: string, mode: string, runs: number): Record<string, unknown> {
-  // Orrery and its floors run as a hub for a large fleet runs; the bound is the bench's own.
+  // Orrery and its floors run with the options a large fleet's hub is given; the bound, the
+  // bench's own yardstick, with room to spare.
   const options = mode === 'bound' ? ['--max-old-space-size=4096'] : LARGE_FLEET;
   const out = execFileSync(process.execPath, [...options, join(here, 'scenario.js'), name, mode, String(runs)], {
     encoding: 'utf8',

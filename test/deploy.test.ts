@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadAll } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { TestFleet } from './env/fleet.js';
 import { call, eventually } from './env/kube.js';
 
@@ -151,12 +151,17 @@ test('the optional large-fleet component gives the Deployment its heap and memor
     };
     const plain = rendered(join(root, 'deploy'));
     const large = rendered(dir);
+    const patch = container([load(readFileSync(join(root, 'deploy', 'components', 'large-fleet', 'deployment.yaml'), 'utf8')) as Manifest]);
+    const options = (x: Container) => x.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
     const c = container(large);
-    assert.equal(c.env.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=1536 --max-semi-space-size=32');
-    assert.deepEqual(c.resources, { requests: { cpu: '100m', memory: '1Gi' }, limits: { memory: '2Gi' } });
-    // everything else as deploy/ has it
     const p = container(plain);
-    p.env = p.env.map((e) => (e.name === 'NODE_OPTIONS' ? { ...e, value: c.env.find((x) => x.name === 'NODE_OPTIONS')?.value } : e));
+    assert.match(options(c) ?? '', /--max-semi-space-size=32/);
+    assert.equal(options(c), options(patch));
+    assert.notEqual(options(c), options(p));
+    // the patch's memory over deploy/'s CPU request
+    assert.deepEqual(c.resources, { requests: { ...p.resources.requests, ...patch.resources.requests }, limits: patch.resources.limits });
+    // everything else as deploy/ has it
+    p.env = p.env.map((e) => (e.name === 'NODE_OPTIONS' ? { ...e, value: options(c) } : e));
     p.resources = c.resources;
     assert.deepEqual(large, plain);
     const r = fleet.hub.kubectl(['apply', '--server-side', '--dry-run=server', '-k', dir]);
