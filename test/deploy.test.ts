@@ -3,13 +3,13 @@
 // optional parts apply on top, and the ServiceAccount may do exactly what Orrery does.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { load, loadAll } from 'js-yaml';
 import { TestFleet } from './env/fleet.js';
 import { call, eventually } from './env/kube.js';
+import { withComponent } from './overlay.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let fleet: TestFleet;
@@ -118,24 +118,6 @@ test('the optional kubeconfig-Secret component applies on top, for the profiles 
   }
   assert.equal(can('get', 'secrets', 'fleet'), 'yes');
 });
-
-/** A kustomization of deploy/ with one of its components, in a directory of its own. */
-function withComponent(component: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'orrery-overlay-'));
-  writeFileSync(
-    join(dir, 'kustomization.yaml'),
-    [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      'resources:',
-      `  - ${relative(dir, join(root, 'deploy'))}`,
-      'components:',
-      `  - ${relative(dir, join(root, 'deploy', 'components', component))}`,
-      '',
-    ].join('\n'),
-  );
-  return dir;
-}
 
 interface Container {
   env: { name: string; value?: string }[];

@@ -1,13 +1,15 @@
 // The Helm chart (deploy/helm/orrery) renders what `kubectl kustomize deploy/` renders, from the
-// same files, and installs, upgrades and uninstalls on a real hub.
+// same files (with largeFleet, what deploy/ with its large-fleet component renders), and installs,
+// upgrades and uninstalls on a real hub.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { load, loadAll } from 'js-yaml';
 import { TestFleet } from './env/fleet.js';
+import { withComponent } from './overlay.js';
 import { HELM } from './tools.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -50,6 +52,19 @@ test('helm template renders what kubectl kustomize renders, and the chart is ver
   assert.ok(fromHelm.some((o) => o.kind === 'CustomResourceDefinition'));
   const meta = load(readFileSync(join(chart, 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
   assert.deepEqual([meta.version, meta.appVersion], [version, version]);
+});
+
+test('largeFleet renders what deploy/ with its large-fleet component renders', () => {
+  const dir = withComponent('large-fleet');
+  try {
+    const kustomized = fleet.hub.kubectl(['kustomize', dir]);
+    assert.equal(kustomized.code, 0, kustomized.stderr);
+    const large = objects(helm('template', 'orrery', chart, '--set', 'largeFleet=true'));
+    assert.deepEqual(large, objects(kustomized.stdout));
+    assert.notDeepEqual(large, objects(helm('template', 'orrery', chart)), 'the switch changes the Deployment');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the profile-secrets component's rights, for each namespace given, as the component grants them", () => {

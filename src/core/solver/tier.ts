@@ -342,15 +342,21 @@ function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContex
   for (const floor of FLOORS) {
     const o = placeFloor(tier, ctx, start, floor, below);
     if (best === undefined || compareWorth(o.worth, best.worth, scored) > 0) best = o;
+    // Unscored, an answer that places every replica is worth the most the tier can be worth:
+    // nothing placed after it can be worth more (only the steered answer stands at equal worth).
+    if (!scored && everyReplicaPlaced(tier, best)) break;
   }
   if (best === undefined) throw new Error('internal: no floor');
+  const full = everyReplicaPlaced(tier, best);
   // Past the deadline the floor is the answer; and with every replica placed and no tier below
   // to leave room for, there is nothing left to gain.
-  if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
-  const fair = placeFairly(tier, undefined, ctx, start);
-  if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
-  const onNodes = raisedOnNodes(tier, below, ctx, start);
-  if (compareWorth(onNodes.worth, best.worth, scored) > 0) best = onNodes;
+  if (clock() >= deadline || (below.length === 0 && full)) return { outcome: best, exact: false };
+  if (!full) {
+    const fair = placeFairly(tier, undefined, ctx, start);
+    if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
+    const onNodes = raisedOnNodes(tier, below, ctx, start);
+    if (compareWorth(onNodes.worth, best.worth, scored) > 0) best = onNodes;
+  }
   // Steering for the tiers below must never cost this tier: it stands only at equal or more worth
   // here, and at equal worth it stands, as it also left room for the tiers below.
   const steered = placeFairly(tier, below, ctx, start);
