@@ -4,6 +4,9 @@ import { cluster, fleet, placement } from '../../../test/fixtures.js';
 import { prepareCycle } from '../cycle.js';
 import { candidatesFor, take } from './placeOne.js';
 import { type Candidate, allocate } from './divideReplicas.js';
+import { roomFor } from '../fit.js';
+import { domainOf } from '../prepare.js';
+import fc from 'fast-check';
 
 test('a cluster with no room for the shape is marked, then passed over; one it keeps replicas on is still listed', () => {
   const f = fleet(cluster('x', { cpu: 4 }), cluster('y', { cpu: 4 }), cluster('z', { cpu: 4 }));
@@ -54,4 +57,53 @@ test('packed best-fit lists only the tightest clusters it needs and those it kee
     // a placement that needs one or two clusters lists fewer than all
     if (replicas <= 3) assert.ok(few.length < every.length, `${replicas} replicas: ${few.length} of ${every.length}`);
   }
+});
+
+test('a skew in preference order lists each domain once where nothing fits, and at most what it needs (one spare) of new clusters with room: it allocates as the whole list does', () => {
+  fc.assert(
+    fc.property(
+      // each cluster's CPU, and how much of it others have taken since the fleet was read
+      fc.array(fc.record({ zone: fc.constantFrom('a', 'b', 'c', 'd'), cpu: fc.integer({ min: 1, max: 10 }), taken: fc.integer({ min: 0, max: 10 }) }), { minLength: 1, maxLength: 16 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.constantFrom('Spread', 'Pack'),
+      fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 3 }),
+      (clusters, replicas, maxSkew, minClusters, strategy, keptAt) => {
+        const f = fleet(...clusters.map((c, i) => cluster(`c${String(i).padStart(2, '0')}`, { zone: c.zone, cpu: c.cpu })));
+        const p = placement('web', { replicas, strategy, spread: { maxSkew, topologyKey: 'zone', minClusters } });
+        const cycle = prepareCycle(f, [p]);
+        const [job] = cycle.jobs;
+        if (job === undefined) return;
+        const { fleet: index } = cycle.ctx;
+        const dims = index.dims.length;
+        const free = Float64Array.from(index.free);
+        index.clusters.forEach((c, row) => {
+          const o = clusters[Number(c.name.slice(1))]!;
+          take(free, row * dims, job.p.demand, Math.min(o.taken, o.cpu));
+        });
+        const kept = new Map<number, number>();
+        for (const row of keptAt) if (row < index.clusters.length && job.eligible[row] === 1) kept.set(row, 1);
+        for (const [row, n] of kept) take(free, row * dims, job.p.demand, n);
+        // the whole list: every eligible cluster in preference order, full ones too
+        const whole: Candidate[] = Array.from(job.order, (row) => ({
+          row,
+          name: index.clusters[row]!.name,
+          cap: Math.max(0, roomFor(job, free, dims, row, kept.get(row) ?? 0)),
+          pref: job.pref(row),
+          domain: domainOf(index.clusters[row]!, 'zone') ?? '',
+          kept: kept.get(row) ?? 0,
+        }));
+        const listed = candidatesFor(job, kept, free, index, {});
+        assert.ok(listed.length <= whole.length);
+        const rules = { replicas, strategy, spread: job.p.spread, gang: false };
+        const placed = (cands: readonly Candidate[]) => {
+          const r = allocate(cands, rules);
+          return r.ok ? Object.fromEntries(cands.map((c, i) => [c.row, r.adds[i]]).filter(([, n]) => (n as number) > 0)) : r.error.code;
+        };
+        assert.deepEqual(placed(listed), placed(whole));
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

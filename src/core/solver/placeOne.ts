@@ -102,6 +102,12 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   let room = 0;
   let fresh = 0;
   let keptSeen = 0;
+  const listed = new Set<string>();
+  // Without a cluster budget, in preference order, a domain's share of a skew is at most what the
+  // placement still needs, and its clusters with room are filled first to last: more new ones
+  // with room than that, one spare, change nothing.
+  const perDomain = everyDomain && !Number.isFinite(job.p.spread.maxClusters) && opts.order !== 'best-fit' ? (opts.target ?? job.p.replicas) - keptOn(job, kept) + 1 : Number.POSITIVE_INFINITY;
+  const opened = new Map<string, number>();
   let i = 0;
   for (; i < order.length; i++) {
     if ((packs ? room : fresh) >= need) break;
@@ -119,8 +125,15 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     else if (cap > 0) fresh++;
     if (cap <= 0 && have === 0 && !everyDomain) continue;
     const c = fleet.clusters[row]!;
-    // Domains matter to a skew alone.
-    out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain: everyDomain ? (domainOf(c, key) ?? '') : '', kept: have });
+    // Domains matter to a skew alone. A cluster that can take nothing only makes its domain
+    // counted: once the domain is listed, later ones like it change nothing.
+    const domain = everyDomain ? (domainOf(c, key) ?? '') : '';
+    if (everyDomain) {
+      if (have === 0 && (cap <= 0 ? listed.has(domain) : (opened.get(domain) ?? 0) >= perDomain)) continue;
+      if (have === 0 && cap > 0) opened.set(domain, (opened.get(domain) ?? 0) + 1);
+      listed.add(domain);
+    }
+    out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain, kept: have });
     room += Math.max(0, cap);
   }
   // Clusters it keeps replicas on after those: counted as kept, taking nothing new.
