@@ -59,9 +59,9 @@ test('largeFleet renders what deploy/ with its large-fleet component renders', (
   try {
     const kustomized = fleet.hub.kubectl(['kustomize', dir]);
     assert.equal(kustomized.code, 0, kustomized.stderr);
-    const large = objects(helm('template', 'orrery', chart, '--set', 'largeFleet=true'));
+    const large = objects(helm('template', 'orrery', chart, '--include-crds', '--set', 'largeFleet=true'));
     assert.deepEqual(large, objects(kustomized.stdout));
-    assert.notDeepEqual(large, objects(helm('template', 'orrery', chart)), 'the switch changes the Deployment');
+    assert.notDeepEqual(large, objects(helm('template', 'orrery', chart, '--include-crds')), 'the switch changes the Deployment');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
