@@ -10,7 +10,7 @@ import { type FillOpts, type TierState, fill } from './fillTier.js';
 import { type ClusterNodes, packInto } from '../nodes.js';
 import type { LpLibrary } from './lp.js';
 import { type Assignment, placedOf, take } from './placeOne.js';
-import { hasOwnLimits } from './aloneCap.js';
+import { hasOwnLimits, soloCap } from './aloneCap.js';
 import { fillOnNodes, placeOnNodes } from './nodeFloors.js';
 import { repair } from './repair.js';
 import { type Steering, type SteeringClass, solveSteering, steeringClasses } from './steer.js';
@@ -302,6 +302,24 @@ function everyReplicaPlaced(tier: readonly Job[], o: TierOutcome): boolean {
   return tier.every((j) => placedOf(o.assign.get(j)) >= j.p.replicas);
 }
 
+/**
+ * Whether an answer places of each placement all that any answer could: every replica, or as
+ * many as the room at the start holds of it alone under its own rules (a bound: what others take
+ * and its nodes as they fill only lower it). Then its worth and fairness are the most the tier
+ * can have. A placement that keeps replicas counts only with every replica placed.
+ */
+function placesAllItCan(tier: readonly Job[], o: TierOutcome, ctx: TierContext, start: TierStart, alone: Map<Job, number>): boolean {
+  for (const job of tier) {
+    const placed = placedOf(o.assign.get(job));
+    if (placed >= job.p.replicas) continue;
+    if (ctx.kept.has(job)) return false;
+    let cap = alone.get(job);
+    if (cap === undefined) alone.set(job, (cap = soloCap(job, start.free, ctx.fleet)));
+    if (placed < cap) return false;
+  }
+  return true;
+}
+
 export interface TierResult {
   readonly outcome: TierOutcome;
   /** whether the exact integer program was solved for this tier */
@@ -338,20 +356,20 @@ function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContex
   if (ctx.way === 'nodes') return { outcome: raisedOnNodes(tier, below, ctx, start), exact: false };
   // With tiers below still to place, their worth comes before this tier's preferences.
   const scored = below.length === 0;
+  const alone = new Map<Job, number>();
   let best: TierOutcome | undefined;
   for (const floor of FLOORS) {
     const o = placeFloor(tier, ctx, start, floor, below);
     if (best === undefined || compareWorth(o.worth, best.worth, scored) > 0) best = o;
-    // Unscored, an answer that places every replica is worth the most the tier can be worth:
+    // Unscored, an answer that places all it can is worth the most the tier can be worth:
     // nothing placed after it can be worth more (only the steered answer stands at equal worth).
-    if (!scored && everyReplicaPlaced(tier, best)) break;
+    if (!scored && placesAllItCan(tier, best, ctx, start, alone)) break;
   }
   if (best === undefined) throw new Error('internal: no floor');
-  const full = everyReplicaPlaced(tier, best);
   // Past the deadline the floor is the answer; and with every replica placed and no tier below
   // to leave room for, there is nothing left to gain.
-  if (clock() >= deadline || (below.length === 0 && full)) return { outcome: best, exact: false };
-  if (!full) {
+  if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
+  if (scored || !placesAllItCan(tier, best, ctx, start, alone)) {
     const fair = placeFairly(tier, undefined, ctx, start);
     if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
     const onNodes = raisedOnNodes(tier, below, ctx, start);
