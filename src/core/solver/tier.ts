@@ -308,7 +308,7 @@ function everyReplicaPlaced(tier: readonly Job[], o: TierOutcome): boolean {
  * and its nodes as they fill only lower it). Then its worth and fairness are the most the tier
  * can have. A placement that keeps replicas counts only with every replica placed.
  */
-function placesAllItCan(tier: readonly Job[], o: TierOutcome, ctx: TierContext, start: TierStart, alone: Map<Job, number>): boolean {
+export function placesAllItCan(tier: readonly Job[], o: TierOutcome, ctx: TierContext, start: TierStart, alone: Map<Job, number>): boolean {
   for (const job of tier) {
     const placed = placedOf(o.assign.get(job));
     if (placed >= job.p.replicas) continue;
