@@ -102,12 +102,12 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   let room = 0;
   let fresh = 0;
   let keptSeen = 0;
-  const listed = new Set<string>();
   // Without a cluster budget, in preference order, a domain's share of a skew is at most what the
   // placement still needs, and its clusters with room are filled first to last: more new ones
   // with room than that, one spare, change nothing.
   const perDomain = everyDomain && !Number.isFinite(job.p.spread.maxClusters) && opts.order !== 'best-fit' ? (opts.target ?? job.p.replicas) - keptOn(job, kept) + 1 : Number.POSITIVE_INFINITY;
-  const opened = new Map<string, number>();
+  const listed = everyDomain ? new Set<string>() : undefined;
+  const opened = everyDomain ? new Map<string, number>() : undefined;
   let i = 0;
   for (; i < order.length; i++) {
     if ((packs ? room : fresh) >= need) break;
@@ -128,7 +128,7 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     // Domains matter to a skew alone. A cluster that can take nothing only makes its domain
     // counted: once the domain is listed, later ones like it change nothing.
     const domain = everyDomain ? (domainOf(c, key) ?? '') : '';
-    if (everyDomain) {
+    if (listed !== undefined && opened !== undefined) {
       if (have === 0 && (cap <= 0 ? listed.has(domain) : (opened.get(domain) ?? 0) >= perDomain)) continue;
       if (have === 0 && cap > 0) opened.set(domain, (opened.get(domain) ?? 0) + 1);
       listed.add(domain);
