@@ -358,18 +358,21 @@ function chooseTier(tier: readonly Job[], below: readonly Job[], ctx: TierContex
   const scored = below.length === 0;
   const alone = new Map<Job, number>();
   let best: TierOutcome | undefined;
+  // Unscored, an answer that places all it can is worth the most the tier can be worth: nothing
+  // placed after it can be worth more (only the steered answer stands at equal worth).
+  let most = false;
   for (const floor of FLOORS) {
     const o = placeFloor(tier, ctx, start, floor, below);
-    if (best === undefined || compareWorth(o.worth, best.worth, scored) > 0) best = o;
-    // Unscored, an answer that places all it can is worth the most the tier can be worth:
-    // nothing placed after it can be worth more (only the steered answer stands at equal worth).
-    if (!scored && placesAllItCan(tier, best, ctx, start, alone)) break;
+    if (best !== undefined && compareWorth(o.worth, best.worth, scored) <= 0) continue;
+    best = o;
+    most = !scored && placesAllItCan(tier, best, ctx, start, alone);
+    if (most) break;
   }
   if (best === undefined) throw new Error('internal: no floor');
   // Past the deadline the floor is the answer; and with every replica placed and no tier below
   // to leave room for, there is nothing left to gain.
   if (clock() >= deadline || (below.length === 0 && everyReplicaPlaced(tier, best))) return { outcome: best, exact: false };
-  if (scored || !placesAllItCan(tier, best, ctx, start, alone)) {
+  if (!most) {
     const fair = placeFairly(tier, undefined, ctx, start);
     if (compareWorth(fair.worth, best.worth, scored) > 0) best = fair;
     const onNodes = raisedOnNodes(tier, below, ctx, start);
