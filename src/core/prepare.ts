@@ -294,3 +294,37 @@ export function domainOf(c: Cluster, topologyKey: string): string | undefined {
       return c.labels[topologyKey];
   }
 }
+
+/** The fleet's clusters by topology domain for one key: each domain numbered, a cluster without one in domain ''. */
+export interface Domains {
+  /** per cluster row, its domain's number */
+  readonly of: Int32Array;
+  /** per number, the domain's name */
+  readonly names: readonly string[];
+}
+
+const domainsMemo = new WeakMap<FleetIndex, Map<string, Domains>>();
+
+/** Numbered once per fleet and key: a skew looks its domains up for every cluster it lists. */
+export function domainsOf(fleet: FleetIndex, topologyKey: string): Domains {
+  let byKey = domainsMemo.get(fleet);
+  if (byKey === undefined) domainsMemo.set(fleet, (byKey = new Map()));
+  let known = byKey.get(topologyKey);
+  if (known === undefined) {
+    const names: string[] = [];
+    const number = new Map<string, number>();
+    const of = Int32Array.from(fleet.clusters, (c) => {
+      const name = domainOf(c, topologyKey) ?? '';
+      let n = number.get(name);
+      if (n === undefined) {
+        n = names.length;
+        number.set(name, n);
+        names.push(name);
+      }
+      return n;
+    });
+    known = { of, names };
+    byKey.set(topologyKey, known);
+  }
+  return known;
+}

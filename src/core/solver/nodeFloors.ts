@@ -117,9 +117,14 @@ interface Candidate {
 /** Candidates of one order of clusters and one shape, best first, each row at most once. */
 class CandidateHeap {
   private readonly items: Candidate[] = [];
-  private readonly at = new Map<number, number>();
-  /** rows something was placed on since this heap was last read */
-  readonly dirty = new Set<number>();
+  /** per row, its place in `items`, or -1 */
+  private readonly at: Int32Array;
+  /** how much of the log of rows placed on this heap has caught up with */
+  read = 0;
+
+  constructor(rows: number) {
+    this.at = new Int32Array(rows).fill(-1);
+  }
 
   top(): Candidate | undefined {
     return this.items[0];
@@ -127,26 +132,26 @@ class CandidateHeap {
 
   /** the row's place in the order the heap was built from, while the row is in it */
   pos(row: number): number | undefined {
-    const i = this.at.get(row);
-    return i === undefined ? undefined : (this.items[i] as Candidate).pos;
+    const i = this.at[row] as number;
+    return i < 0 ? undefined : (this.items[i] as Candidate).pos;
   }
 
   /** Puts, replaces or (with undefined) removes the row's candidate. */
   set(row: number, c: Candidate | undefined): void {
-    const i = this.at.get(row);
-    if (i === undefined) {
+    const i = this.at[row] as number;
+    if (i < 0) {
       if (c === undefined) return;
       this.items.push(c);
-      this.at.set(row, this.items.length - 1);
+      this.at[row] = this.items.length - 1;
       this.up(this.items.length - 1);
       return;
     }
     if (c === undefined) {
       const last = this.items.pop() as Candidate;
-      this.at.delete(row);
+      this.at[row] = -1;
       if (i === this.items.length) return;
       this.items[i] = last;
-      this.at.set(last.row, i);
+      this.at[last.row] = i;
       this.down(this.up(i));
       return;
     }
@@ -159,8 +164,8 @@ class CandidateHeap {
     const b = this.items[j] as Candidate;
     this.items[i] = b;
     this.items[j] = a;
-    this.at.set(b.row, i);
-    this.at.set(a.row, j);
+    this.at[b.row] = i;
+    this.at[a.row] = j;
   }
 
   private up(i: number): number {
@@ -197,29 +202,38 @@ class CandidateHeap {
 class Choices {
   private readonly memo = new WeakMap<ClusterNodes, Map<NodeDemand, Choice | null>>();
   private readonly heaps = new Map<string, CandidateHeap>();
-  /** per row, the heaps that hold it */
-  private readonly holding = new Map<number, CandidateHeap[]>();
+  /**
+   * The rows placed on, in turn: a heap catches up when it is read. Cheaper than marking every
+   * heap that holds a row as each replica is placed: hundreds of heaps may hold one row.
+   */
+  private readonly log: number[] = [];
+  /** per row, its last place in the log */
+  private readonly last: Int32Array;
 
   constructor(
     private readonly s: TierState,
     private readonly fleet: FleetIndex,
     private readonly suit: Suit,
-  ) {}
+  ) {
+    this.last = new Int32Array(fleet.clusters.length).fill(-1);
+  }
 
   touched(row: number): void {
-    for (const h of this.holding.get(row) ?? []) h.dirty.add(row);
+    this.last[row] = this.log.length;
+    this.log.push(row);
   }
 
   best(job: Job): Candidate | undefined {
     if (job.avoid !== undefined && job.avoid.size > 0) return this.scan(job);
     const heap = this.heapOf(job);
-    if (heap.dirty.size > 0) {
-      for (const row of heap.dirty) {
-        const pos = heap.pos(row);
-        if (pos !== undefined) heap.set(row, this.candidate(job, row, pos));
-      }
-      heap.dirty.clear();
+    for (let k = heap.read; k < this.log.length; k++) {
+      const row = this.log[k] as number;
+      // a row placed on again is looked at once, at its last place
+      if (this.last[row] !== k) continue;
+      const pos = heap.pos(row);
+      if (pos !== undefined) heap.set(row, this.candidate(job, row, pos));
     }
+    heap.read = this.log.length;
     return heap.top();
   }
 
@@ -227,13 +241,12 @@ class Choices {
     const key = `${heapKey(job.order)}|${job.p.node.key ?? job.p.key}`;
     let heap = this.heaps.get(key);
     if (heap === undefined) {
-      const h = new CandidateHeap();
+      const h = new CandidateHeap(this.fleet.clusters.length);
       job.order.forEach((row, pos) => {
         const c = this.candidate(job, row, pos);
-        if (c === undefined) return;
-        h.set(row, c);
-        (this.holding.get(row) ?? this.holding.set(row, []).get(row)!).push(h);
+        if (c !== undefined) h.set(row, c);
       });
+      h.read = this.log.length;
       this.heaps.set(key, h);
       heap = h;
     }

@@ -2,7 +2,7 @@
 // bookkeeping that goes with it.
 
 import type { FleetIndex } from '../prepare.js';
-import { domainOf } from '../prepare.js';
+import { domainOf, domainsOf } from '../prepare.js';
 import { roomFor, sumsAreExact } from '../fit.js';
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
@@ -106,44 +106,52 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
   // placement still needs, and its clusters with room are filled first to last: more new ones
   // with room than that, one spare, change nothing.
   const perDomain = everyDomain && !Number.isFinite(job.p.spread.maxClusters) && opts.order !== 'best-fit' ? (opts.target ?? job.p.replicas) - keptOn(job, kept) + 1 : Number.POSITIVE_INFINITY;
-  const listed = everyDomain ? new Set<string>() : undefined;
-  const opened = everyDomain ? new Map<string, number>() : undefined;
-  let i = 0;
-  for (; i < order.length; i++) {
-    if ((packs ? room : fresh) >= need) break;
-    const row = order[i] as number;
-    const have = kept?.get(row) ?? 0;
-    const avoided = job.avoid?.has(row) === true;
-    // Where nothing of its own is kept, a cluster with no room for the shape is not listed.
-    const unlisted = have === 0 && !everyDomain && !avoided;
-    if (unlisted && opts.gone?.[row] === 1) continue;
-    // The cluster's summed room for what others take; its nodes for what one replica can use.
-    let cap = avoided ? 0 : roomFor(job, free, dims, row, have);
-    if (cap <= 0 && unlisted && opts.gone !== undefined) opts.gone[row] = 1;
-    if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
-    if (have > 0) keptSeen++;
-    else if (cap > 0) fresh++;
-    if (cap <= 0 && have === 0 && !everyDomain) continue;
-    const c = fleet.clusters[row]!;
-    // Domains matter to a skew alone. A cluster that can take nothing only makes its domain
-    // counted: once the domain is listed, later ones like it change nothing.
-    const domain = everyDomain ? (domainOf(c, key) ?? '') : '';
-    if (listed !== undefined && opened !== undefined) {
-      if (have === 0 && (cap <= 0 ? listed.has(domain) : (opened.get(domain) ?? 0) >= perDomain)) continue;
-      if (have === 0 && cap > 0) opened.set(domain, (opened.get(domain) ?? 0) + 1);
-      listed.add(domain);
+  const domains = everyDomain ? domainsOf(fleet, key) : undefined;
+  // per domain: listed (1), and how many new clusters with room were listed in it
+  const listed = domains === undefined ? undefined : new Uint8Array(domains.names.length);
+  const opened = domains === undefined ? undefined : new Int32Array(domains.names.length);
+  const keptHere = keptByRow(kept, fleet.clusters.length);
+  try {
+    let i = 0;
+    for (; i < order.length; i++) {
+      if ((packs ? room : fresh) >= need) break;
+      const row = order[i] as number;
+      const have = keptHere?.[row] ?? 0;
+      const avoided = job.avoid?.has(row) === true;
+      // Where nothing of its own is kept, a cluster with no room for the shape is not listed.
+      const unlisted = have === 0 && !everyDomain && !avoided;
+      if (unlisted && opts.gone?.[row] === 1) continue;
+      // The cluster's summed room for what others take; its nodes for what one replica can use.
+      let cap = avoided ? 0 : roomFor(job, free, dims, row, have);
+      if (cap <= 0 && unlisted && opts.gone !== undefined) opts.gone[row] = 1;
+      if (opts.limit !== undefined && cap > 0) cap = opts.limit(row, cap);
+      if (have > 0) keptSeen++;
+      else if (cap > 0) fresh++;
+      if (cap <= 0 && have === 0 && !everyDomain) continue;
+      // Domains matter to a skew alone. A cluster that can take nothing only makes its domain
+      // counted: once the domain is listed, later ones like it change nothing.
+      let domain = '';
+      if (domains !== undefined && listed !== undefined && opened !== undefined) {
+        const d = domains.of[row] as number;
+        if (have === 0 && (cap <= 0 ? listed[d] === 1 : (opened[d] as number) >= perDomain)) continue;
+        if (have === 0 && cap > 0) opened[d] = (opened[d] as number) + 1;
+        listed[d] = 1;
+        domain = domains.names[d] as string;
+      }
+      out.push({ row, name: fleet.clusters[row]!.name, cap: Math.max(0, cap), pref: job.pref(row), domain, kept: have });
+      room += Math.max(0, cap);
     }
-    out.push({ row, name: c.name, cap: Math.max(0, cap), pref: job.pref(row), domain, kept: have });
-    room += Math.max(0, cap);
-  }
-  // Clusters it keeps replicas on after those: counted as kept, taking nothing new.
-  const keptRows = kept === undefined ? 0 : keptOn(job, kept, true);
-  for (; kept !== undefined && keptSeen < keptRows && i < order.length; i++) {
-    const row = order[i] as number;
-    const have = kept.get(row) ?? 0;
-    if (have === 0) continue;
-    keptSeen++;
-    out.push({ row, name: fleet.clusters[row]!.name, cap: 0, pref: job.pref(row), domain: '', kept: have });
+    // Clusters it keeps replicas on after those: counted as kept, taking nothing new.
+    const keptRows = kept === undefined ? 0 : keptOn(job, kept, true);
+    for (; keptHere !== undefined && keptSeen < keptRows && i < order.length; i++) {
+      const row = order[i] as number;
+      const have = keptHere[row] as number;
+      if (have === 0) continue;
+      keptSeen++;
+      out.push({ row, name: fleet.clusters[row]!.name, cap: 0, pref: job.pref(row), domain: '', kept: have });
+    }
+  } finally {
+    if (keptHere !== undefined) for (const row of (kept as Assignment).keys()) keptHere[row] = 0;
   }
   if (opts.order === 'best-fit') {
     // the tightest node first, then the least room; clusters with no room keep their place at the end
@@ -160,6 +168,19 @@ export function candidatesFor(job: Job, kept: Assignment | undefined, free: Floa
     return keyed.map((k) => k.c);
   }
   return out;
+}
+
+let keptScratch = new Int32Array(0);
+
+/**
+ * What is kept, by cluster row, in an array reused from call to call (zero where nothing is
+ * kept; the caller sets its rows back to zero): read for every cluster a placement looks at.
+ */
+function keptByRow(kept: Assignment | undefined, rows: number): Int32Array | undefined {
+  if (kept === undefined || kept.size === 0) return undefined;
+  if (keptScratch.length < rows) keptScratch = new Int32Array(rows);
+  for (const [row, n] of kept) keptScratch[row] = n;
+  return keptScratch;
 }
 
 interface Keyed {
