@@ -137,7 +137,7 @@ test('the optional large-fleet component gives the Deployment its heap and memor
     const options = (x: Container) => x.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
     const c = container(large);
     const p = container(plain);
-    assert.match(options(c) ?? '', /--max-semi-space-size=32/);
+    assert.match(options(c) ?? '', /--max-semi-space-size=64/);
     assert.equal(options(c), options(patch));
     assert.notEqual(options(c), options(p));
     // the patch's memory over deploy/'s CPU request
