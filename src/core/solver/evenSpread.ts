@@ -2,7 +2,8 @@
 // Spread placement onto the clusters it fits most tightly. Once the answer stands, each plain
 // Spread placement gives back what it has over an even share of the clusters that hold it or
 // could take one, and places it again over its eligible clusters as evenly as the room left
-// allows (kept replicas stay where they are). Every replica stays placed: spreading costs no
+// allows (kept replicas stay where they are); then placements of one shape trade replicas
+// (tradeReplicas.ts), which needs no room. Every replica stays placed: spreading costs no
 // placement any worth.
 
 import { compareNames } from '../model.js';
@@ -11,7 +12,7 @@ import type { FleetIndex } from '../prepare.js';
 import { oneMoreFits } from '../fit.js';
 import { type ClusterNodes, fitOnNodes, packInto } from '../nodes.js';
 import { type Packed, packRowsAgain, placeShort } from './packOnNodes.js';
-import { hasOwnLimits } from './aloneCap.js';
+import { evenShare, tradeReplicas, tradesReplicas } from './tradeReplicas.js';
 import { type Assignment, placeJob, placedOf, take } from './placeOne.js';
 
 /**
@@ -21,7 +22,14 @@ import { type Assignment, placeJob, placedOf, take } from './placeOne.js';
  * again once. Undefined when nothing changes or a cluster they left no longer packs.
  */
 export function evenSpread(jobs: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex, base?: { readonly nodes: readonly ClusterNodes[] }): Packed | undefined {
-  const spread = jobs.filter((j) => j.p.strategy === 'Spread' && !hasOwnLimits(j) && j.eligibleCount > 1 && !isEven(j, packed.assign.get(j)));
+  const divided = divideInRoom(jobs, packed, kept, fleet, base);
+  // Then what trading between look-alikes divides, with no room needed. (Trading first would
+  // leave less to divide, and the clusters that division packs again hold waiting replicas.)
+  return tradeReplicas(jobs, divided ?? packed, kept) ?? divided;
+}
+
+function divideInRoom(jobs: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, Assignment>, fleet: FleetIndex, base?: { readonly nodes: readonly ClusterNodes[] }): Packed | undefined {
+  const spread = jobs.filter((j) => tradesReplicas(j) && !isEven(j, packed.assign.get(j)));
   if (spread.length === 0) return undefined;
   spread.sort((a, b) => b.p.priority - a.p.priority || compareNames(a.p.key, b.p.key));
   // A cluster that, with less on it, no longer packs gives nothing; the others are tried again.
@@ -104,7 +112,7 @@ function roomElsewhere(job: Job, a: Assignment, free: Float64Array, nodes: reado
 export function isEven(job: Job, a: Assignment | undefined): boolean {
   const placed = placedOf(a);
   if (placed < 2) return true;
-  const share = Math.ceil(placed / Math.min(placed, job.eligibleCount));
+  const share = evenShare(job, placed);
   for (const n of a?.values() ?? []) if (n > share) return false;
   return true;
 }
