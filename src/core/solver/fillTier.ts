@@ -61,9 +61,12 @@ function limitOf(job: Job, opts: FillOpts, state: TierState, fleet: FleetIndex, 
   };
 }
 
-/** A shape's summed demand and its demand of one node: what the room for it depends on. */
+/**
+ * A shape's summed demand and its demand of one node: what the room for it depends on. Replicas
+ * of one shape are interchangeable.
+ */
 const shapeKeys = new WeakMap<Job, string>();
-function shapeKey(job: Job): string {
+export function shapeKey(job: Job): string {
   let key = shapeKeys.get(job);
   if (key === undefined) {
     key = `${job.p.node.key ?? job.p.key}|${job.p.demand.join(',')}`;

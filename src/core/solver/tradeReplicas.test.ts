@@ -73,6 +73,31 @@ test('what a placement keeps from before is not traded', () => {
   assert.deepEqual(Object.fromEntries(traded.assign.get(third)!), { [row('b')]: 1, [row('c')]: 2 });
 });
 
+test('where the packing order leaves out the kept replicas (already on their nodes), it lists the new ones each holds after trading', () => {
+  const f = fleet(cluster('a', { cpu: 8 }), cluster('b', { cpu: 8 }));
+  const cycle = prepareCycle(f, [placement('p1', { replicas: 3, cpu: '1' }), placement('p2', { replicas: 3, cpu: '1' })]);
+  const [p1, p2] = cycle.jobs as [Job, Job];
+  const assign = new Map([
+    [p1, new Map([[0, 3]])],
+    [p2, new Map([[1, 3]])],
+  ]);
+  const kept = new Map([[p1, new Map([[0, 1]])]]);
+  const order = [[p1.p.key, 0, 2] as const, [p2.p.key, 1, 3] as const];
+  const traded = tradeReplicas(cycle.jobs, { assign, free: cycle.ctx.fleet.free, nodes: [], order }, kept);
+  assert.ok(traded !== undefined);
+  assert.deepEqual(Object.fromEntries(traded.assign.get(p1)!), { 0: 2, 1: 1 });
+  assert.deepEqual(Object.fromEntries(traded.assign.get(p2)!), { 0: 1, 1: 2 });
+  assert.deepEqual(
+    listed(traded.order),
+    new Map([
+      [`${p1.p.key}@0`, 1],
+      [`${p2.p.key}@0`, 1],
+      [`${p1.p.key}@1`, 1],
+      [`${p2.p.key}@1`, 2],
+    ]),
+  );
+});
+
 test('a placement takes no replica on a cluster it may not use', () => {
   const f = fleet(cluster('a', { cpu: 4, region: 'r1' }), cluster('b', { cpu: 4, region: 'r1' }), cluster('c', { cpu: 4, region: 'r2' }));
   const cycle = prepareCycle(f, [

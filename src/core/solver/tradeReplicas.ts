@@ -8,13 +8,9 @@
 import { compareNames } from '../model.js';
 import type { Job } from '../cycle.js';
 import { hasOwnLimits } from './aloneCap.js';
+import { shapeKey } from './fillTier.js';
 import type { Packed } from './packOnNodes.js';
 import { type Assignment, placedOf } from './placeOne.js';
-
-/** A shape's summed demand and its demand of one node: replicas alike in both are interchangeable. */
-function shapeOf(job: Job): string {
-  return `${job.p.node.key ?? job.p.key}|${job.p.demand.join(',')}`;
-}
 
 /** Whether a placement is divided evenly by trading: Spread, no rules of its own, more than one cluster to use. */
 export function tradesReplicas(job: Job): boolean {
@@ -35,14 +31,14 @@ export function tradeReplicas(jobs: readonly Job[], packed: Packed, kept: Readon
   const groups = new Map<string, Job[]>();
   for (const job of jobs) {
     if (!tradesReplicas(job) || !packed.assign.has(job)) continue;
-    const key = shapeOf(job);
+    const key = shapeKey(job);
     (groups.get(key) ?? groups.set(key, []).get(key)!).push(job);
   }
   const assign = new Map(packed.assign);
   const changed = new Map<Job, Set<number>>();
   for (const group of groups.values()) if (group.length > 1) tradeWithin(group, assign, kept, changed);
   if (changed.size === 0) return undefined;
-  return { assign, free: packed.free, nodes: packed.nodes, order: relabelled(packed.order, groups, assign, changed) };
+  return { assign, free: packed.free, nodes: packed.nodes, order: relabelled(packed.order, groups, packed.assign, assign, changed) };
 }
 
 /** Trades within one shape: each uneven placement's fullest clusters give replicas to look-alikes for theirs. */
@@ -97,9 +93,16 @@ function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: 
 
 /**
  * The packing order with the traded rows' entries given to their new holders, in turn: each
- * entry of a shape on a row stands for replicas any placement of the shape could hold.
+ * entry of a shape on a row stands for replicas any placement of the shape could hold. (An
+ * order may leave out kept replicas already on their nodes: only what it lists is handed out.)
  */
-function relabelled(order: Packed['order'], groups: ReadonlyMap<string, readonly Job[]>, assign: ReadonlyMap<Job, Assignment>, changed: ReadonlyMap<Job, ReadonlySet<number>>): Packed['order'] {
+function relabelled(
+  order: Packed['order'],
+  groups: ReadonlyMap<string, readonly Job[]>,
+  before: ReadonlyMap<Job, Assignment>,
+  after: ReadonlyMap<Job, Assignment>,
+  changed: ReadonlyMap<Job, ReadonlySet<number>>,
+): Packed['order'] {
   const groupOf = new Map<string, readonly Job[]>();
   const traded = new Set<string>();
   for (const group of groups.values()) {
@@ -111,13 +114,16 @@ function relabelled(order: Packed['order'], groups: ReadonlyMap<string, readonly
       for (const row of rows) traded.add(`${j.p.key}@${row}`);
     }
   }
-  // per group and row, who holds how many now, handed out in order
+  const listed = new Map<string, number>();
+  for (const [key, row, n] of order) if (traded.has(`${key}@${row}`)) listed.set(`${key}@${row}`, (listed.get(`${key}@${row}`) ?? 0) + n);
+  // per group and row, how many of what is listed each holds now, handed out in order
   const queues = new Map<string, [string, number][]>();
   const queueOf = (group: readonly Job[], row: number) => {
     const key = `${group[0]!.p.key}@${row}`;
     let q = queues.get(key);
     if (q === undefined) {
-      q = group.map((j) => [j.p.key, assign.get(j)?.get(row) ?? 0] as [string, number]).filter(([, n]) => n > 0);
+      const now = (j: Job) => (listed.get(`${j.p.key}@${row}`) ?? 0) + (after.get(j)?.get(row) ?? 0) - (before.get(j)?.get(row) ?? 0);
+      q = group.map((j) => [j.p.key, now(j)] as [string, number]).filter(([, n]) => n > 0);
       queues.set(key, q);
     }
     return q;
