@@ -31,7 +31,8 @@ export function tradeReplicas(jobs: readonly Job[], packed: Packed, kept: Readon
   const groups = new Map<string, Job[]>();
   for (const job of jobs) {
     if (!tradesReplicas(job) || !packed.assign.has(job)) continue;
-    const key = shapeKey(job);
+    // Within a priority: what each tier holds of every cluster, and so leaves to the tiers below, stays.
+    const key = `${job.p.priority}|${shapeKey(job)}`;
     (groups.get(key) ?? groups.set(key, []).get(key)!).push(job);
   }
   const assign = new Map(packed.assign);
@@ -50,13 +51,13 @@ function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: 
   const holders = new Map<number, Job[]>();
   const hold = (j: Job, row: number) => (holders.get(row) ?? holders.set(row, []).get(row)!).push(j);
   for (const j of group) for (const row of x.get(j)!.keys()) hold(j, row);
-  const move = (j: Job, from: number, to: number) => {
+  const move = (j: Job, from: number, to: number, n: number) => {
     const a = x.get(j)!;
-    const left = count(j, from) - 1;
+    const left = count(j, from) - n;
     if (left > 0) a.set(from, left);
     else a.delete(from);
     if (count(j, to) === 0) hold(j, to);
-    a.set(to, count(j, to) + 1);
+    a.set(to, count(j, to) + n);
     const rows = changed.get(j) ?? changed.set(j, new Set()).get(j)!;
     rows.add(from);
     rows.add(to);
@@ -73,7 +74,16 @@ function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: 
         for (; at < i.order.length && found === undefined; at++) {
           const d = i.order[at] as number;
           if (d === c || count(i, d) >= si || i.avoid?.has(d) === true) continue;
-          for (const j of holders.get(d) ?? []) {
+          const list = holders.get(d) ?? [];
+          for (let h = 0; h < list.length; ) {
+            const j = list[h] as Job;
+            if (count(j, d) === 0) {
+              // gone from the row since: dropped from its list
+              list[h] = list[list.length - 1] as Job;
+              list.pop();
+              continue;
+            }
+            h++;
             if (j === i || movable(j, d) <= 0 || j.eligible[c] !== 1 || j.avoid?.has(c) === true) continue;
             if (count(j, c) + 1 > share.get(j)!) continue;
             found = { d, j };
@@ -83,8 +93,10 @@ function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: 
         if (found === undefined) break;
         // the row taken may take another
         at--;
-        move(i, c, found.d);
-        move(found.j, found.d, c);
+        const { d, j } = found;
+        const n = Math.min(count(i, c) - si, movable(i, c), si - count(i, d), movable(j, d), share.get(j)! - count(j, c));
+        move(i, c, d, n);
+        move(j, d, c, n);
       }
     }
   }
