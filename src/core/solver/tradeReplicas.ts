@@ -1,7 +1,7 @@
 // Spread evened at no cost to anyone's worth. Replicas of one shape (the same demand of a node,
-// the same summed demand) are interchangeable: two Spread placements of one shape can trade
-// clusters replica for replica, and every cluster's summed room, the packing of its nodes and
-// every placement's count stay as they were. An answer packed tight on the nodes (a node floor,
+// the same summed demand) are interchangeable: two Spread placements of one shape and priority
+// can trade clusters replica for replica, and every cluster's summed room, the packing of its
+// nodes, what each tier holds there and every placement's count stay as they were. An answer packed tight on the nodes (a node floor,
 // the on-nodes answer) may put all of a Spread placement on one cluster and leave no room for the
 // division after it (evenSpread.ts): trading divides it with the room its look-alikes hold.
 
@@ -23,8 +23,8 @@ export function evenShare(job: Job, placed: number): number {
 }
 
 /**
- * The answer with replicas traded between Spread placements of one shape until none that is
- * uneven can trade further; undefined when nothing was traded. What a placement keeps from
+ * The answer with replicas traded between Spread placements of one shape and priority until
+ * none that is uneven can trade further; undefined when nothing was traded. What a placement keeps from
  * before is never traded.
  */
 export function tradeReplicas(jobs: readonly Job[], packed: Packed, kept: ReadonlyMap<Job, Assignment>): Packed | undefined {
@@ -42,7 +42,7 @@ export function tradeReplicas(jobs: readonly Job[], packed: Packed, kept: Readon
   return { assign, free: packed.free, nodes: packed.nodes, order: relabelled(packed.order, groups, packed.assign, assign, changed) };
 }
 
-/** Trades within one shape: each uneven placement's fullest clusters give replicas to look-alikes for theirs. */
+/** Trades within one shape and priority: each uneven placement's fullest clusters give replicas to look-alikes for theirs. */
 function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, changed: Map<Job, Set<number>>): void {
   const x = new Map<Job, Assignment>(group.map((j) => [j, new Map(assign.get(j))]));
   const share = new Map<Job, number>(group.map((j) => [j, evenShare(j, placedOf(x.get(j)))]));
