@@ -44,63 +44,85 @@ export function tradeReplicas(jobs: readonly Job[], packed: Packed, kept: Readon
 
 /** Trades within one shape and priority: each uneven placement's fullest clusters give replicas to look-alikes for theirs. */
 function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: ReadonlyMap<Job, Assignment>, changed: Map<Job, Set<number>>): void {
-  const x = new Map<Job, Assignment>(group.map((j) => [j, new Map(assign.get(j))]));
-  const share = new Map<Job, number>(group.map((j) => [j, evenShare(j, placedOf(x.get(j)))]));
-  const count = (j: Job, row: number) => x.get(j)?.get(row) ?? 0;
-  const movable = (j: Job, row: number) => count(j, row) - (kept.get(j)?.get(row) ?? 0);
-  const holders = new Map<number, Job[]>();
-  const hold = (j: Job, row: number) => (holders.get(row) ?? holders.set(row, []).get(row)!).push(j);
-  for (const j of group) for (const row of x.get(j)!.keys()) hold(j, row);
-  const move = (j: Job, from: number, to: number, n: number) => {
-    const a = x.get(j)!;
-    const left = count(j, from) - n;
-    if (left > 0) a.set(from, left);
-    else a.delete(from);
-    if (count(j, to) === 0) hold(j, to);
-    a.set(to, count(j, to) + n);
-    const rows = changed.get(j) ?? changed.set(j, new Set()).get(j)!;
-    rows.add(from);
-    rows.add(to);
+  // Counts by member and cluster row in flat arrays: a large fleet's trades look at millions of them.
+  const rows = group[0]!.eligible.length;
+  const count = new Int32Array(group.length * rows);
+  const keep = new Int32Array(group.length * rows);
+  const share = new Int32Array(group.length);
+  const index = new Map<Job, number>();
+  const holders = new Map<number, number[]>();
+  const hold = (m: number, row: number) => (holders.get(row) ?? holders.set(row, []).get(row)!).push(m);
+  group.forEach((j, m) => {
+    index.set(j, m);
+    const a = assign.get(j)!;
+    share[m] = evenShare(j, placedOf(a));
+    for (const [row, n] of a) {
+      count[m * rows + row] = n;
+      hold(m, row);
+    }
+    for (const [row, n] of kept.get(j) ?? []) keep[m * rows + row] = n;
+  });
+  const at = (m: number, row: number) => count[m * rows + row] as number;
+  const movable = (m: number, row: number) => (count[m * rows + row] as number) - (keep[m * rows + row] as number);
+  const touched = new Set<number>();
+  const move = (m: number, from: number, to: number, n: number) => {
+    if (at(m, to) === 0) hold(m, to);
+    count[m * rows + from] = at(m, from) - n;
+    count[m * rows + to] = at(m, to) + n;
+    touched.add(m);
+    const j = group[m] as Job;
+    const rowsOf = changed.get(j) ?? changed.set(j, new Set()).get(j)!;
+    rowsOf.add(from);
+    rowsOf.add(to);
   };
-  const order = [...group].sort((a, b) => b.p.priority - a.p.priority || compareNames(a.p.key, b.p.key));
-  for (const i of order) {
-    const si = share.get(i)!;
-    const over = [...x.get(i)!].filter(([, n]) => n > si).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    for (const [c] of over) {
+  const order = [...group].sort((a, b) => compareNames(a.p.key, b.p.key));
+  for (const job of order) {
+    const i = index.get(job)!;
+    const si = share[i] as number;
+    const over = [...assign.get(job)!.keys()].filter((row) => at(i, row) > si).sort((a, b) => at(i, b) - at(i, a) || a - b);
+    for (const c of over) {
       // Rows passed over stay so while this cluster gives: only it and the row taken change.
-      let at = 0;
-      while (count(i, c) > si && movable(i, c) > 0) {
-        let found: { d: number; j: Job } | undefined;
-        for (; at < i.order.length && found === undefined; at++) {
-          const d = i.order[at] as number;
-          if (d === c || count(i, d) >= si || i.avoid?.has(d) === true) continue;
+      let k = 0;
+      while (at(i, c) > si && movable(i, c) > 0) {
+        let found = -1;
+        let d = -1;
+        for (; k < job.order.length && found < 0; k++) {
+          d = job.order[k] as number;
+          if (d === c || at(i, d) >= si || job.avoid?.has(d) === true) continue;
           const list = holders.get(d) ?? [];
           for (let h = 0; h < list.length; ) {
-            const j = list[h] as Job;
-            if (count(j, d) === 0) {
+            const m = list[h] as number;
+            if (at(m, d) === 0) {
               // gone from the row since: dropped from its list
-              list[h] = list[list.length - 1] as Job;
+              list[h] = list[list.length - 1] as number;
               list.pop();
               continue;
             }
             h++;
-            if (j === i || movable(j, d) <= 0 || j.eligible[c] !== 1 || j.avoid?.has(c) === true) continue;
-            if (count(j, c) + 1 > share.get(j)!) continue;
-            found = { d, j };
+            if (m === i || movable(m, d) <= 0 || at(m, c) >= (share[m] as number)) continue;
+            const j = group[m] as Job;
+            if (j.eligible[c] !== 1 || j.avoid?.has(c) === true) continue;
+            found = m;
             break;
           }
         }
-        if (found === undefined) break;
+        if (found < 0) break;
         // the row taken may take another
-        at--;
-        const { d, j } = found;
-        const n = Math.min(count(i, c) - si, movable(i, c), si - count(i, d), movable(j, d), share.get(j)! - count(j, c));
+        k--;
+        const n = Math.min(at(i, c) - si, movable(i, c), si - at(i, d), movable(found, d), (share[found] as number) - at(found, c));
         move(i, c, d, n);
-        move(j, d, c, n);
+        move(found, d, c, n);
       }
     }
   }
-  for (const j of group) if (changed.has(j)) assign.set(j, x.get(j)!);
+  for (const m of touched) {
+    const a: Assignment = new Map();
+    // in the order its rows were held before, then the new ones by row
+    const j = group[m] as Job;
+    for (const row of assign.get(j)!.keys()) if (at(m, row) > 0) a.set(row, at(m, row));
+    for (const row of [...(changed.get(j) ?? [])].sort((x, y) => x - y)) if (at(m, row) > 0 && !a.has(row)) a.set(row, at(m, row));
+    assign.set(j, a);
+  }
 }
 
 /**
@@ -115,39 +137,63 @@ function relabelled(
   after: ReadonlyMap<Job, Assignment>,
   changed: ReadonlyMap<Job, ReadonlySet<number>>,
 ): Packed['order'] {
-  const groupOf = new Map<string, readonly Job[]>();
-  const traded = new Set<string>();
+  // the traded groups' placements by key, and the rows their trades changed
+  const jobOf = new Map<string, Job>();
+  const rowsOf = new Map<readonly Job[], Set<number>>();
+  const groupOf = new Map<Job, readonly Job[]>();
   for (const group of groups.values()) {
-    if (!group.some((j) => changed.has(j))) continue;
     const rows = new Set<number>();
     for (const j of group) for (const row of changed.get(j) ?? []) rows.add(row);
+    if (rows.size === 0) continue;
+    rowsOf.set(group, rows);
     for (const j of group) {
-      groupOf.set(j.p.key, group);
-      for (const row of rows) traded.add(`${j.p.key}@${row}`);
+      jobOf.set(j.p.key, j);
+      groupOf.set(j, group);
     }
   }
-  const listed = new Map<string, number>();
-  for (const [key, row, n] of order) if (traded.has(`${key}@${row}`)) listed.set(`${key}@${row}`, (listed.get(`${key}@${row}`) ?? 0) + n);
+  const tradedJob = (key: string, row: number) => {
+    const j = jobOf.get(key);
+    return j !== undefined && rowsOf.get(groupOf.get(j)!)!.has(row) ? j : undefined;
+  };
+  // what the order lists of each, and who is on each traded row of a group
+  const listed = new Map<Job, Map<number, number>>();
+  const on = new Map<readonly Job[], Map<number, Job[]>>();
+  const onRow = (j: Job, row: number) => {
+    const g = groupOf.get(j)!;
+    const byRow = on.get(g) ?? on.set(g, new Map()).get(g)!;
+    const list = byRow.get(row) ?? byRow.set(row, []).get(row)!;
+    if (!list.includes(j)) list.push(j);
+  };
+  for (const [key, row, n] of order) {
+    const j = tradedJob(key, row);
+    if (j === undefined) continue;
+    const l = listed.get(j) ?? listed.set(j, new Map()).get(j)!;
+    l.set(row, (l.get(row) ?? 0) + n);
+    onRow(j, row);
+  }
+  for (const [j, rows] of changed) for (const row of rows) onRow(j, row);
   // per group and row, how many of what is listed each holds now, handed out in order
-  const queues = new Map<string, [string, number][]>();
-  const queueOf = (group: readonly Job[], row: number) => {
-    const key = `${group[0]!.p.key}@${row}`;
-    let q = queues.get(key);
+  const queues = new Map<readonly Job[], Map<number, [string, number][]>>();
+  const queueOf = (j: Job, row: number) => {
+    const g = groupOf.get(j)!;
+    const byRow = queues.get(g) ?? queues.set(g, new Map()).get(g)!;
+    let q = byRow.get(row);
     if (q === undefined) {
-      const now = (j: Job) => (listed.get(`${j.p.key}@${row}`) ?? 0) + (after.get(j)?.get(row) ?? 0) - (before.get(j)?.get(row) ?? 0);
-      q = group.map((j) => [j.p.key, now(j)] as [string, number]).filter(([, n]) => n > 0);
-      queues.set(key, q);
+      const now = (x: Job) => (listed.get(x)?.get(row) ?? 0) + (after.get(x)?.get(row) ?? 0) - (before.get(x)?.get(row) ?? 0);
+      q = (on.get(g)?.get(row) ?? []).map((x) => [x.p.key, now(x)] as [string, number]).filter(([, n]) => n > 0);
+      byRow.set(row, q);
     }
     return q;
   };
   const out: (readonly [string, number, number])[] = [];
   for (const entry of order) {
     const [key, row, n] = entry;
-    if (!traded.has(`${key}@${row}`)) {
+    const j = tradedJob(key, row);
+    if (j === undefined) {
       out.push(entry);
       continue;
     }
-    const q = queueOf(groupOf.get(key)!, row);
+    const q = queueOf(j, row);
     let left = n;
     while (left > 0) {
       const head = q[0];
