@@ -64,12 +64,10 @@ function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: 
   });
   const at = (m: number, row: number) => count[m * rows + row] as number;
   const movable = (m: number, row: number) => (count[m * rows + row] as number) - (keep[m * rows + row] as number);
-  const touched = new Set<number>();
   const move = (m: number, from: number, to: number, n: number) => {
     if (at(m, to) === 0) hold(m, to);
     count[m * rows + from] = at(m, from) - n;
     count[m * rows + to] = at(m, to) + n;
-    touched.add(m);
     const j = group[m] as Job;
     const rowsOf = changed.get(j) ?? changed.set(j, new Set()).get(j)!;
     rowsOf.add(from);
@@ -115,14 +113,14 @@ function tradeWithin(group: readonly Job[], assign: Map<Job, Assignment>, kept: 
       }
     }
   }
-  for (const m of touched) {
+  group.forEach((j, m) => {
+    if (!changed.has(j)) return;
     const a: Assignment = new Map();
     // in the order its rows were held before, then the new ones by row
-    const j = group[m] as Job;
     for (const row of assign.get(j)!.keys()) if (at(m, row) > 0) a.set(row, at(m, row));
     for (const row of [...(changed.get(j) ?? [])].sort((x, y) => x - y)) if (at(m, row) > 0 && !a.has(row)) a.set(row, at(m, row));
     assign.set(j, a);
-  }
+  });
 }
 
 /**
